@@ -1,0 +1,5 @@
+import sys
+
+from pilotarchive.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""Contact persons: a name with its title, e-mail and phone, from one line or a few.
+
+A contact box writes each person either on one line ("Konsultativ tjänsteman Olli Alho,
+tfn 029 506 3591, olli.alho(at)tem.fi") or over several (name, then "puh.", then e-mail).
+Lines are grouped: a line with a name starts a person, phone and e-mail lines join it.
+"""
+
+import re
+from dataclasses import dataclass, replace
+
+from pilotarchive.extract.emails import find_emails, resolve_pattern
+from pilotarchive.extract.names import PersonName, parse_person
+from pilotarchive.extract.phones import find_phones
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    person: PersonName
+    email: str | None
+    email_source: str | None
+    phone: str | None
+    organization: str | None
+    role: str
+
+    def with_pattern(self, pattern: str) -> "Contact":
+        """Apply a page-level "etunimi.sukunimi@domain" note to a contact without e-mail."""
+        if self.email:
+            return self
+        address = resolve_pattern(pattern, self.person.given_name, self.person.family_name)
+        return replace(self, email=address, email_source="pattern")
+
+
+@dataclass(frozen=True, slots=True)
+class LineParts:
+    person: PersonName | None
+    emails: list[tuple[str | None, str, str | None]]  # (address, source, pattern)
+    phones: list[str]
+    rest: str
+
+
+_SEPARATORS = re.compile(r"\s*[,;|–]\s*|\s+-\s+")
+
+
+def split_line(line: str, language: str | None, default_order: str | None = None) -> LineParts:
+    """Take e-mails and phones out of a line; what is left may be a person."""
+    cuts: list[tuple[int, int]] = []
+    emails = []
+    for found in find_emails(line):
+        emails.append((found.address, found.source, found.pattern))
+        cuts.append(found.span)
+    phones = []
+    for e164, span in find_phones(line):
+        phones.append(e164)
+        cuts.append(span)
+    rest = line
+    for start, end in sorted(cuts, reverse=True):
+        rest = rest[:start] + " , " + rest[end:]
+    rest = " ".join(rest.split())
+    # "Anttonen, Lari" keeps its comma; anything after a second separator is not the name.
+    chunks = [c for c in _SEPARATORS.split(rest) if c]
+    person = None
+    if chunks:
+        candidates = [", ".join(chunks[:2]), chunks[0]] if len(chunks) >= 2 else [chunks[0]]
+        for candidate in candidates:
+            person = parse_person(candidate, language, default_order)
+            if person:
+                break
+    return LineParts(person, emails, phones, rest)
+
+
+def _make(
+    person: PersonName,
+    emails: list[tuple[str | None, str, str | None]],
+    phones: list[str],
+    role: str,
+    organization: str | None,
+) -> Contact:
+    email = source = None
+    for address, how, pattern in emails:
+        if address:
+            email, source = address, how
+            break
+        if pattern:
+            email = resolve_pattern(pattern, person.given_name, person.family_name)
+            source = "pattern"
+            break
+    return Contact(person, email, source, phones[0] if phones else None, organization, role)
+
+
+def parse_contact_text(
+    text: str, language: str | None, role: str, organization: str | None = None
+) -> Contact | None:
+    """One person written on one line, as inside a pilot entry."""
+    parts = split_line(text, language)
+    if not parts.person:
+        return None
+    return _make(parts.person, parts.emails, parts.phones, role, organization)
+
+
+def parse_contact_block(
+    lines: list[str], language: str | None, role: str
+) -> tuple[list[Contact], list[str]]:
+    """Group lines into persons; return them and any page-level e-mail patterns found."""
+    groups: list[tuple[LineParts, list, list]] = []
+    patterns: list[str] = []
+    parsed = [split_line(line, language) for line in lines]
+    # A block's convention: the order its unambiguous names use decides the ambiguous ones.
+    orders = [
+        p.person.order
+        for p in parsed
+        if p.person and not p.person.ambiguous and p.person.order != "family-comma-given"
+    ]
+    majority = max(sorted(set(orders)), key=orders.count) if orders else None
+    for i, parts in enumerate(parsed):
+        if parts.person and parts.person.ambiguous and majority:
+            parsed[i] = parts = split_line(lines[i], language, majority)
+        if parts.person:
+            groups.append((parts, list(parts.emails), list(parts.phones)))
+            continue
+        if parts.emails and all(a is None for a, _, _ in parts.emails) and not parts.phones:
+            # A note such as "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi".
+            if not groups or any(ch.isalpha() for ch in parts.rest.replace(",", "")):
+                patterns.extend(p for _, _, p in parts.emails if p)
+                continue
+        if groups:
+            groups[-1][1].extend(parts.emails)
+            groups[-1][2].extend(parts.phones)
+    contacts = [_make(g[0].person, g[1], g[2], role, None) for g in groups if g[0].person]
+    if patterns:
+        contacts = [c.with_pattern(patterns[0]) for c in contacts]
+    return contacts, patterns

@@ -1,0 +1,146 @@
+"""One parse of a page into what every extractor needs: lines of text, links, metadata.
+
+Parsing is the expensive step, so it happens once per page and the extractors share the
+result. Lines follow the page's blocks (paragraphs, list items, cells, ``<br>``), with
+navigation and scripts left out of the main text but kept for link discovery.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from pilotarchive.exceptions import ExtractionError
+
+_BLOCK = frozenset(
+    "p div li td th tr h1 h2 h3 h4 h5 h6 ul ol dl dt dd table thead tbody tfoot section "
+    "article header footer nav aside main blockquote address form pre hr br caption".split()
+)
+_SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
+_BOILERPLATE_HINTS = ("header", "nav", "footer", "menu", "breadcrumb", "skip", "toolbar")
+_CONTENT_XPATH = etree.XPath(
+    "//main | //*[@role='main'] | //*[@id='content' or @id='sisalto' or @id='main' "
+    "or @id='innehall' or @id='maincontent' or @class='content' or @class='main-content']"
+)
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+
+
+@dataclass(slots=True)
+class Link:
+    url: str
+    text: str
+    hreflang: str | None
+    lang: str | None
+    rel: str | None
+
+
+@dataclass(slots=True)
+class Document:
+    root: lxml.html.HtmlElement
+    content: lxml.html.HtmlElement
+    lines: list[str]
+    links: list[Link]
+    html_lang: str | None
+    title: str | None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def block_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool = True) -> list[str]:
+    """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            line = _norm("".join(buf))
+            if line:
+                out.append(line)
+            buf.clear()
+
+    def walk(el: lxml.html.HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            return
+        if skip_boilerplate and tag in ("nav", "header", "footer"):
+            return
+        block = tag in _BLOCK
+        if block:
+            flush()
+        if el.text:
+            buf.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(node)
+    flush()
+    return out
+
+
+def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
+    ident = f"{el.get('id', '')} {el.get('class', '')}".lower()
+    return any(hint in ident for hint in _BOILERPLATE_HINTS)
+
+
+def _links(root: lxml.html.HtmlElement, base_url: str) -> Iterator[Link]:
+    for el in root.iter("a", "link"):
+        href = el.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        try:
+            url = lxml.html.urljoin(base_url, href.strip())
+        except ValueError:
+            continue
+        text = _norm(el.text_content()) if el.tag == "a" else ""
+        yield Link(url, text, el.get("hreflang"), el.get("lang"), el.get("rel"))
+
+
+def parse_document(text: str, base_url: str) -> Document:
+    """Parse decoded HTML; raise :class:`ExtractionError` when there is no document at all."""
+    if not text.strip():
+        raise ExtractionError("empty document")
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), _PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+    base = root.find(".//base[@href]")
+    if base is not None:
+        base_url = lxml.html.urljoin(base_url, base.get("href"))
+    found = _CONTENT_XPATH(root)
+    content = found[0] if found else root.find("body")
+    if content is None:
+        content = root
+    if not found:
+        # No marked content area: drop the page's header, menus and footer from the text.
+        for el in list(content.iter("div", "ul", "table")):
+            if el.getparent() is not None and _is_boilerplate(el):
+                el.drop_tree()
+    meta = {}
+    for el in root.iter("meta"):
+        key = (el.get("name") or el.get("property") or el.get("http-equiv") or "").lower()
+        if key and el.get("content") is not None:
+            meta.setdefault(key, el.get("content"))
+    html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if not html_lang:
+        html_lang = root.get("xml:lang")
+    title_el = content.find(".//h1")
+    if title_el is None:
+        title_el = root.find(".//title")
+    title = _norm(title_el.text_content()) if title_el is not None else None
+    return Document(
+        root=root,
+        content=content,
+        lines=block_lines(content),
+        links=list(_links(root, base_url)),
+        html_lang=html_lang,
+        title=title or None,
+        meta=meta,
+    )

@@ -1,0 +1,203 @@
+"""Everything pilotarchive reads from one fetched page, in one pass.
+
+This is the extraction stage's entry point: bytes and response facts in, a
+:class:`PageExtraction` out. It knows nothing of Scrapy, so tests, benchmarks and a future
+re-extraction of archived WARC records call it the same way the crawler does.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag
+
+from pilotarchive.exceptions import ExtractionError
+from pilotarchive.extract.contacts import Contact, parse_contact_block
+from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
+from pilotarchive.extract.document import Document, Link, parse_document
+from pilotarchive.extract.encoding import decode_html
+from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.phrases import (
+    CONTACT_BLOCK_LABELS,
+    GRAPHIC_VERSION_LINK_TEXTS,
+    LANGUAGE_LINK_TEXTS,
+    LANGUAGES,
+    MUNICIPALITY_COUNT_PATTERNS,
+    NUMBER_WORDS,
+    PILOT_COUNT_PATTERNS,
+    TEXT_VERSION_LINK_TEXTS,
+    UPDATE_LABELS,
+    YEARS_PATTERNS,
+)
+from pilotarchive.extract.pilots import Pilot, extract_pilots
+
+_META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
+_BLOCK_LABELS = {label for labels in CONTACT_BLOCK_LABELS.values() for label in labels}
+_UPDATE_LINE = re.compile(
+    "|".join(re.escape(x) for v in UPDATE_LABELS.values() for x in v), re.IGNORECASE
+)
+_COMPILED = {
+    name: {lang: re.compile(p, re.IGNORECASE) for lang, p in table.items()}
+    for name, table in (
+        ("pilots", PILOT_COUNT_PATTERNS),
+        ("municipalities", MUNICIPALITY_COUNT_PATTERNS),
+        ("years", YEARS_PATTERNS),
+    )
+}
+
+
+@dataclass(slots=True)
+class Programme:
+    pilot_count: int | None
+    municipality_count: int | None
+    years: list[int]
+
+
+@dataclass(slots=True)
+class PageExtraction:
+    url: str
+    final_url: str
+    status: int
+    content_type: str | None
+    content_sha256: str
+    encoding: str | None = None
+    language: str | None = None
+    language_source: str = "none"
+    title: str | None = None
+    updated: UpdateDate | None = None
+    alternates: dict[str, str] = field(default_factory=dict)
+    text_version_url: str | None = None
+    graphic_version_url: str | None = None
+    is_text_version: bool = False
+    contacts: list[Contact] = field(default_factory=list)
+    pilots: list[Pilot] = field(default_factory=list)
+    programme: Programme | None = None
+    links: list[Link] = field(default_factory=list)
+    error: str | None = None
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    if content_type:
+        media = content_type.split(";")[0].strip().lower()
+        return media in ("text/html", "application/xhtml+xml")
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head
+
+
+def link_language(link: Link) -> str | None:
+    """The language a link leads to, by hreflang, lang, its text, then its URL."""
+    for value in (link.hreflang, link.lang):
+        if lang := normalise_tag(value):
+            return lang
+    if lang := LANGUAGE_LINK_TEXTS.get(link.text.lower().strip(" |›»")):
+        return lang
+    return None
+
+
+def _alternates(doc: Document, final_url: str, language: str | None, extraction: PageExtraction):
+    for link in doc.links:
+        text = link.text.lower()
+        url = urldefrag(link.url)[0]
+        if text in TEXT_VERSION_LINK_TEXTS:
+            extraction.text_version_url = extraction.text_version_url or url
+            continue
+        if text in GRAPHIC_VERSION_LINK_TEXTS:
+            extraction.graphic_version_url = extraction.graphic_version_url or url
+            continue
+        if link.rel and "alternate" in link.rel.split() and link.hreflang:
+            if lang := normalise_tag(link.hreflang):
+                extraction.alternates.setdefault(lang, url)
+            continue
+        lang = link_language(link)
+        if lang is None and len(link.text) <= 3 and link.text.lower() in LANGUAGES:
+            lang = language_from_url(url)
+        if lang and lang != language:
+            extraction.alternates.setdefault(lang, url)
+    if language:
+        extraction.alternates.setdefault(language, final_url)
+    extraction.is_text_version = extraction.graphic_version_url is not None
+
+
+def _programme(lines: list[str], language: str | None) -> Programme | None:
+    text = " ".join(lines)
+    langs = [language] if language in LANGUAGES else list(LANGUAGES)
+    pilot_count = municipality_count = None
+    years: list[int] = []
+    for lang in langs:
+        if pilot_count is None and (m := _COMPILED["pilots"][lang].search(text)):
+            word = m.group("n").lower()
+            pilot_count = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+        if municipality_count is None and (m := _COMPILED["municipalities"][lang].search(text)):
+            municipality_count = int(m.group("n"))
+        if not years and (m := _COMPILED["years"][lang].search(text)):
+            years = list(range(int(m.group("a")), int(m.group("b")) + 1))
+    if pilot_count is None and municipality_count is None and not years:
+        return None
+    return Programme(pilot_count, municipality_count, years)
+
+
+def _contact_lines(lines: list[str]) -> list[str]:
+    for i, line in enumerate(lines):
+        key = line.lower().rstrip(": ")
+        if key in _BLOCK_LABELS:
+            return [x for x in lines[i + 1 :] if len(x) < 200 and not _UPDATE_LINE.match(x)]
+    return []
+
+
+def extract_page(
+    body: bytes,
+    url: str,
+    *,
+    final_url: str | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    link_hint: str | None = None,
+) -> PageExtraction:
+    """Read a page. Never raises for bad input: problems go to ``error``."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    final_url = final_url or url
+    content_type = headers.get("content-type")
+    extraction = PageExtraction(
+        url=url,
+        final_url=final_url,
+        status=status,
+        content_type=content_type,
+        content_sha256=hashlib.sha256(body).hexdigest(),
+    )
+    if not is_html(content_type, body):
+        extraction.error = f"not HTML ({content_type or 'no content type'})"
+        return extraction
+    decoded = decode_html(body, content_type)
+    extraction.encoding = decoded.encoding
+    try:
+        doc = parse_document(decoded.text, final_url)
+    except ExtractionError as exc:
+        extraction.error = str(exc)
+        return extraction
+    extraction.links = doc.links
+    language, source = detect_language(
+        html_lang=doc.html_lang,
+        content_language=headers.get("content-language"),
+        link_hint=link_hint,
+        url=final_url,
+        text=" ".join(doc.lines[:40]),
+    )
+    extraction.language, extraction.language_source = language, source
+    extraction.title = doc.title
+    _alternates(doc, final_url, language, extraction)
+    if status >= 400:
+        return extraction
+    extraction.updated = find_update_date(doc.lines)
+    if extraction.updated is None:
+        for name in _META_DATES:
+            if name in doc.meta and (found := date_from_meta(name, doc.meta[name])):
+                extraction.updated = found
+                break
+    if extraction.updated is None and "last-modified" in headers:
+        extraction.updated = date_from_http(headers["last-modified"])
+    extraction.contacts, _ = parse_contact_block(
+        _contact_lines(doc.lines), language, "further_information"
+    )
+    extraction.pilots = extract_pilots(doc, language)
+    extraction.programme = _programme(doc.lines, language)
+    return extraction

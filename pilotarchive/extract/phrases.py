@@ -1,0 +1,246 @@
+"""Every phrase the extractors look for, per language, in one place.
+
+A new variant met on the real site is added here (and gets a golden case), not in the
+extractor code. Keys are the page languages pilotarchive knows: ``fi``, ``sv``, ``en``.
+Matching is case-insensitive unless a table says otherwise.
+"""
+
+LANGUAGES = ("fi", "sv", "en")
+
+# Link texts (lower-cased, stripped) that lead to another language version of the page.
+LANGUAGE_LINK_TEXTS: dict[str, str] = {
+    "suomeksi": "fi",
+    "suomi": "fi",
+    "på finska": "fi",
+    "in finnish": "fi",
+    "finnish": "fi",
+    "fi": "fi",
+    "på svenska": "sv",
+    "svenska": "sv",
+    "ruotsiksi": "sv",
+    "in swedish": "sv",
+    "swedish": "sv",
+    "sv": "sv",
+    "in english": "en",
+    "english": "en",
+    "englanniksi": "en",
+    "på engelska": "en",
+    "en": "en",
+}
+
+# Link texts that lead to the text-only version of the page, and back to the graphic one.
+TEXT_VERSION_LINK_TEXTS = frozenset({"tekstiversio", "textversion", "text version", "text only"})
+GRAPHIC_VERSION_LINK_TEXTS = frozenset(
+    {"graafinen versio", "grafisk version", "graphic version", "graphical version"}
+)
+
+# URL conventions for the language of a page: query parameters and path prefixes.
+LANGUAGE_QUERY_KEYS = ("l", "lang", "language", "kieli")
+LANGUAGE_PATH_PREFIXES = {"/fi/": "fi", "/sv/": "sv", "/en/": "en", "/svenska/": "sv"}
+
+# Frequent short words, for guessing a language from the text as a last resort.
+STOPWORDS: dict[str, frozenset[str]] = {
+    "fi": frozenset(
+        "ja on ei että se ovat ole sekä kun myös jossa joiden mutta tai kuin vuonna".split()
+    ),
+    "sv": frozenset("och är att som en ett det för med av på till har inte de om".split()),
+    "en": frozenset("and the of to is are in for with that by on has have this be".split()),
+}
+
+# Labels before an update date ("Sivua viimeksi päivitetty: 19.11.2014").
+UPDATE_LABELS: dict[str, tuple[str, ...]] = {
+    "fi": ("sivua viimeksi päivitetty", "viimeksi päivitetty", "päivitetty", "muokattu"),
+    "sv": ("sidan senast uppdaterad", "senast uppdaterad", "uppdaterad", "ändrad"),
+    "en": ("page last updated", "last updated", "updated", "last modified", "modified"),
+}
+
+# Month names in dates written out: genitive and nominative Finnish forms, Swedish, English.
+MONTHS: dict[str, int] = {}
+for _n, _names in enumerate(
+    (
+        ("tammikuuta", "tammikuu", "januari", "january", "jan"),
+        ("helmikuuta", "helmikuu", "februari", "february", "feb"),
+        ("maaliskuuta", "maaliskuu", "mars", "march", "mar"),
+        ("huhtikuuta", "huhtikuu", "april", "apr"),
+        ("toukokuuta", "toukokuu", "maj", "may"),
+        ("kesäkuuta", "kesäkuu", "juni", "june", "jun"),
+        ("heinäkuuta", "heinäkuu", "juli", "july", "jul"),
+        ("elokuuta", "elokuu", "augusti", "august", "aug"),
+        ("syyskuuta", "syyskuu", "september", "sep", "sept"),
+        ("lokakuuta", "lokakuu", "oktober", "october", "oct", "okt"),
+        ("marraskuuta", "marraskuu", "november", "nov"),
+        ("joulukuuta", "joulukuu", "december", "dec"),
+    ),
+    start=1,
+):
+    for _name in _names:
+        MONTHS[_name] = _n
+
+# Headings of the contact box ("Lisätietoja:").
+CONTACT_BLOCK_LABELS: dict[str, tuple[str, ...]] = {
+    "fi": ("lisätietoja", "lisätiedot", "yhteyshenkilöt"),
+    "sv": ("ytterligare information", "mer information", "närmare upplysningar", "kontaktpersoner"),
+    "en": ("further information", "more information", "additional information", "contacts"),
+}
+
+# Labels before a person inside a pilot or project entry.
+CONTACT_LABELS: dict[str, tuple[str, ...]] = {
+    "fi": ("yhteyshenkilö", "yhteystiedot", "lisätietoja"),
+    "sv": ("kontaktperson", "kontaktuppgifter", "kontakt"),
+    "en": ("contact person", "contact", "contacts"),
+}
+
+# Words that join the names in a list of municipalities.
+LIST_CONJUNCTIONS = ("ja", "och", "and", "sekä", "samt")
+
+# Labels before a phone number; the number follows in any spacing.
+PHONE_LABELS = ("puhelin", "puh", "p", "tfn", "tel", "telefon", "phone", "gsm", "mob")
+
+# Placeholders in e-mail patterns ("etunimi.sukunimi@tem.fi").
+EMAIL_GIVEN_PLACEHOLDERS = frozenset({"etunimi", "fornamn", "förnamn", "firstname", "first"})
+EMAIL_FAMILY_PLACEHOLDERS = frozenset(
+    {"sukunimi", "efternamn", "lastname", "surname", "familyname", "last"}
+)
+# Finnish transliteration of names into e-mail addresses.
+EMAIL_TRANSLITERATION = str.maketrans(
+    {"ä": "a", "ö": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "á": "a", "ø": "o", "æ": "ae"}
+)
+
+# Column headings of a pilot table, mapped to the field they hold.
+PILOT_COLUMNS: dict[str, str] = {
+    "teema": "theme",
+    "pilotti": "theme",
+    "tema": "theme",
+    "pilot": "theme",
+    "theme": "theme",
+    "koordinaattori": "coordinator",
+    "koordinoiva taho": "coordinator",
+    "koordinoija": "coordinator",
+    "samordnare": "coordinator",
+    "samordnande part": "coordinator",
+    "coordinator": "coordinator",
+    "coordinating body": "coordinator",
+    "kunnat": "municipalities",
+    "kumppanikunnat": "municipalities",
+    "kommuner": "municipalities",
+    "partnerkommuner": "municipalities",
+    "municipalities": "municipalities",
+    "partner municipalities": "municipalities",
+    "yhteyshenkilö": "contact",
+    "kontaktperson": "contact",
+    "contact": "contact",
+    "contact person": "contact",
+}
+
+# Labelled fields inside a pilot paragraph ("Teema: ... Koordinaattori: ...").
+PILOT_FIELD_LABELS: dict[str, str] = {
+    **PILOT_COLUMNS,
+    "kumppanit": "municipalities",
+    "partners": "municipalities",
+    "yhteystiedot": "contact",
+    "kontakt": "contact",
+}
+
+# Phrases that introduce the coordinator ("jota koordinoi Salon kaupunki").
+COORDINATOR_PHRASES: dict[str, tuple[str, ...]] = {
+    "fi": ("jota koordinoi", "koordinaattorina", "koordinoijana", "koordinoi"),
+    "sv": ("som samordnas av", "samordnas av"),
+    "en": ("which is coordinated by", "coordinated by"),
+}
+
+# A separate project (not a pilot) in running text.
+PROJECT_WORDS: dict[str, tuple[str, ...]] = {
+    "fi": ("erillinen hanke", "erillinen projekti"),
+    "sv": ("separat projekt", "särskilt projekt"),
+    "en": ("separate project",),
+}
+# The project's theme, as a regular expression with a group named "theme".
+PROJECT_THEME_PATTERNS: dict[str, str] = {
+    "fi": r"käynnistetty\s+(?P<theme>.+?)\s+keskittyvä\s+erillinen\s+hanke",
+    "sv": r"separat\s+projekt\s+(?:som\s+)?(?:fokuserar|inriktat)\s+på\s+(?P<theme>.+?)\s*(?:,|\s+startats|\s+som\s+samordnas)",
+    "en": r"separate\s+project\s+focusing\s+on\s+(?P<theme>.+?)\s*(?:,|\s+has\s+been)",
+}
+
+# Programme facts: number words, and the phrases carrying the counts and years.
+NUMBER_WORDS: dict[str, int] = {
+    "yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "viisi": 5, "kuusi": 6,
+    "seitsemän": 7, "kahdeksan": 8, "yhdeksän": 9, "kymmenen": 10,
+    "en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6,
+    "sju": 7, "åtta": 8, "nio": 9, "tio": 10,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+PILOT_COUNT_PATTERNS: dict[str, str] = {
+    "fi": r"käynnistänyt\s+(?P<n>\w+)\s+pilottia",
+    "sv": r"inlett\s+(?P<n>\w+)\s+pilot(?:projekt|er)",
+    "en": r"launched\s+(?P<n>\w+)\s+pilots?",
+}
+MUNICIPALITY_COUNT_PATTERNS: dict[str, str] = {
+    "fi": r"(?P<n>\d+)\s+kuntaa",
+    "sv": r"(?P<n>\d+)\s+kommuner",
+    "en": r"(?P<n>\d+)\s+municipalities",
+}
+YEARS_PATTERNS: dict[str, str] = {
+    "fi": r"vuosina\s+(?P<a>\d{4})\s*(?:ja|–|-)\s*(?P<b>\d{4})",
+    "sv": r"(?:åren|under)\s+(?P<a>\d{4})\s*(?:och|–|-)\s*(?P<b>\d{4})",
+    "en": r"(?:in|during)\s+(?P<a>\d{4})\s*(?:and|–|-)\s*(?P<b>\d{4})",
+}
+
+# Civil-service titles written before a name, longest first when matched.
+TITLES: dict[str, tuple[str, ...]] = {
+    "fi": (
+        "neuvotteleva virkamies", "ylitarkastaja", "tarkastaja", "erityisasiantuntija",
+        "asiantuntija", "kehittämispäällikkö", "kehitysjohtaja", "kaupunginjohtaja",
+        "elinkeinojohtaja", "elinkeinoasiamies", "projektipäällikkö", "hankepäällikkö",
+        "osastopäällikkö", "yksikön päällikkö", "johtaja", "teollisuusneuvos",
+        "hallitusneuvos", "erityisavustaja", "suunnittelija", "kaupunginsihteeri",
+        "toimitusjohtaja", "ylijohtaja", "kansliapäällikkö", "neuvotteleva virkamies",
+        "projektikoordinaattori", "koordinaattori",
+    ),
+    "sv": (
+        "konsultativ tjänsteman", "överinspektör", "inspektör", "specialsakkunnig",
+        "sakkunnig", "utvecklingschef", "utvecklingsdirektör", "stadsdirektör",
+        "näringslivsdirektör", "projektchef", "projektledare", "avdelningschef",
+        "enhetschef", "direktör", "industriråd", "regeringsråd", "specialmedarbetare",
+        "planerare", "verkställande direktör", "överdirektör", "kanslichef",
+        "projektkoordinator", "koordinator",
+    ),
+    "en": (
+        "ministerial adviser", "senior officer", "senior inspector", "inspector",
+        "special adviser", "senior specialist", "specialist", "development manager",
+        "development director", "city manager", "mayor", "business development director",
+        "director of business development", "project manager", "project coordinator",
+        "head of unit", "director general", "director", "industrial counsellor",
+        "government counsellor", "senior adviser", "adviser", "planner",
+        "chief executive officer", "permanent secretary", "coordinator",
+    ),
+}  # fmt: skip
+
+# Given names common in Finland (Finnish and Swedish), lower-case. Tells given from family
+# name where the order is not marked by a comma.
+GIVEN_NAMES = frozenset(
+    """
+    aapo aarne aaro aatu aila aino aki aleksi alexander ali alina amanda anders andreas anja
+    anna anne anneli annika anni anssi antero anti antti anu ari arja arto arttu arvo asko
+    atte auli aulis benjamin birgitta bo carl carina christian christina daniel eemeli eero
+    eeva eija eila eino eira elias elina elisa elisabeth elli emil emilia emma erik erika
+    erkki esa esko eveliina fredrik gustav hanna hannele hannu hans harri heidi heikki heli
+    helena helmi henna henri henrik hilkka hilma iida ilkka ilmari inga inger ingrid irene
+    irja irma jaakko jan jani janne jari jarkko jarmo jaana jenna jenni jere jesse joakim
+    joel johan johanna johannes joni jonna jorma jouko jouni juha juhani juho jukka julia
+    jussi jyrki jyri kaarina kaisa kalevi kalle kari karin karoliina kasper katariina kati
+    katja kerstin kimmo kirsi kirsti kristian kristiina kristina kyösti lari lars lasse
+    laura lauri leena leif lena liisa linda linnea lotta lucas maarit maija maria marianne
+    marika marja marjatta marko markku markus marita martti matias matti mervi miia mika
+    mikael mikko minna mira mirja mirva monica niina niklas niko nina noora olavi oliver
+    olli onni oskari otto outi paavo paula pauliina pekka pentti per peter petri petteri
+    petra pia pirjo pirkko pertti raija raimo rainer raili reijo riikka riitta risto ritva
+    robert roope rune sami sampo samuel sanna santeri sara satu seppo simo sirpa sofia
+    stefan susanna suvi taina taisto tapani tapio tarja teemu teija terhi terttu tiina timo
+    tom tomas tommi toni topi tuija tuomas tuomo tuula tuuli ulla ulrika unto urpo vaino
+    valtteri veikko veli venla vesa ville virpi väinö william yrjö
+    """.split()
+)
+
+# Endings that mark a Finnish family name ("Anttonen", "Mäkinen").
+FAMILY_NAME_ENDINGS = ("nen", "sson", "ström", "berg", "lund", "qvist", "holm")
