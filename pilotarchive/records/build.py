@@ -1,0 +1,129 @@
+"""Records from one page's extraction: plain dicts shaped by ``schemas/``.
+
+The crawl's facts (snapshot id, retrieval time, redirects) come in as arguments, so the
+same extraction gives byte-identical records in tests with a fixed clock.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pilotarchive.extract.contacts import Contact
+from pilotarchive.extract.page import PageExtraction
+from pilotarchive.records.ids import contact_id, page_id, pilot_id
+from pilotarchive.records.validate import schema_version
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFacts:
+    """What the crawler knows about a fetch that the page itself does not say."""
+
+    snapshot_id: str
+    retrieved_at: str  # ISO 8601 UTC
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    content_length: int = 0
+
+
+def _person(contact: Contact) -> dict[str, Any]:
+    p = contact.person
+    return {
+        "name": p.name,
+        "given_name": p.given_name,
+        "family_name": p.family_name,
+        "title": p.title,
+        "email": contact.email,
+        "email_source": contact.email_source,
+        "phone": contact.phone,
+    }
+
+
+def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any]]:
+    """The page record first, then its pilots, then its contacts."""
+    pid = page_id(page.final_url)
+    base = {
+        "language": page.language,
+        "source_url": page.final_url,
+        "snapshot_id": facts.snapshot_id,
+        "retrieved_at": facts.retrieved_at,
+    }
+    updated = page.updated
+    programme = page.programme
+    records: list[dict[str, Any]] = [
+        {
+            "record_type": "page",
+            "schema_version": schema_version("page"),
+            "id": pid,
+            **base,
+            "language_source": page.language_source,
+            "url": page.url,
+            "final_url": page.final_url,
+            "redirects": facts.redirects,
+            "status": page.status,
+            "content_type": page.content_type,
+            "encoding": page.encoding,
+            "title": page.title,
+            "updated": updated.date if updated else None,
+            "updated_time": updated.time if updated else None,
+            "updated_text": updated.text if updated else None,
+            "updated_source": updated.source if updated else None,
+            "alternates": dict(sorted(page.alternates.items())),
+            "text_version_url": page.text_version_url,
+            "graphic_version_url": page.graphic_version_url,
+            "is_text_version": page.is_text_version,
+            "content_sha256": page.content_sha256,
+            "content_length": facts.content_length,
+            "programme": (
+                {
+                    "pilot_count": programme.pilot_count,
+                    "municipality_count": programme.municipality_count,
+                    "years": programme.years,
+                }
+                if programme
+                else None
+            ),
+            "pilot_count": len(page.pilots),
+            "contact_count": len(page.contacts) + sum(1 for p in page.pilots if p.contact),
+            "error": page.error,
+        }
+    ]
+    contacts: list[dict[str, Any]] = []
+
+    def add_contact(contact: Contact, pilot: str | None) -> None:
+        p = contact.person
+        contacts.append(
+            {
+                "record_type": "contact",
+                "schema_version": schema_version("contact"),
+                "id": contact_id(pid, contact.role, pilot, p.given_name, p.family_name),
+                **base,
+                "page_id": pid,
+                "pilot_id": pilot,
+                **_person(contact),
+                "organization": contact.organization,
+                "role": contact.role,
+                "name_order": p.order,
+            }
+        )
+
+    for position, pilot in enumerate(page.pilots):
+        ident = pilot_id(pid, pilot.kind, pilot.theme, pilot.coordinator)
+        records.append(
+            {
+                "record_type": "pilot",
+                "schema_version": schema_version("pilot"),
+                "id": ident,
+                **base,
+                "page_id": pid,
+                "kind": pilot.kind,
+                "theme": pilot.theme,
+                "coordinator": pilot.coordinator,
+                "contact": _person(pilot.contact) if pilot.contact else None,
+                "municipalities": pilot.municipalities,
+                "form": pilot.form,
+                "position": position,
+            }
+        )
+        if pilot.contact:
+            add_contact(pilot.contact, ident)
+    for contact in page.contacts:
+        add_contact(contact, None)
+    return records + contacts

@@ -1,0 +1,50 @@
+"""Stable record ids: the same entity in the next snapshot gets the same id.
+
+Ids come from normalised content (the page's URL without its host, the pilot's theme, the
+person's name), never from crawl order or time, so snapshots can be diffed by id. The host
+is left out so a crawl of the replica, of the live site or of a web-archive capture of it
+names the same page the same way.
+"""
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+_ARCHIVE_PREFIX = re.compile(r"^/web/\d{1,14}[a-z_]*/(?P<original>https?://.+)$")
+
+
+def normalise_text(text: str | None) -> str:
+    """Case, accents, punctuation and spacing folded away."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+
+
+def page_key(url: str) -> str:
+    """Path and sorted query of a URL; web-archive captures map to the original URL."""
+    parts = urlsplit(url)
+    path = parts.path
+    if m := _ARCHIVE_PREFIX.match(path + (f"?{parts.query}" if parts.query else "")):
+        return page_key(m.group("original"))
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return (path or "/") + (f"?{query}" if query else "")
+
+
+def make_id(prefix: str, *parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{prefix}-{digest[:16]}"
+
+
+def page_id(url: str) -> str:
+    return make_id("page", page_key(url))
+
+
+def pilot_id(page: str, kind: str, theme: str | None, coordinator: str | None) -> str:
+    return make_id("pilot", page, kind, normalise_text(theme) or normalise_text(coordinator))
+
+
+def contact_id(page: str, role: str, pilot: str | None, given: str, family: str) -> str:
+    return make_id("contact", page, role, pilot or "", normalise_text(f"{given} {family}"))

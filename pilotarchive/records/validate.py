@@ -1,0 +1,70 @@
+"""JSON Schema validation of records and manifests against ``schemas/``.
+
+The schemas are the public contract, so records are checked against the files users read,
+loaded once and shared through a ``referencing`` registry (they refer to common.schema.json).
+"""
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from pilotarchive.exceptions import SchemaError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+RECORD_SCHEMAS = {"page": "page", "pilot": "pilot", "contact": "contact"}
+
+
+def schema_dir() -> Path:
+    if SCHEMA_DIR.is_dir():
+        return SCHEMA_DIR
+    raise SchemaError(f"schema folder {SCHEMA_DIR} is missing: reinstall pilotarchive")
+
+
+@cache
+def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
+    schemas: dict[str, dict[str, Any]] = {}
+    registry: Registry = Registry()
+    for path in sorted(schema_dir().glob("*.schema.json")):
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SchemaError(f"cannot read schema {path}: {exc}") from exc
+        schemas[path.name.removesuffix(".schema.json")] = schema
+        registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+    return registry, schemas
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    registry, schemas = _registry()
+    if name not in schemas:
+        raise SchemaError(f"no schema named {name!r} in {schema_dir()}")
+    return Draft202012Validator(
+        schemas[name], registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def schema_version(name: str) -> str:
+    return _registry()[1][name]["version"]
+
+
+def errors_for(instance: Any, name: str) -> list[dict[str, str]]:
+    """Every error as ``{"pointer": "/contact/email", "message": ...}``, stable order."""
+    out = []
+    for error in validator(name).iter_errors(instance):
+        pointer = "".join(
+            "/" + str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path
+        )
+        out.append({"pointer": pointer or "/", "message": error.message})
+    return sorted(out, key=lambda e: (e["pointer"], e["message"]))
+
+
+def record_errors(record: dict[str, Any]) -> list[dict[str, str]]:
+    kind = record.get("record_type")
+    if kind not in RECORD_SCHEMAS:
+        return [{"pointer": "/record_type", "message": f"unknown record type {kind!r}"}]
+    return errors_for(record, RECORD_SCHEMAS[kind])

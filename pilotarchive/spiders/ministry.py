@@ -1,0 +1,118 @@
+"""The ministry spider: the pilots page in every language version, or a whole site.
+
+It decides what to fetch from what the extraction stage found on each page (language links,
+text versions, all links in site scope) and hands every answer, good or bad, to the pipeline.
+"""
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from pilotarchive.extract.page import extract_page
+from pilotarchive.items import FetchedPage, FetchFailure
+from pilotarchive.settings import Config, load_config
+
+HINT = "pilotarchive_language"
+
+
+def describe_failure(failure: Failure) -> str:
+    """A one-line reason for the manifest: what kind of failure, and its message."""
+    exc = failure.value
+    if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc).lower():
+        return "forbidden by robots.txt"
+    name = type(exc).__name__
+    text = str(exc).strip() or getattr(exc, "reasons", "") or ""
+    if "TimeoutError" in name or "timed out" in str(text).lower():
+        return f"timeout ({name}: {text})".strip()
+    return f"{name}: {text}" if text else name
+
+
+class MinistrySpider(scrapy.Spider):
+    name = "ministry"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "MinistrySpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = load_config(crawler.settings)
+        spider.hosts = {urlsplit(u).hostname for u in spider.config.start_urls}
+        spider.scheduled = 0
+        spider.seen = set()
+        return spider
+
+    config: Config
+    hosts: set[str | None]
+    scheduled: int
+    seen: set[bytes]
+
+    def _request(self, url: str, hint: str | None = None) -> scrapy.Request | None:
+        """A request for ``url`` unless it was asked for already or the page budget is spent."""
+        request = scrapy.Request(
+            url, callback=self.parse, errback=self.failed, meta={HINT: hint}
+        )
+        fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
+        if fingerprint in self.seen or self.scheduled >= self.config.max_pages:
+            return None
+        self.seen.add(fingerprint)
+        self.scheduled += 1
+        return request
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.config.start_urls:
+            if request := self._request(url):
+                yield request
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        chain = meta.get("redirect_urls", [])
+        reasons = meta.get("redirect_reasons", [])
+        for url in chain:  # a redirect target is the same page: don't fetch it again
+            self.seen.add(self.crawler.request_fingerprinter.fingerprint(scrapy.Request(url)))
+        extraction = extract_page(
+            response.body,
+            chain[0] if chain else response.url,
+            final_url=response.url,
+            status=response.status,
+            headers={k.decode("latin-1"): response.headers.get(k).decode("latin-1")
+                     for k in response.headers},  # fmt: skip
+            link_hint=meta.get(HINT),
+        )
+        yield FetchedPage(
+            extraction,
+            redirects=[{"url": u, "status": s if isinstance(s, int) else 0}
+                       for u, s in zip(chain, reasons, strict=False)],  # fmt: skip
+            content_length=len(response.body),
+        )
+        if response.status >= 400:
+            retries = meta.get("retry_times", 0)
+            note = f" after {retries} retries" if retries else ""
+            yield FetchFailure(response.url, f"HTTP {response.status}{note}", response.status)
+            return
+        if extraction.error and not extraction.error.startswith("not HTML"):
+            yield FetchFailure(response.url, extraction.error, response.status)
+        yield from self.follow(extraction)
+
+    def follow(self, extraction: Any) -> Iterator[scrapy.Request]:
+        """Language and text versions in page scope; every same-host link in site scope."""
+        targets: list[tuple[str, str | None]] = [
+            (url, lang) for lang, url in extraction.alternates.items()
+        ]
+        for url in (extraction.text_version_url, extraction.graphic_version_url):
+            if url:
+                targets.append((url, extraction.language))
+        if self.config.scope == "site":
+            targets += [(link.url, None) for link in extraction.links]
+            targets = [(u, h) for u, h in targets if urlsplit(u).hostname in self.hosts]
+        for url, hint in targets:
+            if urlsplit(url).scheme in ("http", "https") and (req := self._request(url, hint)):
+                yield req
+
+    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        yield FetchFailure(url, describe_failure(failure))
