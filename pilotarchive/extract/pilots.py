@@ -65,7 +65,7 @@ _CONTACT_LABEL_RE = re.compile(
 _LIST_SPLIT = re.compile(
     r"\s*,\s*|\s*;\s*|\s+(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s+", re.IGNORECASE
 )
-_COORDINATOR_END = re.compile(r"\s*(?:[.;(]|,\s|\s[–—-]\s|$)")
+_COORDINATOR_END = re.compile(r"\s*(?:[.;()]|,\s|\s[–—-]\s|$)")
 _PROJECT_RE = re.compile(
     "|".join(re.escape(w) for words in PROJECT_WORDS.values() for w in words), re.IGNORECASE
 )
@@ -230,12 +230,22 @@ def parse_project(lines: list[str], language: str | None) -> Pilot | None:
 
 
 def extract_pilots(doc: Document, language: str | None) -> list[Pilot]:
-    """Pilots first in the strongest form the page uses, then the separate project."""
-    pilots = _from_tables(doc.content, language)
-    if not pilots:
-        pilots = _from_list_items(doc.content, language)
-    if not pilots:
-        pilots = _from_paragraphs(doc.lines, language)
+    """Pilots in every form the page uses (a page may mix them), then the separate project.
+
+    The same pilot met twice (a list item that is also a labelled paragraph) is kept once.
+    """
+    pilots: list[Pilot] = []
+    seen: set[str] = set()
+    for found in (
+        _from_tables(doc.content, language),
+        _from_list_items(doc.content, language),
+        _from_paragraphs(doc.lines, language),
+    ):
+        for pilot in found:
+            key = " ".join((pilot.theme or "").casefold().split())
+            if key not in seen:
+                seen.add(key)
+                pilots.append(pilot)
     project = parse_project(doc.lines, language)
     if project:
         pilots.append(project)
