@@ -102,7 +102,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
     }
     overrides.update(dict(args.set))
-    result = run_crawl(overrides)
+    result = run_crawl(overrides, tracebacks=args.verbose)
     if result.cleaned:
         print(f"removed unfinished snapshot(s) left by a killed run: {result.cleaned}",
               file=sys.stderr)  # fmt: skip

@@ -4,6 +4,7 @@ Twisted's reactor runs once per process, so one process runs one crawl; the CLI 
 demo call :func:`run_crawl` once, tests run the CLI in a subprocess.
 """
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,26 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
     return settings
 
 
-def run_crawl(overrides: dict[str, Any]) -> CrawlResult:
+class _OneLine(logging.Filter):
+    """Scrapy logs some download errors with a traceback; the CLI shows them as one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.msg = f"{record.getMessage()} ({record.exc_info[1]!r})"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def run_crawl(overrides: dict[str, Any], *, tracebacks: bool = False) -> CrawlResult:
+    if not tracebacks:
+        # Scrapy's own log handler would print tracebacks; ours prints one line each.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_OneLine())
+        handler.setLevel(overrides.get("LOG_LEVEL", "WARNING"))
+        logging.getLogger().addHandler(handler)
+        overrides = {**overrides, "LOG_ENABLED": False}
     settings = crawl_settings(overrides)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(MinistrySpider)

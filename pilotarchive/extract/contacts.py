@@ -11,6 +11,17 @@ from dataclasses import dataclass, replace
 from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person
 from pilotarchive.extract.phones import find_phones
+from pilotarchive.extract.phrases import CONTACT_LABELS
+
+# "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
+CONTACT_LABEL_RE = re.compile(
+    r"(?<![\w])(?:"
+    + "|".join(
+        map(re.escape, sorted({x for v in CONTACT_LABELS.values() for x in v}, key=len, reverse=True))
+    )
+    + r")\s*:?\s*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +101,9 @@ def _make(
 def parse_contact_text(
     text: str, language: str | None, role: str, organization: str | None = None
 ) -> Contact | None:
-    """One person written on one line, as inside a pilot entry."""
-    parts = split_line(text, language)
+    """One person written on one line, as inside a pilot entry, after an optional label."""
+    label = CONTACT_LABEL_RE.match(text.strip())
+    parts = split_line(text.strip()[label.end():] if label else text, language)
     if not parts.person:
         return None
     return _make(parts.person, parts.emails, parts.phones, role, organization)

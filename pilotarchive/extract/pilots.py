@@ -11,10 +11,9 @@ from functools import cache
 
 import lxml.html
 
-from pilotarchive.extract.contacts import Contact, parse_contact_text
+from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines
 from pilotarchive.extract.phrases import (
-    CONTACT_LABELS,
     COORDINATOR_PHRASES,
     LANGUAGES,
     LIST_CONJUNCTIONS,
@@ -54,14 +53,6 @@ _LABEL_RE = re.compile(
     + r")\s*:\s*",
     re.IGNORECASE,
 )
-_CONTACT_LABEL_RE = re.compile(
-    r"(?<![\w])(?:"
-    + "|".join(
-        map(re.escape, sorted({x for v in CONTACT_LABELS.values() for x in v}, key=len, reverse=True))
-    )
-    + r")\s*:?\s*",
-    re.IGNORECASE,
-)
 _LIST_SPLIT = re.compile(
     r"\s*,\s*|\s*;\s*|\s+(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s+", re.IGNORECASE
 )
@@ -95,7 +86,7 @@ def _coordinator_after(text: str, start: int) -> str | None:
 def _contact(text: str | None, language: str | None, role: str) -> Contact | None:
     if not text:
         return None
-    return parse_contact_text(_CONTACT_LABEL_RE.sub("", text, count=1), language, role)
+    return parse_contact_text(text, language, role)
 
 
 def _labelled(text: str) -> dict[str, str]:
@@ -135,7 +126,7 @@ def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -
     theme = re.sub(r"[,(]?\s*(?:jota|som|which is|joka)\s*$", "", theme.strip(), flags=re.I)
     contact_text = fields.get("contact")
     if contact_text is None:
-        cm = _CONTACT_LABEL_RE.search(text, m.end())
+        cm = CONTACT_LABEL_RE.search(text, m.end())
         contact_text = text[cm.start() :] if cm else None
     return Pilot(
         kind="pilot",

@@ -1,0 +1,48 @@
+"""Helpers for tests that run the CLI in a subprocess and read what it wrote."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pilotarchive.replica.server import ReplicaServer
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def snapshot(self) -> Path:
+        return Path(self.stdout.strip().splitlines()[-1])
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Run:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, "-m", "pilotarchive", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout, env=env)  # fmt: skip
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def crawl(replica: ReplicaServer, output: Path, *args: str, path: str = "/seutukaupunkipilotit",
+          expect: int = 0) -> Run:  # fmt: skip
+    run = run_cli("crawl", f"{replica.url}{path}", "--output", str(output), "--fast-loopback",
+                  "-s", "DOWNLOAD_TIMEOUT=3", *args)  # fmt: skip
+    assert run.returncode == expect, run.stderr
+    return run
+
+
+def load_records(snapshot: Path) -> dict[str, list[dict]]:
+    out = {}
+    for kind in ("pages", "pilots", "contacts"):
+        lines = (snapshot / "records" / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()
+        out[kind] = [json.loads(line) for line in lines]
+    return out
+
+
+def load_manifest(snapshot: Path) -> dict:
+    return json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))

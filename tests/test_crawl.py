@@ -1,0 +1,158 @@
+"""End-to-end: crawl the replica over 127.0.0.1 with the real CLI, spider and pipeline."""
+
+from pathlib import Path
+
+import pytest
+
+from pilotarchive.replica.server import Fault, ReplicaServer
+from tests.helpers import crawl, load_manifest, load_records, run_cli
+
+EXPECTED_UPDATED = {"fi": "2014-11-19", "sv": "2014-11-19", "en": "2014-10-03"}
+THEMES = {
+    "fi": {"Teollisuuden rakennemuutos ja uudet kasvualat", "Hyvinvointipalvelut ja seudun elinvoima",
+           "Kaksikielisten kaupunkien yhteistyö ja kansainvälistyminen",
+           "Kaupunkien ja maaseudun vuorovaikutus"},
+    "sv": {"Industrins strukturomvandling och nya tillväxtbranscher",
+           "Välfärdstjänster och regionens livskraft",
+           "Samarbete och internationalisering i tvåspråkiga städer",
+           "Växelverkan mellan stad och landsbygd"},
+    "en": {"Industrial restructuring and new growth sectors", "Welfare services and regional vitality",
+           "Cooperation and internationalisation of bilingual towns", "Urban-rural interaction"},
+}  # fmt: skip
+
+
+def check_full_crawl(snapshot: Path) -> None:
+    records = load_records(snapshot)
+    pages = records["pages"]
+    assert sorted((p["language"], p["is_text_version"]) for p in pages) == [
+        (lang, text) for lang in ("en", "fi", "sv") for text in (False, True)]
+    for page in pages:
+        assert page["status"] == 200
+        assert page["updated"] == EXPECTED_UPDATED[page["language"]], page["final_url"]
+        assert page["programme"] == {"pilot_count": 4, "municipality_count": 38,
+                                     "years": [2014, 2015]}  # fmt: skip
+        assert set(page["alternates"]) == {"fi", "sv", "en"}
+    for lang in ("fi", "sv", "en"):
+        for text in (False, True):
+            page = next(p for p in pages if p["language"] == lang and p["is_text_version"] == text)
+            pilots = [r for r in records["pilots"] if r["page_id"] == page["id"]]
+            assert {p["theme"] for p in pilots if p["kind"] == "pilot"} == THEMES[lang]
+            projects = [p for p in pilots if p["kind"] == "project"]
+            assert len(projects) == 1
+            assert projects[0]["coordinator"] in ("Salon kaupunki", "Salo stad", "City of Salo")
+            assert projects[0]["contact"]["email"] == "tommi.virtanen@yrityssalo.fi"
+            contacts = {(c["given_name"], c["family_name"], c["email"], c["phone"])
+                        for c in records["contacts"]
+                        if c["page_id"] == page["id"] and c["role"] == "further_information"}
+            assert contacts == {("Olli", "Alho", "olli.alho@tem.fi", "+358295063591"),
+                                ("Lari", "Anttonen", "lari.anttonen@tem.fi", "+358295047032")}
+            wellbeing = {c["family_name"] for c in records["contacts"]
+                         if c["page_id"] == page["id"] and c["email"]
+                         and c["email"].endswith("@iisalmi.fi")}
+            # The English page lags: it still names the replaced contact.
+            assert wellbeing == ({"Heikkinen"} if lang == "en" else {"Kärkkäinen"})
+    mäkinen = [c for c in records["contacts"] if c["family_name"] == "Mäkinen"]
+    assert len(mäkinen) == 6
+    assert {c["email"] for c in mäkinen} == {"leena.makinen@raahe.fi"}
+    manifest = load_manifest(snapshot)
+    assert manifest["failures"] == [] and manifest["rejected"] == 0
+    assert manifest["counts"]["page"]["by_language"] == {"en": 2, "fi": 2, "sv": 2}
+
+
+def test_crawl_from_the_finnish_url(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = crawl(replica, tmp_path)
+    check_full_crawl(run.snapshot)
+    fi = next(p for p in load_records(run.snapshot)["pages"] if p["url"].endswith("pilotit"))
+    assert fi["redirects"] == [{"url": f"{replica.url}/seutukaupunkipilotit", "status": 301}]
+    assert fi["final_url"] == f"{replica.url}/index.phtml?s=4398"
+    assert fi["encoding"] == "cp1252"
+    # Every language version once, whichever link led to it.
+    fetched = [path for method, path, _ in replica.requests if path != "/robots.txt"]
+    assert len(fetched) == len(set(fetched)) == 7  # the alias, its target and 5 more pages
+    assert run_cli("validate", str(run.snapshot)).returncode == 0
+
+
+def test_crawl_from_the_english_url(replica: ReplicaServer, tmp_path: Path) -> None:
+    check_full_crawl(crawl(replica, tmp_path, path="/index.phtml?l=en&s=4398").snapshot)
+
+
+def test_polite_identity_and_robots(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = crawl(replica, tmp_path, "--scope", "site", "--max-pages", "80")
+    agents = {agent for _, _, agent in replica.requests}
+    assert len(agents) == 1 and agents.pop().startswith("pilotarchive/")
+    assert replica.requests[0][1] == "/robots.txt"
+    assert not [p for _, p, _ in replica.requests if p.startswith("/haku")]
+    manifest = load_manifest(run.snapshot)
+    robots = [f for f in manifest["failures"] if f["reason"] == "forbidden by robots.txt"]
+    assert robots and all("/haku/" in f["url"] for f in robots)
+    records = load_records(run.snapshot)
+    # Site scope: every page gets the same extraction; contacts pages, sitemaps, CSS too.
+    titles = {p["title"] for p in records["pages"]}
+    assert {"Sivukartta", "Kaupunkipolitiikka", "Yhteystiedot", "Webbkarta"} <= titles
+    assert all(p["updated"] for p in records["pages"] if p["content_type"].startswith("text/html"))
+    css = [p for p in records["pages"] if p["content_type"] == "text/css"]
+    assert css and css[0]["error"].startswith("not HTML")
+
+
+def test_max_pages_is_a_budget(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = crawl(replica, tmp_path, "--scope", "site", "--max-pages", "5")
+    assert load_manifest(run.snapshot)["fetched"] <= 5
+
+
+def test_500_and_timeout_are_recorded_and_the_crawl_goes_on(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    replica.inject("/index.phtml?l=sv&s=4398", Fault(status=500))
+    replica.inject("/index.phtml?l=en&s=4398", Fault(delay=5))
+    run = crawl(replica, tmp_path)
+    manifest = load_manifest(run.snapshot)
+    reasons = {f["url"].removeprefix(replica.url): f["reason"] for f in manifest["failures"]}
+    assert reasons["/index.phtml?l=sv&s=4398"] == "HTTP 500 after 2 retries"
+    assert reasons["/index.phtml?l=en&s=4398"].startswith("timeout")
+    sv_hits = [p for _, p, _ in replica.requests if p == "/index.phtml?l=sv&s=4398"]
+    assert len(sv_hits) == 3  # the first try and two retries
+    records = load_records(run.snapshot)
+    statuses = {p["final_url"].removeprefix(replica.url): p["status"] for p in records["pages"]}
+    assert statuses["/index.phtml?l=sv&s=4398"] == 500
+    assert statuses["/index.phtml?s=4398"] == 200
+    # The failed pages give no pilots; the four others (fi, and the text versions, which
+    # are reached through the Finnish text version's language links) give theirs.
+    sources = {p["source_url"].removeprefix(replica.url) for p in records["pilots"]}
+    assert sources == {"/index.phtml?s=4398", "/text.phtml?s=4398", "/text.phtml?l=sv&s=4398",
+                       "/text.phtml?l=en&s=4398"}  # fmt: skip
+    assert len(records["pilots"]) == 20
+
+
+@pytest.mark.parametrize("fault", [Fault(drop=True), Fault(truncate=200), Fault(status=404)],
+                         ids=["dropped-connection", "truncated-body", "not-found"])  # fmt: skip
+def test_broken_responses_never_stop_the_crawl(
+    replica: ReplicaServer, tmp_path: Path, fault: Fault
+) -> None:
+    replica.inject("/text.phtml?s=4398", fault)
+    run = crawl(replica, tmp_path)
+    manifest = load_manifest(run.snapshot)
+    assert [f["url"] for f in manifest["failures"]] == [f"{replica.url}/text.phtml?s=4398"]
+    assert manifest["counts"]["pilot"]["total"] == 25  # five pages of five entries
+
+
+def test_version_without_english_page(replica: ReplicaServer, tmp_path: Path) -> None:
+    replica.set_version("2014-06")
+    records = load_records(crawl(replica, tmp_path).snapshot)
+    english = [p for p in records["pages"] if p["language"] == "en"]
+    # 'In English' led to the English front page: recorded as what it is, with no pilots.
+    assert english and all(p["pilot_count"] == 0 for p in english)
+    assert {p["updated"] for p in records["pages"] if p["language"] == "fi"} == {"2014-06-12"}
+
+
+def test_unreachable_start_url_leaves_no_snapshot(tmp_path: Path) -> None:
+    run = run_cli("crawl", "http://127.0.0.1:9/seutukaupunkipilotit", "--output", str(tmp_path),
+                  "--fast-loopback", "-s", "RETRY_TIMES=0")  # fmt: skip
+    assert run.returncode == 1
+    assert "no page could be read" in run.stderr and "Traceback" not in run.stderr
+    assert list((tmp_path / "snapshots").iterdir()) == []
+
+
+def test_bad_setting_is_named(tmp_path: Path) -> None:
+    run = run_cli("crawl", "ftp://example.invalid/", "--output", str(tmp_path))
+    assert run.returncode == 2
+    assert "PILOTARCHIVE_START_URLS" in run.stderr
