@@ -10,17 +10,13 @@ from dataclasses import dataclass, replace
 
 from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person
+from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phones import find_phones
 from pilotarchive.extract.phrases import CONTACT_LABELS
 
 # "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
-CONTACT_LABEL_RE = re.compile(
-    r"(?<![\w])(?:"
-    + "|".join(
-        map(re.escape, sorted({x for v in CONTACT_LABELS.values() for x in v}, key=len, reverse=True))
-    )
-    + r")\s*:?\s*",
-    re.IGNORECASE,
+CONTACT_LABEL_RE = Phrases(
+    r"(?<![\w])(?:" + alternation(x for v in CONTACT_LABELS.values() for x in v) + r")\s*:?\s*"
 )
 
 

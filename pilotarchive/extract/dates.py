@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
+from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import MONTHS, UPDATE_LABELS
 
 _MONTH_NAMES = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
@@ -22,10 +23,8 @@ _DATE_PATTERNS = (
                + _TIME, re.IGNORECASE),
     re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
 )  # fmt: skip
-_ALL_LABELS = sorted({label for labels in UPDATE_LABELS.values() for label in labels}, key=len,
-                     reverse=True)  # fmt: skip
-_LABEL = re.compile(
-    r"(?P<label>" + "|".join(map(re.escape, _ALL_LABELS)) + r")\s*:?\s*", re.IGNORECASE
+_LABEL = Phrases(
+    r"(?P<label>" + alternation(x for v in UPDATE_LABELS.values() for x in v) + r")\s*:?\s*"
 )
 
 
@@ -57,18 +56,23 @@ def parse_date(text: str) -> tuple[date, str | None, re.Match[str]] | None:
 
 
 def find_update_date(lines: list[str]) -> UpdateDate | None:
-    """The first line with an update label followed by a date."""
-    for line in lines:
+    """The first line with an update label followed by a date.
+
+    One regex pass over the joined lines finds the candidates; a pass per line costs more
+    in call overhead than in matching.
+    """
+    text = "\n".join(lines)
+    for label in _LABEL.finditer(text):
+        start = text.rfind("\n", 0, label.start()) + 1
+        end = text.find("\n", label.end())
+        line = text[start : end if end >= 0 else len(text)]
         if len(line) > 200:
             continue
-        label = _LABEL.search(line)
-        if not label:
-            continue
-        rest = line[label.end():]
+        rest = text[label.end() : start + len(line)]
         found = parse_date(rest)
         if found and found[2].start() <= 3:
             value, clock, m = found
-            phrase = line[label.start(): label.end() + m.end()].strip()
+            phrase = text[label.start() : label.end() + m.end()].strip()
             return UpdateDate(value.isoformat(), clock, phrase, "text")
     return None
 

@@ -9,12 +9,11 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag
 
 from pilotarchive.exceptions import ExtractionError
 from pilotarchive.extract.contacts import Contact, parse_contact_block
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import Document, Link, parse_document
+from pilotarchive.extract.document import Document, Link, absolute, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
 from pilotarchive.extract.phrases import (
@@ -29,15 +28,14 @@ from pilotarchive.extract.phrases import (
     UPDATE_LABELS,
     YEARS_PATTERNS,
 )
+from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.pilots import Pilot, extract_pilots
 
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
 _BLOCK_LABELS = {label for labels in CONTACT_BLOCK_LABELS.values() for label in labels}
-_UPDATE_LINE = re.compile(
-    "|".join(re.escape(x) for v in UPDATE_LABELS.values() for x in v), re.IGNORECASE
-)
+_UPDATE_LINE = Phrases(alternation(x for v in UPDATE_LABELS.values() for x in v))
 _COMPILED = {
-    name: {lang: re.compile(p, re.IGNORECASE) for lang, p in table.items()}
+    name: {lang: Phrases(p) for lang, p in table.items()}
     for name, table in (
         ("pilots", PILOT_COUNT_PATTERNS),
         ("municipalities", MUNICIPALITY_COUNT_PATTERNS),
@@ -72,7 +70,7 @@ class PageExtraction:
     contacts: list[Contact] = field(default_factory=list)
     pilots: list[Pilot] = field(default_factory=list)
     programme: Programme | None = None
-    links: list[Link] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # every link, only when asked for
     error: str | None = None
 
 
@@ -97,22 +95,25 @@ def link_language(link: Link) -> str | None:
 def _alternates(doc: Document, final_url: str, language: str | None, extraction: PageExtraction):
     for link in doc.links:
         text = link.text.lower()
-        url = urldefrag(link.url)[0]
         if text in TEXT_VERSION_LINK_TEXTS:
-            extraction.text_version_url = extraction.text_version_url or url
+            extraction.text_version_url = extraction.text_version_url or absolute(
+                doc.base_url, link.href
+            )
             continue
         if text in GRAPHIC_VERSION_LINK_TEXTS:
-            extraction.graphic_version_url = extraction.graphic_version_url or url
+            extraction.graphic_version_url = extraction.graphic_version_url or absolute(
+                doc.base_url, link.href
+            )
             continue
         if link.rel and "alternate" in link.rel.split() and link.hreflang:
-            if lang := normalise_tag(link.hreflang):
-                extraction.alternates.setdefault(lang, url)
-            continue
-        lang = link_language(link)
-        if lang is None and len(link.text) <= 3 and link.text.lower() in LANGUAGES:
-            lang = language_from_url(url)
-        if lang and lang != language:
-            extraction.alternates.setdefault(lang, url)
+            lang = normalise_tag(link.hreflang)
+        else:
+            lang = link_language(link)
+            if lang is None and text in LANGUAGES:
+                lang = language_from_url(absolute(doc.base_url, link.href) or "")
+        if lang and lang != language and lang not in extraction.alternates:
+            if url := absolute(doc.base_url, link.href):
+                extraction.alternates[lang] = url
     if language:
         extraction.alternates.setdefault(language, final_url)
     extraction.is_text_version = extraction.graphic_version_url is not None
@@ -152,8 +153,13 @@ def extract_page(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
     link_hint: str | None = None,
+    with_links: bool = False,
 ) -> PageExtraction:
-    """Read a page. Never raises for bad input: problems go to ``error``."""
+    """Read a page. Never raises for bad input: problems go to ``error``.
+
+    ``with_links`` also resolves every link on the page (for a site-wide crawl); a crawl of
+    one page and its language versions does without that cost.
+    """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     final_url = final_url or url
     content_type = headers.get("content-type")
@@ -170,11 +176,14 @@ def extract_page(
     decoded = decode_html(body, content_type)
     extraction.encoding = decoded.encoding
     try:
-        doc = parse_document(decoded.text, final_url)
+        doc = parse_document(
+            decoded.text, final_url, body if decoded.source == "utf-8" else None
+        )
     except ExtractionError as exc:
         extraction.error = str(exc)
         return extraction
-    extraction.links = doc.links
+    if with_links:
+        extraction.links = [u for link in doc.links if (u := absolute(doc.base_url, link.href))]
     language, source = detect_language(
         html_lang=doc.html_lang,
         content_language=headers.get("content-language"),

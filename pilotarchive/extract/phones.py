@@ -5,6 +5,7 @@ which hand-written rules would get wrong.
 """
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -16,17 +17,23 @@ _PHONE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def to_e164(raw: str) -> str | None:
+    """A number as written -> E.164, or None. Cached: a site repeats its numbers on every
+    language version of every page, and parsing is the costly part."""
+    try:
+        number = phonenumbers.parse(raw, "FI")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def find_phones(text: str) -> list[tuple[str, tuple[int, int]]]:
     """``[(e164, span)]`` for every labelled number that is a possible Finnish number."""
     out = []
     for m in _PHONE.finditer(text):
-        raw = m.group("number")
-        try:
-            number = phonenumbers.parse(raw, "FI")
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(number):
-            out.append(
-                (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), m.span())
-            )
+        if e164 := to_e164(m.group("number")):
+            out.append((e164, m.span()))
     return out

@@ -13,6 +13,7 @@ import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines
+from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
     LANGUAGES,
@@ -41,25 +42,17 @@ def _languages_first(language: str | None) -> list[str]:
 
 
 @cache
-def _coordinator_re(language: str | None) -> re.Pattern[str]:
+def _coordinator_re(language: str | None) -> Phrases:
     phrases = [p for lang in _languages_first(language) for p in COORDINATOR_PHRASES[lang]]
-    alternatives = "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)\s*", re.IGNORECASE)
+    return Phrases(rf"(?<!\w)(?:{alternation(phrases)})(?!\w)\s*")
 
 
-_LABEL_RE = re.compile(
-    r"(?<![\w])(?P<label>"
-    + "|".join(map(re.escape, sorted(PILOT_FIELD_LABELS, key=len, reverse=True)))
-    + r")\s*:\s*",
-    re.IGNORECASE,
-)
+_LABEL_RE = Phrases(r"(?<![\w])(?P<label>" + alternation(PILOT_FIELD_LABELS) + r")\s*:\s*")
 _LIST_SPLIT = re.compile(
     r"\s*,\s*|\s*;\s*|\s+(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s+", re.IGNORECASE
 )
 _COORDINATOR_END = re.compile(r"\s*(?:[.;()]|,\s|\s[–—-]\s|$)")
-_PROJECT_RE = re.compile(
-    "|".join(re.escape(w) for words in PROJECT_WORDS.values() for w in words), re.IGNORECASE
-)
+_PROJECT_RE = Phrases(alternation(w for words in PROJECT_WORDS.values() for w in words))
 
 
 def _clean(text: str | None) -> str | None:
@@ -116,7 +109,7 @@ def _from_fields(fields: dict[str, str], language: str | None, form: str) -> Pil
 
 def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -> Pilot | None:
     """One entry in running text: labelled fields, or a theme and a coordinator phrase."""
-    fields = _labelled(text)
+    fields = _labelled(text) if ":" in text else {}
     if "theme" in fields and ("coordinator" in fields or "contact" in fields):
         return _from_fields(fields, language, "labelled")
     m = _coordinator_re(language).search(text)
@@ -176,7 +169,7 @@ def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
     pilots: list[Pilot] = []
     current: dict[str, str] | None = None
     for line in lines:
-        fields = _labelled(line)
+        fields = _labelled(line) if ":" in line else {}
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
                 pilots.append(p)
@@ -195,6 +188,8 @@ def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
 
 def parse_project(lines: list[str], language: str | None) -> Pilot | None:
     """The separate project ("erillinen hanke, jota koordinoi Salon kaupunki (...)")."""
+    if not _PROJECT_RE.search("\n".join(lines)):
+        return None
     for line in lines:
         if not _PROJECT_RE.search(line):
             continue

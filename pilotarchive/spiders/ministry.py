@@ -81,6 +81,7 @@ class MinistrySpider(scrapy.Spider):
             headers={k.decode("latin-1"): response.headers.get(k).decode("latin-1")
                      for k in response.headers},  # fmt: skip
             link_hint=meta.get(HINT),
+            with_links=self.config.scope == "site",
         )
         yield FetchedPage(
             extraction,
@@ -106,7 +107,7 @@ class MinistrySpider(scrapy.Spider):
             if url:
                 targets.append((url, extraction.language))
         if self.config.scope == "site":
-            targets += [(link.url, None) for link in extraction.links]
+            targets += [(url, None) for url in extraction.links]
             targets = [(u, h) for u, h in targets if urlsplit(u).hostname in self.hosts]
         for url, hint in targets:
             if urlsplit(url).scheme in ("http", "https") and (req := self._request(url, hint)):
