@@ -45,6 +45,7 @@ class LineParts:
     rest: str
 
 
+_EMPTY_PARENS = re.compile(r"\(\s*(?:,\s*)*\)")  # what "(olli.alho@tem.fi)" leaves
 _SEPARATORS = re.compile(r"\s*[,;|–]\s*|\s+-\s+")
 
 
@@ -62,7 +63,7 @@ def split_line(line: str, language: str | None, default_order: str | None = None
     rest = line
     for start, end in sorted(cuts, reverse=True):
         rest = rest[:start] + " , " + rest[end:]
-    rest = " ".join(rest.split())
+    rest = _EMPTY_PARENS.sub(" , ", " ".join(rest.split()))
     # "Anttonen, Lari" keeps its comma; anything after a second separator is not the name.
     chunks = [c for c in _SEPARATORS.split(rest) if c]
     person = None
