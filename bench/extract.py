@@ -18,10 +18,10 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pilotarchive.extract.page import extract_page  # noqa: E402
-from pilotarchive.replica.content import VERSIONS  # noqa: E402
-from pilotarchive.replica.render import OTHER_PAGES, PageRef  # noqa: E402
-from pilotarchive.replica.server import render  # noqa: E402
+from pilotarchive.extract.page import extract_page
+from pilotarchive.replica.content import VERSIONS
+from pilotarchive.replica.render import OTHER_PAGES, PageRef
+from pilotarchive.replica.server import render
 
 TARGET = 2000.0
 
@@ -76,8 +76,10 @@ def main() -> int:
     extraction()  # warm caches (compiled patterns) before measuring
     base_rate, _ = best_rate(baseline, count, args.rounds)
     rate, _ = best_rate(extraction, count, args.rounds)
-    print(f"pages: {len(pages)} replica pages (mean {size / 1024:.1f} KiB), "
-          f"{args.repeat} passes x {args.rounds} rounds, best round counts")  # fmt: skip
+    print(
+        f"pages: {len(pages)} replica pages (mean {size / 1024:.1f} KiB), "
+        f"{args.repeat} passes x {args.rounds} rounds, best round counts"
+    )
     print(f"baseline lxml.html.fromstring: {base_rate:10.0f} pages/s")
     print(f"pilotarchive extract_page:     {rate:10.0f} pages/s")
     print(f"ratio extract_page / bare parse: {base_rate / rate:.1f}x the time of a bare parse")

@@ -25,8 +25,13 @@ def _setting(text: str) -> tuple[str, Any]:
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", "-o", default="output", type=Path,
-                        help="output folder holding snapshots/ (default: output)")  # fmt: skip
+    parser.add_argument(
+        "--output",
+        "-o",
+        default="output",
+        type=Path,
+        help="output folder holding snapshots/ (default: output)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,56 +42,102 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pilotarchive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("crawl", help="crawl and write a snapshot",
-                       description="Crawl the start pages (and their language and text "
-                       "versions, or the whole site) and write a validated snapshot. "
-                       "Prints the snapshot's path as the last line.")  # fmt: skip
-    p.add_argument("start_urls", nargs="*", metavar="START_URL",
-                   help=f"where to start (default: {DEFAULT_START})")  # fmt: skip
+    p = sub.add_parser(
+        "crawl",
+        help="crawl and write a snapshot",
+        description="Crawl the start pages (and their language and text "
+        "versions, or the whole site) and write a validated snapshot. "
+        "Prints the snapshot's path as the last line.",
+    )
+    p.add_argument(
+        "start_urls",
+        nargs="*",
+        metavar="START_URL",
+        help=f"where to start (default: {DEFAULT_START})",
+    )
     _add_output(p)
-    p.add_argument("--scope", choices=("page", "site"), default="page",
-                   help="page: the start pages with their language and text versions; "
-                   "site: every page of the start URLs' hosts (default: page)")  # fmt: skip
+    p.add_argument(
+        "--scope",
+        choices=("page", "site"),
+        default="page",
+        help="page: the start pages with their language and text versions; "
+        "site: every page of the start URLs' hosts (default: page)",
+    )
     p.add_argument("--max-pages", type=int, default=500, help="page budget (default: 500)")
-    p.add_argument("--fast-loopback", action="store_true",
-                   help="no politeness delay for 127.0.0.1/localhost (the replica) only")  # fmt: skip
-    p.add_argument("-s", "--set", action="append", type=_setting, default=[], metavar="KEY=VALUE",
-                   help="override a Scrapy or PILOTARCHIVE_* setting, e.g. -s DOWNLOAD_TIMEOUT=10")  # fmt: skip
+    p.add_argument(
+        "--fast-loopback",
+        action="store_true",
+        help="no politeness delay for 127.0.0.1/localhost (the replica) only",
+    )
+    p.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a Scrapy or PILOTARCHIVE_* setting, e.g. -s DOWNLOAD_TIMEOUT=10",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO level")
 
-    p = sub.add_parser("demo", help="serve the bundled replica and crawl it (no network)",
-                       description="Start the replica of the 2014 ministry site on a free "
-                       "127.0.0.1 port, crawl it from the Finnish pilots page, and summarise "
-                       "what was found per language.")  # fmt: skip
+    p = sub.add_parser(
+        "demo",
+        help="serve the bundled replica and crawl it (no network)",
+        description="Start the replica of the 2014 ministry site on a free "
+        "127.0.0.1 port, crawl it from the Finnish pilots page, and summarise "
+        "what was found per language.",
+    )
     _add_output(p)
-    p.add_argument("--site-version", default=None,
-                   help="replica version to serve (see `pilotarchive replica versions`)")  # fmt: skip
+    p.add_argument(
+        "--site-version",
+        default=None,
+        help="replica version to serve (see `pilotarchive replica versions`)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO level")
 
-    p = sub.add_parser("validate", help="re-check a snapshot's records and checksums",
-                       description="Validate every record against schemas/, every file "
-                       "against the manifest's sha256; exit 1 listing every problem.")  # fmt: skip
+    p = sub.add_parser(
+        "validate",
+        help="re-check a snapshot's records and checksums",
+        description="Validate every record against schemas/, every file "
+        "against the manifest's sha256; exit 1 listing every problem.",
+    )
     p.add_argument("snapshot", nargs="?", help="snapshot id or path (default: the latest)")
     _add_output(p)
 
-    p = sub.add_parser("snapshots", help="list snapshots with their counts",
-                       description="List complete snapshots, oldest first, with record "
-                       "counts per type and failures.")  # fmt: skip
+    p = sub.add_parser(
+        "snapshots",
+        help="list snapshots with their counts",
+        description="List complete snapshots, oldest first, with record "
+        "counts per type and failures.",
+    )
     _add_output(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    p = sub.add_parser("replica", help="the bundled replica of the ministry site",
-                       description="Serve or describe the replica of the 2014 site.")  # fmt: skip
+    p = sub.add_parser(
+        "replica",
+        help="the bundled replica of the ministry site",
+        description="Serve or describe the replica of the 2014 site.",
+    )
     rsub = p.add_subparsers(dest="replica_command", metavar="ACTION")
-    r = rsub.add_parser("serve", help="serve the replica until interrupted",
-                        description="Serve the replica on 127.0.0.1. Change the version "
-                        "while serving: POST /_replica/version?set=V.")  # fmt: skip
+    r = rsub.add_parser(
+        "serve",
+        help="serve the replica until interrupted",
+        description="Serve the replica on 127.0.0.1. Change the version "
+        "while serving: POST /_replica/version?set=V.",
+    )
     r.add_argument("--port", type=int, default=8014, help="port (default: 8014; 0 = free)")
     r.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-    r.add_argument("--version", dest="site_version", default=None,
-                   help="site version to serve (default: 2014-11-19)")  # fmt: skip
-    rsub.add_parser("versions", help="list the replica's site versions",
-                    description="List the dated site versions and how they differ.")  # fmt: skip
+    r.add_argument(
+        "--version",
+        dest="site_version",
+        default=None,
+        help="site version to serve (default: 2014-11-19)",
+    )
+    rsub.add_parser(
+        "versions",
+        help="list the replica's site versions",
+        description="List the dated site versions and how they differ.",
+    )
     return parser
 
 
@@ -104,8 +155,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     overrides.update(dict(args.set))
     result = run_crawl(overrides, tracebacks=args.verbose)
     if result.cleaned:
-        print(f"removed unfinished snapshot(s) left by a killed run: {result.cleaned}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"removed unfinished snapshot(s) left by a killed run: {result.cleaned}",
+            file=sys.stderr,
+        )
     _print_summary(result.snapshot)
     print(result.snapshot)
     return 0
@@ -119,16 +172,20 @@ def _print_summary(path: Path) -> None:
             page = json.loads(line)
             pages.setdefault(page.get("language") or "?", []).append(page)
     counts = manifest["counts"]
-    print(f"snapshot {manifest['snapshot_id']}: {manifest['fetched']} responses, "
-          f"{counts['page']['total']} pages, {counts['pilot']['total']} pilots/projects, "
-          f"{counts['contact']['total']} contacts, {manifest['rejected']} rejected, "
-          f"{len(manifest['failures'])} failures")  # fmt: skip
+    print(
+        f"snapshot {manifest['snapshot_id']}: {manifest['fetched']} responses, "
+        f"{counts['page']['total']} pages, {counts['pilot']['total']} pilots and projects, "
+        f"{counts['contact']['total']} contacts, {manifest['rejected']} rejected, "
+        f"{len(manifest['failures'])} failures"
+    )
     for lang in sorted(pages):
         for page in sorted(pages[lang], key=lambda p: p["final_url"]):
             kind = "text" if page["is_text_version"] else "page"
-            print(f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
-                  f"pilots {page.get('pilot_count', 0)} contacts {page.get('contact_count', 0)}"
-                  f"  {page['title'] or ''}")  # fmt: skip
+            print(
+                f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
+                f"pilots {page.get('pilot_count', 0)} contacts {page.get('contact_count', 0)}"
+                f"  {page['title'] or ''}"
+            )
     for failure in manifest["failures"]:
         print(f"  failed: {failure['url']}: {failure['reason']}")
 
@@ -140,12 +197,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     with ReplicaServer(args.site_version or DEFAULT_VERSION, port=0) as replica:
         print(f"replica of www.tem.fi ({replica.version.id}) serving at {replica.url}")
-        result = run_crawl({
-            "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],
-            "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
-            "PILOTARCHIVE_FAST_LOOPBACK": True,
-            "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
-        })  # fmt: skip
+        result = run_crawl(
+            {
+                "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],
+                "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
+                "PILOTARCHIVE_FAST_LOOPBACK": True,
+                "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
+            }
+        )
     _print_summary(result.snapshot)
     print(result.snapshot)
     return 0
@@ -171,14 +230,25 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         m = info.manifest
         counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
         if args.json:
-            print(json.dumps({"id": info.id, "path": str(info.path), "counts": counts,
-                              "failures": len(m.get("failures", [])),
-                              "rejected": m.get("rejected", 0),
-                              "start_urls": m.get("start_urls")}, ensure_ascii=False))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "id": info.id,
+                        "path": str(info.path),
+                        "counts": counts,
+                        "failures": len(m.get("failures", [])),
+                        "rejected": m.get("rejected", 0),
+                        "start_urls": m.get("start_urls"),
+                    },
+                    ensure_ascii=False,
+                )
+            )
             continue
-        print(f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
-              f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "
-              f"rejected {m.get('rejected', 0)}  {' '.join(m.get('start_urls', []))}")  # fmt: skip
+        print(
+            f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
+            f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "
+            f"rejected {m.get('rejected', 0)}  {' '.join(m.get('start_urls', []))}"
+        )
     return 0
 
 
@@ -194,8 +264,10 @@ def cmd_replica(args: argparse.Namespace) -> int:
     if args.replica_command != "serve":
         raise UsageError("say `pilotarchive replica serve` or `pilotarchive replica versions`")
     replica = ReplicaServer(args.site_version or DEFAULT_VERSION, host=args.host, port=args.port)
-    print(f"replica ({replica.version.id}) at {replica.url}/seutukaupunkipilotit  "
-          "(Ctrl-C stops)", flush=True)  # fmt: skip
+    print(
+        f"replica ({replica.version.id}) at {replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
+        flush=True,
+    )
     try:
         replica.serve_forever()
     except KeyboardInterrupt:

@@ -36,7 +36,10 @@ class SnapshotInvalid(SnapshotError):
 
 
 class ExtractionError(PilotarchiveError):
-    """A page could not be read at all (empty, not HTML); the page is recorded, the crawl goes on."""
+    """A page could not be read at all (empty, not HTML).
+
+    The page is still recorded, with the reason, and the crawl goes on.
+    """
 
 
 class SchemaError(PilotarchiveError):

@@ -23,7 +23,7 @@ class LoopbackSlotMiddleware:
             raise NotConfigured("PILOTARCHIVE_FAST_LOOPBACK is off")
         return cls()
 
-    def process_request(self, request: Request, spider: Any = None) -> None:  # noqa: ARG002
+    def process_request(self, request: Request, spider: Any = None) -> None:
         if is_loopback(request.url):
             request.meta.setdefault("download_slot", LOOPBACK_SLOT)
             request.meta["autothrottle_dont_adjust_delay"] = True

@@ -36,12 +36,13 @@ class SnapshotPipeline:
     def from_crawler(cls, crawler: Crawler) -> "SnapshotPipeline":
         return cls(crawler)
 
-    def open_spider(self, spider: Any = None) -> None:  # noqa: ARG002
+    def open_spider(self, spider: Any = None) -> None:
         removed = clean_stale(self.config.output_dir)
         if removed:
             names = ", ".join(p.name for p in removed)
-            logger.warning("removed %d unfinished snapshot(s) left by a killed run: %s",
-                           len(removed), names)  # fmt: skip
+            logger.warning(
+                "removed %d unfinished snapshot(s) left by a killed run: %s", len(removed), names
+            )
             self.crawler.stats.set_value(STAT_CLEANED, names)
         settings = self.crawler.settings
         self.writer = SnapshotWriter(
@@ -54,13 +55,12 @@ class SnapshotPipeline:
                 "robotstxt_obey": settings.getbool("ROBOTSTXT_OBEY"),
                 "autothrottle": settings.getbool("AUTOTHROTTLE_ENABLED"),
                 "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
-                "concurrent_requests_per_domain":
-                    settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                "concurrent_requests_per_domain": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
                 "fast_loopback": self.config.fast_loopback,
             },
-        )  # fmt: skip
+        )
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:  # noqa: ARG002
+    def process_item(self, item: Any, spider: Any = None) -> Any:
         writer = self.writer
         assert writer is not None, "open_spider was not called"
         if isinstance(item, FetchFailure):
@@ -82,11 +82,14 @@ class SnapshotPipeline:
             if page.status < 400 and page.error is None:
                 self.usable_pages += 1
             if rejected:
-                logger.warning("%s: %d record(s) rejected, see records/rejected.jsonl",
-                               page.final_url, rejected)  # fmt: skip
+                logger.warning(
+                    "%s: %d record(s) rejected, see records/rejected.jsonl",
+                    page.final_url,
+                    rejected,
+                )
         return item
 
-    def spider_closed(self, spider: Any, reason: str) -> None:  # noqa: ARG002
+    def spider_closed(self, spider: Any, reason: str) -> None:
         writer = self.writer
         if writer is None:
             return
@@ -98,8 +101,11 @@ class SnapshotPipeline:
         if self.usable_pages == 0:
             writer.abort()
             failures = "; ".join(f"{f['url']}: {f['reason']}" for f in writer.failures[:5])
-            stats.set_value(STAT_ERROR, "no page could be read, so no snapshot was written"
-                            + (f" ({failures})" if failures else ""))  # fmt: skip
+            stats.set_value(
+                STAT_ERROR,
+                "no page could be read, so no snapshot was written"
+                + (f" ({failures})" if failures else ""),
+            )
             return
         try:
             path = writer.commit()

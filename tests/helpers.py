@@ -23,15 +23,34 @@ class Run:
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Run:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, "-m", "pilotarchive", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "pilotarchive", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
-def crawl(replica: ReplicaServer, output: Path, *args: str, path: str = "/seutukaupunkipilotit",
-          expect: int = 0) -> Run:  # fmt: skip
-    run = run_cli("crawl", f"{replica.url}{path}", "--output", str(output), "--fast-loopback",
-                  "-s", "DOWNLOAD_TIMEOUT=3", *args)  # fmt: skip
+def crawl(
+    replica: ReplicaServer,
+    output: Path,
+    *args: str,
+    path: str = "/seutukaupunkipilotit",
+    expect: int = 0,
+) -> Run:
+    run = run_cli(
+        "crawl",
+        f"{replica.url}{path}",
+        "--output",
+        str(output),
+        "--fast-loopback",
+        "-s",
+        "DOWNLOAD_TIMEOUT=3",
+        *args,
+    )
     assert run.returncode == expect, run.stderr
     return run
 

@@ -31,8 +31,10 @@ def test_commands_are_all_there() -> None:
     assert {c[0] for c in _commands()} == {"crawl", "demo", "validate", "snapshots", "replica"}
 
 
-@pytest.mark.parametrize("argv", [[], ["nonsense"], ["crawl", "--scope", "world"],
-                                  ["crawl", "--max-pages", "x"], ["replica"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["nonsense"], ["crawl", "--scope", "world"], ["crawl", "--max-pages", "x"], ["replica"]],
+)
 def test_usage_errors_exit_2(argv: list[str], capsys) -> None:
     assert main(argv) == 2
     assert "Traceback" not in capsys.readouterr().err

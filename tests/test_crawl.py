@@ -9,28 +9,41 @@ from tests.helpers import crawl, load_manifest, load_records, run_cli
 
 EXPECTED_UPDATED = {"fi": "2014-11-19", "sv": "2014-11-19", "en": "2014-10-03"}
 THEMES = {
-    "fi": {"Teollisuuden rakennemuutos ja uudet kasvualat", "Hyvinvointipalvelut ja seudun elinvoima",
-           "Kaksikielisten kaupunkien yhteistyö ja kansainvälistyminen",
-           "Kaupunkien ja maaseudun vuorovaikutus"},
-    "sv": {"Industrins strukturomvandling och nya tillväxtbranscher",
-           "Välfärdstjänster och regionens livskraft",
-           "Samarbete och internationalisering i tvåspråkiga städer",
-           "Växelverkan mellan stad och landsbygd"},
-    "en": {"Industrial restructuring and new growth sectors", "Welfare services and regional vitality",
-           "Cooperation and internationalisation of bilingual towns", "Urban-rural interaction"},
-}  # fmt: skip
+    "fi": {
+        "Teollisuuden rakennemuutos ja uudet kasvualat",
+        "Hyvinvointipalvelut ja seudun elinvoima",
+        "Kaksikielisten kaupunkien yhteistyö ja kansainvälistyminen",
+        "Kaupunkien ja maaseudun vuorovaikutus",
+    },
+    "sv": {
+        "Industrins strukturomvandling och nya tillväxtbranscher",
+        "Välfärdstjänster och regionens livskraft",
+        "Samarbete och internationalisering i tvåspråkiga städer",
+        "Växelverkan mellan stad och landsbygd",
+    },
+    "en": {
+        "Industrial restructuring and new growth sectors",
+        "Welfare services and regional vitality",
+        "Cooperation and internationalisation of bilingual towns",
+        "Urban-rural interaction",
+    },
+}
 
 
 def check_full_crawl(snapshot: Path) -> None:
     records = load_records(snapshot)
     pages = records["pages"]
     assert sorted((p["language"], p["is_text_version"]) for p in pages) == [
-        (lang, text) for lang in ("en", "fi", "sv") for text in (False, True)]
+        (lang, text) for lang in ("en", "fi", "sv") for text in (False, True)
+    ]
     for page in pages:
         assert page["status"] == 200
         assert page["updated"] == EXPECTED_UPDATED[page["language"]], page["final_url"]
-        assert page["programme"] == {"pilot_count": 4, "municipality_count": 38,
-                                     "years": [2014, 2015]}  # fmt: skip
+        assert page["programme"] == {
+            "pilot_count": 4,
+            "municipality_count": 38,
+            "years": [2014, 2015],
+        }
         assert set(page["alternates"]) == {"fi", "sv", "en"}
     for lang in ("fi", "sv", "en"):
         for text in (False, True):
@@ -41,14 +54,20 @@ def check_full_crawl(snapshot: Path) -> None:
             assert len(projects) == 1
             assert projects[0]["coordinator"] in ("Salon kaupunki", "Salo stad", "City of Salo")
             assert projects[0]["contact"]["email"] == "tommi.virtanen@yrityssalo.fi"
-            contacts = {(c["given_name"], c["family_name"], c["email"], c["phone"])
-                        for c in records["contacts"]
-                        if c["page_id"] == page["id"] and c["role"] == "further_information"}
-            assert contacts == {("Olli", "Alho", "olli.alho@tem.fi", "+358295063591"),
-                                ("Lari", "Anttonen", "lari.anttonen@tem.fi", "+358295047032")}
-            wellbeing = {c["family_name"] for c in records["contacts"]
-                         if c["page_id"] == page["id"] and c["email"]
-                         and c["email"].endswith("@iisalmi.fi")}
+            contacts = {
+                (c["given_name"], c["family_name"], c["email"], c["phone"])
+                for c in records["contacts"]
+                if c["page_id"] == page["id"] and c["role"] == "further_information"
+            }
+            assert contacts == {
+                ("Olli", "Alho", "olli.alho@tem.fi", "+358295063591"),
+                ("Lari", "Anttonen", "lari.anttonen@tem.fi", "+358295047032"),
+            }
+            wellbeing = {
+                c["family_name"]
+                for c in records["contacts"]
+                if c["page_id"] == page["id"] and c["email"] and c["email"].endswith("@iisalmi.fi")
+            }
             # The English page lags: it still names the replaced contact.
             assert wellbeing == ({"Heikkinen"} if lang == "en" else {"Kärkkäinen"})
     mäkinen = [c for c in records["contacts"] if c["family_name"] == "Mäkinen"]
@@ -118,13 +137,20 @@ def test_500_and_timeout_are_recorded_and_the_crawl_goes_on(
     # The failed pages give no pilots; the four others (fi, and the text versions, which
     # are reached through the Finnish text version's language links) give theirs.
     sources = {p["source_url"].removeprefix(replica.url) for p in records["pilots"]}
-    assert sources == {"/index.phtml?s=4398", "/text.phtml?s=4398", "/text.phtml?l=sv&s=4398",
-                       "/text.phtml?l=en&s=4398"}  # fmt: skip
+    assert sources == {
+        "/index.phtml?s=4398",
+        "/text.phtml?s=4398",
+        "/text.phtml?l=sv&s=4398",
+        "/text.phtml?l=en&s=4398",
+    }
     assert len(records["pilots"]) == 20
 
 
-@pytest.mark.parametrize("fault", [Fault(drop=True), Fault(truncate=200), Fault(status=404)],
-                         ids=["dropped-connection", "truncated-body", "not-found"])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(drop=True), Fault(truncate=200), Fault(status=404)],
+    ids=["dropped-connection", "truncated-body", "not-found"],
+)
 def test_broken_responses_never_stop_the_crawl(
     replica: ReplicaServer, tmp_path: Path, fault: Fault
 ) -> None:
@@ -145,8 +171,15 @@ def test_version_without_english_page(replica: ReplicaServer, tmp_path: Path) ->
 
 
 def test_unreachable_start_url_leaves_no_snapshot(tmp_path: Path) -> None:
-    run = run_cli("crawl", "http://127.0.0.1:9/seutukaupunkipilotit", "--output", str(tmp_path),
-                  "--fast-loopback", "-s", "RETRY_TIMES=0")  # fmt: skip
+    run = run_cli(
+        "crawl",
+        "http://127.0.0.1:9/seutukaupunkipilotit",
+        "--output",
+        str(tmp_path),
+        "--fast-loopback",
+        "-s",
+        "RETRY_TIMES=0",
+    )
     assert run.returncode == 1
     assert "no page could be read" in run.stderr and "Traceback" not in run.stderr
     assert list((tmp_path / "snapshots").iterdir()) == []
@@ -156,3 +189,56 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
     run = run_cli("crawl", "ftp://example.invalid/", "--output", str(tmp_path))
     assert run.returncode == 2
     assert "PILOTARCHIVE_START_URLS" in run.stderr
+
+
+def test_demo_serves_crawls_and_summarises(tmp_path: Path) -> None:
+    run = run_cli("demo", "--output", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("replica of www.tem.fi (2014-11-19) serving at http://127.0.0.1:")
+    assert "6 pages, 30 pilots and projects, 42 contacts, 0 rejected, 0 failures" in run.stdout
+    assert any(line.startswith("  en page 200 updated 2014-10-03") for line in lines)
+    assert run.snapshot.parent == tmp_path / "out" / "snapshots"
+    assert run_cli("validate", str(run.snapshot)).returncode == 0
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_scrapy_commands_work_from_the_project_root(replica: ReplicaServer, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.stdout.split() == ["ministry"], listed.stderr
+    crawled = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "ministry",
+            "-s",
+            f"PILOTARCHIVE_START_URLS={replica.url}/seutukaupunkipilotit",
+            "-s",
+            f"PILOTARCHIVE_OUTPUT_DIR={tmp_path}",
+            "-s",
+            "PILOTARCHIVE_FAST_LOOPBACK=1",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert crawled.returncode == 0, crawled.stderr
+    snapshots = list((tmp_path / "snapshots").iterdir())
+    assert len(snapshots) == 1
+    assert load_manifest(snapshots[0])["counts"]["page"]["total"] == 6

@@ -25,8 +25,9 @@ DATES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "iso", "clock"), [c[1:] for c in DATES],
-                         ids=[c[0] for c in DATES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "iso", "clock"), [c[1:] for c in DATES], ids=[c[0] for c in DATES]
+)
 def test_update_date(text: str, iso: str, clock: str | None) -> None:
     found = find_update_date(["Tulosta sivu", text, "Lisätietoja:"])
     assert found is not None
@@ -34,59 +35,120 @@ def test_update_date(text: str, iso: str, clock: str | None) -> None:
     assert found.text == text
 
 
-@pytest.mark.parametrize("text", ["Tulosta sivu", "Updated regularly", "Päivitetty 31.2.2014",
-                                  "Page last updated: soon"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text", ["Tulosta sivu", "Updated regularly", "Päivitetty 31.2.2014", "Page last updated: soon"]
+)
 def test_no_update_date(text: str) -> None:
     assert find_update_date([text]) is None
 
 
 def test_date_fallbacks() -> None:
     meta = date_from_meta("dcterms.modified", "2014-11-19T14:20:00+02:00")
-    assert meta and (meta.date, meta.time, meta.source) == ("2014-11-19", "14:20", "meta:dcterms.modified")
+    assert meta and (meta.date, meta.time, meta.source) == (
+        "2014-11-19",
+        "14:20",
+        "meta:dcterms.modified",
+    )
     http = date_from_http("Wed, 19 Nov 2014 12:20:00 GMT")
     assert http and (http.date, http.source) == ("2014-11-19", "http-last-modified")
     assert date_from_http("not a date") is None
 
 
 NAMES = [
-    ("fi-title-family-given", "Neuvotteleva virkamies Alho Olli", "fi",
-     ("Neuvotteleva virkamies", "Olli", "Alho", "family-given")),
-    ("fi-title-family-comma-given", "Ylitarkastaja Anttonen, Lari", "fi",
-     ("Ylitarkastaja", "Lari", "Anttonen", "family-comma-given")),
-    ("fi-title-given-family", "Ylitarkastaja Lari Anttonen", "fi",
-     ("Ylitarkastaja", "Lari", "Anttonen", "given-family")),
-    ("fi-lowercase-title", "elinkeinojohtaja Leena Mäkinen", "fi",
-     ("elinkeinojohtaja", "Leena", "Mäkinen", "given-family")),
-    ("fi-nen-ending-decides", "kehittämispäällikkö Heikkinen Juha", "fi",
-     ("kehittämispäällikkö", "Juha", "Heikkinen", "family-given")),
+    (
+        "fi-title-family-given",
+        "Neuvotteleva virkamies Alho Olli",
+        "fi",
+        ("Neuvotteleva virkamies", "Olli", "Alho", "family-given"),
+    ),
+    (
+        "fi-title-family-comma-given",
+        "Ylitarkastaja Anttonen, Lari",
+        "fi",
+        ("Ylitarkastaja", "Lari", "Anttonen", "family-comma-given"),
+    ),
+    (
+        "fi-title-given-family",
+        "Ylitarkastaja Lari Anttonen",
+        "fi",
+        ("Ylitarkastaja", "Lari", "Anttonen", "given-family"),
+    ),
+    (
+        "fi-lowercase-title",
+        "elinkeinojohtaja Leena Mäkinen",
+        "fi",
+        ("elinkeinojohtaja", "Leena", "Mäkinen", "given-family"),
+    ),
+    (
+        "fi-nen-ending-decides",
+        "kehittämispäällikkö Heikkinen Juha",
+        "fi",
+        ("kehittämispäällikkö", "Juha", "Heikkinen", "family-given"),
+    ),
     ("fi-no-title", "Tommi Virtanen", "fi", (None, "Tommi", "Virtanen", "given-family")),
-    ("fi-double-given", "Projektipäällikkö Kaisa-Leena Mäntylä", "fi",
-     ("Projektipäällikkö", "Kaisa-Leena", "Mäntylä", "given-family")),
-    ("sv-title", "Konsultativ tjänsteman Olli Alho", "sv",
-     ("Konsultativ tjänsteman", "Olli", "Alho", "given-family")),
-    ("sv-comma", "Överinspektör Anttonen, Lari", "sv",
-     ("Överinspektör", "Lari", "Anttonen", "family-comma-given")),
-    ("sv-swedish-family", "Utvecklingsdirektör Eriksson Mikael", "sv",
-     ("Utvecklingsdirektör", "Mikael", "Eriksson", "family-given")),
-    ("en-title", "Ministerial Adviser Olli Alho", "en",
-     ("Ministerial Adviser", "Olli", "Alho", "given-family")),
-    ("en-senior-officer", "Senior Officer Lari Anttonen", "en",
-     ("Senior Officer", "Lari", "Anttonen", "given-family")),
-    ("en-three-tokens", "Director Anna Maria Virtanen", "en",
-     ("Director", "Anna Maria", "Virtanen", "given-family")),
-]  # fmt: skip
+    (
+        "fi-double-given",
+        "Projektipäällikkö Kaisa-Leena Mäntylä",
+        "fi",
+        ("Projektipäällikkö", "Kaisa-Leena", "Mäntylä", "given-family"),
+    ),
+    (
+        "sv-title",
+        "Konsultativ tjänsteman Olli Alho",
+        "sv",
+        ("Konsultativ tjänsteman", "Olli", "Alho", "given-family"),
+    ),
+    (
+        "sv-comma",
+        "Överinspektör Anttonen, Lari",
+        "sv",
+        ("Överinspektör", "Lari", "Anttonen", "family-comma-given"),
+    ),
+    (
+        "sv-swedish-family",
+        "Utvecklingsdirektör Eriksson Mikael",
+        "sv",
+        ("Utvecklingsdirektör", "Mikael", "Eriksson", "family-given"),
+    ),
+    (
+        "en-title",
+        "Ministerial Adviser Olli Alho",
+        "en",
+        ("Ministerial Adviser", "Olli", "Alho", "given-family"),
+    ),
+    (
+        "en-senior-officer",
+        "Senior Officer Lari Anttonen",
+        "en",
+        ("Senior Officer", "Lari", "Anttonen", "given-family"),
+    ),
+    (
+        "en-three-tokens",
+        "Director Anna Maria Virtanen",
+        "en",
+        ("Director", "Anna Maria", "Virtanen", "given-family"),
+    ),
+]
 
 
-@pytest.mark.parametrize(("text", "lang", "expected"), [c[1:] for c in NAMES],
-                         ids=[c[0] for c in NAMES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"), [c[1:] for c in NAMES], ids=[c[0] for c in NAMES]
+)
 def test_names(text: str, lang: str, expected: tuple) -> None:
     person = parse_person(text, lang)
     assert person is not None
     assert (person.title, person.given_name, person.family_name, person.order) == expected
 
 
-@pytest.mark.parametrize("text", ["Tulosta sivu", "Lisätietoja:", "puh. 029 506 3591",
-                                  "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tulosta sivu",
+        "Lisätietoja:",
+        "puh. 029 506 3591",
+        "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi",
+    ],
+)
 def test_not_names(text: str) -> None:
     assert parse_person(text, "fi") is None
 
@@ -94,12 +156,16 @@ def test_not_names(text: str) -> None:
 def test_ambiguous_names_follow_the_blocks_convention() -> None:
     # "Aho Sami" alone is ambiguous in order only through the list; "Alho Olli" fixes the
     # block's order as family-given, so "Laine Pekka" (neither side known) follows it.
-    contacts, _ = parse_contact_block(["Neuvotteleva virkamies Alho Olli", "Johtaja Koski Ritari"],
-                                      "fi", "further_information")  # fmt: skip
+    contacts, _ = parse_contact_block(
+        ["Neuvotteleva virkamies Alho Olli", "Johtaja Koski Ritari"], "fi", "further_information"
+    )
     assert [(c.person.given_name, c.person.family_name) for c in contacts] == [
-        ("Olli", "Alho"), ("Ritari", "Koski")]  # fmt: skip
-    contacts, _ = parse_contact_block(["Senior Officer Lari Anttonen", "Director Koski Ritari"],
-                                      "en", "further_information")  # fmt: skip
+        ("Olli", "Alho"),
+        ("Ritari", "Koski"),
+    ]
+    contacts, _ = parse_contact_block(
+        ["Senior Officer Lari Anttonen", "Director Koski Ritari"], "en", "further_information"
+    )
     assert contacts[1].person.given_name == "Koski"
 
 
@@ -114,19 +180,24 @@ EMAILS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "address", "source"), [c[1:] for c in EMAILS],
-                         ids=[c[0] for c in EMAILS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "address", "source"), [c[1:] for c in EMAILS], ids=[c[0] for c in EMAILS]
+)
 def test_emails(text: str, address: str, source: str) -> None:
     found = find_emails(f"Ylitarkastaja, {text}, puh. 029 506 3591")
     assert [(f.address, f.source) for f in found] == [(address, source)]
 
 
-@pytest.mark.parametrize(("pattern", "given", "family", "address"), [
-    ("etunimi.sukunimi@raahe.fi", "Leena", "Mäkinen", "leena.makinen@raahe.fi"),
-    ("fornamn.efternamn@tem.fi", "Åsa", "Öhman", "asa.ohman@tem.fi"),
-    ("firstname.lastname@tem.fi", "Kaisa-Leena", "Mäntylä", "kaisa-leena.mantyla@tem.fi"),
-    ("etunimi.sukunimi@yrityssalo.fi", "Tommi", "Virtanen", "tommi.virtanen@yrityssalo.fi"),
-], ids=["fi-transliteration", "sv-placeholder", "en-hyphen", "seed-salo"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("pattern", "given", "family", "address"),
+    [
+        ("etunimi.sukunimi@raahe.fi", "Leena", "Mäkinen", "leena.makinen@raahe.fi"),
+        ("fornamn.efternamn@tem.fi", "Åsa", "Öhman", "asa.ohman@tem.fi"),
+        ("firstname.lastname@tem.fi", "Kaisa-Leena", "Mäntylä", "kaisa-leena.mantyla@tem.fi"),
+        ("etunimi.sukunimi@yrityssalo.fi", "Tommi", "Virtanen", "tommi.virtanen@yrityssalo.fi"),
+    ],
+    ids=["fi-transliteration", "sv-placeholder", "en-hyphen", "seed-salo"],
+)
 def test_pattern_resolution(pattern: str, given: str, family: str, address: str) -> None:
     assert [f.pattern for f in find_emails(pattern)] == [pattern]
     assert resolve_pattern(pattern, given, family) == address
@@ -134,12 +205,21 @@ def test_pattern_resolution(pattern: str, given: str, family: str, address: str)
 
 def test_page_level_pattern_applies_to_contacts_without_email() -> None:
     contacts, patterns = parse_contact_block(
-        ["Neuvotteleva virkamies Alho Olli", "puh. 029 506 3591", "Ylitarkastaja Anttonen, Lari",
-         "lari.anttonen(at)tem.fi", "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi"],
-        "fi", "further_information")  # fmt: skip
+        [
+            "Neuvotteleva virkamies Alho Olli",
+            "puh. 029 506 3591",
+            "Ylitarkastaja Anttonen, Lari",
+            "lari.anttonen(at)tem.fi",
+            "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi",
+        ],
+        "fi",
+        "further_information",
+    )
     assert patterns == ["etunimi.sukunimi@tem.fi"]
     assert [(c.email, c.email_source) for c in contacts] == [
-        ("olli.alho@tem.fi", "pattern"), ("lari.anttonen@tem.fi", "deobfuscated")]  # fmt: skip
+        ("olli.alho@tem.fi", "pattern"),
+        ("lari.anttonen@tem.fi", "deobfuscated"),
+    ]
 
 
 PHONES = [
@@ -164,25 +244,44 @@ def test_unlabelled_numbers_are_not_phones() -> None:
 
 
 def test_contact_on_one_line() -> None:
-    c = parse_contact_text("Yhteyshenkilö: kehittämispäällikkö Heikkinen, Juha, "
-                           "juha.heikkinen(at)iisalmi.fi, p. 040 830 2711", "fi",
-                           "pilot_contact")  # fmt: skip
+    c = parse_contact_text(
+        "Yhteyshenkilö: kehittämispäällikkö Heikkinen, Juha, "
+        "juha.heikkinen(at)iisalmi.fi, p. 040 830 2711",
+        "fi",
+        "pilot_contact",
+    )
     assert c is not None
     assert (c.person.name, c.person.title, c.email, c.phone) == (
-        "Juha Heikkinen", "kehittämispäällikkö", "juha.heikkinen@iisalmi.fi", "+358408302711")
+        "Juha Heikkinen",
+        "kehittämispäällikkö",
+        "juha.heikkinen@iisalmi.fi",
+        "+358408302711",
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"html_lang": "fi-FI"}, ("fi", "html-lang")),
-    ({"content_language": "sv"}, ("sv", "content-language")),
-    ({"link_hint": "en"}, ("en", "link")),
-    ({"url": "http://www.tem.fi/index.phtml?l=sv&s=1"}, ("sv", "url")),
-    ({"url": "http://www.tem.fi/en/pilots"}, ("en", "url")),
-    ({"text": "Pilotit perustuvat kaupunkien väliseen yhteistyöhön ja se on hyvä"}, ("fi", "text")),
-], ids=["html-lang", "content-language", "link", "query", "path", "text"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"html_lang": "fi-FI"}, ("fi", "html-lang")),
+        ({"content_language": "sv"}, ("sv", "content-language")),
+        ({"link_hint": "en"}, ("en", "link")),
+        ({"url": "http://www.tem.fi/index.phtml?l=sv&s=1"}, ("sv", "url")),
+        ({"url": "http://www.tem.fi/en/pilots"}, ("en", "url")),
+        (
+            {"text": "Pilotit perustuvat kaupunkien väliseen yhteistyöhön ja se on hyvä"},
+            ("fi", "text"),
+        ),
+    ],
+    ids=["html-lang", "content-language", "link", "query", "path", "text"],
+)
 def test_language(kwargs: dict, expected: tuple) -> None:
-    args = {"html_lang": None, "content_language": None, "link_hint": None,
-            "url": "http://www.tem.fi/x", "text": ""} | kwargs  # fmt: skip
+    args = {
+        "html_lang": None,
+        "content_language": None,
+        "link_hint": None,
+        "url": "http://www.tem.fi/x",
+        "text": "",
+    } | kwargs
     assert detect_language(**args) == expected
 
 
@@ -194,16 +293,27 @@ def test_language_from_text_per_language() -> None:
 SEED = "Pilotit seutukaupunkien kehittämiseen – työ- ja elinkeinoministeriö"
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (SEED.encode("utf-8"), "text/html; charset=utf-8"),
-    (SEED.encode("cp1252"), "text/html; charset=iso-8859-1"),
-    (SEED.encode("cp1252"), "text/html; charset=windows-1252"),
-    (b'<meta charset="iso-8859-1">' + SEED.encode("cp1252"), "text/html"),
-    (SEED.encode("utf-8"), "text/html; charset=iso-8859-1"),  # mislabelled by the server
-    (SEED.encode("cp1252"), None),
-    ("\ufeff".encode() + SEED.encode("utf-8"), None),
-], ids=["utf8-header", "latin1-header", "cp1252-header", "meta-only", "mislabelled-utf8",
-        "undeclared-latin1", "bom"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (SEED.encode("utf-8"), "text/html; charset=utf-8"),
+        (SEED.encode("cp1252"), "text/html; charset=iso-8859-1"),
+        (SEED.encode("cp1252"), "text/html; charset=windows-1252"),
+        (b'<meta charset="iso-8859-1">' + SEED.encode("cp1252"), "text/html"),
+        (SEED.encode("utf-8"), "text/html; charset=iso-8859-1"),  # mislabelled by the server
+        (SEED.encode("cp1252"), None),
+        ("\ufeff".encode() + SEED.encode("utf-8"), None),
+    ],
+    ids=[
+        "utf8-header",
+        "latin1-header",
+        "cp1252-header",
+        "meta-only",
+        "mislabelled-utf8",
+        "undeclared-latin1",
+        "bom",
+    ],
+)
 def test_encodings_never_give_mojibake(body: bytes, content_type: str | None) -> None:
     text = decode_html(body, content_type).text
     assert SEED in text

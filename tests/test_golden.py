@@ -25,10 +25,16 @@ FACTS = FetchFacts(snapshot_id="20141119T000000Z", retrieved_at="2014-11-19T00:0
 def records_for(case: str) -> list[dict]:
     meta = json.loads((PAGES / f"{case}.meta.json").read_text(encoding="utf-8"))
     body = (PAGES / f"{case}.html").read_bytes()
-    page = extract_page(body, meta["url"], status=meta["status"], headers=meta["headers"],
-                        link_hint=meta.get("link_hint"))  # fmt: skip
-    return build_records(page, FetchFacts(FACTS.snapshot_id, FACTS.retrieved_at,
-                                          content_length=len(body)))  # fmt: skip
+    page = extract_page(
+        body,
+        meta["url"],
+        status=meta["status"],
+        headers=meta["headers"],
+        link_hint=meta.get("link_hint"),
+    )
+    return build_records(
+        page, FetchFacts(FACTS.snapshot_id, FACTS.retrieved_at, content_length=len(body))
+    )
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -33,10 +33,19 @@ def test_finnish_page_is_latin1_with_charset_in_meta_only(replica: ReplicaServer
     text = body.decode("iso-8859-1")
     assert SEED_SENTENCE in text
     assert "Sivua viimeksi päivitetty: 19.11.2014" in text
-    for part in ("På svenska", "In English", "Tekstiversio", "Sivukartta", "Palaute",
-                 "Yhteystiedot", "Tulosta sivu", "Lisätietoja:",
-                 "Neuvotteleva virkamies Alho Olli", "Ylitarkastaja Anttonen, Lari",
-                 "etunimi.sukunimi@yrityssalo.fi"):  # fmt: skip
+    for part in (
+        "På svenska",
+        "In English",
+        "Tekstiversio",
+        "Sivukartta",
+        "Palaute",
+        "Yhteystiedot",
+        "Tulosta sivu",
+        "Lisätietoja:",
+        "Neuvotteleva virkamies Alho Olli",
+        "Ylitarkastaja Anttonen, Lari",
+        "etunimi.sukunimi@yrityssalo.fi",
+    ):
         assert part in text, part
 
 

@@ -47,12 +47,18 @@ def test_snapshot_layout_and_counts(tmp_path: Path) -> None:
     path = write_snapshot(tmp_path)
     assert path == snapshot_dir(tmp_path) / "20141119T120001Z"
     assert sorted(p.name for p in (path / "records").iterdir()) == [
-        "contacts.jsonl", "pages.jsonl", "pilots.jsonl"]  # fmt: skip
+        "contacts.jsonl",
+        "pages.jsonl",
+        "pilots.jsonl",
+    ]
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["counts"]["pilot"] == {"total": 5, "by_language": {"fi": 5}}
     assert manifest["counts"]["contact"]["total"] == 7
-    assert set(manifest["files"]) == {"records/contacts.jsonl", "records/pages.jsonl",
-                                      "records/pilots.jsonl"}  # fmt: skip
+    assert set(manifest["files"]) == {
+        "records/contacts.jsonl",
+        "records/pages.jsonl",
+        "records/pilots.jsonl",
+    }
     assert validate_snapshot(path) == []
     assert [s.id for s in list_snapshots(tmp_path)] == ["20141119T120001Z"]
 
@@ -60,21 +66,29 @@ def test_snapshot_layout_and_counts(tmp_path: Path) -> None:
 def test_same_input_same_bytes(tmp_path: Path) -> None:
     a = write_snapshot(tmp_path / "a")
     b = write_snapshot(tmp_path / "b")
-    for rel in ("manifest.json", "records/pages.jsonl", "records/pilots.jsonl",
-                "records/contacts.jsonl"):  # fmt: skip
+    for rel in (
+        "manifest.json",
+        "records/pages.jsonl",
+        "records/pilots.jsonl",
+        "records/contacts.jsonl",
+    ):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
 def test_invalid_record_is_rejected_with_its_errors(tmp_path: Path) -> None:
     page = extract_page(PAGE.read_bytes(), URL, headers={"Content-Type": "text/html"})
-    bad = next(r for r in build_records(page, FetchFacts("20141119T120001Z",
-                                                         "2014-11-19T12:00:01Z"))
-               if r["record_type"] == "contact")  # fmt: skip
+    bad = next(
+        r
+        for r in build_records(page, FetchFacts("20141119T120001Z", "2014-11-19T12:00:01Z"))
+        if r["record_type"] == "contact"
+    )
     bad = {**bad, "id": "contact-00000000000000ff", "email": "not an address", "phone": "12"}
     path = write_snapshot(tmp_path, extra=[bad])
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["rejected"] == 1
-    rejected = [json.loads(x) for x in (path / "records" / "rejected.jsonl").read_text().splitlines()]
+    rejected = [
+        json.loads(x) for x in (path / "records" / "rejected.jsonl").read_text().splitlines()
+    ]
     assert rejected[0]["record"]["id"] == "contact-00000000000000ff"
     pointers = {e["pointer"] for e in rejected[0]["errors"]}
     assert pointers == {"/email", "/phone"}

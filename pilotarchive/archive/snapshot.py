@@ -178,10 +178,12 @@ class SnapshotWriter:
             "finished_at": iso(finished),
             "settings": self.settings,
             "counts": {
-                kind: {"total": sum(self.counts[kind].values()),
-                       "by_language": dict(sorted(self.counts[kind].items()))}
+                kind: {
+                    "total": sum(self.counts[kind].values()),
+                    "by_language": dict(sorted(self.counts[kind].items())),
+                }
                 for kind in RECORD_FILES
-            },  # fmt: skip
+            },
             "fetched": self.fetched,
             "rejected": self.rejected,
             "failures": sorted(self.failures, key=lambda f: (f["url"], f["reason"])),
@@ -196,8 +198,12 @@ class SnapshotWriter:
         if problems:
             self.abort()
             raise SnapshotError("the manifest does not match its schema: " + "; ".join(problems))
-        write_atomic(self.tmp / "manifest.json", (json.dumps(manifest, ensure_ascii=False,
-                     indent=2, sort_keys=True) + "\n").encode("utf-8"))  # fmt: skip
+        write_atomic(
+            self.tmp / "manifest.json",
+            (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
+                "utf-8"
+            ),
+        )
         for path in self.tmp.rglob("*"):
             if path.is_file():
                 with path.open("rb") as fh:
@@ -257,8 +263,10 @@ def resolve_snapshot(output: Path, ref: str | None) -> Path:
         candidate = snapshot_dir(output) / ref
         if candidate.is_dir():
             return candidate
-        raise SnapshotError(f"no snapshot {ref!r} (looked for a folder and for an id under "
-                            f"{snapshot_dir(output)}); `pilotarchive snapshots` lists them")  # fmt: skip
+        raise SnapshotError(
+            f"no snapshot {ref!r} (looked for a folder and for an id under "
+            f"{snapshot_dir(output)}); `pilotarchive snapshots` lists them"
+        )
     snapshots = list_snapshots(output)
     if not snapshots:
         raise SnapshotError(f"no snapshots under {snapshot_dir(output)}; run `pilotarchive crawl`")
@@ -286,8 +294,9 @@ def validate_snapshot(path: Path) -> list[str]:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         return [f"manifest.json: cannot read: {exc}"]
-    problems += [f"manifest.json{e['pointer']}: {e['message']}"
-                 for e in errors_for(manifest, "manifest")]  # fmt: skip
+    problems += [
+        f"manifest.json{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")
+    ]
     listed = manifest.get("files", {})
     for rel, entry in sorted(listed.items()):
         file = path / rel
@@ -312,13 +321,16 @@ def validate_snapshot(path: Path) -> list[str]:
             problems.append(f"{where}: duplicate id {record.get('id')}")
         seen.add(record.get("id"))
         if record.get("snapshot_id") != manifest.get("snapshot_id"):
-            problems.append(f"{where}: snapshot_id {record.get('snapshot_id')!r} is not this "
-                            "snapshot's")  # fmt: skip
+            problems.append(
+                f"{where}: snapshot_id {record.get('snapshot_id')!r} is not this snapshot's"
+            )
         counts[record.get("record_type", "?")] += 1
     for kind, entry in manifest.get("counts", {}).items():
         if counts.get(kind, 0) != entry.get("total"):
-            problems.append(f"manifest.json/counts/{kind}: says {entry.get('total')}, records "
-                            f"hold {counts.get(kind, 0)}")  # fmt: skip
+            problems.append(
+                f"manifest.json/counts/{kind}: says {entry.get('total')}, records "
+                f"hold {counts.get(kind, 0)}"
+            )
     return problems
 
 

@@ -100,7 +100,7 @@ def parse_contact_text(
 ) -> Contact | None:
     """One person written on one line, as inside a pilot entry, after an optional label."""
     label = CONTACT_LABEL_RE.match(text.strip())
-    parts = split_line(text.strip()[label.end():] if label else text, language)
+    parts = split_line(text.strip()[label.end() :] if label else text, language)
     if not parts.person:
         return None
     return _make(parts.person, parts.emails, parts.phones, role, organization)
@@ -126,11 +126,16 @@ def parse_contact_block(
         if parts.person:
             groups.append((parts, list(parts.emails), list(parts.phones)))
             continue
-        if parts.emails and all(a is None for a, _, _ in parts.emails) and not parts.phones:
-            # A note such as "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi".
-            if not groups or any(ch.isalpha() for ch in parts.rest.replace(",", "")):
-                patterns.extend(p for _, _, p in parts.emails if p)
-                continue
+        only_patterns = all(a is None for a, _, _ in parts.emails) and not parts.phones
+        # A note such as "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi" (words around
+        # the pattern), or a pattern before any person: it applies to the whole block.
+        if (
+            parts.emails
+            and only_patterns
+            and (not groups or any(ch.isalpha() for ch in parts.rest.replace(",", "")))
+        ):
+            patterns.extend(p for _, _, p in parts.emails if p)
+            continue
         if groups:
             groups[-1][1].extend(parts.emails)
             groups[-1][2].extend(parts.phones)

@@ -17,12 +17,16 @@ _TIME = r"(?:\s*(?:klo|kl\.?|at|,)?\s*(?P<hh>\d{1,2})[.:](?P<mi>\d{2}))?"
 _DATE_PATTERNS = (
     re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<hh>\d{2}):(?P<mi>\d{2}))?"),
     re.compile(r"(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})" + _TIME),
-    re.compile(rf"(?P<d>\d{{1,2}})\.?\s+(?P<mon>{_MONTH_NAMES})\.?\s+(?P<y>\d{{4}})" + _TIME,
-               re.IGNORECASE),
-    re.compile(rf"(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
-               + _TIME, re.IGNORECASE),
+    re.compile(
+        rf"(?P<d>\d{{1,2}})\.?\s+(?P<mon>{_MONTH_NAMES})\.?\s+(?P<y>\d{{4}})" + _TIME, re.IGNORECASE
+    ),
+    re.compile(
+        rf"(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
+        + _TIME,
+        re.IGNORECASE,
+    ),
     re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
-)  # fmt: skip
+)
 _LABEL = Phrases(
     r"(?P<label>" + alternation(x for v in UPDATE_LABELS.values() for x in v) + r")\s*:?\s*"
 )

@@ -48,10 +48,13 @@ def _normalise(name: str | None) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode an HTML body, preferring evidence in the order browsers use it."""
     header = charset_from_content_type(content_type)
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):  # fmt: skip
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if body.startswith(bom):
-            return Decoded(body[len(bom):].decode(name, "replace"), name, header, "bom")
+            return Decoded(body[len(bom) :].decode(name, "replace"), name, header, "bom")
     declared = header or EncodingDetector.find_declared_encoding(
         body[:4096], is_html=True, search_entire_document=False
     )

@@ -40,7 +40,7 @@ def split_title(text: str, language: str | None) -> tuple[str | None, str]:
             if lowered.startswith(title) and (
                 len(text) == len(title) or not text[len(title)].isalpha()
             ):
-                return text[: len(title)], text[len(title):].lstrip(" ,:")
+                return text[: len(title)], text[len(title) :].lstrip(" ,:")
     return None, text
 
 

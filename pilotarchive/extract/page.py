@@ -6,7 +6,6 @@ re-extraction of archived WARC records call it the same way the crawler does.
 """
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_met
 from pilotarchive.extract.document import Document, Link, absolute, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     CONTACT_BLOCK_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
@@ -28,7 +28,6 @@ from pilotarchive.extract.phrases import (
     UPDATE_LABELS,
     YEARS_PATTERNS,
 )
-from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.pilots import Pilot, extract_pilots
 
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
@@ -111,9 +110,13 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
             lang = link_language(link)
             if lang is None and text in LANGUAGES:
                 lang = language_from_url(absolute(doc.base_url, link.href) or "")
-        if lang and lang != language and lang not in extraction.alternates:
-            if url := absolute(doc.base_url, link.href):
-                extraction.alternates[lang] = url
+        if (
+            lang
+            and lang != language
+            and lang not in extraction.alternates
+            and (url := absolute(doc.base_url, link.href))
+        ):
+            extraction.alternates[lang] = url
     if language:
         extraction.alternates.setdefault(language, final_url)
     extraction.is_text_version = extraction.graphic_version_url is not None
@@ -176,9 +179,7 @@ def extract_page(
     decoded = decode_html(body, content_type)
     extraction.encoding = decoded.encoding
     try:
-        doc = parse_document(
-            decoded.text, final_url, body if decoded.source == "utf-8" else None
-        )
+        doc = parse_document(decoded.text, final_url, body if decoded.source == "utf-8" else None)
     except ExtractionError as exc:
         extraction.error = str(exc)
         return extraction

@@ -157,7 +157,8 @@ PROJECT_WORDS: dict[str, tuple[str, ...]] = {
 # The project's theme, as a regular expression with a group named "theme".
 PROJECT_THEME_PATTERNS: dict[str, str] = {
     "fi": r"käynnistetty\s+(?P<theme>.+?)\s+keskittyvä\s+erillinen\s+hanke",
-    "sv": r"separat\s+projekt\s+(?:som\s+)?(?:fokuserar|inriktat)\s+på\s+(?P<theme>.+?)\s*(?:,|\s+startats|\s+som\s+samordnas)",
+    "sv": r"separat\s+projekt\s+(?:som\s+)?(?:fokuserar|inriktat)\s+på\s+(?P<theme>.+?)"
+    r"\s*(?:,|\s+startats|\s+som\s+samordnas)",
     "en": r"separate\s+project\s+focusing\s+on\s+(?P<theme>.+?)\s*(?:,|\s+has\s+been)",
 }
 

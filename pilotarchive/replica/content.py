@@ -44,45 +44,61 @@ MUNICIPALITY_NAMES_SV = {
 }
 
 MÄKINEN = Person(
-    "Leena", "Mäkinen",
+    "Leena",
+    "Mäkinen",
     {"fi": "elinkeinojohtaja", "sv": "Näringslivsdirektör", "en": "Business Development Director"},
-    "leena.makinen@raahe.fi", "044 439 3301",
-)  # fmt: skip
+    "leena.makinen@raahe.fi",
+    "044 439 3301",
+)
 HEIKKINEN = Person(
-    "Juha", "Heikkinen",
+    "Juha",
+    "Heikkinen",
     {"fi": "kehittämispäällikkö", "sv": "Utvecklingschef", "en": "Development Manager"},
-    "juha.heikkinen@iisalmi.fi", "040 830 2711",
-)  # fmt: skip
+    "juha.heikkinen@iisalmi.fi",
+    "040 830 2711",
+)
 KÄRKKÄINEN = Person(
-    "Sanna", "Kärkkäinen",
+    "Sanna",
+    "Kärkkäinen",
     {"fi": "projektipäällikkö", "sv": "Projektchef", "en": "Project Manager"},
-    "sanna.karkkainen@iisalmi.fi", "040 830 2799",
-)  # fmt: skip
+    "sanna.karkkainen@iisalmi.fi",
+    "040 830 2799",
+)
 ERIKSSON = Person(
-    "Mikael", "Eriksson",
+    "Mikael",
+    "Eriksson",
     {"fi": "kehitysjohtaja", "sv": "Utvecklingsdirektör", "en": "Development Director"},
-    "mikael.eriksson@loviisa.fi", "044 055 5432",
-)  # fmt: skip
+    "mikael.eriksson@loviisa.fi",
+    "044 055 5432",
+)
 NIEMI = Person(
-    "Kaisa", "Niemi",
+    "Kaisa",
+    "Niemi",
     {"fi": "erityisasiantuntija", "sv": "Specialsakkunnig", "en": "Senior Specialist"},
-    "kaisa.niemi@kokkola.fi", "040 806 5123",
-)  # fmt: skip
+    "kaisa.niemi@kokkola.fi",
+    "040 806 5123",
+)
 LAINE = Person(
-    "Pekka", "Laine",
+    "Pekka",
+    "Laine",
     {"fi": "hankepäällikkö", "sv": "Projektledare", "en": "Project Manager"},
-    "pekka.laine@savonlinna.fi", "044 417 4000",
-)  # fmt: skip
+    "pekka.laine@savonlinna.fi",
+    "044 417 4000",
+)
 ALHO = Person(
-    "Olli", "Alho",
+    "Olli",
+    "Alho",
     {"fi": "Neuvotteleva virkamies", "sv": "Konsultativ tjänsteman", "en": "Ministerial Adviser"},
-    "olli.alho@tem.fi", "029 506 3591",
-)  # fmt: skip
+    "olli.alho@tem.fi",
+    "029 506 3591",
+)
 ANTTONEN = Person(
-    "Lari", "Anttonen",
+    "Lari",
+    "Anttonen",
     {"fi": "Ylitarkastaja", "sv": "Överinspektör", "en": "Senior Officer"},
-    "lari.anttonen@tem.fi", "029 504 7032",
-)  # fmt: skip
+    "lari.anttonen@tem.fi",
+    "029 504 7032",
+)
 VIRTANEN = Person("Tommi", "Virtanen", {}, "tommi.virtanen@yrityssalo.fi", "")
 
 INDUSTRY = PilotEntry(
@@ -287,8 +303,7 @@ LIST_INTRO = {
     "fi": "TEM on käynnistänyt {n_word} pilottia, joiden teemat ja koordinoivat tahot ovat "
     "seuraavat:",
     "sv": "ANM har inlett {n_word} pilotprojekt med följande teman och samordnare:",
-    "en": "The Ministry has launched {n_word} pilots, with the following themes and "
-    "coordinators:",
+    "en": "The Ministry has launched {n_word} pilots, with the following themes and coordinators:",
 }
 PROJECT = {
     "fi": "Lisäksi on käynnistetty seutukaupunkien rakennemuutoksen hoitoon keskittyvä "

@@ -30,66 +30,117 @@ from pilotarchive.replica.content import (
 UI = {
     "fi": {
         "ministry": "työ- ja elinkeinoministeriö",
-        "text": "Tekstiversio", "graphic": "Graafinen versio", "sitemap": "Sivukartta",
-        "feedback": "Palaute", "contacts": "Yhteystiedot", "search": "Tarkennettu haku",
-        "bigger": "Suurenna", "smaller": "Pienennä", "updated": "Sivua viimeksi päivitetty",
-        "print": "Tulosta sivu", "more": "Lisätietoja:",
+        "text": "Tekstiversio",
+        "graphic": "Graafinen versio",
+        "sitemap": "Sivukartta",
+        "feedback": "Palaute",
+        "contacts": "Yhteystiedot",
+        "search": "Tarkennettu haku",
+        "bigger": "Suurenna",
+        "smaller": "Pienennä",
+        "updated": "Sivua viimeksi päivitetty",
+        "print": "Tulosta sivu",
+        "more": "Lisätietoja:",
         "email_note": "Sähköpostiosoitteet ovat muotoa etunimi.sukunimi@tem.fi",
-        "front": "Etusivu", "regions": "Alueiden kehittäminen", "urban": "Kaupunkipolitiikka",
-        "growth": "Kasvusopimukset", "pilots": "Pilotit seutukaupunkien kehittämiseen",
-        "partners": "Kumppanikunnat", "contact": "Yhteyshenkilö",
+        "front": "Etusivu",
+        "regions": "Alueiden kehittäminen",
+        "urban": "Kaupunkipolitiikka",
+        "growth": "Kasvusopimukset",
+        "pilots": "Pilotit seutukaupunkien kehittämiseen",
+        "partners": "Kumppanikunnat",
+        "contact": "Yhteyshenkilö",
     },
     "sv": {
         "ministry": "arbets- och näringsministeriet",
-        "text": "Textversion", "graphic": "Grafisk version", "sitemap": "Webbkarta",
-        "feedback": "Respons", "contacts": "Kontaktuppgifter", "search": "Avancerad sökning",
-        "bigger": "Förstora", "smaller": "Förminska", "updated": "Sidan senast uppdaterad",
-        "print": "Skriv ut sidan", "more": "Ytterligare information:",
+        "text": "Textversion",
+        "graphic": "Grafisk version",
+        "sitemap": "Webbkarta",
+        "feedback": "Respons",
+        "contacts": "Kontaktuppgifter",
+        "search": "Avancerad sökning",
+        "bigger": "Förstora",
+        "smaller": "Förminska",
+        "updated": "Sidan senast uppdaterad",
+        "print": "Skriv ut sidan",
+        "more": "Ytterligare information:",
         "email_note": "",
-        "front": "Startsida", "regions": "Regionutveckling", "urban": "Stadspolitik",
-        "growth": "Tillväxtavtal", "pilots": "Pilotprojekt för utveckling av regionstäder",
-        "partners": "Kommuner", "contact": "Kontaktperson",
+        "front": "Startsida",
+        "regions": "Regionutveckling",
+        "urban": "Stadspolitik",
+        "growth": "Tillväxtavtal",
+        "pilots": "Pilotprojekt för utveckling av regionstäder",
+        "partners": "Kommuner",
+        "contact": "Kontaktperson",
     },
     "en": {
         "ministry": "Ministry of Employment and the Economy",
-        "text": "Text version", "graphic": "Graphic version", "sitemap": "Sitemap",
-        "feedback": "Feedback", "contacts": "Contact information", "search": "Advanced search",
-        "bigger": "Enlarge", "smaller": "Reduce", "updated": "Page last updated",
-        "print": "Print page", "more": "Further information:",
+        "text": "Text version",
+        "graphic": "Graphic version",
+        "sitemap": "Sitemap",
+        "feedback": "Feedback",
+        "contacts": "Contact information",
+        "search": "Advanced search",
+        "bigger": "Enlarge",
+        "smaller": "Reduce",
+        "updated": "Page last updated",
+        "print": "Print page",
+        "more": "Further information:",
         "email_note": "E-mail addresses are in the format firstname.lastname@tem.fi",
-        "front": "Front page", "regions": "Regional development", "urban": "Urban policy",
-        "growth": "Growth agreements", "pilots": "Pilots for developing regional towns",
-        "partners": "Partner municipalities", "contact": "Contact",
+        "front": "Front page",
+        "regions": "Regional development",
+        "urban": "Urban policy",
+        "growth": "Growth agreements",
+        "pilots": "Pilots for developing regional towns",
+        "partners": "Partner municipalities",
+        "contact": "Contact",
     },
-}  # fmt: skip
+}
 LANGUAGE_LINK = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 # Other pages of the site, by CMS id: {language: (title, paragraph)}.
 OTHER_PAGES: dict[int, dict[str, tuple[str, str]]] = {
     100: {
-        "fi": ("Alueiden kehittäminen", "Alueiden kehittämisen tavoitteena on vahvistaa "
-               "alueiden kilpailukykyä ja hyvinvointia koko maassa."),
-        "sv": ("Regionutveckling", "Målet med regionutvecklingen är att stärka regionernas "
-               "konkurrenskraft och välfärd i hela landet."),
-        "en": ("Regional development", "The aim of regional development is to strengthen "
-               "the competitiveness and well-being of regions throughout the country."),
+        "fi": (
+            "Alueiden kehittäminen",
+            "Alueiden kehittämisen tavoitteena on vahvistaa "
+            "alueiden kilpailukykyä ja hyvinvointia koko maassa.",
+        ),
+        "sv": (
+            "Regionutveckling",
+            "Målet med regionutvecklingen är att stärka regionernas "
+            "konkurrenskraft och välfärd i hela landet.",
+        ),
+        "en": (
+            "Regional development",
+            "The aim of regional development is to strengthen "
+            "the competitiveness and well-being of regions throughout the country.",
+        ),
     },
     101: {
-        "fi": ("Kaupunkipolitiikka", "Kaupunkipolitiikalla tuetaan kaupunkiseutujen "
-               "elinvoimaa ja yhteistyötä."),
-        "sv": ("Stadspolitik", "Stadspolitiken stöder stadsregionernas livskraft och "
-               "samarbete."),
-        "en": ("Urban policy", "Urban policy supports the vitality and cooperation of urban "
-               "regions."),
+        "fi": (
+            "Kaupunkipolitiikka",
+            "Kaupunkipolitiikalla tuetaan kaupunkiseutujen elinvoimaa ja yhteistyötä.",
+        ),
+        "sv": ("Stadspolitik", "Stadspolitiken stöder stadsregionernas livskraft och samarbete."),
+        "en": (
+            "Urban policy",
+            "Urban policy supports the vitality and cooperation of urban regions.",
+        ),
     },
     102: {
-        "fi": ("Kasvusopimukset", "Valtio ja kaupunkiseudut ovat solmineet kasvusopimukset "
-               "vuosille 2013-2015."),
-        "sv": ("Tillväxtavtal", "Staten och stadsregionerna har ingått tillväxtavtal för "
-               "åren 2013-2015."),
-        "en": ("Growth agreements", "The State and urban regions have concluded growth "
-               "agreements for 2013-2015."),
+        "fi": (
+            "Kasvusopimukset",
+            "Valtio ja kaupunkiseudut ovat solmineet kasvusopimukset vuosille 2013-2015.",
+        ),
+        "sv": (
+            "Tillväxtavtal",
+            "Staten och stadsregionerna har ingått tillväxtavtal för åren 2013-2015.",
+        ),
+        "en": (
+            "Growth agreements",
+            "The State and urban regions have concluded growth agreements for 2013-2015.",
+        ),
     },
-}  # fmt: skip
+}
 SITEMAP_ID, FEEDBACK_ID, CONTACTS_ID = 1, 2, 3
 
 
@@ -132,8 +183,9 @@ def _phone(person: Person, language: str) -> str:
 
 def _email(person: Person, language: str, style: str) -> str:
     local, domain = person.email.split("@")
-    placeholder = {"fi": "etunimi.sukunimi", "sv": "fornamn.efternamn",
-                   "en": "firstname.lastname"}[language]  # fmt: skip
+    placeholder = {"fi": "etunimi.sukunimi", "sv": "fornamn.efternamn", "en": "firstname.lastname"}[
+        language
+    ]
     return {
         "explicit": person.email,
         "pattern": f"{placeholder}@{domain}",
@@ -190,7 +242,9 @@ def _pilot_contact(entry: PilotEntry, language: str) -> str:
 
 
 def _municipalities(entry: PilotEntry, language: str) -> str:
-    names = [MUNICIPALITY_NAMES_SV.get(m, m) if language == "sv" else m for m in entry.municipalities]
+    names = [
+        MUNICIPALITY_NAMES_SV.get(m, m) if language == "sv" else m for m in entry.municipalities
+    ]
     joiner = {"fi": " ja ", "sv": " och ", "en": " and "}[language]
     return ", ".join(names[:-1]) + joiner + names[-1]
 
@@ -280,10 +334,14 @@ def _header(ref: PageRef, languages: dict[str, PageRef | None]) -> str:
             links.append(f'<a href="{escape(target.url)}" lang="{lang}">{LANGUAGE_LINK[lang]}</a>')
     other = PageRef(ref.language, ref.page_id, not ref.text)
     links.append(f'<a href="{escape(other.url)}">{ui["graphic" if ref.text else "text"]}</a>')
-    for page_id, key in ((SITEMAP_ID, "sitemap"), (FEEDBACK_ID, "feedback"),
-                         (CONTACTS_ID, "contacts")):  # fmt: skip
-        links.append(f'<a href="{escape(PageRef(ref.language, page_id, ref.text).url)}">'
-                     f"{ui[key]}</a>")  # fmt: skip
+    for page_id, key in (
+        (SITEMAP_ID, "sitemap"),
+        (FEEDBACK_ID, "feedback"),
+        (CONTACTS_ID, "contacts"),
+    ):
+        links.append(
+            f'<a href="{escape(PageRef(ref.language, page_id, ref.text).url)}">{ui[key]}</a>'
+        )
     search = f'<a href="/haku/?l={ref.language}">{ui["search"]}</a>'
     return (
         f'<div id="header">\n<div class="toplinks">{" | ".join(links)} {search}</div>\n'
@@ -295,8 +353,13 @@ def _header(ref: PageRef, languages: dict[str, PageRef | None]) -> str:
 
 def _nav(language: str, text: bool) -> str:
     ui = UI[language]
-    items = [(None, ui["front"]), (100, ui["regions"]), (101, ui["urban"]),
-             (PILOTS_PAGE_ID, ui["pilots"]), (102, ui["growth"])]  # fmt: skip
+    items = [
+        (None, ui["front"]),
+        (100, ui["regions"]),
+        (101, ui["urban"]),
+        (PILOTS_PAGE_ID, ui["pilots"]),
+        (102, ui["growth"]),
+    ]
     lis = "".join(
         f'<li><a href="{escape(PageRef(language, pid, text).url)}">{escape(label)}</a></li>'
         for pid, label in items

@@ -97,8 +97,14 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
     if language not in UI:
         return not_found()
     if path.startswith("/haku"):
-        html = page_html(PageRef(language, None), UI[language]["search"], "<form></form>", None,
-                         {}, charset=_charset(language))  # fmt: skip
+        html = page_html(
+            PageRef(language, None),
+            UI[language]["search"],
+            "<form></form>",
+            None,
+            {},
+            charset=_charset(language),
+        )
         return _html_response(html, language, None)
     if path not in ("/index.phtml", "/text.phtml"):
         return not_found(language)
@@ -115,44 +121,61 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
         state = version.pages.get(language)
         if state is None or (text and not state.text_version):
             return not_found(language)
-        html = page_html(ref, pilots_title(language), pilots_body(state, language, text),
-                         state.updated, languages, charset=charset,
-                         aside=further_information(language))  # fmt: skip
+        html = page_html(
+            ref,
+            pilots_title(language),
+            pilots_body(state, language, text),
+            state.updated,
+            languages,
+            charset=charset,
+            aside=further_information(language),
+        )
         return _html_response(html, language, state.updated)
     if page_id is None:
         meta = f'<meta name="dcterms.modified" content="{version.date.isoformat()}" />\n'
         pilots = PageRef(language, PILOTS_PAGE_ID, text).url
-        body = (f"<p>{escape(ui['ministry'])}</p>\n<ul><li><a href=\"{escape(pilots)}\">"
-                f"{escape(ui['pilots'])}</a></li></ul>")  # fmt: skip
-        html = page_html(ref, ui["front"], body, None, languages, charset=charset,
-                         extra_head=meta)  # fmt: skip
+        body = (
+            f'<p>{escape(ui["ministry"])}</p>\n<ul><li><a href="{escape(pilots)}">'
+            f"{escape(ui['pilots'])}</a></li></ul>"
+        )
+        html = page_html(ref, ui["front"], body, None, languages, charset=charset, extra_head=meta)
         return _html_response(html, language, version.date)
     if page_id == SITEMAP_ID:
-        targets = [(None, ui["front"]), (PILOTS_PAGE_ID, ui["pilots"]),
-                   (CONTACTS_ID, ui["contacts"]), (FEEDBACK_ID, ui["feedback"])]
+        targets = [
+            (None, ui["front"]),
+            (PILOTS_PAGE_ID, ui["pilots"]),
+            (CONTACTS_ID, ui["contacts"]),
+            (FEEDBACK_ID, ui["feedback"]),
+        ]
         targets += [(pid, titles[language][0]) for pid, titles in OTHER_PAGES.items()]
         items = "".join(
             f'<li><a href="{escape(PageRef(language, pid, text).url)}">{escape(label)}</a></li>'
             for pid, label in targets
-        )  # fmt: skip
-        html = page_html(ref, ui["sitemap"], f"<ul>{items}</ul>", None, languages,
-                         charset=charset)  # fmt: skip
+        )
+        html = page_html(ref, ui["sitemap"], f"<ul>{items}</ul>", None, languages, charset=charset)
         return _html_response(html, language, version.date)
     if page_id == FEEDBACK_ID:
         body = "<p>palaute@tem.fi</p>" if language == "fi" else "<p>registratur@tem.fi</p>"
-        html = page_html(ref, ui["feedback"], body, STATIC_PAGE_DATE, languages,
-                         charset=charset)  # fmt: skip
+        html = page_html(ref, ui["feedback"], body, STATIC_PAGE_DATE, languages, charset=charset)
         return _html_response(html, language, STATIC_PAGE_DATE)
     if page_id == CONTACTS_ID:
         return _html_response(
-            page_html(ref, ui["contacts"], _contacts_body(language), STATIC_PAGE_DATE,
-                      languages, charset=charset),
-            language, STATIC_PAGE_DATE,
-        )  # fmt: skip
+            page_html(
+                ref,
+                ui["contacts"],
+                _contacts_body(language),
+                STATIC_PAGE_DATE,
+                languages,
+                charset=charset,
+            ),
+            language,
+            STATIC_PAGE_DATE,
+        )
     if page_id in OTHER_PAGES:
         title, para = OTHER_PAGES[page_id][language]
-        html = page_html(ref, title, f"<p>{escape(para)}</p>", STATIC_PAGE_DATE, languages,
-                         charset=charset)  # fmt: skip
+        html = page_html(
+            ref, title, f"<p>{escape(para)}</p>", STATIC_PAGE_DATE, languages, charset=charset
+        )
         return _html_response(html, language, STATIC_PAGE_DATE)
     return not_found(language)
 
@@ -181,8 +204,9 @@ class ReplicaServer:
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
-            raise ReplicaError(f"cannot listen on {host}:{port}: {exc.strerror}; "
-                               "choose another --port") from exc  # fmt: skip
+            raise ReplicaError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port"
+            ) from exc
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -193,9 +217,7 @@ class ReplicaServer:
 
     def set_version(self, version: str) -> None:
         if version not in VERSIONS:
-            raise ReplicaError(
-                f"unknown replica version {version!r}; known: {', '.join(VERSIONS)}"
-            )
+            raise ReplicaError(f"unknown replica version {version!r}; known: {', '.join(VERSIONS)}")
         self.version = VERSIONS[version]
 
     def inject(self, path: str, fault: Fault) -> None:
@@ -235,16 +257,16 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Apache/2.2.22"
     sys_version = ""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log is kept on the server object instead."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(head=True)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve(head=False)
 
     def _control(self, path: str, query: dict[str, str]) -> Response:
@@ -307,6 +329,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             self.end_headers()
             if not head:
-                self.wfile.write(response.body[:truncate] if truncate is not None else response.body)
+                self.wfile.write(
+                    response.body[:truncate] if truncate is not None else response.body
+                )
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -52,9 +52,7 @@ class MinistrySpider(scrapy.Spider):
 
     def _request(self, url: str, hint: str | None = None) -> scrapy.Request | None:
         """A request for ``url`` unless it was asked for already or the page budget is spent."""
-        request = scrapy.Request(
-            url, callback=self.parse, errback=self.failed, meta={HINT: hint}
-        )
+        request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta={HINT: hint})
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
         if fingerprint in self.seen or self.scheduled >= self.config.max_pages:
             return None
@@ -78,15 +76,19 @@ class MinistrySpider(scrapy.Spider):
             chain[0] if chain else response.url,
             final_url=response.url,
             status=response.status,
-            headers={k.decode("latin-1"): response.headers.get(k).decode("latin-1")
-                     for k in response.headers},  # fmt: skip
+            headers={
+                k.decode("latin-1"): response.headers.get(k).decode("latin-1")
+                for k in response.headers
+            },
             link_hint=meta.get(HINT),
             with_links=self.config.scope == "site",
         )
         yield FetchedPage(
             extraction,
-            redirects=[{"url": u, "status": s if isinstance(s, int) else 0}
-                       for u, s in zip(chain, reasons, strict=False)],  # fmt: skip
+            redirects=[
+                {"url": u, "status": s if isinstance(s, int) else 0}
+                for u, s in zip(chain, reasons, strict=False)
+            ],
             content_length=len(response.body),
         )
         if response.status >= 400:
