@@ -142,18 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from pilotarchive.crawl import run_crawl
-
     overrides: dict[str, Any] = {
         "PILOTARCHIVE_START_URLS": args.start_urls or [DEFAULT_START],
         "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
         "PILOTARCHIVE_SCOPE": args.scope,
         "PILOTARCHIVE_MAX_PAGES": args.max_pages,
         "PILOTARCHIVE_FAST_LOOPBACK": args.fast_loopback,
-        "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
     }
     overrides.update(dict(args.set))
-    result = run_crawl(overrides, tracebacks=args.verbose)
+    return _crawl_and_report(overrides, args.verbose)
+
+
+def _crawl_and_report(overrides: dict[str, Any], verbose: bool) -> int:
+    """Run one crawl, summarise it, and print the snapshot's path as the last line."""
+    from pilotarchive.crawl import run_crawl
+
+    overrides = {"LOG_LEVEL": "INFO" if verbose else "WARNING", **overrides}
+    result = run_crawl(overrides, tracebacks=verbose)
     if result.cleaned:
         print(
             f"removed unfinished snapshot(s) left by a killed run: {result.cleaned}",
@@ -191,23 +196,17 @@ def _print_summary(path: Path) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pilotarchive.crawl import run_crawl
     from pilotarchive.replica.content import DEFAULT_VERSION
     from pilotarchive.replica.server import ReplicaServer
 
     with ReplicaServer(args.site_version or DEFAULT_VERSION, port=0) as replica:
         print(f"replica of www.tem.fi ({replica.version.id}) serving at {replica.url}")
-        result = run_crawl(
-            {
-                "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],
-                "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
-                "PILOTARCHIVE_FAST_LOOPBACK": True,
-                "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
-            }
-        )
-    _print_summary(result.snapshot)
-    print(result.snapshot)
-    return 0
+        overrides = {
+            "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],
+            "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
+            "PILOTARCHIVE_FAST_LOOPBACK": True,
+        }
+        return _crawl_and_report(overrides, args.verbose)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -12,7 +12,12 @@ from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phones import find_phones
-from pilotarchive.extract.phrases import CONTACT_LABELS
+from pilotarchive.extract.phrases import (
+    CONTACT_LABELS,
+    HOST_ORGANIZATION_WORDS,
+    ORGANIZATION_PREFIXES,
+    ORGANIZATION_WORD_ENDINGS,
+)
 
 # "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
 CONTACT_LABEL_RE = Phrases(
@@ -30,8 +35,15 @@ class Contact:
     role: str
 
     def with_pattern(self, pattern: str) -> "Contact":
-        """Apply a page-level "etunimi.sukunimi@domain" note to a contact without e-mail."""
-        if self.email:
+        """Apply a page-level "etunimi.sukunimi@domain" note to a contact without e-mail.
+
+        Such a note on a ministry page speaks of the ministry's staff: a person stated to
+        work elsewhere ("Lovisa stad") is not covered by it.
+        """
+        if self.email or (
+            self.organization
+            and not any(w in self.organization.lower() for w in HOST_ORGANIZATION_WORDS)
+        ):
             return self
         address = resolve_pattern(pattern, self.person.given_name, self.person.family_name)
         return replace(self, email=address, email_source="pattern")
@@ -43,6 +55,19 @@ class LineParts:
     emails: list[tuple[str | None, str, str | None]]  # (address, source, pattern)
     phones: list[str]
     rest: str
+    organization: str | None = None
+
+
+def _organization(chunk: str) -> str | None:
+    words = chunk.split()
+    if not words or any(ch.isdigit() for ch in chunk):
+        return None
+    low = chunk.lower()
+    if low.startswith(ORGANIZATION_PREFIXES) or words[-1].lower().endswith(
+        ORGANIZATION_WORD_ENDINGS
+    ):
+        return chunk.strip(" .")
+    return None
 
 
 _EMPTY_PARENS = re.compile(r"\(\s*(?:,\s*)*\)")  # what "(olli.alho@tem.fi)" leaves
@@ -67,13 +92,21 @@ def split_line(line: str, language: str | None, default_order: str | None = None
     # "Anttonen, Lari" keeps its comma; anything after a second separator is not the name.
     chunks = [c for c in _SEPARATORS.split(rest) if c]
     person = None
+    used = 0
     if chunks:
-        candidates = [", ".join(chunks[:2]), chunks[0]] if len(chunks) >= 2 else [chunks[0]]
-        for candidate in candidates:
+        candidates = (
+            [(", ".join(chunks[:2]), 2), (chunks[0], 1)] if len(chunks) >= 2 else [(chunks[0], 1)]
+        )
+        for candidate, used in candidates:
+            if _organization(candidate):
+                continue  # "Yrityssalo Oy" has the shape of a name but is a company
             person = parse_person(candidate, language, default_order)
             if person:
                 break
-    return LineParts(person, emails, phones, rest)
+    organization = None
+    if person:
+        organization = next((org for chunk in chunks[used:] if (org := _organization(chunk))), None)
+    return LineParts(person, emails, phones, rest, organization)
 
 
 def _make(
@@ -83,6 +116,7 @@ def _make(
     role: str,
     organization: str | None,
 ) -> Contact:
+    """One contact from a person and what was found with them."""
     email = source = None
     for address, how, pattern in emails:
         if address:
@@ -103,14 +137,24 @@ def parse_contact_text(
     parts = split_line(text.strip()[label.end() :] if label else text, language)
     if not parts.person:
         return None
-    return _make(parts.person, parts.emails, parts.phones, role, organization)
+    return _make(parts.person, parts.emails, parts.phones, role, organization or parts.organization)
+
+
+@dataclass(slots=True)
+class _Group:
+    """One person of a contact block and what the following lines add to them."""
+
+    person: PersonName
+    emails: list[tuple[str | None, str, str | None]]
+    phones: list[str]
+    organization: str | None
 
 
 def parse_contact_block(
     lines: list[str], language: str | None, role: str
 ) -> tuple[list[Contact], list[str]]:
     """Group lines into persons; return them and any page-level e-mail patterns found."""
-    groups: list[tuple[LineParts, list, list]] = []
+    groups: list[_Group] = []
     patterns: list[str] = []
     parsed = [split_line(line, language) for line in lines]
     # A block's convention: the order its unambiguous names use decides the ambiguous ones.
@@ -124,7 +168,9 @@ def parse_contact_block(
         if parts.person and parts.person.ambiguous and majority:
             parsed[i] = parts = split_line(lines[i], language, majority)
         if parts.person:
-            groups.append((parts, list(parts.emails), list(parts.phones)))
+            groups.append(
+                _Group(parts.person, list(parts.emails), list(parts.phones), parts.organization)
+            )
             continue
         only_patterns = all(a is None for a, _, _ in parts.emails) and not parts.phones
         # A note such as "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi" (words around
@@ -137,9 +183,12 @@ def parse_contact_block(
             patterns.extend(p for _, _, p in parts.emails if p)
             continue
         if groups:
-            groups[-1][1].extend(parts.emails)
-            groups[-1][2].extend(parts.phones)
-    contacts = [_make(g[0].person, g[1], g[2], role, None) for g in groups if g[0].person]
+            group = groups[-1]
+            group.emails.extend(parts.emails)
+            group.phones.extend(parts.phones)
+            if group.organization is None and not parts.emails and not parts.phones:
+                group.organization = _organization(parts.rest.strip(" ,"))
+    contacts = [_make(g.person, g.emails, g.phones, role, g.organization) for g in groups]
     if patterns:
         contacts = [c.with_pattern(patterns[0]) for c in contacts]
     return contacts, patterns

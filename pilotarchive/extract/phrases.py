@@ -93,6 +93,19 @@ CONTACT_LABELS: dict[str, tuple[str, ...]] = {
 # Words that join the names in a list of municipalities.
 LIST_CONJUNCTIONS = ("ja", "och", "and", "sekä", "samt")
 
+# Words that mark an organisation written next to a person ("Tommi Virtanen, Yrityssalo Oy").
+# A chunk whose last word ends with one of these, or that starts with one of the phrases,
+# is the person's organisation.
+ORGANIZATION_WORD_ENDINGS = (
+    "kaupunki", "kunta", "ministeriö", "liitto", "yhtymä", "keskus", "virasto", "oy", "ry",
+    "oyj", "stad", "kommun", "ministeriet", "förbund", "centralen", "verket", "ab",
+    "council", "ministry", "agency", "centre", "center", "ltd", "municipality",
+)  # fmt: skip
+ORGANIZATION_PREFIXES = ("city of", "town of", "ministry of", "municipality of", "regional council")
+
+# An organisation that is the site's own (a page-level e-mail pattern covers its staff).
+HOST_ORGANIZATION_WORDS = ("ministeriö", "ministeriet", "ministry")
+
 # Labels before a phone number; the number follows in any spacing.
 PHONE_LABELS = ("puhelin", "puh", "p", "tfn", "tel", "telefon", "phone", "gsm", "mob")
 
