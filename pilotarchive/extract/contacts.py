@@ -91,22 +91,17 @@ def split_line(line: str, language: str | None, default_order: str | None = None
     rest = _EMPTY_PARENS.sub(" , ", " ".join(rest.split()))
     # "Anttonen, Lari" keeps its comma; anything after a second separator is not the name.
     chunks = [c for c in _SEPARATORS.split(rest) if c]
-    person = None
-    used = 0
-    if chunks:
-        candidates = (
-            [(", ".join(chunks[:2]), 2), (chunks[0], 1)] if len(chunks) >= 2 else [(chunks[0], 1)]
-        )
-        for candidate, used in candidates:
-            if _organization(candidate):
-                continue  # "Yrityssalo Oy" has the shape of a name but is a company
-            person = parse_person(candidate, language, default_order)
-            if person:
-                break
-    organization = None
-    if person:
-        organization = next((org for chunk in chunks[used:] if (org := _organization(chunk))), None)
-    return LineParts(person, emails, phones, rest, organization)
+    # The name is in the first chunk, or the first two when a comma splits it.
+    for used in (2, 1) if len(chunks) >= 2 else (1,) if chunks else ():
+        candidate = ", ".join(chunks[:used])
+        if _organization(candidate):
+            continue  # "Yrityssalo Oy" has the shape of a name but is a company
+        if person := parse_person(candidate, language, default_order):
+            organization = next(
+                (org for chunk in chunks[used:] if (org := _organization(chunk))), None
+            )
+            return LineParts(person, emails, phones, rest, organization)
+    return LineParts(None, emails, phones, rest)
 
 
 def _make(
