@@ -13,7 +13,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from pilotarchive.exceptions import CrawlFailed
-from pilotarchive.pipelines import STAT_CLEANED, STAT_ERROR, STAT_SNAPSHOT
+from pilotarchive.session import STAT_CLEANED, STAT_ERROR, STAT_SNAPSHOT
 from pilotarchive.settings import load_config
 from pilotarchive.spiders.ministry import MinistrySpider
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from pilotarchive.archive.warc import WarcRef
 from pilotarchive.extract.page import PageExtraction
 
 
@@ -11,6 +12,10 @@ class FetchedPage:
     extraction: PageExtraction
     redirects: list[dict[str, Any]] = field(default_factory=list)
     content_length: int = 0
+    fetch_status: int | None = None
+    http_etag: str | None = None
+    http_last_modified: str | None = None
+    warc: WarcRef | None = None
 
 
 @dataclass

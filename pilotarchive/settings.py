@@ -37,7 +37,12 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {"pilotarchive.pipelines.SnapshotPipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"pilotarchive.middlewares.LoopbackSlotMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {
+    "pilotarchive.middlewares.LoopbackSlotMiddleware": 50,
+    # Next to the downloader: sees every answer (redirects, 5xx before retries, robots.txt)
+    # with its body still content-encoded, before HttpCompressionMiddleware (590) decodes it.
+    "pilotarchive.middlewares.ArchiveMiddleware": 950,
+}
 # The slot LoopbackSlotMiddleware puts loopback requests in: still one at a time, no delay.
 DOWNLOAD_SLOTS = {"pilotarchive-loopback": {"delay": 0.0, "concurrency": 1, "jitter": 0}}
 
@@ -46,6 +51,9 @@ PILOTARCHIVE_OUTPUT_DIR = "output"
 PILOTARCHIVE_SCOPE = "page"
 PILOTARCHIVE_MAX_PAGES = 500
 PILOTARCHIVE_FAST_LOOPBACK = False
+PILOTARCHIVE_DEDUP = True  # identical payloads become revisit records (output/index.sqlite3)
+PILOTARCHIVE_CONDITIONAL = True  # If-None-Match / If-Modified-Since from the last snapshot
+PILOTARCHIVE_OPERATOR = ""  # who runs the crawl, for the WARC's warcinfo (name and e-mail)
 
 SCOPES = ("page", "site")
 
@@ -69,6 +77,9 @@ class Config:
     scope: str
     max_pages: int
     fast_loopback: bool
+    dedup: bool = True
+    conditional: bool = True
+    operator: str = ""
 
 
 def load_config(settings: Any) -> Config:
@@ -103,4 +114,7 @@ def load_config(settings: Any) -> Config:
         scope=scope,
         max_pages=max_pages,
         fast_loopback=settings.getbool("PILOTARCHIVE_FAST_LOOPBACK"),
+        dedup=settings.getbool("PILOTARCHIVE_DEDUP"),
+        conditional=settings.getbool("PILOTARCHIVE_CONDITIONAL"),
+        operator=str(settings.get("PILOTARCHIVE_OPERATOR") or ""),
     )

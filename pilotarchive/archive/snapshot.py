@@ -114,6 +114,11 @@ class SnapshotWriter:
         self.failures: list[dict[str, Any]] = []
         self.rejected = 0
         self.fetched = 0
+        self.archive_summary: dict[str, Any] = {
+            "warc_files": [], "cdxj": None, "records": {}, "payload_bytes": 0,
+            "revisits": {"identical_payload": 0, "not_modified": 0}, "dedup": False,
+            "conditional_requests": False, "previous_snapshot": None,
+        }  # fmt: skip
 
     @property
     def retrieved_at(self) -> str:
@@ -187,6 +192,7 @@ class SnapshotWriter:
             "fetched": self.fetched,
             "rejected": self.rejected,
             "failures": sorted(self.failures, key=lambda f: (f["url"], f["reason"])),
+            "archive": self.archive_summary,
             "files": files,
         }
 

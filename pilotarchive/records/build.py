@@ -7,6 +7,7 @@ same extraction gives byte-identical records in tests with a fixed clock.
 from dataclasses import dataclass, field
 from typing import Any
 
+from pilotarchive.archive.warc import WarcRef
 from pilotarchive.extract.contacts import Contact
 from pilotarchive.extract.page import PageExtraction
 from pilotarchive.records.ids import contact_id, page_id, pilot_id
@@ -21,6 +22,28 @@ class FetchFacts:
     retrieved_at: str  # ISO 8601 UTC
     redirects: list[dict[str, Any]] = field(default_factory=list)
     content_length: int = 0
+    fetch_status: int | None = None  # this fetch's HTTP status (304 for a carried page)
+    http_etag: str | None = None
+    http_last_modified: str | None = None
+    warc: WarcRef | None = None
+
+
+def provenance(facts: FetchFacts) -> dict[str, Any]:
+    """The page record's fields that say where its bytes are and how they were fetched."""
+    warc = facts.warc
+    return {
+        "redirects": facts.redirects,
+        "fetch_status": facts.fetch_status,
+        "http_etag": facts.http_etag,
+        "http_last_modified": facts.http_last_modified,
+        "warc_filename": warc.filename if warc else None,
+        "warc_record_id": warc.record_id if warc else None,
+        "warc_offset": warc.offset if warc else None,
+        "warc_date": warc.date if warc else None,
+        "warc_record_type": warc.record_type if warc else None,
+        "warc_payload_digest": warc.payload_digest if warc else None,
+        "warc_refers_to": warc.refers_to if warc else None,
+    }
 
 
 def _person(contact: Contact) -> dict[str, Any]:
@@ -56,7 +79,6 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
             "language_source": page.language_source,
             "url": page.url,
             "final_url": page.final_url,
-            "redirects": facts.redirects,
             "status": page.status,
             "content_type": page.content_type,
             "encoding": page.encoding,
@@ -83,6 +105,9 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
             "pilot_count": len(page.pilots),
             "contact_count": len(page.contacts) + sum(1 for p in page.pilots if p.contact),
             "error": page.error,
+            **provenance(facts),
+            "unchanged": False,
+            "carried_over_from": None,
         }
     ]
     contacts: list[dict[str, Any]] = []
@@ -101,6 +126,8 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
                 "organization": contact.organization,
                 "role": contact.role,
                 "name_order": p.order,
+                "unchanged": False,
+                "carried_over_from": None,
             }
         )
 
@@ -120,6 +147,8 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
                 "municipalities": pilot.municipalities,
                 "form": pilot.form,
                 "position": position,
+                "unchanged": False,
+                "carried_over_from": None,
             }
         )
         if pilot.contact:

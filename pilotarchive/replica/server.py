@@ -5,11 +5,14 @@ robots.txt, slow and broken responses. Tests and the demo start it on a free por
 version served can be changed while it runs, from Python or over HTTP (``/_replica/...``).
 """
 
+import gzip
+import hashlib
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -192,6 +195,50 @@ def _contacts_body(language: str) -> str:
     )
 
 
+def _etag(body: bytes, gzipped: bool) -> str:
+    digest = hashlib.sha1(body).hexdigest()[:20]
+    return f'"{digest}-gzip"' if gzipped else f'"{digest}"'
+
+
+def negotiate(response: Response, request_headers: Mapping[str, str]) -> Response:
+    """What Apache with mod_deflate would make of a response: validators, 304, gzip.
+
+    Every 200 answer carries an ETag (one per representation, as Apache's "-gzip"
+    suffix) and Last-Modified; a conditional request that still matches gets 304 with no
+    body; a client that accepts gzip gets the body gzipped (deterministically: mtime 0).
+    """
+    if response.status != 200:
+        return response
+    headers = dict(response.headers)
+    accepts_gzip = "gzip" in request_headers.get("Accept-Encoding", "").lower()
+    gzipped = accepts_gzip and bool(response.body)
+    etag = _etag(response.body, gzipped)
+    headers["ETag"] = etag
+    validators = {etag, _etag(response.body, not gzipped)}
+    if_none_match = request_headers.get("If-None-Match")
+    not_modified = False
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        not_modified = "*" in tags or bool(tags & validators)
+    elif (since := request_headers.get("If-Modified-Since")) and "Last-Modified" in headers:
+        try:
+            not_modified = parsedate_to_datetime(since) >= parsedate_to_datetime(
+                headers["Last-Modified"]
+            )
+        except (TypeError, ValueError):
+            not_modified = False
+    if not_modified:
+        kept = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+        return Response(304, b"", kept)
+    body = response.body
+    if gzipped:
+        body = gzip.compress(body, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    if accepts_gzip or gzipped:
+        headers["Vary"] = "Accept-Encoding"
+    return Response(200, body, headers)
+
+
 class ReplicaServer:
     """The replica on a local port, in a background thread."""
 
@@ -199,6 +246,7 @@ class ReplicaServer:
         self.set_version(version)
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, user agent)
+        self.served: dict[str, Response] = {}  # the last answer per path, as sent
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"replica": self})
         try:
@@ -315,7 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
                 {"Content-Type": "text/html; charset=utf-8"},
             )
         else:
-            response = render(replica.version, parts.path, query)
+            response = negotiate(render(replica.version, parts.path, query), self.headers)
+        with replica._lock:
+            replica.served[self.path] = response
         self._send(response, head, fault.truncate if fault else None)
 
     def _send(self, response: Response, head: bool, truncate: int | None = None) -> None:
@@ -323,7 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             for key, value in response.headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.status != 304:
+                self.send_header("Content-Length", str(len(response.body)))
             if truncate is not None:
                 self.send_header("Connection", "close")
                 self.close_connection = True

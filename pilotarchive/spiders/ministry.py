@@ -16,6 +16,8 @@ from twisted.python.failure import Failure
 
 from pilotarchive.extract.page import extract_page
 from pilotarchive.items import FetchedPage, FetchFailure
+from pilotarchive.middlewares import WARC_META
+from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, load_config
 
 HINT = "pilotarchive_language"
@@ -43,12 +45,14 @@ class MinistrySpider(scrapy.Spider):
         spider.hosts = {urlsplit(u).hostname for u in spider.config.start_urls}
         spider.scheduled = 0
         spider.seen = set()
+        spider.session = session_for(crawler)
         return spider
 
     config: Config
     hosts: set[str | None]
     scheduled: int
     seen: set[bytes]
+    session: CrawlSession
 
     def _request(self, url: str, hint: str | None = None) -> scrapy.Request | None:
         """A request for ``url`` unless it was asked for already or the page budget is spent."""
@@ -71,15 +75,27 @@ class MinistrySpider(scrapy.Spider):
         reasons = meta.get("redirect_reasons", [])
         for url in chain:  # a redirect target is the same page: don't fetch it again
             self.seen.add(self.crawler.request_fingerprinter.fingerprint(scrapy.Request(url)))
+        headers = {
+            k.decode("latin-1"): response.headers.get(k).decode("latin-1") for k in response.headers
+        }
+        body, status = response.body, response.status
+        if status == 304:
+            # Not modified since the last snapshot: read the page as archived then.
+            previous = self.session.previous
+            page = previous.pages.get(response.url) if previous else None
+            archived = previous.payload(response.url, self.config.output_dir) if page else None
+            if archived is None:
+                yield FetchFailure(response.url, "304 Not Modified, but the previous snapshot "
+                                   "has no bytes for this URL", status)  # fmt: skip
+                return
+            body, status = archived, page["status"]
+            headers = {"Content-Type": page.get("content_type") or "text/html"}
         extraction = extract_page(
-            response.body,
+            body,
             chain[0] if chain else response.url,
             final_url=response.url,
-            status=response.status,
-            headers={
-                k.decode("latin-1"): response.headers.get(k).decode("latin-1")
-                for k in response.headers
-            },
+            status=status,
+            headers=headers,
             link_hint=meta.get(HINT),
             with_links=self.config.scope == "site",
         )
@@ -89,15 +105,19 @@ class MinistrySpider(scrapy.Spider):
                 {"url": u, "status": s if isinstance(s, int) else 0}
                 for u, s in zip(chain, reasons, strict=False)
             ],
-            content_length=len(response.body),
+            content_length=len(body),
+            fetch_status=response.status,
+            http_etag=response.headers.get("ETag", b"").decode("latin-1") or None,
+            http_last_modified=response.headers.get("Last-Modified", b"").decode("latin-1") or None,
+            warc=meta.get(WARC_META),
         )
-        if response.status >= 400:
+        if status >= 400:
             retries = meta.get("retry_times", 0)
             note = f" after {retries} retries" if retries else ""
-            yield FetchFailure(response.url, f"HTTP {response.status}{note}", response.status)
+            yield FetchFailure(response.url, f"HTTP {status}{note}", status)
             return
         if extraction.error and not extraction.error.startswith("not HTML"):
-            yield FetchFailure(response.url, extraction.error, response.status)
+            yield FetchFailure(response.url, extraction.error, status)
         yield from self.follow(extraction)
 
     def follow(self, extraction: Any) -> Iterator[scrapy.Request]:

@@ -1,0 +1,19 @@
+"""The CDXJ index of a snapshot's WARC, written with webrecorder's own indexer.
+
+One line per response, revisit and request record, sorted (SURT key, timestamp), with the
+WARC file named relative to the snapshot's ``archive/`` folder, as pywb and WACZ expect.
+"""
+
+import os
+from pathlib import Path
+
+from cdxj_indexer.main import write_cdx_index
+
+
+def write_cdxj(warc: Path, out: Path) -> Path:
+    tmp = out.with_name(f".tmp-{out.name}")
+    with tmp.open("w", encoding="utf-8") as fh:
+        write_cdx_index(fh, [str(warc)], {"sort": True, "post_append": True,
+                                          "dir_root": str(warc.parent)})  # fmt: skip
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,84 @@
+"""The digest index: which payloads are already archived, and where.
+
+A response whose payload digest is in the index is written as a ``revisit`` record instead
+of again in full. The index lives in ``output/index.sqlite3`` and only ever names records of
+committed snapshots: a crawl stages its digests and adds them in one transaction after its
+snapshot has been renamed into place, so a crawl killed at any point leaves the index as it
+was (SQLite's journal makes the transaction itself atomic).
+"""
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.exceptions import SnapshotError
+
+INDEX_FILE = "index.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS payloads (
+    digest TEXT NOT NULL,
+    target_uri TEXT NOT NULL,
+    date TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    snapshot_id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    PRIMARY KEY (digest, target_uri)
+);
+CREATE INDEX IF NOT EXISTS payloads_snapshot ON payloads (snapshot_id);
+"""
+_FIELDS = ("payload_digest", "target_uri", "date", "record_id", "snapshot_id", "filename", "offset")
+
+
+class DigestIndex:
+    def __init__(self, output: Path) -> None:
+        self.path = Path(output) / INDEX_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotError(
+                f"the digest index {self.path} is unreadable ({exc}); move it aside and the "
+                "next crawl rebuilds it (archiving every payload in full once)"
+            ) from exc
+
+    def lookup(self, digest: str, uri: str) -> dict[str, Any] | None:
+        """The original of a payload: same URL first, else any URL (a URL-agnostic revisit)."""
+        row = self._db.execute(
+            "SELECT digest, target_uri, date, record_id, snapshot_id, filename, offset "
+            "FROM payloads WHERE digest = ? ORDER BY target_uri = ? DESC, date LIMIT 1",
+            (digest, uri),
+        ).fetchone()
+        return dict(zip(_FIELDS, row, strict=True)) if row else None
+
+    def add(self, originals: Iterable[dict[str, Any]]) -> int:
+        """Add originals of a committed snapshot, all or none."""
+        rows = [tuple(o[f] for f in _FIELDS) for o in originals]
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+            )
+        return len(rows)
+
+    def prune(self, existing_snapshots: set[str]) -> int:
+        """Forget originals whose snapshot was deleted, so no revisit points at nothing."""
+        known = {r[0] for r in self._db.execute("SELECT DISTINCT snapshot_id FROM payloads")}
+        gone = sorted(known - existing_snapshots)
+        with self._db:
+            self._db.execute("BEGIN")
+            for snapshot_id in gone:
+                self._db.execute("DELETE FROM payloads WHERE snapshot_id = ?", (snapshot_id,))
+        return len(gone)
+
+    def check(self) -> list[str]:
+        result = self._db.execute("PRAGMA integrity_check").fetchone()[0]
+        return [] if result == "ok" else [f"{self.path}: {result}"]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM payloads").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()

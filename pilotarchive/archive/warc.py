@@ -1,0 +1,227 @@
+"""WARC 1.1 writing with warcio: the raw exchange with the server, record by record.
+
+Each snapshot has one WARC file, ``archive/pilotarchive-<snapshot id>.warc.gz``, each record
+its own gzip member: a ``warcinfo`` first, then for every fetch a ``request`` and a
+``response`` (or ``revisit``) linked by ``WARC-Concurrent-To``. The response block is the
+HTTP head and the body as the server sent it: still content-encoded (gzip stays gzip), with
+the transfer coding removed, as WARC 1.1 asks (the ``Transfer-Encoding`` header goes with
+it, and ``Content-Length`` then states the stored length).
+
+The clock and the record-id generator are injected, so tests compare archives byte for byte.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from pilotarchive import __version__
+
+WARC_VERSION = "WARC/1.1"
+CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+DIGEST_ALGORITHM = "sha1"  # what CDX indexes, Heritrix and pywb expect
+_HOP_BY_HOP = {"transfer-encoding"}
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+@dataclass
+class HttpExchange:
+    """One request and its answer, as they crossed the wire."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    protocol: str  # "HTTP/1.1"
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes  # transfer-decoded, still content-encoded
+    date: datetime
+    reason: str | None = None
+    ip_address: str | None = None
+    request_body: bytes = b""
+
+
+@dataclass(frozen=True)
+class WarcRef:
+    """Where a record is: enough to go from a page record to the bytes it came from."""
+
+    filename: str
+    record_id: str
+    offset: int
+    date: str  # WARC-Date
+    record_type: str  # "response" or "revisit"
+    target_uri: str
+    payload_digest: str | None
+    refers_to: dict[str, Any] | None = None  # the original a revisit stands for
+
+    def as_original(self, snapshot_id: str) -> dict[str, Any]:
+        """What a later revisit of this record points at (the original, never a revisit)."""
+        if self.refers_to:
+            return self.refers_to
+        return {
+            "snapshot_id": snapshot_id,
+            "filename": self.filename,
+            "offset": self.offset,
+            "record_id": self.record_id,
+            "target_uri": self.target_uri,
+            "date": self.date,
+            "payload_digest": self.payload_digest,
+        }
+
+
+def payload_digest(body: bytes) -> str:
+    digester = Digester(DIGEST_ALGORITHM)
+    digester.update(body)
+    return str(digester)
+
+
+def warc_date(ts: datetime) -> str:
+    return datetime_to_iso_date(ts.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+
+
+class _Writer(WARCWriter):
+    """warcio's writer with our clock and record ids instead of its own."""
+
+    def __init__(self, out: BinaryIO, clock: Callable[[], datetime], make_id: Callable[[], str]):
+        super().__init__(out, gzip=True, warc_version=WARC_VERSION)
+        self._clock = clock
+        self._make_id = make_id
+
+    def _make_warc_id(self) -> str:  # type: ignore[override]
+        return self._make_id()
+
+    def curr_warc_date(self) -> str:
+        return warc_date(self._clock())
+
+
+@dataclass
+class WarcArchive:
+    """The WARC file of one snapshot, open for appending exchanges."""
+
+    directory: Path
+    snapshot_id: str
+    info: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    make_id: Callable[[], str] = new_record_id
+
+    def __post_init__(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.filename = f"pilotarchive-{self.snapshot_id}.warc.gz"
+        self.path = self.directory / self.filename
+        self._fh = self.path.open("wb")
+        self._writer = _Writer(self._fh, self.clock, self.make_id)
+        self.counts: dict[str, int] = {}
+        self.payload_bytes = 0
+        info = {
+            "software": f"pilotarchive/{__version__} (warcio, Scrapy)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": CONFORMS_TO,
+            "isPartOf": self.snapshot_id,
+            **self.info,
+        }
+        self._write(self._writer.create_warcinfo_record(self.filename, info))
+
+    def _write(self, record: Any) -> int:
+        offset = self._fh.tell()
+        self._writer.write_record(record)
+        kind = record.rec_headers.get_header("WARC-Type")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return offset
+
+    def _http_response(self, ex: HttpExchange) -> StatusAndHeaders:
+        reason = ex.reason or _phrase(ex.status)
+        headers = [(k, v) for k, v in ex.response_headers if k.lower() not in _HOP_BY_HOP]
+        if any(k.lower() == "transfer-encoding" for k, _ in ex.response_headers):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(ex.body))))
+        return StatusAndHeaders(f"{ex.status} {reason}".strip(), headers, protocol=ex.protocol)
+
+    def _request_record(self, ex: HttpExchange, date: str, concurrent_to: str) -> Any:
+        path = ex.url.split("://", 1)[-1]
+        path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        http = StatusAndHeaders(
+            f"{ex.method} {path} {ex.protocol}", ex.request_headers, is_http_request=True
+        )
+        return self._writer.create_warc_record(
+            ex.url,
+            "request",
+            payload=BytesIO(ex.request_body),
+            length=len(ex.request_body),
+            http_headers=http,
+            warc_headers_dict={
+                "WARC-Record-ID": self.make_id(),
+                "WARC-Date": date,
+                "WARC-Concurrent-To": concurrent_to,
+            },
+        )
+
+    def _warc_headers(self, ex: HttpExchange, date: str) -> dict[str, str]:
+        headers = {"WARC-Record-ID": self.make_id(), "WARC-Date": date}
+        if ex.ip_address:
+            headers["WARC-IP-Address"] = ex.ip_address
+        return headers
+
+    def write_response(self, ex: HttpExchange) -> WarcRef:
+        date = warc_date(ex.date)
+        warc_headers = self._warc_headers(ex, date)
+        digest = payload_digest(ex.body)
+        warc_headers["WARC-Payload-Digest"] = digest
+        record = self._writer.create_warc_record(
+            ex.url,
+            "response",
+            payload=BytesIO(ex.body),
+            length=len(ex.body),
+            http_headers=self._http_response(ex),
+            warc_headers_dict=warc_headers,
+        )
+        offset = self._write(record)
+        self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
+        self.payload_bytes += len(ex.body)
+        return WarcRef(self.filename, warc_headers["WARC-Record-ID"], offset, date, "response",
+                       ex.url, digest)  # fmt: skip
+
+    def write_revisit(self, ex: HttpExchange, original: dict[str, Any], profile: str) -> WarcRef:
+        """A revisit: the HTTP head only, pointing at the original response record."""
+        date = warc_date(ex.date)
+        warc_headers = self._warc_headers(ex, date)
+        warc_headers["WARC-Refers-To"] = original["record_id"]
+        digest = original.get("payload_digest") or payload_digest(ex.body)
+        record = self._writer.create_revisit_record(
+            ex.url,
+            digest,
+            original["target_uri"],
+            original["date"],
+            http_headers=self._http_response(ex),
+            warc_headers_dict=warc_headers,
+        )
+        record.rec_headers.replace_header("WARC-Profile", profile)
+        offset = self._write(record)
+        self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
+        return WarcRef(self.filename, warc_headers["WARC-Record-ID"], offset, date, "revisit",
+                       ex.url, digest, refers_to=original)  # fmt: skip
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            self._fh.close()
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
