@@ -8,9 +8,9 @@ put in a slot of their own whose delay is zero and which AutoThrottle leaves alo
 from typing import Any
 
 from scrapy import Request
-from scrapy.http import Response
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 
 from pilotarchive.settings import is_loopback
 
@@ -51,7 +51,7 @@ class ArchiveMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "ArchiveMiddleware":
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Any = None) -> None:  # noqa: ARG002
+    def process_request(self, request: Request, spider: Any = None) -> None:
         validators = self.session.validators(request.url)
         if validators and not request.meta.get(CONDITIONAL_META):
             for name, value in validators.items():
@@ -62,7 +62,7 @@ class ArchiveMiddleware:
         self,
         request: Request,
         response: Response,
-        spider: Any = None,  # noqa: ARG002
+        spider: Any = None,
     ) -> Response:
         request.meta[WARC_META] = self.session.archive(request, response)
         return response

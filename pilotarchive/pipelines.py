@@ -25,7 +25,7 @@ class SnapshotPipeline:
     def from_crawler(cls, crawler: Crawler) -> "SnapshotPipeline":
         return cls(session_for(crawler))
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:  # noqa: ARG002
+    def process_item(self, item: Any, spider: Any = None) -> Any:
         session = self.session
         writer = session.writer
         assert writer is not None, "the crawl session was not opened"

@@ -85,7 +85,7 @@ class CrawlSession:
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open(self, spider: Any = None) -> None:  # noqa: ARG002
+    def open(self, spider: Any = None) -> None:
         output = self.config.output_dir
         removed = clean_stale(output)
         if removed:
@@ -154,7 +154,7 @@ class CrawlSession:
 
     # -- closing ---------------------------------------------------------------------------
 
-    def close(self, spider: Any = None, reason: str = "finished") -> None:  # noqa: ARG002
+    def close(self, spider: Any = None, reason: str = "finished") -> None:
         writer, warc, stats = self.writer, self.warc, self.crawler.stats
         if writer is None or warc is None:
             return
