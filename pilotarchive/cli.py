@@ -24,12 +24,13 @@ def _setting(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _add_output(parser: argparse.ArgumentParser) -> None:
+def _add_output(parser: argparse.ArgumentParser, short: bool = True) -> None:
+    flags = ("--output", "-o") if short else ("--output",)
     parser.add_argument(
-        "--output",
-        "-o",
+        *flags,
         default="output",
         type=Path,
+        metavar="DIR",
         help="output folder holding snapshots/ (default: output)",
     )
 
@@ -112,6 +113,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = sub.add_parser(
+        "wacz",
+        help="package snapshots as a WACZ file",
+        description="Package snapshots (default: the latest) as WACZ 1.1.1 with webrecorder's "
+        "wacz package: their WARCs and those of earlier snapshots their revisits point "
+        "into, a CDXJ index, pages.jsonl, datapackage.json; then validate it.",
+    )
+    p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="snapshot ids or paths")
+    p.add_argument(
+        "-o",
+        "--wacz",
+        dest="wacz_output",
+        required=True,
+        type=Path,
+        metavar="FILE.wacz",
+        help="the WACZ file to write",
+    )
+    p.add_argument("--title", help="the package's title")
+    _add_output(p, short=False)
 
     p = sub.add_parser(
         "replica",
@@ -276,12 +297,32 @@ def cmd_replica(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.wacz import build_wacz, snapshot_paths, validate_wacz
+
+    if args.wacz_output.suffix != ".wacz":
+        raise UsageError(f"{args.wacz_output}: a WACZ file name ends in .wacz")
+    result = build_wacz(
+        snapshot_paths(args.output, args.snapshots), args.wacz_output, title=args.title
+    )
+    ok, report = validate_wacz(result.path)
+    print(
+        f"{result.path}: {len(result.warcs)} WARC file(s) from snapshot(s) "
+        f"{', '.join(result.snapshots)}, {result.pages} pages"
+    )
+    if not ok:
+        raise PilotarchiveError(f"{result.path} was written but does not validate: {report}")
+    print(f"{result.path}: valid WACZ ({report.splitlines()[-1]})")
+    return 0
+
+
 COMMANDS = {
     "crawl": cmd_crawl,
     "demo": cmd_demo,
     "validate": cmd_validate,
     "snapshots": cmd_snapshots,
     "replica": cmd_replica,
+    "wacz": cmd_wacz,
 }
 
 

@@ -63,6 +63,7 @@ class SnapshotPipeline:
         if page.status < 400 and page.error is None:
             session.usable_pages += 1
         if rejected:
-            logger.warning("%s: %d record(s) rejected, see records/rejected.jsonl",
-                           page.final_url, rejected)  # fmt: skip
+            logger.warning(
+                "%s: %d record(s) rejected, see records/rejected.jsonl", page.final_url, rejected
+            )
         return item

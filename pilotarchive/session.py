@@ -79,6 +79,7 @@ class CrawlSession:
         self.previous: PreviousSnapshot | None = None
         self.staged: dict[str, dict[str, Any]] = {}  # payload digest -> original, this crawl
         self.revisits = {"identical_payload": 0, "not_modified": 0}
+        self.depends_on: set[str] = set()  # earlier snapshots our revisits point into
         self.usable_pages = 0
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
@@ -90,8 +91,9 @@ class CrawlSession:
         removed = clean_stale(output)
         if removed:
             names = ", ".join(p.name for p in removed)
-            logger.warning("removed %d unfinished snapshot(s) left by a killed run: %s",
-                           len(removed), names)  # fmt: skip
+            logger.warning(
+                "removed %d unfinished snapshot(s) left by a killed run: %s", len(removed), names
+            )
             self.crawler.stats.set_value(STAT_CLEANED, names)
         settings = self.crawler.settings
         self.index = DigestIndex(output) if self.config.dedup else None
@@ -138,6 +140,7 @@ class CrawlSession:
             and (original := self.previous.original(request.url))
         ):
             self.revisits["not_modified"] += 1
+            self.depends_on.add(original["snapshot_id"])
             return self.warc.write_revisit(ex, original, PROFILE_NOT_MODIFIED)
         if self.config.dedup and ex.body:
             digest = payload_digest(ex.body)
@@ -146,6 +149,8 @@ class CrawlSession:
             )
             if original:
                 self.revisits["identical_payload"] += 1
+                if original["snapshot_id"] != self.writer.snapshot_id:
+                    self.depends_on.add(original["snapshot_id"])
                 return self.warc.write_revisit(ex, original, PROFILE_IDENTICAL)
         ref = self.warc.write_response(ex)
         if self.config.dedup and ex.body:
@@ -183,6 +188,7 @@ class CrawlSession:
                 "dedup": self.config.dedup,
                 "conditional_requests": self.config.conditional,
                 "previous_snapshot": self.previous.id if self.previous else None,
+                "depends_on": sorted(self.depends_on),
             }
             path = writer.commit()
         except (OSError, PilotarchiveError) as exc:

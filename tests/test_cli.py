@@ -28,7 +28,14 @@ def test_every_command_has_help(command: list[str], capsys) -> None:
 
 
 def test_commands_are_all_there() -> None:
-    assert {c[0] for c in _commands()} == {"crawl", "demo", "validate", "snapshots", "replica"}
+    assert {c[0] for c in _commands()} == {
+        "crawl",
+        "demo",
+        "validate",
+        "snapshots",
+        "replica",
+        "wacz",
+    }
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from cdxj_indexer.main import write_cdx_index
 def write_cdxj(warc: Path, out: Path) -> Path:
     tmp = out.with_name(f".tmp-{out.name}")
     with tmp.open("w", encoding="utf-8") as fh:
-        write_cdx_index(fh, [str(warc)], {"sort": True, "post_append": True,
-                                          "dir_root": str(warc.parent)})  # fmt: skip
+        write_cdx_index(
+            fh, [str(warc)], {"sort": True, "post_append": True, "dir_root": str(warc.parent)}
+        )
     os.replace(tmp, out)
     return out

@@ -115,10 +115,15 @@ class SnapshotWriter:
         self.rejected = 0
         self.fetched = 0
         self.archive_summary: dict[str, Any] = {
-            "warc_files": [], "cdxj": None, "records": {}, "payload_bytes": 0,
-            "revisits": {"identical_payload": 0, "not_modified": 0}, "dedup": False,
-            "conditional_requests": False, "previous_snapshot": None,
-        }  # fmt: skip
+            "warc_files": [],
+            "cdxj": None,
+            "records": {},
+            "payload_bytes": 0,
+            "revisits": {"identical_payload": 0, "not_modified": 0},
+            "dedup": False,
+            "conditional_requests": False,
+            "previous_snapshot": None,
+        }
 
     @property
     def retrieved_at(self) -> str:
@@ -316,6 +321,7 @@ def validate_snapshot(path: Path) -> list[str]:
             problems.append(f"{rel}: present but not listed in the manifest")
     seen: set[str] = set()
     counts: dict[str, int] = Counter()
+    pages: list[tuple[str, dict[str, Any]]] = []
     for name, n, record, error in iter_records(path):
         where = f"records/{name}:{n}"
         if record is None:
@@ -331,11 +337,43 @@ def validate_snapshot(path: Path) -> list[str]:
                 f"{where}: snapshot_id {record.get('snapshot_id')!r} is not this snapshot's"
             )
         counts[record.get("record_type", "?")] += 1
+        if record.get("record_type") == "page":
+            pages.append((where, record))
+    problems += _check_archive(path, pages)
     for kind, entry in manifest.get("counts", {}).items():
         if counts.get(kind, 0) != entry.get("total"):
             problems.append(
                 f"manifest.json/counts/{kind}: says {entry.get('total')}, records "
                 f"hold {counts.get(kind, 0)}"
+            )
+    return problems
+
+
+def _check_archive(path: Path, pages: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Every WARC record's fields and digests, and every page's way to its record."""
+    from pilotarchive.archive.check import check_warc
+
+    problems: list[str] = []
+    by_file: dict[str, dict[str, dict[str, Any]]] = {}
+    for warc in sorted((path / "archive").glob("*.warc.gz")):
+        found, records = check_warc(warc, f"archive/{warc.name}")
+        problems += found
+        by_file[warc.name] = records
+    for where, page in pages:
+        ident = page.get("warc_record_id")
+        if not ident:
+            continue
+        record = by_file.get(page.get("warc_filename") or "", {}).get(ident)
+        if record is None:
+            problems.append(
+                f"{where}: WARC record {ident} not found in archive/{page.get('warc_filename')}"
+            )
+        elif record["offset"] != page.get("warc_offset") or record["target_uri"] != page.get(
+            "final_url"
+        ):
+            problems.append(
+                f"{where}: WARC record {ident} is at offset {record['offset']} for "
+                f"{record['target_uri']}, not as the record says"
             )
     return problems
 

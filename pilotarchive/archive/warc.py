@@ -191,8 +191,9 @@ class WarcArchive:
         offset = self._write(record)
         self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
         self.payload_bytes += len(ex.body)
-        return WarcRef(self.filename, warc_headers["WARC-Record-ID"], offset, date, "response",
-                       ex.url, digest)  # fmt: skip
+        return WarcRef(
+            self.filename, warc_headers["WARC-Record-ID"], offset, date, "response", ex.url, digest
+        )
 
     def write_revisit(self, ex: HttpExchange, original: dict[str, Any], profile: str) -> WarcRef:
         """A revisit: the HTTP head only, pointing at the original response record."""
@@ -211,8 +212,16 @@ class WarcArchive:
         record.rec_headers.replace_header("WARC-Profile", profile)
         offset = self._write(record)
         self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
-        return WarcRef(self.filename, warc_headers["WARC-Record-ID"], offset, date, "revisit",
-                       ex.url, digest, refers_to=original)  # fmt: skip
+        return WarcRef(
+            self.filename,
+            warc_headers["WARC-Record-ID"],
+            offset,
+            date,
+            "revisit",
+            ex.url,
+            digest,
+            refers_to=original,
+        )
 
     def close(self) -> None:
         if not self._fh.closed:

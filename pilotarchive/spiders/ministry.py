@@ -85,8 +85,11 @@ class MinistrySpider(scrapy.Spider):
             page = previous.pages.get(response.url) if previous else None
             archived = previous.payload(response.url, self.config.output_dir) if page else None
             if archived is None:
-                yield FetchFailure(response.url, "304 Not Modified, but the previous snapshot "
-                                   "has no bytes for this URL", status)  # fmt: skip
+                yield FetchFailure(
+                    response.url,
+                    "304 Not Modified, but the previous snapshot has no bytes for this URL",
+                    status,
+                )
                 return
             body, status = archived, page["status"]
             headers = {"Content-Type": page.get("content_type") or "text/html"}
