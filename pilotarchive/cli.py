@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive import __version__
-from pilotarchive.exceptions import PilotarchiveError, SnapshotInvalid, UsageError
+from pilotarchive.exceptions import PilotarchiveError, ReplicaError, SnapshotInvalid, UsageError
 
 DEFAULT_START = "http://www.tem.fi/seutukaupunkipilotit"
+DEMO_PORT = 8014
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -220,7 +221,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pilotarchive.replica.content import DEFAULT_VERSION
     from pilotarchive.replica.server import ReplicaServer
 
-    with ReplicaServer(args.site_version or DEFAULT_VERSION, port=0) as replica:
+    try:  # a fixed port keeps URLs (and so page ids and digests) the same across demos
+        replica = ReplicaServer(args.site_version or DEFAULT_VERSION, port=DEMO_PORT)
+    except ReplicaError:
+        replica = ReplicaServer(args.site_version or DEFAULT_VERSION, port=0)
+    with replica:
         print(f"replica of www.tem.fi ({replica.version.id}) serving at {replica.url}")
         overrides = {
             "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],

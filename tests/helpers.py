@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pilotarchive.archive.snapshot import validate_snapshot
 from pilotarchive.replica.server import ReplicaServer
 
 
@@ -52,7 +53,22 @@ def crawl(
         *args,
     )
     assert run.returncode == expect, run.stderr
+    if expect == 0:
+        check_archive(run.snapshot)
     return run
+
+
+def check_archive(snapshot: Path) -> None:
+    """Every snapshot a test makes passes our validation and warcio's own check."""
+    assert validate_snapshot(snapshot) == []
+    warcs = sorted((snapshot / "archive").glob("*.warc.gz"))
+    assert warcs, f"{snapshot} has no WARC"
+    checked = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, warcs)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def load_records(snapshot: Path) -> dict[str, list[dict]]:

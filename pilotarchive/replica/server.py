@@ -247,6 +247,7 @@ class ReplicaServer:
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, user agent)
         self.served: dict[str, Response] = {}  # the last answer per path, as sent
+        self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers)
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"replica": self})
         try:
@@ -346,6 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with replica._lock:
             replica.requests.append((self.command, self.path, self.headers.get("User-Agent", "")))
+            replica.request_headers.append((self.path, dict(self.headers.items())))
         if parts.path.startswith("/_replica/"):
             self._send(self._control(parts.path, query), head)
             return
