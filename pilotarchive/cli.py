@@ -205,13 +205,23 @@ def _print_summary(path: Path) -> None:
         f"{counts['contact']['total']} contacts, {manifest['rejected']} rejected, "
         f"{len(manifest['failures'])} failures"
     )
+    archive = manifest.get("archive", {})
+    if archive.get("warc_files"):
+        revisits = archive["revisits"]
+        print(
+            f"  archive: {', '.join(archive['warc_files'])}: "
+            f"{sum(archive['records'].values())} records, "
+            f"{archive['payload_bytes']:,} payload bytes stored in full, "
+            f"{revisits['not_modified']} not-modified and "
+            f"{revisits['identical_payload']} identical-payload revisits"
+        )
     for lang in sorted(pages):
         for page in sorted(pages[lang], key=lambda p: p["final_url"]):
             kind = "text" if page["is_text_version"] else "page"
             print(
                 f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
                 f"pilots {page.get('pilot_count', 0)} contacts {page.get('contact_count', 0)}"
-                f"  {page['title'] or ''}"
+                f"  {page['title'] or ''}" + ("  (not modified)" if page.get("unchanged") else "")
             )
     for failure in manifest["failures"]:
         print(f"  failed: {failure['url']}: {failure['reason']}")
