@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from pilotarchive import __version__
 from pilotarchive.exceptions import SnapshotError, SnapshotInvalid
+from pilotarchive.records.ids import fingerprint
 from pilotarchive.records.validate import errors_for, record_errors, schema_version
 
 RECORD_FILES = {"page": "pages.jsonl", "pilot": "pilots.jsonl", "contact": "contacts.jsonl"}
@@ -136,6 +137,7 @@ class SnapshotWriter:
 
     def add(self, record: dict[str, Any]) -> list[dict[str, str]]:
         """Validate and store a record; an invalid one goes to rejected.jsonl with its errors."""
+        record["fingerprint"] = fingerprint(record)
         errors = record_errors(record)
         ident = record.get("id")
         if not errors and ident in self._ids:

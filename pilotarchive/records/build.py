@@ -10,7 +10,7 @@ from typing import Any
 from pilotarchive.archive.warc import WarcRef
 from pilotarchive.extract.contacts import Contact
 from pilotarchive.extract.page import PageExtraction
-from pilotarchive.records.ids import contact_id, page_id, pilot_id
+from pilotarchive.records.ids import contact_id, fingerprint, page_id, pilot_id
 from pilotarchive.records.validate import schema_version
 
 
@@ -155,4 +155,7 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
             add_contact(pilot.contact, ident)
     for contact in page.contacts:
         add_contact(contact, None)
-    return records + contacts
+    out = records + contacts
+    for record in out:
+        record["fingerprint"] = fingerprint(record)
+    return out

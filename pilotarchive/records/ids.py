@@ -7,6 +7,7 @@ names the same page the same way.
 """
 
 import hashlib
+import json
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -48,3 +49,39 @@ def pilot_id(page: str, kind: str, theme: str | None, coordinator: str | None) -
 
 def contact_id(page: str, role: str, pilot: str | None, given: str, family: str) -> str:
     return make_id("contact", page, role, pilot or "", normalise_text(f"{given} {family}"))
+
+
+# Fields that say how and when a record was fetched, not what the page says: they differ
+# between two snapshots of an unchanged page and never make a change.
+VOLATILE_FIELDS = frozenset({
+    "snapshot_id", "retrieved_at", "unchanged", "carried_over_from", "fetch_status",
+    "http_etag", "http_last_modified", "redirects", "warc_filename", "warc_record_id",
+    "warc_offset", "warc_date", "warc_record_type", "warc_payload_digest", "warc_refers_to",
+    "fingerprint", "schema_version", "position", "content_length", "encoding",
+    "language_source",
+})  # fmt: skip
+# Fields holding URLs: compared by path and query, so a change of host (the live site, a
+# web-archive capture, the replica on another port) is not a change of the page.
+URL_FIELDS = frozenset({"url", "final_url", "source_url", "text_version_url",
+                        "graphic_version_url"})  # fmt: skip
+
+
+def comparable(record: dict) -> dict:
+    """The record as diffs and fingerprints see it: volatile fields out, URLs host-free."""
+    out = {}
+    for key, value in record.items():
+        if key in VOLATILE_FIELDS:
+            continue
+        if key in URL_FIELDS and isinstance(value, str):
+            value = page_key(value)
+        elif key == "alternates" and isinstance(value, dict):
+            value = {lang: page_key(url) for lang, url in value.items()}
+        out[key] = value
+    return out
+
+
+def fingerprint(record: dict) -> str:
+    """A hash of what the record says: equal fingerprints, no change to report."""
+    canonical = json.dumps(comparable(record), ensure_ascii=False, sort_keys=True,
+                           separators=(",", ":"))  # fmt: skip
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
