@@ -32,10 +32,21 @@ CONFIGS = {
 
 def crawl(url: str, output: Path, extra: list[str]) -> Path:
     run = subprocess.run(
-        [sys.executable, "-m", "pilotarchive", "crawl", url, "--output", str(output),
-         "--fast-loopback", *extra],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pilotarchive",
+            "crawl",
+            url,
+            "--output",
+            str(output),
+            "--fast-loopback",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if run.returncode:
         raise SystemExit(f"crawl failed: {run.stderr.strip()}")
     return Path(run.stdout.strip().splitlines()[-1])
@@ -73,18 +84,24 @@ def main() -> int:
         for name, extra in CONFIGS.items():
             results[name] = measure(url, args.recrawls, extra)
     print(f"replica {url}: 1 crawl, then {args.recrawls} recrawls of an unchanged site")
-    print(f"{'configuration':34} {'first crawl (payload/WARC/output)':>36}   "
-          f"{'recrawls added, % of first crawl':>34}   s/crawl")  # fmt: skip
+    print(
+        f"{'configuration':34} {'first crawl (payload/WARC/output)':>36}   "
+        f"{'recrawls added, % of first crawl':>34}   s/crawl"
+    )
     for name, (base, added, seconds) in results.items():
         pct = {k: 100.0 * added[k] / base[k] if base[k] else 0.0 for k in base}
-        print(f"{name:34} {base['payload']:>10,} / {base['warc']:>8,} / {base['output']:>9,} B"
-              f"   payload {pct['payload']:7.2f} %  WARC {pct['warc']:7.1f} %  "
-              f"output {pct['output']:7.1f} %   {seconds:5.2f}")  # fmt: skip
+        print(
+            f"{name:34} {base['payload']:>10,} / {base['warc']:>8,} / {base['output']:>9,} B"
+            f"   payload {pct['payload']:7.2f} %  WARC {pct['warc']:7.1f} %  "
+            f"output {pct['output']:7.1f} %   {seconds:5.2f}"
+        )
     default = next(iter(results.values()))
     payload_pct = 100.0 * default[1]["payload"] / default[0]["payload"]
     verdict = "meets" if payload_pct <= TARGET_PERCENT else "MISSES"
-    print(f"target: WARC payload added by the recrawls <= {TARGET_PERCENT} % of the first crawl "
-          f"(default configuration): {verdict} ({payload_pct:.2f} %)")  # fmt: skip
+    print(
+        f"target: WARC payload added by the recrawls <= {TARGET_PERCENT} % of the first crawl "
+        f"(default configuration): {verdict} ({payload_pct:.2f} %)"
+    )
     return 0 if payload_pct <= TARGET_PERCENT else 1
 
 

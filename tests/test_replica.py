@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from pilotarchive.exceptions import ReplicaError
-from pilotarchive.replica.content import VERSIONS
+from pilotarchive.replica.content import DATED_VERSIONS, VERSIONS
 from pilotarchive.replica.server import Fault, ReplicaServer
 
 SEED_SENTENCE = "Työ- ja elinkeinoministeriö on käynnistänyt neljä pilottia"
@@ -74,8 +74,19 @@ def test_versions_switch_while_serving(replica: ReplicaServer) -> None:
 
 
 def test_versions_differ_the_way_they_say() -> None:
-    assert [len(v.pages) for v in VERSIONS.values()] == [2, 3, 3]
+    assert [len(VERSIONS[v].pages) for v in DATED_VERSIONS] == [2, 3, 3]
     assert all(v.description for v in VERSIONS.values())
+    assert {v.layout for v in VERSIONS.values()} == {"classic", "redesign", "empty"}
+
+
+@pytest.mark.parametrize("layout", ["redesign", "empty"])
+def test_broken_versions_break_only_the_graphic_pilots_pages(replica, layout: str) -> None:
+    replica.set_version(f"2014-11-19-{layout}")
+    page = get(replica, "/index.phtml?s=4398").read().decode("iso-8859-1")
+    assert "<ul class=\"pilotit\">" not in page
+    assert ("pilot-cards" in page) == (layout == "redesign")
+    text = get(replica, "/text.phtml?s=4398").read().decode("iso-8859-1")
+    assert "Teema: Teollisuuden rakennemuutos ja uudet kasvualat" in text
 
 
 def test_faults(replica: ReplicaServer) -> None:

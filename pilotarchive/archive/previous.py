@@ -10,10 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
+from pilotarchive.archive.read import original_of, read_payload
 from pilotarchive.archive.snapshot import RECORD_FILES, list_snapshots, snapshot_dir
-from pilotarchive.exceptions import SnapshotError
 
 
 class PreviousSnapshot:
@@ -47,17 +45,7 @@ class PreviousSnapshot:
     def original(self, url: str) -> dict[str, Any] | None:
         """The response record holding the page's bytes (never a revisit)."""
         page = self.pages.get(url)
-        if not page:
-            return None
-        return page.get("warc_refers_to") or {
-            "snapshot_id": self.id,
-            "filename": page["warc_filename"],
-            "offset": page["warc_offset"],
-            "record_id": page["warc_record_id"],
-            "target_uri": page["final_url"],
-            "date": page["warc_date"],
-            "payload_digest": page.get("warc_payload_digest"),
-        }
+        return original_of(page, self.id) if page else None
 
     def _load_children(self) -> dict[str, list[dict[str, Any]]]:
         if self._children is None:
@@ -86,17 +74,7 @@ class PreviousSnapshot:
     def payload(self, url: str, output: Path) -> bytes | None:
         """The page's body as archived, content-decoded, for re-reading its links."""
         original = self.original(url)
-        if not original:
-            return None
-        warc = snapshot_dir(output) / original["snapshot_id"] / "archive" / original["filename"]
-        try:
-            with warc.open("rb") as fh:
-                fh.seek(original["offset"])
-                for record in ArchiveIterator(fh):
-                    return record.content_stream().read()
-        except OSError as exc:
-            raise SnapshotError(f"cannot read {warc} at {original['offset']}: {exc}") from exc
-        return None
+        return read_payload(snapshot_dir(output), original) if original else None
 
 
 def _lines(path: Path) -> list[str]:

@@ -147,6 +147,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     base = root.find(".//base[@href]")
     if base is not None:
         base_url = urljoin(base_url, base.get("href"))
+    links = list(_links(root))  # before any boilerplate is dropped: the header has them
     found = _content(root)
     content = found if found is not None else root.find("body")
     if content is None:
@@ -172,7 +173,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         root=root,
         content=content,
         lines=block_lines(content),
-        links=list(_links(root)),
+        links=links,
         base_url=base_url,
         html_lang=html_lang,
         title=title or None,

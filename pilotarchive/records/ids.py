@@ -53,17 +53,36 @@ def contact_id(page: str, role: str, pilot: str | None, given: str, family: str)
 
 # Fields that say how and when a record was fetched, not what the page says: they differ
 # between two snapshots of an unchanged page and never make a change.
-VOLATILE_FIELDS = frozenset({
-    "snapshot_id", "retrieved_at", "unchanged", "carried_over_from", "fetch_status",
-    "http_etag", "http_last_modified", "redirects", "warc_filename", "warc_record_id",
-    "warc_offset", "warc_date", "warc_record_type", "warc_payload_digest", "warc_refers_to",
-    "fingerprint", "schema_version", "position", "content_length", "encoding",
-    "language_source",
-})  # fmt: skip
+VOLATILE_FIELDS = frozenset(
+    {
+        "snapshot_id",
+        "retrieved_at",
+        "unchanged",
+        "carried_over_from",
+        "fetch_status",
+        "http_etag",
+        "http_last_modified",
+        "redirects",
+        "warc_filename",
+        "warc_record_id",
+        "warc_offset",
+        "warc_date",
+        "warc_record_type",
+        "warc_payload_digest",
+        "warc_refers_to",
+        "fingerprint",
+        "schema_version",
+        "position",
+        "content_length",
+        "encoding",
+        "language_source",
+    }
+)
 # Fields holding URLs: compared by path and query, so a change of host (the live site, a
 # web-archive capture, the replica on another port) is not a change of the page.
-URL_FIELDS = frozenset({"url", "final_url", "source_url", "text_version_url",
-                        "graphic_version_url"})  # fmt: skip
+URL_FIELDS = frozenset(
+    {"url", "final_url", "source_url", "text_version_url", "graphic_version_url"}
+)
 
 
 def comparable(record: dict) -> dict:
@@ -82,6 +101,7 @@ def comparable(record: dict) -> dict:
 
 def fingerprint(record: dict) -> str:
     """A hash of what the record says: equal fingerprints, no change to report."""
-    canonical = json.dumps(comparable(record), ensure_ascii=False, sort_keys=True,
-                           separators=(",", ":"))  # fmt: skip
+    canonical = json.dumps(
+        comparable(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

@@ -174,6 +174,9 @@ class SiteVersion:
     description: str
     pages: dict[str, LanguageState]  # languages whose pilots page exists
     changes: tuple[str, ...] = field(default=())
+    # "classic"; or a broken state for health checks: "redesign" (same content, new markup
+    # the extractors do not know) or "empty" (the CMS served the pilots page without content)
+    layout: str = "classic"
 
     @property
     def date(self) -> date:
@@ -239,6 +242,25 @@ VERSIONS: dict[str, SiteVersion] = {
         ),
     )
 }
+_SEED = VERSIONS["2014-11-19"]
+# Broken states of the seed version, outside the dated sequence: what a crawl meets when the
+# site's layout changes under it, or its CMS fails. Only the graphic pilots pages are hit.
+VERSIONS["2014-11-19-redesign"] = replace(
+    _SEED,
+    id="2014-11-19-redesign",
+    description="The seed state in a new layout (pilot cards instead of a list, new class "
+    "names): same content, markup the extractors do not know.",
+    changes=(),
+    layout="redesign",
+)
+VERSIONS["2014-11-19-empty"] = replace(
+    _SEED,
+    id="2014-11-19-empty",
+    description="The seed state with the pilots pages' content block empty (a CMS failure).",
+    changes=(),
+    layout="empty",
+)
+DATED_VERSIONS = ("2014-06", "2014-11-19", "2015-06")
 DEFAULT_VERSION = "2014-11-19"
 
 # The seed's Finnish paragraphs, verbatim; "{n}" and "{m}" are filled per version.

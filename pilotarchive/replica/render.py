@@ -440,3 +440,57 @@ def version_languages(version: SiteVersion, page_id: int | None, text: bool) -> 
         else:
             out[lang] = PageRef(lang, page_id, text)
     return out
+
+
+def broken_pilots_page(
+    layout: str,
+    ref: PageRef,
+    state: LanguageState,
+    languages: dict[str, PageRef | None],
+    *,
+    charset: str,
+) -> str:
+    """The pilots page after a redesign (cards, unknown classes) or with no content at all."""
+    language = ref.language
+    ui = UI[language]
+    title = pilots_title(language)
+    header = _header(ref, languages).replace('id="header"', 'class="site-header"')
+    if layout == "empty":
+        return (
+            f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="{charset}">'
+            f"<title>{escape(title)}</title></head>\n<body>\n{header}\n"
+            '<div id="wrapper"><div id="content"></div></div>\n</body></html>\n'
+        )
+    n = len(state.pilots)
+    fill = {"n_word": NUMBER_WORD[language][n], "m": state.municipality_count}
+    intro = "".join(f"<p>{escape(p.format(**fill))}</p>\n" for p in INTRO[language])
+    outro = "".join(f"<p>{escape(p.format(**fill))}</p>\n" for p in OUTRO[language])
+    cards = "".join(
+        f'<div class="card"><h3 class="card-title">{escape(p.themes[language])}</h3>'
+        f'<div class="card-body"><span class="org">{escape(p.coordinators[language])}</span>'
+        f'<ul class="towns">{"".join(f"<li>{escape(m)}</li>" for m in p.municipalities)}</ul>'
+        f'<div class="person">{escape(_person(p.contact, language, "tgf"))}</div></div></div>\n'
+        for p in state.pilots
+    )
+    # The same people, phones and e-mail note as before, in the new markup.
+    label = {"fi": "puh.", "sv": "tfn", "en": "tel."}[language]
+    people = "".join(
+        f'<dl class="person"><dt>{escape(_person(p, language, "tgf"))}</dt>'
+        f"<dd>{label} {_phone(p, language)}</dd>"
+        + (f"<dd>{escape(_email(p, language, '(at)'))}</dd>" if language == "sv" else "")
+        + "</dl>\n"
+        for p in (ALHO, ANTTONEN)
+    )
+    if ui["email_note"]:
+        people += f'<p class="note">{escape(ui["email_note"])}</p>\n'
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="{charset}">'
+        f"<title>{escape(title)}</title></head>\n<body>\n{header}\n"
+        f'<div class="layout">{_nav(language, False).replace("leftnav", "sidebar")}\n'
+        f'<article class="page-body">\n<h1>{escape(title)}</h1>\n<div class="lead">{intro}</div>\n'
+        f'<section class="pilot-cards">\n{cards}</section>\n'
+        f"<p>{escape(PROJECT[language])}</p>\n{outro}"
+        f'<div class="meta">{ui["updated"]}: {written_date(state.updated, language)}</div>\n'
+        f'<aside class="people"><h2>{escape(ui["more"])}</h2>\n{people}</aside>\n'
+        "</article></div>\n</body></html>\n"
+    )

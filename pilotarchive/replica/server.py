@@ -26,6 +26,7 @@ from pilotarchive.replica.render import (
     SITEMAP_ID,
     UI,
     PageRef,
+    broken_pilots_page,
     further_information,
     page_html,
     pilots_body,
@@ -124,6 +125,9 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
         state = version.pages.get(language)
         if state is None or (text and not state.text_version):
             return not_found(language)
+        if version.layout != "classic" and not text:
+            html = broken_pilots_page(version.layout, ref, state, languages, charset=charset)
+            return _html_response(html, language, state.updated)
         html = page_html(
             ref,
             pilots_title(language),

@@ -1,0 +1,462 @@
+"""What changed between two snapshots, field by field, without false alarms.
+
+Records pair by stable id; those left over pair by similarity (a renamed theme, a person
+whose name was read in another order) before anything is called added or removed. Before
+records are compared, the new snapshot's health is judged page by page: a page that gave
+pilots before and gives none now while answering 200 is an extraction failure, and its
+records are not reported as removed. Changes of a pilot's contact are reported on the
+pilot ("contact: A -> B"), not also as a removed and an added person; the records of a page
+that appeared or disappeared are reported with that page.
+"""
+
+import difflib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pilotarchive import __version__
+from pilotarchive.archive.read import original_of, read_payload
+from pilotarchive.diff.entities import (
+    entity_of,
+    person_key,
+    pilot_entity,
+    place,
+)
+from pilotarchive.diff.health import judge, pilots_lost
+from pilotarchive.diff.load import SnapshotView
+from pilotarchive.exceptions import PilotarchiveError
+from pilotarchive.records.ids import comparable, normalise_text
+
+DIFF_VERSION = "1.0.0"
+COMPARED = {
+    "page": ("title", "status", "updated", "alternates", "text_version_url", "programme"),
+    "pilot": ("kind", "theme", "coordinator", "contact", "municipalities"),
+    "contact": ("name", "title", "email", "phone", "organization", "role"),
+}
+PERSON_FIELDS = ("name", "title", "email", "phone")
+ORDER = {"page": 0, "pilot": 1, "contact": 2}
+TEXT_DIFF_LINES = 24
+
+
+def _value(kind: str, field: str, record: dict[str, Any]) -> Any:
+    value = comparable(record).get(field)
+    if kind == "pilot" and field == "contact" and value:
+        return {k: value.get(k) for k in PERSON_FIELDS}
+    return value
+
+
+def field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    changes = []
+    for field in COMPARED[kind]:
+        a, b = _value(kind, field, old), _value(kind, field, new)
+        if a != b:
+            changes.append({"field": field, "old": a, "new": b})
+    return changes
+
+
+def label(kind: str, record: dict[str, Any]) -> str:
+    if kind == "pilot":
+        return record.get("theme") or record.get("coordinator") or record["id"]
+    if kind == "contact":
+        return record.get("name") or record["id"]
+    text = " (text version)" if record.get("is_text_version") else ""
+    return f"{record.get('title') or record.get('final_url')}{text}"
+
+
+def _archive_ref(view: SnapshotView, page: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not page:
+        return None
+    return {
+        "snapshot_id": view.id,
+        "url": page.get("final_url"),
+        "date": page.get("warc_date"),
+        "warc_filename": page.get("warc_filename"),
+        "warc_record_id": page.get("warc_record_id"),
+        "warc_offset": page.get("warc_offset"),
+        "original": original_of(page, view.id),
+    }
+
+
+def _similarity(kind: str, old: dict[str, Any], new: dict[str, Any]) -> float:
+    if kind == "pilot":
+        if old.get("kind") != new.get("kind"):
+            return 0.0
+        theme = difflib.SequenceMatcher(
+            None, normalise_text(old.get("theme")), normalise_text(new.get("theme"))
+        ).ratio()
+        same_entity = pilot_entity(old) == pilot_entity(new)
+        return max(theme, 0.9 if same_entity else 0.0)
+    if kind == "contact":
+        if old.get("role") != new.get("role") or old.get("pilot_id") != new.get("pilot_id"):
+            return 0.0
+        a, b = person_key(old) or "", person_key(new) or ""
+        if sorted(a.split()) == sorted(b.split()):
+            return 1.0  # the same words: the name was read in another order
+        return difflib.SequenceMatcher(None, a, b).ratio()
+    return 0.0
+
+
+THRESHOLD = {"pilot": 0.6, "contact": 0.85}
+
+
+def pair_leftovers(
+    kind: str, olds: list[dict[str, Any]], news: list[dict[str, Any]]
+) -> tuple[list[tuple[dict, dict, float]], list[dict], list[dict]]:
+    """Greedy best-first pairing of records left without an id match, page by page."""
+    scored = []
+    for i, old in enumerate(olds):
+        for j, new in enumerate(news):
+            if old.get("page_id") == new.get("page_id"):
+                score = _similarity(kind, old, new)
+                if score >= THRESHOLD[kind]:
+                    scored.append((score, i, j))
+    pairs, used_old, used_new = [], set(), set()
+    for score, i, j in sorted(scored, key=lambda t: (-t[0], t[1], t[2])):
+        if i not in used_old and j not in used_new:
+            used_old.add(i)
+            used_new.add(j)
+            pairs.append((olds[i], news[j], score))
+    removed = [o for i, o in enumerate(olds) if i not in used_old]
+    added = [n for j, n in enumerate(news) if j not in used_new]
+    return pairs, removed, added
+
+
+def _text_lines(body: bytes, page: dict[str, Any]) -> list[str]:
+    from pilotarchive.extract.document import parse_document
+    from pilotarchive.extract.encoding import decode_html
+
+    decoded = decode_html(body, page.get("content_type"))
+    return parse_document(decoded.text, page.get("final_url") or "http://x/").lines
+
+
+def text_diff(old_view: SnapshotView, new_view: SnapshotView, old: dict, new: dict) -> list[str]:
+    """A short unified diff of the page's main text (navigation and boilerplate left out)."""
+    a, b = original_of(old, old_view.id), original_of(new, new_view.id)
+    if not a or not b:
+        return []
+    try:
+        old_lines = _text_lines(read_payload(old_view.path.parent, a), old)
+        new_lines = _text_lines(read_payload(new_view.path.parent, b), new)
+    except PilotarchiveError:
+        return []
+    lines = list(difflib.unified_diff(old_lines, new_lines, "old", "new", n=1, lineterm=""))
+    if len(lines) > TEXT_DIFF_LINES:
+        lines = [*lines[:TEXT_DIFF_LINES], f"... ({len(lines) - TEXT_DIFF_LINES} more lines)"]
+    return lines
+
+
+class _Differ:
+    def __init__(self, old: SnapshotView, new: SnapshotView) -> None:
+        self.old, self.new = old, new
+        self.changes: list[dict[str, Any]] = []
+        self.unchanged: dict[str, int] = defaultdict(int)
+        self.folded: dict[str, dict[str, list[str]]] = {}
+
+    def change(
+        self, kind: str, change: str, record: dict, *, old: dict | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        page_id = record["id"] if kind == "page" else record.get("page_id")
+        view_page = (
+            (self.new.pages.get(page_id) or self.old.pages.get(page_id)) if page_id else None
+        )
+        item = {
+            "record_type": kind,
+            "kind": change,
+            "id": record["id"],
+            "old_id": old["id"] if old and old["id"] != record["id"] else None,
+            "entity_id": entity_of(kind, record),
+            "language": record.get("language"),
+            "label": label(kind, record),
+            "page_id": page_id,
+            "page_label": label("page", view_page) if view_page else None,
+            "matched_by": extra.pop("matched_by", None),
+            "fields": extra.pop("fields", []),
+            "archive": {
+                "old": _archive_ref(self.old, self.old.pages.get(page_id)) if page_id else None,
+                "new": _archive_ref(self.new, self.new.pages.get(page_id)) if page_id else None,
+            },
+            **extra,
+        }
+        self.changes.append(item)
+        return item
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def pages(self) -> tuple[set[str], set[str], list[dict]]:
+        appeared, disappeared, not_fetched = set(), set(), []
+        old_pages, new_pages = self.old.pages, self.new.pages
+        for pid, new in new_pages.items():
+            old = old_pages.get(pid)
+            if old is None:
+                appeared.add(pid)
+                self.change(
+                    "page",
+                    "appeared",
+                    new,
+                    fields=[{"field": "status", "old": None, "new": new.get("status")}],
+                )
+                continue
+            fields = field_changes("page", old, new)
+            if old.get("status") == 200 and (new.get("status") or 0) >= 400:
+                disappeared.add(pid)
+                status = [{"field": "status", "old": old.get("status"), "new": new.get("status")}]
+                item = self.change(
+                    "page", "disappeared", new, old=old, fields=status, matched_by="id"
+                )
+                item["label"] = label("page", old)
+            elif (old.get("status") or 0) >= 400 and new.get("status") == 200:
+                appeared.add(pid)
+                self.change("page", "appeared", new, old=old, fields=fields, matched_by="id")
+            elif fields:
+                self.change("page", "modified", new, old=old, fields=fields, matched_by="id")
+            elif (
+                old.get("content_sha256") != new.get("content_sha256")
+                and new.get("status") == 200
+                and not pilots_lost(old, new)  # a broken page's text is reported by health
+            ):
+                lines = text_diff(self.old, self.new, old, new)
+                if lines:
+                    self.change(
+                        "page",
+                        "modified",
+                        new,
+                        old=old,
+                        matched_by="id",
+                        fields=[{"field": "text", "old": None, "new": None}],
+                        text_diff=lines,
+                    )
+                else:
+                    self.unchanged["page"] += 1
+            else:
+                self.unchanged["page"] += 1
+        for pid, old in old_pages.items():
+            if pid not in new_pages:
+                not_fetched.append(
+                    {
+                        "id": pid,
+                        "url": old.get("final_url"),
+                        "language": old.get("language"),
+                        "label": label("page", old),
+                    }
+                )
+        return appeared, disappeared, not_fetched
+
+    # -- records -------------------------------------------------------------------------
+
+    def records(
+        self, kind: str, appeared: set[str], disappeared: set[str], suppressed: set[str]
+    ) -> dict[str, int]:
+        old_entries, new_entries = self.old.entries[kind], self.new.entries[kind]
+        hidden: dict[str, int] = defaultdict(int)
+        left_old, left_new = [], []
+        for ident, entry in new_entries.items():
+            prev = old_entries.get(ident)
+            if prev is None:
+                left_new.append(ident)
+            elif prev.fingerprint == entry.fingerprint:
+                self.unchanged[kind] += 1
+            else:
+                old, new = self.old.record(kind, ident), self.new.record(kind, ident)
+                fields = field_changes(kind, old, new)
+                if fields:
+                    self.change(kind, "modified", new, old=old, fields=fields, matched_by="id")
+                else:
+                    self.unchanged[kind] += 1
+        left_old = [i for i in old_entries if i not in new_entries]
+        olds, news = [], []
+        for ident in left_old:
+            record = self.old.record(kind, ident)
+            page = record.get("page_id")
+            if page in disappeared:
+                self._fold(page, "removed", kind, record)
+            elif page in suppressed:
+                hidden[page] += 1
+            elif page not in self.new.pages:
+                continue  # its page was not fetched this time: nothing is known
+            else:
+                olds.append(record)
+        for ident in left_new:
+            record = self.new.record(kind, ident)
+            if record.get("page_id") in appeared:
+                self._fold(record["page_id"], "added", kind, record)
+            else:
+                news.append(record)
+        pairs, removed, added = pair_leftovers(kind, olds, news)
+        for old, new, score in pairs:
+            self.change(
+                kind,
+                "modified",
+                new,
+                old=old,
+                fields=field_changes(kind, old, new),
+                matched_by="similarity",
+                similarity=round(score, 3),
+            )
+        for record in removed:
+            self.change(kind, "removed", record)
+        for record in added:
+            self.change(kind, "added", record)
+        return dict(hidden)
+
+    def _fold(self, page: str, how: str, kind: str, record: dict) -> None:
+        entry = self.folded.setdefault(page, {"added": [], "removed": []})
+        entry[how].append(f"{kind}: {label(kind, record)}")
+
+    def fold_contacts(self) -> None:
+        """A pilot's contact change is one change: the pilot's, not also two persons'."""
+        pilot_changes = {
+            c["id"]: c
+            for c in self.changes
+            if c["record_type"] == "pilot"
+            and (
+                c["kind"] in ("added", "removed")
+                or any(f["field"] == "contact" for f in c["fields"])
+            )
+        }
+        kept = []
+        for c in self.changes:
+            if c["record_type"] == "contact" and c["kind"] in ("added", "removed"):
+                record = (self.new if c["kind"] == "added" else self.old).record("contact", c["id"])
+                if record.get("pilot_id") in pilot_changes:
+                    pilot_changes[record["pilot_id"]].setdefault("contact_records", []).append(
+                        {"kind": c["kind"], "id": c["id"], "name": c["label"]}
+                    )
+                    continue
+            kept.append(c)
+        self.changes = kept
+        for c in self.changes:
+            if c["record_type"] == "page" and c["id"] in self.folded:
+                c["records"] = self.folded[c["id"]]
+
+
+def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Changes made in one language and not (yet) in the others of the same page family."""
+    from pilotarchive.diff.entities import page_entity
+
+    families: dict[str, dict[str, dict]] = defaultdict(dict)
+    for page in new.pages.values():
+        if page.get("status") == 200 and page.get("language"):
+            families[page_entity(page)].setdefault(page["language"], page)
+    lag: dict[tuple, dict[str, Any]] = {}
+
+    def note(c: dict, field: str, behind: str, there: Any, here: Any) -> None:
+        entry = lag.setdefault(
+            (c["entity_id"], field, behind),
+            {
+                "entity_id": c["entity_id"],
+                "label": c["label"],
+                "field": field,
+                "changed_in": [],
+                "behind": behind,
+                "value_there": there,
+                "value_here": here,
+            },
+        )
+        if c["language"] not in entry["changed_in"]:
+            entry["changed_in"] = sorted([*entry["changed_in"], c["language"]])
+
+    def canon(field: str, value: Any) -> Any:
+        if field == "coordinator":
+            return place(value)
+        if field == "contact":
+            return normalise_text((value or {}).get("name"))
+        if field == "municipalities":
+            return sorted({place(m) for m in value or []})
+        return value
+
+    for c in changes:
+        page = new.pages.get(c["page_id"] or "")
+        if not page or c["kind"] not in ("modified", "added") or not c["language"]:
+            continue
+        siblings = families.get(page_entity(page), {})
+        others = {lang: sib for lang, sib in siblings.items() if lang != c["language"]}
+        if c["record_type"] == "page":
+            for f in c["fields"]:
+                if f["field"] == "updated" and f["new"]:
+                    for lang, sib in others.items():
+                        if (sib.get("updated") or "") < f["new"]:
+                            note(c, "updated", lang, sib.get("updated"), f["new"])
+            continue
+        if c["record_type"] != "pilot":
+            continue
+        for lang, sib in others.items():
+            twins = [
+                r
+                for r in new.records_of_page("pilot", sib["id"])
+                if pilot_entity(r) == c["entity_id"]
+            ]
+            if not twins:
+                note(c, "pilot", lang, None, c["label"])
+                continue
+            for f in c["fields"]:
+                field = f["field"]
+                if field in ("theme", "kind"):
+                    continue  # written in each language's own words
+                there = _value("pilot", field, twins[0])
+                if canon(field, there) != canon(field, f["new"]) and canon(field, there) == canon(
+                    field, f["old"]
+                ):
+                    note(c, field, lang, there, f["new"])
+    return sorted(lag.values(), key=lambda x: (x["behind"], x["field"], x["label"]))
+
+
+def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
+    differ = _Differ(old, new)
+    appeared, disappeared, not_fetched = differ.pages()
+    health = judge(old, new)
+    failed = {
+        kind: {
+            f["page_id"]
+            for f in health["findings"]
+            if f["kind"] == "extraction_failed" and f["record_type"] == kind
+        }
+        for kind in ("pilot", "contact")
+    }
+    # A failed pilot extraction also hides the pilot contacts that came with the pilots.
+    hidden_pilots = differ.records("pilot", appeared, disappeared, failed["pilot"])
+    hidden_contacts = differ.records(
+        "contact", appeared, disappeared, failed["contact"] | failed["pilot"]
+    )
+    for finding in health["findings"]:
+        if finding["kind"] == "extraction_failed":
+            hidden = hidden_pilots if finding["record_type"] == "pilot" else hidden_contacts
+            finding["suppressed_removals"] = hidden.get(finding["page_id"], 0) + (
+                hidden_contacts.get(finding["page_id"], 0)
+                if finding["record_type"] == "pilot"
+                else 0
+            )
+    differ.fold_contacts()
+    changes = sorted(
+        differ.changes,
+        key=lambda c: (
+            c["language"] or "",
+            ORDER[c["record_type"]],
+            c["page_label"] or "",
+            c["label"],
+        ),
+    )
+    summary: dict[str, dict[str, int]] = {}
+    for kind in ORDER:
+        counts = {k: 0 for k in ("added", "removed", "modified", "appeared", "disappeared")}
+        for c in changes:
+            if c["record_type"] == kind:
+                counts[c["kind"]] += 1
+        counts["unchanged"] = differ.unchanged[kind]
+        summary[kind] = counts
+    return {
+        "diff_version": DIFF_VERSION,
+        "software": {"name": "pilotarchive", "version": __version__},
+        "old": {"snapshot_id": old.id, "path": str(old.path)},
+        "new": {"snapshot_id": new.id, "path": str(new.path)},
+        "health": health,
+        "summary": summary,
+        "changes": changes,
+        "not_fetched": not_fetched,
+        "translation_lag": translation_lag(new, changes),
+    }
+
+
+def diff_paths(old: Path, new: Path) -> dict[str, Any]:
+    from pilotarchive.diff.load import load_snapshot
+
+    return diff_snapshots(load_snapshot(old), load_snapshot(new))
