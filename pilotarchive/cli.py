@@ -136,6 +136,43 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output(p, short=False)
 
     p = sub.add_parser(
+        "diff",
+        help="what changed between two snapshots",
+        description="Compare two snapshots (ids or paths; default: the two latest) field by "
+        "field, with the new snapshot's health first: extraction failures are reported as "
+        "such, not as removals. Text for a terminal or an e-mail, JSON (schemas/diff.schema"
+        ".json), or a self-contained HTML page.",
+    )
+    p.add_argument("old", nargs="?", help="the older snapshot (default: the second latest)")
+    p.add_argument("new", nargs="?", help="the newer snapshot (default: the latest)")
+    p.add_argument("--format", "-f", choices=("text", "json", "html"), default="text")
+    p.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of standard output"
+    )
+    p.add_argument(
+        "--root",
+        default="output",
+        type=Path,
+        metavar="DIR",
+        help="output folder holding snapshots/ (default: output)",
+    )
+    p.add_argument(
+        "--replay-url",
+        metavar="TEMPLATE",
+        help="HTML links to replay, e.g. http://127.0.0.1:8080/pilots/{timestamp}/{url}",
+    )
+
+    p = sub.add_parser(
+        "history",
+        help="one entity's timeline over all snapshots",
+        description="Print the timeline of a pilot, person or page family over every "
+        "snapshot: first seen, each change, last seen. Give an entity id (from a diff) or a "
+        "part of a name, theme or title.",
+    )
+    p.add_argument("entity", metavar="ENTITY_ID|NAME")
+    _add_output(p)
+
+    p = sub.add_parser(
         "replica",
         help="the bundled replica of the ministry site",
         description="Serve or describe the replica of the 2014 site.",
@@ -331,6 +368,64 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     return 0
 
 
+def _two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, Path]:
+    from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot
+
+    if old and new:
+        return resolve_snapshot(root, old), resolve_snapshot(root, new)
+    snapshots = [s.path for s in list_snapshots(root)]
+    if old:  # one given: compare it with the latest
+        return resolve_snapshot(root, old), snapshots[-1]
+    if len(snapshots) < 2:
+        raise UsageError(f"diff needs two snapshots; {root / 'snapshots'} has {len(snapshots)}")
+    return snapshots[-2], snapshots[-1]
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import write_atomic
+    from pilotarchive.diff.compare import diff_paths
+    from pilotarchive.diff.render import render_html, render_json, render_text
+    from pilotarchive.records.validate import errors_for
+
+    old, new = _two_snapshots(args.root, args.old, args.new)
+    diff = diff_paths(old, new)
+    problems = errors_for(diff, "diff")
+    if problems:
+        raise PilotarchiveError(
+            "the diff does not match schemas/diff.schema.json (a bug): "
+            + "; ".join(f"{e['pointer']}: {e['message']}" for e in problems)
+        )
+    text = {"text": render_text, "json": render_json}.get(args.format)
+    out = text(diff) if text else render_html(diff, args.replay_url)
+    if args.output:
+        write_atomic(args.output, out.encode("utf-8"))
+        print(f"{args.output}: {diff['health']['verdict']}, {len(diff['changes'])} changes")
+    else:
+        sys.stdout.write(out)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from pilotarchive.diff.history import find_entities, timeline
+
+    entity = args.entity
+    if not any(entity.startswith(p) for p in ("pilot-", "project-", "person-", "page-", "text-")):
+        hits = find_entities(args.output, entity)
+        if not hits:
+            raise UsageError(f"no pilot, person or page matches {entity!r}")
+        if len(hits) > 1:
+            lines = "\n".join(f"  {eid}  {label}" for eid, label in sorted(hits.items()))
+            print(f"{len(hits)} entities match {entity!r}; say which:\n{lines}")
+            return 2
+        entity = next(iter(hits))
+    print(f"history of {entity}")
+    for event in timeline(args.output, entity):
+        print(f"  {event.snapshot_id}  {event.what}")
+        for line in event.details:
+            print(f"      {line}")
+    return 0
+
+
 COMMANDS = {
     "crawl": cmd_crawl,
     "demo": cmd_demo,
@@ -338,6 +433,8 @@ COMMANDS = {
     "snapshots": cmd_snapshots,
     "replica": cmd_replica,
     "wacz": cmd_wacz,
+    "diff": cmd_diff,
+    "history": cmd_history,
 }
 
 

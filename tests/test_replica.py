@@ -83,7 +83,7 @@ def test_versions_differ_the_way_they_say() -> None:
 def test_broken_versions_break_only_the_graphic_pilots_pages(replica, layout: str) -> None:
     replica.set_version(f"2014-11-19-{layout}")
     page = get(replica, "/index.phtml?s=4398").read().decode("iso-8859-1")
-    assert "<ul class=\"pilotit\">" not in page
+    assert '<ul class="pilotit">' not in page
     assert ("pilot-cards" in page) == (layout == "redesign")
     text = get(replica, "/text.phtml?s=4398").read().decode("iso-8859-1")
     assert "Teema: Teollisuuden rakennemuutos ja uudet kasvualat" in text

@@ -145,6 +145,22 @@ def text_diff(old_view: SnapshotView, new_view: SnapshotView, old: dict, new: di
     return lines
 
 
+def _presence(kind: str, record: dict[str, Any], how: str) -> list[dict[str, Any]]:
+    """What an added or removed record said, as changes from or to nothing."""
+    out = []
+    for field in COMPARED[kind]:
+        value = _value(kind, field, record)
+        if value not in (None, [], {}) and field not in ("kind", "theme", "name", "role"):
+            out.append(
+                {
+                    "field": field,
+                    "old": value if how == "removed" else None,
+                    "new": value if how == "added" else None,
+                }
+            )
+    return out
+
+
 class _Differ:
     def __init__(self, old: SnapshotView, new: SnapshotView) -> None:
         self.old, self.new = old, new
@@ -293,9 +309,9 @@ class _Differ:
                 similarity=round(score, 3),
             )
         for record in removed:
-            self.change(kind, "removed", record)
+            self.change(kind, "removed", record, fields=_presence(kind, record, "removed"))
         for record in added:
-            self.change(kind, "added", record)
+            self.change(kind, "added", record, fields=_presence(kind, record, "added"))
         return dict(hidden)
 
     def _fold(self, page: str, how: str, kind: str, record: dict) -> None:

@@ -1,0 +1,102 @@
+"""An entity's timeline over all snapshots: first seen, each change, last seen.
+
+An entity is a pilot, a person or a page family across its languages (see ``entities``).
+The timeline walks the snapshots oldest first and diffs each with the one before,
+keeping the changes that touch the entity.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.archive.snapshot import list_snapshots
+from pilotarchive.diff.compare import diff_snapshots
+from pilotarchive.diff.entities import entity_of
+from pilotarchive.diff.load import SnapshotView, load_snapshot
+from pilotarchive.exceptions import UsageError
+from pilotarchive.records.ids import normalise_text
+
+
+@dataclass
+class Event:
+    snapshot_id: str
+    what: str  # "first seen", "changed", "last seen", "gone"
+    details: list[str] = field(default_factory=list)
+
+
+def _entity_records(view: SnapshotView, entity: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for page in view.pages.values():
+        if entity_of("page", page) == entity:
+            found.append(("page", page))
+        for kind in ("pilot", "contact"):
+            for record in view.records_of_page(kind, page["id"]):
+                if entity_of(kind, record) == entity:
+                    found.append((kind, record))
+    return found
+
+
+def find_entities(output: Path, query: str) -> dict[str, str]:
+    """Entities whose theme, name, coordinator or title contains ``query``: id -> label."""
+    needle = normalise_text(query)
+    hits: dict[str, str] = {}
+    for info in list_snapshots(output):
+        view = load_snapshot(info.path)
+        for page in view.pages.values():
+            if needle in normalise_text(page.get("title")):
+                hits.setdefault(entity_of("page", page), page.get("title") or "")
+            for kind, keys in (("pilot", ("theme", "coordinator")), ("contact", ("name",))):
+                for record in view.records_of_page(kind, page["id"]):
+                    if any(needle in normalise_text(record.get(k)) for k in keys):
+                        hits.setdefault(entity_of(kind, record),
+                                        record.get(keys[0]) or "")  # fmt: skip
+    return hits
+
+
+def timeline(output: Path, entity: str) -> list[Event]:
+    snapshots = [load_snapshot(s.path) for s in list_snapshots(output)]
+    if not snapshots:
+        raise UsageError(f"no snapshots under {output}; run `pilotarchive crawl` first")
+    events: list[Event] = []
+    seen_before = False
+    last_seen: str | None = None
+    previous: SnapshotView | None = None
+    for view in snapshots:
+        present = _entity_records(view, entity)
+        if present and not seen_before:
+            langs = sorted({r.get("language") or "-" for _, r in present})
+            labels = sorted({r.get("theme") or r.get("name") or r.get("title") or ""
+                             for _, r in present})  # fmt: skip
+            events.append(Event(view.id, "first seen", [
+                f"in {', '.join(langs)}: {'; '.join(labels)}"]))  # fmt: skip
+            seen_before = True
+        elif previous is not None and seen_before:
+            diff = diff_snapshots(previous, view)
+            details = []
+            for c in diff["changes"]:
+                if c["entity_id"] != entity:
+                    continue
+                fields = "; ".join(f"{f['field']}: {_short(f['old'])} -> {_short(f['new'])}"
+                                   for f in c["fields"] if f["field"] != "text")  # fmt: skip
+                details.append(f"[{c['language']}] {c['kind']} {fields}".rstrip())
+            if details:
+                events.append(Event(view.id, "changed", details))
+            if not present and last_seen:
+                events.append(Event(view.id, "gone", ["not in this snapshot"]))
+                seen_before = False
+        if present:
+            last_seen = view.id
+        previous = view
+    if not events:
+        raise UsageError(f"entity {entity} is in no snapshot; search by name: "
+                         "`pilotarchive history NAME`")  # fmt: skip
+    if last_seen:
+        events.append(Event(last_seen, "last seen"))
+    return events
+
+
+def _short(value: Any) -> str:
+    from pilotarchive.diff.render import show
+
+    text = show(value)
+    return text if len(text) <= 80 else text[:77] + "..."

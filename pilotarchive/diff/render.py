@@ -1,0 +1,216 @@
+"""A diff for people: plain text for a terminal or an e-mail, one self-contained HTML page.
+
+Both say first whether the new snapshot is healthy, then the changes by language, each as
+"field: old -> new", then what lags between languages. The HTML page has no external
+assets (styles inline), shows old and new side by side and links each change to the
+archived pages: to a replay URL when given a template (pywb's ``{timestamp}``/``{url}``),
+otherwise to the WARC record (file, offset).
+"""
+
+import json
+from html import escape
+from typing import Any
+
+LANGUAGE_NAMES = {"fi": "Finnish", "sv": "Swedish", "en": "English", None: "no language"}
+KIND_WORDS = {
+    "added": "added",
+    "removed": "removed",
+    "modified": "changed",
+    "appeared": "appeared",
+    "disappeared": "disappeared",
+}
+
+
+def show(value: Any) -> str:
+    """A field value in a few words."""
+    if value is None or value == [] or value == {}:
+        return "(none)"
+    if isinstance(value, dict):
+        if "name" in value and "email" in value:  # a person
+            extra = ", ".join(str(value[k]) for k in ("title", "email", "phone") if value.get(k))
+            return f"{value['name']}" + (f" ({extra})" if extra else "")
+        if "pilot_count" in value:  # programme facts
+            years = value.get("years") or []
+            span = f", {years[0]}-{years[-1]}" if years else ""
+            return (f"{value.get('pilot_count')} pilots, {value.get('municipality_count')} "
+                    f"municipalities{span}")  # fmt: skip
+        return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _headline(diff: dict[str, Any]) -> str:
+    counts = {"added": 0, "removed": 0, "modified": 0, "appeared": 0, "disappeared": 0}
+    for c in diff["changes"]:
+        counts[c["kind"]] += 1
+    parts = [f"{n} {KIND_WORDS[k]}" for k, n in counts.items() if n]
+    return ", ".join(parts) if parts else "no changes"
+
+
+def render_text(diff: dict[str, Any]) -> str:
+    out = []
+    health = diff["health"]
+    out.append(f"pilotarchive diff {diff['old']['snapshot_id']} -> {diff['new']['snapshot_id']}: "
+               f"{_headline(diff)}; new snapshot {health['verdict'].upper()}")  # fmt: skip
+    if health["findings"]:
+        out.append("")
+        out.append("Health of the new snapshot:" if health["verdict"] == "healthy" else
+                   "The new snapshot is DEGRADED; these are extraction problems, not changes "
+                   "of the site:")  # fmt: skip
+        for f in health["findings"]:
+            where = f" [{f['language']}] {f['url']}" if f.get("url") else ""
+            hidden = f.get("suppressed_removals")
+            note = f" ({hidden} records not reported as removed)" if hidden else ""
+            out.append(f"  {f['severity']}: {f['kind']}{where}: {f['message']}{note}")
+    language = object()
+    for c in diff["changes"]:
+        if c["language"] != language:
+            language = c["language"]
+            out.append("")
+            out.append(f"{LANGUAGE_NAMES.get(language, language)} ({language or '-'}):")
+        where = f" on {c['page_label']}" if c["record_type"] != "page" and c["page_label"] else ""
+        out.append(f'  {c["record_type"]} "{c["label"]}" {KIND_WORDS[c["kind"]]}{where}')
+        for f in c["fields"]:
+            if f["field"] == "text":
+                continue
+            if c["kind"] == "appeared" and f["field"] == "status":
+                continue
+            out.append(f"      {f['field']}: {show(f['old'])} -> {show(f['new'])}")
+        if c.get("matched_by") == "similarity":
+            out.append(f"      (paired by similarity {c.get('similarity')}: was {c['old_id']})")
+        for how in ("added", "removed"):
+            items = (c.get("records") or {}).get(how) or []
+            if items:
+                out.append(f"      {how} with it: {'; '.join(items)}")
+        for line in c.get("text_diff") or []:
+            out.append(f"      | {line}")
+    if diff["not_fetched"]:
+        out.append("")
+        out.append("Not fetched this time (outside the crawl, not removed from the site):")
+        for p in diff["not_fetched"]:
+            out.append(f"  [{p['language'] or '-'}] {p['label']}  {p['url']}")
+    if diff["translation_lag"]:
+        out.append("")
+        out.append("Translation lag (changed in one language, not yet in another):")
+        for lag in diff["translation_lag"]:
+            out.append(f"  {lag['field']} of \"{lag['label']}\": changed in "
+                       f"{', '.join(lag['changed_in'])} to {show(lag['value_here'])}; "
+                       f"{lag['behind']} still has {show(lag['value_there'])}")  # fmt: skip
+    counts = "; ".join(
+        f"{kind}s: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
+        for kind, c in diff["summary"].items()
+        if any(c.values())
+    )
+    out.append("")
+    out.append(f"Totals: {counts}")
+    return "\n".join(out) + "\n"
+
+
+def render_json(diff: dict[str, Any]) -> str:
+    return json.dumps(diff, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#1b1b1b;
+max-width:70em}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid
+#ccc}table{border-collapse:collapse;width:100%;margin:.3em 0 1em}td,th{border:1px solid #ddd;
+padding:.35em .5em;vertical-align:top;text-align:left}th{background:#f3f3f3}.old{background:
+#fdecea}.new{background:#e8f5e9}.verdict-degraded{background:#fff3cd;border:1px solid #e0b000;
+padding:.6em}.verdict-healthy{background:#e8f5e9;border:1px solid #7cb342;padding:.6em}
+.kind{font-weight:600}.meta{color:#666;font-size:.85em}pre{background:#f7f7f7;padding:.5em;
+overflow-x:auto}
+"""
+
+
+def _link(ref: dict[str, Any] | None, replay: str | None) -> str:
+    if not ref or not ref.get("url"):
+        return ""
+    if replay and ref.get("date"):
+        stamp = "".join(ch for ch in ref["date"] if ch.isdigit())[:14]
+        href = replay.format(timestamp=stamp, url=ref["url"])
+        return f'<a href="{escape(href)}">{escape(ref["snapshot_id"])}</a>'
+    original = ref.get("original") or {}
+    if original:
+        where = (f"{original['snapshot_id']}/archive/{original['filename']} "
+                 f"@{original['offset']}")  # fmt: skip
+        href = f"snapshots/{original['snapshot_id']}/archive/{original['filename']}"
+        return f'<a href="{escape(href)}" title="{escape(where)}">{escape(where)}</a>'
+    return escape(ref["snapshot_id"])
+
+
+def render_html(diff: dict[str, Any], replay: str | None = None) -> str:
+    h = escape
+    health = diff["health"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>pilotarchive diff {h(diff['old']['snapshot_id'])} to "
+        f"{h(diff['new']['snapshot_id'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Changes from {h(diff['old']['snapshot_id'])} to {h(diff['new']['snapshot_id'])}</h1>",
+        f'<p class="verdict-{h(health["verdict"])}" id="verdict">New snapshot: '
+        f"<strong>{h(health['verdict'])}</strong>. {h(_headline(diff))}.</p>",
+    ]
+    if health["findings"]:
+        parts.append("<h2>Health findings</h2><table><tr><th>severity</th><th>finding</th>"
+                     "<th>language</th><th>page</th><th>why</th></tr>")  # fmt: skip
+        for f in health["findings"]:
+            hidden = f.get("suppressed_removals")
+            note = f" ({hidden} records not reported as removed)" if hidden else ""
+            parts.append(f"<tr><td>{h(f['severity'])}</td><td>{h(f['kind'])}</td>"
+                         f"<td>{h(f['language'] or '')}</td><td>{h(f['url'] or '')}</td>"
+                         f"<td>{h(f['message'] + note)}</td></tr>")  # fmt: skip
+        parts.append("</table>")
+    language = object()
+    for c in diff["changes"]:
+        if c["language"] != language:
+            language = c["language"]
+            parts.append(f"<h2>{h(LANGUAGE_NAMES.get(language, str(language)))} "
+                         f"({h(language or '-')})</h2>")  # fmt: skip
+        old_link = _link(c["archive"]["old"], replay)
+        new_link = _link(c["archive"]["new"], replay)
+        parts.append(
+            f'<table class="change" data-id="{h(c["id"])}"><tr><th colspan="3">'
+            f'<span class="kind">{h(KIND_WORDS[c["kind"]])}</span> {h(c["record_type"])} '
+            f"&ldquo;{h(c['label'])}&rdquo;"
+            + (
+                f' <span class="meta">on {h(c["page_label"])}</span>'
+                if c["page_label"] and c["record_type"] != "page"
+                else ""
+            )
+            + "</th></tr><tr><th>field</th><th>old</th><th>new</th></tr>"
+        )
+        for f in c["fields"]:
+            if f["field"] == "text":
+                continue
+            parts.append(f'<tr><td>{h(f["field"])}</td><td class="old">{h(show(f["old"]))}</td>'
+                         f'<td class="new">{h(show(f["new"]))}</td></tr>')  # fmt: skip
+        for how, css in (("removed", "old"), ("added", "new")):
+            items = (c.get("records") or {}).get(how) or []
+            if items:
+                parts.append(f'<tr><td>records {how}</td><td colspan="2" class="{css}">'
+                             f"{h('; '.join(items))}</td></tr>")  # fmt: skip
+        if c.get("text_diff"):
+            parts.append('<tr><td>text</td><td colspan="2"><pre>'
+                         f"{h(chr(10).join(c['text_diff']))}</pre></td></tr>")  # fmt: skip
+        parts.append(f'<tr class="meta"><td>archived</td><td>{old_link}</td><td>{new_link}</td>'
+                     "</tr></table>")  # fmt: skip
+    if diff["translation_lag"]:
+        parts.append("<h2>Translation lag</h2><table><tr><th>what</th><th>changed in</th>"
+                     "<th>to</th><th>behind</th><th>still</th></tr>")  # fmt: skip
+        for lag in diff["translation_lag"]:
+            parts.append(f"<tr><td>{h(lag['field'])} of {h(lag['label'])}</td>"
+                         f"<td>{h(', '.join(lag['changed_in']))}</td>"
+                         f'<td class="new">{h(show(lag["value_here"]))}</td>'
+                         f"<td>{h(lag['behind'])}</td>"
+                         f'<td class="old">{h(show(lag["value_there"]))}</td></tr>')  # fmt: skip
+        parts.append("</table>")
+    if diff["not_fetched"]:
+        parts.append("<h2>Not fetched this time</h2><p class=\"meta\">Outside the new crawl; "
+                     "not removed from the site.</p><ul>")  # fmt: skip
+        parts += [f"<li>[{h(p['language'] or '-')}] {h(p['label'])} {h(p['url'] or '')}</li>"
+                  for p in diff["not_fetched"]]  # fmt: skip
+        parts.append("</ul>")
+    parts.append(f'<p class="meta">pilotarchive {h(diff["software"]["version"])}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
