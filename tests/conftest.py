@@ -5,10 +5,12 @@ process; everything else calls ``pilotarchive.cli.main`` directly.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pilotarchive.replica.server import ReplicaServer
+from tests.helpers import crawl
 
 
 @pytest.fixture
@@ -16,3 +18,18 @@ def replica() -> Iterator[ReplicaServer]:
     """A fresh replica per test, so faults and version changes never leak."""
     with ReplicaServer(port=0) as server:
         yield server
+
+
+VERSIONS = ("2014-06", "2014-11-19", "2015-06", "2014-11-19-redesign", "2014-11-19-empty")
+
+
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory) -> dict[str, Path]:
+    """One snapshot of every replica version, crawled over 127.0.0.1."""
+    root = tmp_path_factory.mktemp("versions")
+    out = {}
+    with ReplicaServer(port=0) as replica:
+        for version in VERSIONS:
+            replica.set_version(version)
+            out[version] = crawl(replica, root / version).snapshot
+    return out

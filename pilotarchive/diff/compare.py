@@ -198,7 +198,8 @@ class _Differ:
 
     # -- pages ---------------------------------------------------------------------------
 
-    def pages(self) -> tuple[set[str], set[str], list[dict]]:
+    def pages(self, broken: dict[str, dict]) -> tuple[set[str], set[str], list[dict]]:
+        """Page changes; on a page whose extraction failed, what was lost is not a change."""
         appeared, disappeared, not_fetched = set(), set(), []
         old_pages, new_pages = self.old.pages, self.new.pages
         for pid, new in new_pages.items():
@@ -213,6 +214,11 @@ class _Differ:
                 )
                 continue
             fields = field_changes("page", old, new)
+            if pid in broken:
+                lost = [f["field"] for f in fields if f["new"] in (None, [], {})]
+                if lost:
+                    broken[pid]["fields_lost"] = lost
+                fields = [f for f in fields if f["field"] not in lost]
             if old.get("status") == 200 and (new.get("status") or 0) >= 400:
                 disappeared.add(pid)
                 status = [{"field": "status", "old": old.get("status"), "new": new.get("status")}]
@@ -418,8 +424,9 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
 
 def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
     differ = _Differ(old, new)
-    appeared, disappeared, not_fetched = differ.pages()
     health = judge(old, new)
+    broken = {f["page_id"]: f for f in health["findings"] if f["kind"] == "extraction_failed"}
+    appeared, disappeared, not_fetched = differ.pages(broken)
     failed = {
         kind: {
             f["page_id"]

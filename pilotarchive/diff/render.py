@@ -62,6 +62,8 @@ def render_text(diff: dict[str, Any]) -> str:
             where = f" [{f['language']}] {f['url']}" if f.get("url") else ""
             hidden = f.get("suppressed_removals")
             note = f" ({hidden} records not reported as removed)" if hidden else ""
+            if f.get("fields_lost"):
+                note += f" (no longer read: {', '.join(f['fields_lost'])})"
             out.append(f"  {f['severity']}: {f['kind']}{where}: {f['message']}{note}")
     language = object()
     for c in diff["changes"]:

@@ -1,0 +1,209 @@
+"""Diffing the replica's versions: exactly the changes made, and no false alarms."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pilotarchive.diff.compare import diff_paths
+from pilotarchive.records.ids import fingerprint
+from pilotarchive.records.validate import errors_for
+from tests.helpers import run_cli
+
+
+def summary(diff: dict) -> set[tuple]:
+    """Each change as (language, what, kind, label, the fields that changed)."""
+    out = set()
+    for c in diff["changes"]:
+        fields = tuple(sorted(f["field"] for f in c["fields"]))
+        out.add((c["language"], c["record_type"], c["kind"], c["label"], fields))
+    return out
+
+
+def test_from_2014_06_to_2014_11_19(snapshots) -> None:
+    diff = diff_paths(snapshots["2014-06"], snapshots["2014-11-19"])
+    assert diff["health"]["verdict"] == "healthy" and diff["health"]["findings"] == []
+    pilots_fi = "Pilotit seutukaupunkien kehittämiseen"
+    pilots_sv = "Pilotprojekt för utveckling av regionstäder"
+    pilots_en = "Pilots for developing regional towns"
+    text = " (text version)"
+    assert summary(diff) == {
+        # The pages are updated and link to the new English pilots page.
+        ("fi", "page", "modified", pilots_fi, ("alternates", "updated")),
+        ("fi", "page", "modified", pilots_fi + text, ("alternates", "updated")),
+        ("sv", "page", "modified", pilots_sv, ("alternates", "updated")),
+        ("sv", "page", "modified", pilots_sv + text, ("alternates", "updated")),
+        # The English pilots page and its text version appear.
+        ("en", "page", "appeared", pilots_en, ("status",)),
+        ("en", "page", "appeared", pilots_en + text, ("status",)),
+        # The wellbeing pilot's contact is replaced, in Finnish and Swedish.
+        ("fi", "pilot", "modified", "Hyvinvointipalvelut ja seudun elinvoima", ("contact",)),
+        ("sv", "pilot", "modified", "Välfärdstjänster och regionens livskraft", ("contact",)),
+    } | {  # the text versions carry the same change
+        ("fi", "pilot", "modified", "Hyvinvointipalvelut ja seudun elinvoima", ("contact",)),
+    }
+    contact = [c for c in diff["changes"] if c["record_type"] == "pilot"]
+    assert len(contact) == 4  # fi, fi text, sv, sv text
+    for c in contact:
+        (field,) = c["fields"]
+        assert (field["old"]["name"], field["new"]["name"]) == (
+            "Juha Heikkinen",
+            "Sanna Kärkkäinen",
+        )
+        assert {r["name"] for r in c["contact_records"]} == {"Juha Heikkinen", "Sanna Kärkkäinen"}
+    appeared = [c for c in diff["changes"] if c["kind"] == "appeared"]
+    assert all(len(c["records"]["added"]) == 12 for c in appeared)  # 5 pilots, 7 contacts
+    # The English front pages were linked in 2014-06 only: not fetched, not "removed".
+    assert {p["label"] for p in diff["not_fetched"] if p["language"] == "en"} == {
+        "Front page",
+        "Front page (text version)",
+    }
+    # English lags: the old contact, an older update date.
+    lag = {(x["behind"], x["field"], tuple(x["changed_in"])) for x in diff["translation_lag"]}
+    assert lag == {("en", "contact", ("fi", "sv")), ("en", "updated", ("fi", "sv"))}
+    stale = next(x for x in diff["translation_lag"] if x["field"] == "contact")
+    assert stale["value_there"]["name"] == "Juha Heikkinen"
+
+
+def test_from_2014_11_19_to_2015_06(snapshots) -> None:
+    diff = diff_paths(snapshots["2014-11-19"], snapshots["2015-06"])
+    assert diff["health"]["verdict"] == "healthy"
+    got = summary(diff)
+    pages = {
+        (lang, label)
+        for lang, label in (
+            ("fi", "Pilotit seutukaupunkien kehittämiseen"),
+            ("fi", "Pilotit seutukaupunkien kehittämiseen (text version)"),
+            ("sv", "Pilotprojekt för utveckling av regionstäder"),
+            ("en", "Pilots for developing regional towns"),
+            ("en", "Pilots for developing regional towns (text version)"),
+        )
+    }
+    expected = {
+        (lang, "page", "modified", label, ("programme", "updated")) for lang, label in pages
+    }
+    expected.add(
+        (
+            "sv",
+            "page",
+            "disappeared",
+            "Pilotprojekt för utveckling av regionstäder (text version)",
+            ("status",),
+        )
+    )
+    tourism = {
+        "fi": "Matkailu- ja kulttuuripalvelujen kehittäminen",
+        "sv": "Utveckling av turism- och kulturtjänster",
+        "en": "Developing tourism and cultural services",
+    }
+    bilingual = {
+        "fi": "Kaksikielisten kaupunkien yhteistyö ja kansainvälistyminen",
+        "sv": "Samarbete och internationalisering i tvåspråkiga städer",
+        "en": "Cooperation and internationalisation of bilingual towns",
+    }
+    for lang in ("fi", "sv", "en"):
+        expected.add(
+            (lang, "pilot", "added", tourism[lang], ("contact", "coordinator", "municipalities"))
+        )
+        expected.add((lang, "pilot", "modified", bilingual[lang], ("coordinator",)))
+    expected.add(
+        ("en", "pilot", "modified", "Welfare services and regional vitality", ("contact",))
+    )
+    assert got == expected
+    assert len(diff["changes"]) == 18  # fi and en twice (page and text version), sv once
+    coordinators = {
+        (c["language"], c["fields"][0]["old"], c["fields"][0]["new"])
+        for c in diff["changes"]
+        if c["label"] in bilingual.values()
+    }
+    assert coordinators == {
+        ("fi", "Loviisan kaupunki", "Porvoon kaupunki"),
+        ("sv", "Lovisa stad", "Borgå stad"),
+        ("en", "Town of Loviisa", "City of Porvoo"),
+    }
+    gone = next(c for c in diff["changes"] if c["kind"] == "disappeared")
+    assert len(gone["records"]["removed"]) == 12  # a real removal: the page is a 404
+    assert diff["translation_lag"] == []  # English caught up
+    # One pilot, one entity, in every language.
+    entities = {c["entity_id"] for c in diff["changes"] if c["label"] in bilingual.values()}
+    assert len(entities) == 1
+
+
+@pytest.mark.parametrize("broken", ["2014-11-19-redesign", "2014-11-19-empty"])
+def test_broken_pages_are_findings_not_removals(snapshots, broken: str) -> None:
+    diff = diff_paths(snapshots["2014-11-19"], snapshots[broken])
+    assert diff["health"]["verdict"] == "degraded"
+    failed = [f for f in diff["health"]["findings"] if f["kind"] == "extraction_failed"]
+    assert {f["language"] for f in failed if f["record_type"] == "pilot"} == {"fi", "sv", "en"}
+    assert all(f["suppressed_removals"] > 0 for f in failed if f["record_type"] == "pilot")
+    assert [c for c in diff["changes"] if c["kind"] == "removed"] == []
+    assert diff["changes"] == []  # same content: nothing else to report
+
+
+def test_similar_records_pair_instead_of_add_and_remove(snapshots, tmp_path: Path) -> None:
+    old = snapshots["2014-11-19"]
+    new = tmp_path / "snapshots" / "20990101T000000Z"
+    shutil.copytree(old, new)
+    pilots = new / "records" / "pilots.jsonl"
+    lines, renamed_ids = [], iter(f"pilot-00000000000000a{n}" for n in range(10))
+    for line in pilots.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["theme"] == "Kaupunkien ja maaseudun vuorovaikutus":
+            record["theme"] = "Kaupunkien ja maaseudun välinen vuorovaikutus"
+            record["id"] = next(renamed_ids)  # a new theme gives a new id
+            record["fingerprint"] = fingerprint(record)
+        lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    pilots.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    diff = diff_paths(old, new)
+    renamed = [c for c in diff["changes"] if c["record_type"] == "pilot"]
+    assert len(renamed) == 2  # on the page and on its text version
+    for change in renamed:
+        assert change["kind"] == "modified" and change["matched_by"] == "similarity"
+        assert change["old_id"] and change["old_id"] != change["id"]
+        assert change["fields"] == [
+            {
+                "field": "theme",
+                "old": "Kaupunkien ja maaseudun vuorovaikutus",
+                "new": "Kaupunkien ja maaseudun välinen vuorovaikutus",
+            }
+        ]
+
+
+def test_json_validates_and_cli_defaults_to_the_two_latest(snapshots, tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    (root / "snapshots").mkdir(parents=True)
+    for version in ("2014-06", "2014-11-19", "2015-06"):
+        shutil.copytree(snapshots[version], root / "snapshots" / snapshots[version].name)
+    run = run_cli("diff", "--root", str(root), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    diff = json.loads(run.stdout)
+    assert errors_for(diff, "diff") == []
+    assert (diff["old"]["snapshot_id"], diff["new"]["snapshot_id"]) == (
+        snapshots["2014-11-19"].name,
+        snapshots["2015-06"].name,
+    )
+    text = run_cli(
+        "diff", snapshots["2014-06"].name, snapshots["2014-11-19"].name, "--root", str(root)
+    )
+    assert "new snapshot HEALTHY" in text.stdout
+    assert "contact: Juha Heikkinen" in text.stdout and "-> Sanna Kärkkäinen" in text.stdout
+    assert "Translation lag" in text.stdout
+    assert run_cli("diff", "--root", str(tmp_path / "none")).returncode == 2
+
+
+def test_history_of_a_pilot(snapshots, tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    (root / "snapshots").mkdir(parents=True)
+    for version in ("2014-06", "2014-11-19", "2015-06"):
+        shutil.copytree(snapshots[version], root / "snapshots" / snapshots[version].name)
+    run = run_cli("history", "Kaksikielisten", "--output", str(root))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("history of pilot-")
+    assert f"{snapshots['2014-06'].name}  first seen" in run.stdout
+    assert "in fi, sv" in run.stdout
+    assert "coordinator: Loviisan kaupunki -> Porvoon kaupunki" in run.stdout
+    assert f"{snapshots['2015-06'].name}  last seen" in run.stdout
+    several = run_cli("history", "Heikkinen", "--output", str(root))
+    assert several.returncode == 0 and "person-" in several.stdout
