@@ -38,17 +38,20 @@ ORDER = {"page": 0, "pilot": 1, "contact": 2}
 TEXT_DIFF_LINES = 24
 
 
-def _value(kind: str, field: str, record: dict[str, Any]) -> Any:
-    value = comparable(record).get(field)
+def _value(kind: str, field: str, record: dict[str, Any], view: dict | None = None) -> Any:
+    value = (view if view is not None else comparable(record)).get(field)
     if kind == "pilot" and field == "contact" and value:
         return {k: value.get(k) for k in PERSON_FIELDS}
     return value
 
 
 def field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    if old.get("fingerprint") and old.get("fingerprint") == new.get("fingerprint"):
+        return []
+    a_view, b_view = comparable(old), comparable(new)
     changes = []
     for field in COMPARED[kind]:
-        a, b = _value(kind, field, old), _value(kind, field, new)
+        a, b = _value(kind, field, old, a_view), _value(kind, field, new, b_view)
         if a != b:
             changes.append({"field": field, "old": a, "new": b})
     return changes
@@ -147,9 +150,9 @@ def text_diff(old_view: SnapshotView, new_view: SnapshotView, old: dict, new: di
 
 def _presence(kind: str, record: dict[str, Any], how: str) -> list[dict[str, Any]]:
     """What an added or removed record said, as changes from or to nothing."""
-    out = []
+    out, view = [], comparable(record)
     for field in COMPARED[kind]:
-        value = _value(kind, field, record)
+        value = _value(kind, field, record, view)
         if value not in (None, [], {}) and field not in ("kind", "theme", "name", "role"):
             out.append(
                 {

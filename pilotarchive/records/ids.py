@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 _ARCHIVE_PREFIX = re.compile(r"^/web/\d{1,14}[a-z_]*/(?P<original>https?://.+)$")
@@ -24,6 +25,7 @@ def normalise_text(text: str | None) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
+@lru_cache(maxsize=65536)
 def page_key(url: str) -> str:
     """Path and sorted query of a URL; web-archive captures map to the original URL."""
     parts = urlsplit(url)
