@@ -262,6 +262,27 @@ def _print_summary(path: Path) -> None:
             )
     for failure in manifest["failures"]:
         print(f"  failed: {failure['url']}: {failure['reason']}")
+    verdict = _health_against_previous(path)
+    if verdict:
+        print(verdict)
+
+
+def _health_against_previous(path: Path) -> str | None:
+    """The snapshot's health against the last healthy snapshot before it, in a few lines."""
+    from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.diff.health import health_series
+
+    paths = [s.path for s in list_snapshots(path.parent.parent) if s.path.name <= path.name]
+    if len(paths) < 2:
+        return None
+    _, health, baseline = health_series(paths)[-1]
+    assert health is not None
+    lines = [f"  health against {baseline}: {health['verdict']}"]
+    lines += [
+        f"    {f['severity']}: {f['kind']} [{f['language'] or '-'}] {f['message']}"
+        for f in health["findings"]
+    ]
+    return "\n".join(lines)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -293,13 +314,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.diff.health import judge
+    from pilotarchive.diff.load import load_snapshot
 
     snapshots = list_snapshots(args.output)
     if not snapshots:
         print(f"no snapshots under {args.output / 'snapshots'}", file=sys.stderr)
         return 0
+    previous = None
     for info in snapshots:
         m = info.manifest
+        current = load_snapshot(info.path)
+        verdict = judge(previous, current)["verdict"] if previous else "-"
+        previous = current
         counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
         if args.json:
             print(
@@ -311,6 +338,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
                         "failures": len(m.get("failures", [])),
                         "rejected": m.get("rejected", 0),
                         "start_urls": m.get("start_urls"),
+                        "health": verdict,
                     },
                     ensure_ascii=False,
                 )
@@ -319,7 +347,8 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         print(
             f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
             f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "
-            f"rejected {m.get('rejected', 0)}  {' '.join(m.get('start_urls', []))}"
+            f"rejected {m.get('rejected', 0)}  health {verdict:8}  "
+            f"{' '.join(m.get('start_urls', []))}"
         )
     return 0
 

@@ -35,6 +35,8 @@ def test_commands_are_all_there() -> None:
         "snapshots",
         "replica",
         "wacz",
+        "diff",
+        "history",
     }
 
 

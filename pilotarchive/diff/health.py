@@ -121,3 +121,26 @@ def judge(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
         },
         "findings": findings,
     }
+
+
+def health_series(paths: list) -> list[tuple[str, dict[str, Any] | None, str | None]]:
+    """Each snapshot's health, judged against the last healthy one before it.
+
+    Judging against the immediate predecessor alone would call the second of two broken
+    crawls healthy; the last healthy snapshot is the baseline instead.
+    """
+    from pilotarchive.diff.load import load_snapshot
+
+    out: list[tuple[str, dict[str, Any] | None, str | None]] = []
+    baseline: SnapshotView | None = None
+    for path in paths:
+        current = load_snapshot(path)
+        if baseline is None:
+            out.append((current.id, None, None))
+            baseline = current
+            continue
+        health = judge(baseline, current)
+        out.append((current.id, health, baseline.id))
+        if health["verdict"] == "healthy":
+            baseline = current
+    return out
