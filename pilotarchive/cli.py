@@ -425,7 +425,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             + "; ".join(f"{e['pointer']}: {e['message']}" for e in problems)
         )
     text = {"text": render_text, "json": render_json}.get(args.format)
-    out = text(diff) if text else render_html(diff, args.replay_url)
+    base = args.output.parent if args.output else Path.cwd()
+    out = text(diff) if text else render_html(diff, args.replay_url, base)
     if args.output:
         write_atomic(args.output, out.encode("utf-8"))
         print(f"{args.output}: {diff['health']['verdict']}, {len(diff['changes'])} changes")

@@ -207,3 +207,32 @@ def test_history_of_a_pilot(snapshots, tmp_path: Path) -> None:
     assert f"{snapshots['2015-06'].name}  last seen" in run.stdout
     several = run_cli("history", "Heikkinen", "--output", str(root))
     assert several.returncode == 0 and "person-" in several.stdout
+
+
+def test_text_diff_of_a_page_reads_both_warcs(snapshots) -> None:
+    from pilotarchive.diff.compare import text_diff
+    from pilotarchive.diff.load import load_snapshot
+
+    old, new = load_snapshot(snapshots["2014-11-19"]), load_snapshot(snapshots["2015-06"])
+    fi = next(pid for pid, p in old.pages.items() if p["final_url"].endswith("/index.phtml?s=4398"))
+    lines = text_diff(old, new, old.pages[fi], new.pages[fi])
+    assert lines[0] == "--- old" and lines[1] == "+++ new"
+    removed = [x for x in lines if x.startswith("-") and "neljä pilottia" in x]
+    added = [x for x in lines if x.startswith("+") and "viisi pilottia" in x]
+    assert removed and added
+    assert not any("Sivukartta" in x for x in lines)  # navigation is not main text
+
+
+def test_html_links_point_at_the_warc_files(snapshots, tmp_path: Path) -> None:
+    from pilotarchive.diff.render import render_html
+
+    diff = diff_paths(snapshots["2014-11-19"], snapshots["2015-06"])
+    html = render_html(diff, base=tmp_path)
+    hrefs = [part.split('"', 1)[0] for part in html.split('href="')[1:]]
+    assert hrefs
+    for href in hrefs:
+        assert (tmp_path / href).resolve().is_file(), href
+    replay = render_html(diff, replay="http://127.0.0.1:8080/pilots/{timestamp}/{url}")
+    assert (
+        "http://127.0.0.1:8080/pilots/2026" in replay or "http://127.0.0.1:8080/pilots/" in replay
+    )

@@ -71,6 +71,7 @@ def _archive_ref(view: SnapshotView, page: dict[str, Any] | None) -> dict[str, A
         return None
     return {
         "snapshot_id": view.id,
+        "snapshots_dir": str(view.path.parent.resolve()),
         "url": page.get("final_url"),
         "date": page.get("warc_date"),
         "warc_filename": page.get("warc_filename"),

@@ -8,7 +8,9 @@ otherwise to the WARC record (file, offset).
 """
 
 import json
+import os
 from html import escape
+from pathlib import Path
 from typing import Any
 
 LANGUAGE_NAMES = {"fi": "Finnish", "sv": "Swedish", "en": "English", None: "no language"}
@@ -125,7 +127,7 @@ overflow-x:auto}
 """
 
 
-def _link(ref: dict[str, Any] | None, replay: str | None) -> str:
+def _link(ref: dict[str, Any] | None, replay: str | None, base: Path | None) -> str:  # fmt: skip
     if not ref or not ref.get("url"):
         return ""
     if replay and ref.get("date"):
@@ -136,13 +138,19 @@ def _link(ref: dict[str, Any] | None, replay: str | None) -> str:
     if original:
         where = (f"{original['snapshot_id']}/archive/{original['filename']} "
                  f"@{original['offset']}")  # fmt: skip
-        href = f"snapshots/{original['snapshot_id']}/archive/{original['filename']}"
+        target = Path("snapshots") / original["snapshot_id"] / "archive" / original["filename"]
+        if base is not None and ref.get("snapshots_dir"):
+            absolute = Path(ref["snapshots_dir"]) / target.relative_to("snapshots")
+            target = Path(os.path.relpath(absolute, base))
+        href = target.as_posix()
         return f'<a href="{escape(href)}" title="{escape(where)}">{escape(where)}</a>'
     return escape(ref["snapshot_id"])
 
 
-def render_html(diff: dict[str, Any], replay: str | None = None) -> str:
+def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | None = None) -> str:
+    """The page; links to WARC files are relative to ``base``, the folder it is written to."""
     h = escape
+    base = base.resolve() if base is not None else None
     health = diff["health"]
     parts = [
         "<!DOCTYPE html>",
@@ -169,8 +177,8 @@ def render_html(diff: dict[str, Any], replay: str | None = None) -> str:
             language = c["language"]
             parts.append(f"<h2>{h(LANGUAGE_NAMES.get(language, str(language)))} "
                          f"({h(language or '-')})</h2>")  # fmt: skip
-        old_link = _link(c["archive"]["old"], replay)
-        new_link = _link(c["archive"]["new"], replay)
+        old_link = _link(c["archive"]["old"], replay, base)
+        new_link = _link(c["archive"]["new"], replay, base)
         parts.append(
             f'<table class="change" data-id="{h(c["id"])}"><tr><th colspan="3">'
             f'<span class="kind">{h(KIND_WORDS[c["kind"]])}</span> {h(c["record_type"])} '
