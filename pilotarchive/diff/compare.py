@@ -429,7 +429,10 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
 def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
     differ = _Differ(old, new)
     health = judge(old, new)
-    broken = {f["page_id"]: f for f in health["findings"] if f["kind"] == "extraction_failed"}
+    broken: dict[str, dict] = {}  # page -> its first extraction finding (pilots before contacts)
+    for finding in health["findings"]:
+        if finding["kind"] == "extraction_failed":
+            broken.setdefault(finding["page_id"], finding)
     appeared, disappeared, not_fetched = differ.pages(broken)
     failed = {
         kind: {
@@ -447,10 +450,12 @@ def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
     for finding in health["findings"]:
         if finding["kind"] == "extraction_failed":
             hidden = hidden_pilots if finding["record_type"] == "pilot" else hidden_contacts
-            finding["suppressed_removals"] = hidden.get(finding["page_id"], 0) + (
-                hidden_contacts.get(finding["page_id"], 0)
-                if finding["record_type"] == "pilot"
-                else 0
+            page = finding["page_id"]
+            # The contacts hidden with the pilots count here unless the page has its own
+            # contact finding, which counts them.
+            with_contacts = finding["record_type"] == "pilot" and page not in failed["contact"]
+            finding["suppressed_removals"] = hidden.get(page, 0) + (
+                hidden_contacts.get(page, 0) if with_contacts else 0
             )
     differ.fold_contacts()
     changes = sorted(

@@ -159,7 +159,7 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
         f"{h(diff['new']['snapshot_id'])}</title><style>{_CSS}</style></head><body>",
         f"<h1>Changes from {h(diff['old']['snapshot_id'])} to {h(diff['new']['snapshot_id'])}</h1>",
         f'<p class="verdict-{h(health["verdict"])}" id="verdict">New snapshot: '
-        f"<strong>{h(health['verdict'])}</strong>. {h(_headline(diff))}.</p>",
+        f"<strong>{h(health['verdict'])}</strong>. {h(_headline(diff).capitalize())}.</p>",
     ]
     if health["findings"]:
         parts.append("<h2>Health findings</h2><table><tr><th>severity</th><th>finding</th>"
