@@ -25,7 +25,7 @@ from pilotarchive.diff.entities import (
 from pilotarchive.diff.health import judge, pilots_lost
 from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
-from pilotarchive.records.ids import comparable, normalise_text
+from pilotarchive.records.ids import comparable, normalise_text, page_id
 
 DIFF_VERSION = "1.0.0"
 COMPARED = {
@@ -255,6 +255,8 @@ class _Differ:
                     self.unchanged["page"] += 1
             else:
                 self.unchanged["page"] += 1
+        failures = {page_id(f["url"]): f["reason"] for f in self.new.manifest.get("failures", [])
+                    if f.get("url")}  # fmt: skip
         for pid, old in old_pages.items():
             if pid not in new_pages:
                 not_fetched.append(
@@ -263,6 +265,8 @@ class _Differ:
                         "url": old.get("final_url"),
                         "language": old.get("language"),
                         "label": label("page", old),
+                        # tried and failed (health counts it), or outside this crawl
+                        "reason": failures.get(pid, "not in this crawl"),
                     }
                 )
         return appeared, disappeared, not_fetched

@@ -78,7 +78,8 @@ def timeline(output: Path, entity: str) -> list[Event]:
                     continue
                 fields = "; ".join(f"{f['field']}: {_short(f['old'])} -> {_short(f['new'])}"
                                    for f in c["fields"] if f["field"] != "text")  # fmt: skip
-                details.append(f"[{c['language']}] {c['kind']} {fields}".rstrip())
+                where = f" on {c['page_label']}" if c.get("page_label") else ""
+                details.append(f"[{c['language']}] {c['kind']}{where}: {fields}".rstrip(" :"))
             if details:
                 events.append(Event(view.id, "changed", details))
             if not present and last_seen:

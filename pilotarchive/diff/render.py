@@ -91,9 +91,9 @@ def render_text(diff: dict[str, Any]) -> str:
             out.append(f"      | {line}")
     if diff["not_fetched"]:
         out.append("")
-        out.append("Not fetched this time (outside the crawl, not removed from the site):")
+        out.append("Not fetched this time (so nothing is known of them; not reported as removed):")
         for p in diff["not_fetched"]:
-            out.append(f"  [{p['language'] or '-'}] {p['label']}  {p['url']}")
+            out.append(f"  [{p['language'] or '-'}] {p['label']}  {p['url']}  ({p['reason']})")
     if diff["translation_lag"]:
         out.append("")
         out.append("Translation lag (changed in one language, not yet in another):")
@@ -216,9 +216,10 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
                          f'<td class="old">{h(show(lag["value_there"]))}</td></tr>')  # fmt: skip
         parts.append("</table>")
     if diff["not_fetched"]:
-        parts.append("<h2>Not fetched this time</h2><p class=\"meta\">Outside the new crawl; "
-                     "not removed from the site.</p><ul>")  # fmt: skip
-        parts += [f"<li>[{h(p['language'] or '-')}] {h(p['label'])} {h(p['url'] or '')}</li>"
+        parts.append("<h2>Not fetched this time</h2><p class=\"meta\">Nothing is known of "
+                     "them now; they are not reported as removed.</p><ul>")  # fmt: skip
+        parts += [f"<li>[{h(p['language'] or '-')}] {h(p['label'])} {h(p['url'] or '')} "
+                  f"({h(p['reason'])})</li>"
                   for p in diff["not_fetched"]]  # fmt: skip
         parts.append("</ul>")
     parts.append(f'<p class="meta">pilotarchive {h(diff["software"]["version"])}</p>')
