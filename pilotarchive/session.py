@@ -153,7 +153,7 @@ class CrawlSession:
                     self.depends_on.add(original["snapshot_id"])
                 return self.warc.write_revisit(ex, original, PROFILE_IDENTICAL)
         ref = self.warc.write_response(ex)
-        if self.config.dedup and ex.body:
+        if self.config.dedup and ex.body and ref.payload_digest:
             self.staged[ref.payload_digest] = ref.as_original(self.writer.snapshot_id)
         return ref
 

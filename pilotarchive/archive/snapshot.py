@@ -145,7 +145,7 @@ class SnapshotWriter:
         if errors:
             self.reject(record, errors)
             return errors
-        self._ids.add(ident)
+        self._ids.add(str(ident))
         kind = record["record_type"]
         self.counts[kind][record.get("language") or "unknown"] += 1
         self._file(RECORD_FILES[kind]).write(_dumps(record) + "\n")
@@ -333,7 +333,7 @@ def validate_snapshot(path: Path) -> list[str]:
             problems.append(f"{where}{e['pointer']}: {e['message']}")
         if record.get("id") in seen:
             problems.append(f"{where}: duplicate id {record.get('id')}")
-        seen.add(record.get("id"))
+        seen.add(str(record.get("id")))
         if record.get("snapshot_id") != manifest.get("snapshot_id"):
             problems.append(
                 f"{where}: snapshot_id {record.get('snapshot_id')!r} is not this snapshot's"

@@ -395,9 +395,10 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
         return value
 
     for c in changes:
-        page = new.pages.get(c["page_id"] or "")
-        if not page or c["kind"] not in ("modified", "added") or not c["language"]:
+        found = new.pages.get(c["page_id"] or "")
+        if not found or c["kind"] not in ("modified", "added") or not c["language"]:
             continue
+        page = found
         siblings = families.get(page_entity(page), {})
         others = {lang: sib for lang, sib in siblings.items() if lang != c["language"]}
         if c["record_type"] == "page":

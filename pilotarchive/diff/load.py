@@ -86,12 +86,8 @@ def load_snapshot(path: Path) -> SnapshotView:
         by_page: dict[str, list[str]] = {}
         file = path / "records" / RECORD_FILES[kind]
         offset = 0
-        try:
-            fh = file.open("rb")
-        except FileNotFoundError:
-            fh = None
-        if fh is not None:
-            with fh:
+        if file.exists():
+            with file.open("rb") as fh:
                 for line in fh:
                     ident = _field(line, _ID)
                     fp = _field(line, _FINGERPRINT)

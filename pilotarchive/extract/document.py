@@ -157,7 +157,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         for el in list(content.iter("div", "ul", "table")):
             if el.getparent() is not None and _is_boilerplate(el):
                 el.drop_tree()
-    meta = {}
+    meta: dict[str, str] = {}
     for el in root.iter("meta"):
         key = (el.get("name") or el.get("property") or el.get("http-equiv") or "").lower()
         if key and el.get("content") is not None:

@@ -8,7 +8,7 @@ spans stay valid for the original text because lower-casing these scripts keeps 
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 
 class Phrases:
@@ -37,6 +37,6 @@ class Phrases:
         return pattern.finditer(target)
 
 
-def alternation(phrases: object) -> str:
+def alternation(phrases: Iterable[str]) -> str:
     """Longest first, so that "sivua viimeksi päivitetty" wins over "päivitetty"."""
     return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))

@@ -266,6 +266,7 @@ class ReplicaServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def set_version(self, version: str) -> None:
@@ -369,7 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
                 {"Content-Type": "text/html; charset=utf-8"},
             )
         else:
-            response = negotiate(render(replica.version, parts.path, query), self.headers)
+            response = negotiate(
+                render(replica.version, parts.path, query), dict(self.headers.items())
+            )
         with replica._lock:
             replica.served[self.path] = response
         self._send(response, head, fault.truncate if fault else None)

@@ -35,6 +35,11 @@ def describe_failure(failure: Failure) -> str:
     return f"{name}: {text}" if text else name
 
 
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class MinistrySpider(scrapy.Spider):
     name = "ministry"
 
@@ -76,15 +81,20 @@ class MinistrySpider(scrapy.Spider):
         for url in chain:  # a redirect target is the same page: don't fetch it again
             self.seen.add(self.crawler.request_fingerprinter.fingerprint(scrapy.Request(url)))
         headers = {
-            k.decode("latin-1"): response.headers.get(k).decode("latin-1") for k in response.headers
+            k.decode("latin-1"): (response.headers.get(k) or b"").decode("latin-1")
+            for k in response.headers
         }
         body, status = response.body, response.status
         if status == 304:
             # Not modified since the last snapshot: read the page as archived then.
             previous = self.session.previous
             page = previous.pages.get(response.url) if previous else None
-            archived = previous.payload(response.url, self.config.output_dir) if page else None
-            if archived is None:
+            archived = (
+                previous.payload(response.url, self.config.output_dir)
+                if previous and page
+                else None
+            )
+            if archived is None or page is None:
                 yield FetchFailure(
                     response.url,
                     "304 Not Modified, but the previous snapshot has no bytes for this URL",
@@ -110,8 +120,8 @@ class MinistrySpider(scrapy.Spider):
             ],
             content_length=len(body),
             fetch_status=response.status,
-            http_etag=response.headers.get("ETag", b"").decode("latin-1") or None,
-            http_last_modified=response.headers.get("Last-Modified", b"").decode("latin-1") or None,
+            http_etag=_header(response, "ETag"),
+            http_last_modified=_header(response, "Last-Modified"),
             warc=meta.get(WARC_META),
         )
         if status >= 400:
