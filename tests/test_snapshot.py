@@ -147,3 +147,29 @@ def test_snapshots_command(tmp_path: Path, argv: list[str], capsys) -> None:
     assert main([*argv, "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "20141119T120001Z" in out and "5" in out
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
+def test_records_of_earlier_schema_versions_stay_valid(version: str) -> None:
+    """Older snapshots keep validating against the schema version they were written with."""
+    from pilotarchive.records.validate import errors_for, record_errors
+
+    path = Path(__file__).parent / "golden" / "records" / f"fi-table-schema-{version}.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    assert {r["schema_version"] for r in records} == {version}
+    for record in records:
+        assert record_errors(record) == [], record["id"]
+    # ... and they are not valid under the current schema, which requires newer fields.
+    assert errors_for(records[0], "page") != []
+    broken = {**records[0], "status": "200"}
+    assert record_errors(broken) != []
+
+
+def test_manifest_of_an_earlier_version_stays_valid(tmp_path: Path) -> None:
+    from pilotarchive.records.validate import errors_for, versioned
+
+    manifest = json.loads((write_snapshot(tmp_path) / "manifest.json").read_text())
+    old = {k: v for k, v in manifest.items() if k != "archive"} | {"manifest_version": "1.0.0"}
+    assert versioned("manifest", "1.0.0") == "manifest-1.0.0"
+    assert errors_for(old, versioned("manifest", "1.0.0")) == []
+    assert errors_for(old, "manifest") != []  # the current version requires "archive"

@@ -19,7 +19,7 @@ from typing import IO, Any
 from pilotarchive import __version__
 from pilotarchive.exceptions import SnapshotError, SnapshotInvalid
 from pilotarchive.records.ids import fingerprint
-from pilotarchive.records.validate import errors_for, record_errors, schema_version
+from pilotarchive.records.validate import errors_for, record_errors, schema_version, versioned
 
 RECORD_FILES = {"page": "pages.jsonl", "pilot": "pilots.jsonl", "contact": "contacts.jsonl"}
 REJECTED_FILE = "rejected.jsonl"
@@ -307,8 +307,9 @@ def validate_snapshot(path: Path) -> list[str]:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         return [f"manifest.json: cannot read: {exc}"]
+    schema = versioned("manifest", manifest.get("manifest_version"))
     problems += [
-        f"manifest.json{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")
+        f"manifest.json{e['pointer']}: {e['message']}" for e in errors_for(manifest, schema)
     ]
     listed = manifest.get("files", {})
     for rel, entry in sorted(listed.items()):

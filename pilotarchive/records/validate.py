@@ -28,7 +28,10 @@ def schema_dir() -> Path:
 def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     schemas: dict[str, dict[str, Any]] = {}
     registry: Registry = Registry()
-    for path in sorted(schema_dir().glob("*.schema.json")):
+    # The current schemas, and in versions/ the earlier versions still in use by older
+    # snapshots (named "<name>-<version>").
+    paths = [*schema_dir().glob("*.schema.json"), *schema_dir().glob("versions/*.schema.json")]
+    for path in sorted(paths):
         try:
             schema = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -52,6 +55,14 @@ def schema_version(name: str) -> str:
     return _registry()[1][name]["version"]
 
 
+def versioned(name: str, version: str | None) -> str:
+    """The schema a record written under ``version`` must match: current, or an older one."""
+    schemas = _registry()[1]
+    if version and version != schemas[name]["version"] and f"{name}-{version}" in schemas:
+        return f"{name}-{version}"
+    return name
+
+
 def errors_for(instance: Any, name: str) -> list[dict[str, str]]:
     """Every error as ``{"pointer": "/contact/email", "message": ...}``, stable order."""
     out = []
@@ -67,4 +78,4 @@ def record_errors(record: dict[str, Any]) -> list[dict[str, str]]:
     kind = record.get("record_type")
     if kind not in RECORD_SCHEMAS:
         return [{"pointer": "/record_type", "message": f"unknown record type {kind!r}"}]
-    return errors_for(record, RECORD_SCHEMAS[kind])
+    return errors_for(record, versioned(RECORD_SCHEMAS[kind], record.get("schema_version")))
