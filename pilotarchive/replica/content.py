@@ -99,7 +99,6 @@ ANTTONEN = Person(
     "lari.anttonen@tem.fi",
     "029 504 7032",
 )
-VIRTANEN = Person("Tommi", "Virtanen", {}, "tommi.virtanen@yrityssalo.fi", "")
 
 INDUSTRY = PilotEntry(
     "industry",

@@ -302,7 +302,7 @@ def _pilot_list(state: LanguageState, language: str, text: bool) -> str:
     return f"<ul>\n{items}</ul>"
 
 
-def _further_information(language: str) -> str:
+def further_information(language: str) -> str:
     e = escape
     ui = UI[language]
     if language == "fi":
@@ -421,10 +421,6 @@ def pilots_body(state: LanguageState, language: str, text: bool) -> str:
         f"{_pilot_list(state, language, text)}\n"
         f"<p>{escape(PROJECT[language])}</p>\n\n{outro}"
     )
-
-
-def further_information(language: str) -> str:
-    return _further_information(language)
 
 
 def pilots_title(language: str) -> str:
