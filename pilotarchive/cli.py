@@ -314,19 +314,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots
-    from pilotarchive.diff.health import judge
-    from pilotarchive.diff.load import load_snapshot
+    from pilotarchive.diff.health import health_series
 
     snapshots = list_snapshots(args.output)
     if not snapshots:
         print(f"no snapshots under {args.output / 'snapshots'}", file=sys.stderr)
         return 0
-    previous = None
-    for info in snapshots:
+    series = health_series([s.path for s in snapshots])
+    for info, (_, health, _) in zip(snapshots, series, strict=True):
         m = info.manifest
-        current = load_snapshot(info.path)
-        verdict = judge(previous, current)["verdict"] if previous else "-"
-        previous = current
+        verdict = health["verdict"] if health else "-"
         counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
         if args.json:
             print(

@@ -9,6 +9,7 @@ renamed, and only then the new payload digests added to the index.
 
 import logging
 import weakref
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from pilotarchive.archive.warc import (
     WarcRef,
     payload_digest,
 )
+from pilotarchive.diff.health import judge_new
 from pilotarchive.exceptions import PilotarchiveError
 from pilotarchive.settings import load_config
 
@@ -190,7 +192,7 @@ class CrawlSession:
                 "previous_snapshot": self.previous.id if self.previous else None,
                 "depends_on": sorted(self.depends_on),
             }
-            path = writer.commit()
+            path = writer.commit(partial(judge_new, self.config.output_dir))
         except (OSError, PilotarchiveError) as exc:
             writer.abort()
             stats.set_value(STAT_ERROR, f"the snapshot could not be written: {exc}")

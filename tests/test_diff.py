@@ -236,3 +236,22 @@ def test_html_links_point_at_the_warc_files(snapshots, tmp_path: Path) -> None:
     assert (
         "http://127.0.0.1:8080/pilots/2026" in replay or "http://127.0.0.1:8080/pilots/" in replay
     )
+
+
+def test_every_snapshot_gets_a_health_verdict(replica, tmp_path: Path) -> None:
+    """Judged when made, against the last healthy snapshot: two broken crawls in a row
+    are both degraded."""
+    from tests.helpers import crawl, load_manifest
+
+    first = crawl(replica, tmp_path).snapshot
+    assert "health" not in load_manifest(first)  # nothing to compare with
+    replica.set_version("2014-11-19-empty")
+    broken = crawl(replica, tmp_path)
+    again = crawl(replica, tmp_path)
+    for run in (broken, again):
+        health = load_manifest(run.snapshot)["health"]
+        assert (health["verdict"], health["baseline"]) == ("degraded", first.name)
+        assert f"health against {first.name}: degraded" in run.stdout
+    listed = run_cli("snapshots", "--json", "--output", str(tmp_path))
+    verdicts = [json.loads(line)["health"] for line in listed.stdout.splitlines()]
+    assert verdicts == ["-", "degraded", "degraded"]

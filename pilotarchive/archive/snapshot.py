@@ -203,10 +203,17 @@ class SnapshotWriter:
             "files": files,
         }
 
-    def commit(self) -> Path:
-        """Write the manifest, make everything durable, rename into place."""
+    def commit(self, judge: Callable[[Path, dict[str, Any]], dict[str, Any] | None] | None = None,
+               ) -> Path:  # fmt: skip
+        """Write the manifest, make everything durable, rename into place.
+
+        ``judge`` sees the finished records (folder and manifest so far) and may return the
+        snapshot's health, which the manifest then records.
+        """
         self._finish_files()
         manifest = self.manifest(self.clock())
+        if judge is not None and (health := judge(self.tmp, manifest)):
+            manifest["health"] = health
         problems = [f"{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")]
         if problems:
             self.abort()

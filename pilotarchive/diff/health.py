@@ -7,6 +7,7 @@ them instead of mass removals. A page that now says it has fewer pilots, or answ
 a real change and is reported as one.
 """
 
+from pathlib import Path
 from typing import Any
 
 from pilotarchive.diff.load import SnapshotView
@@ -123,6 +124,23 @@ def judge(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
     }
 
 
+def judge_new(output: Path, folder: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """A new snapshot's health, before it is committed: against the last healthy one."""
+    from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.diff.load import load_snapshot
+
+    earlier = list_snapshots(output)
+    baseline = next(
+        (s for s in reversed(earlier)
+         if (s.manifest.get("health") or {}).get("verdict") != "degraded"),
+        None,
+    )  # fmt: skip
+    if baseline is None:
+        return None
+    health = judge(load_snapshot(baseline.path), load_snapshot(folder, manifest))
+    return {**health, "baseline": baseline.id}
+
+
 def health_series(paths: list) -> list[tuple[str, dict[str, Any] | None, str | None]]:
     """Each snapshot's health, judged against the last healthy one before it.
 
@@ -135,6 +153,12 @@ def health_series(paths: list) -> list[tuple[str, dict[str, Any] | None, str | N
     baseline: SnapshotView | None = None
     for path in paths:
         current = load_snapshot(path)
+        stored = current.manifest.get("health")
+        if stored:  # judged when it was made
+            out.append((current.id, stored, stored.get("baseline")))
+            if stored["verdict"] == "healthy":
+                baseline = current
+            continue
         if baseline is None:
             out.append((current.id, None, None))
             baseline = current

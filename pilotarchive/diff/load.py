@@ -69,12 +69,14 @@ class SnapshotView:
         return self.manifest.get("health")
 
 
-def load_snapshot(path: Path) -> SnapshotView:
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{path}: cannot read manifest.json ({exc})") from exc
-    view = SnapshotView(path, path.name, manifest)
+def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> SnapshotView:
+    """A snapshot for diffing; ``manifest`` stands in for one not written yet."""
+    if manifest is None:
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SnapshotError(f"{path}: cannot read manifest.json ({exc})") from exc
+    view = SnapshotView(path, manifest.get("snapshot_id") or path.name, manifest)
     pages_file = path / "records" / RECORD_FILES["page"]
     with pages_file.open("rb") as fh:
         for line in fh:
