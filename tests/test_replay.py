@@ -24,15 +24,17 @@ def free_port() -> int:
 
 @pytest.fixture
 def pywb(tmp_path: Path):
-    """pywb's wayback server on 127.0.0.1, with an empty collection 'pilots'."""
+    """A pywb root with an empty collection 'pilots', and a free port for its server.
+
+    The test adds its WARC first, then starts the server with ``start_pywb`` and stops it.
+    """
     root = tmp_path / "pywb"
     root.mkdir()
     subprocess.run(
         [BIN / "wb-manager", "init", "pilots"], cwd=root, check=True, capture_output=True
     )
     port = free_port()
-    yield root, port
-    # started lazily by start_pywb; stopped there too
+    return root, port
 
 
 def start_pywb(root: Path, port: int) -> subprocess.Popen:
