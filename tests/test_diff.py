@@ -175,7 +175,7 @@ def test_json_validates_and_cli_defaults_to_the_two_latest(snapshots, tmp_path: 
     (root / "snapshots").mkdir(parents=True)
     for version in ("2014-06", "2014-11-19", "2015-06"):
         shutil.copytree(snapshots[version], root / "snapshots" / snapshots[version].name)
-    run = run_cli("diff", "--root", str(root), "--format", "json")
+    run = run_cli("diff", "--output", str(root), "--format", "json")
     assert run.returncode == 0, run.stderr
     diff = json.loads(run.stdout)
     assert errors_for(diff, "diff") == []
@@ -184,12 +184,12 @@ def test_json_validates_and_cli_defaults_to_the_two_latest(snapshots, tmp_path: 
         snapshots["2015-06"].name,
     )
     text = run_cli(
-        "diff", snapshots["2014-06"].name, snapshots["2014-11-19"].name, "--root", str(root)
+        "diff", snapshots["2014-06"].name, snapshots["2014-11-19"].name, "--output", str(root)
     )
     assert "new snapshot HEALTHY" in text.stdout
     assert "contact: Juha Heikkinen" in text.stdout and "-> Sanna Kärkkäinen" in text.stdout
     assert "Translation lag" in text.stdout
-    assert run_cli("diff", "--root", str(tmp_path / "none")).returncode == 2
+    assert run_cli("diff", "--output", str(tmp_path / "none")).returncode == 2
 
 
 def test_history_of_a_pilot(snapshots, tmp_path: Path) -> None:

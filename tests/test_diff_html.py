@@ -22,7 +22,7 @@ FLAGS = [
 
 
 def html_diff(old: Path, new: Path, out: Path) -> Path:
-    run = run_cli("diff", str(old), str(new), "--format", "html", "--output", str(out))
+    run = run_cli("diff", str(old), str(new), "--format", "html", "--file", str(out))
     assert run.returncode == 0, run.stderr
     return out
 

@@ -93,7 +93,7 @@ def test_wacz_is_valid_for_webrecorders_validator(replica: ReplicaServer, tmp_pa
     first = crawl(replica, out).snapshot
     second = crawl(replica, out).snapshot  # revisits pointing into the first
     package = tmp_path / "pilots.wacz"
-    run = run_cli("wacz", second.name, "-o", str(package), "--output", str(out))
+    run = run_cli("wacz", second.name, "--file", str(package), "--output", str(out))
     assert run.returncode == 0, run.stderr
     assert f"snapshot(s) {second.name}, {first.name}" in run.stdout
     checked = subprocess.run(
@@ -115,5 +115,5 @@ def test_wacz_is_valid_for_webrecorders_validator(replica: ReplicaServer, tmp_pa
 
 
 def test_wacz_refuses_a_wrong_name(tmp_path: Path) -> None:
-    run = run_cli("wacz", "-o", str(tmp_path / "x.zip"), "--output", str(tmp_path))
+    run = run_cli("wacz", "--file", str(tmp_path / "x.zip"), "--output", str(tmp_path))
     assert run.returncode == 2 and "ends in .wacz" in run.stderr

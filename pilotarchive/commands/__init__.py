@@ -1,0 +1,17 @@
+"""One module per subcommand, as Scrapy keeps ``scrapy/commands/<name>.py``.
+
+Each module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``, and
+its docstring is the command's description. Adding a command is adding a module here and
+its name to :data:`COMMANDS`; ``cli.py`` only wires them and maps errors to exit codes.
+"""
+
+COMMANDS = (
+    "crawl",
+    "demo",
+    "snapshots",
+    "validate",
+    "diff",
+    "history",
+    "wacz",
+    "replica",
+)

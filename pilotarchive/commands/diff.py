@@ -1,0 +1,67 @@
+"""Compare two snapshots (ids or paths; default: the two latest) field by field, with the
+new snapshot's health first: extraction failures are reported as such, not as removals.
+Text for a terminal or an e-mail, JSON (schemas/diff.schema.json), or a self-contained
+HTML page."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from pilotarchive.commands._common import add_file, add_output
+from pilotarchive.exceptions import PilotarchiveError, UsageError
+
+NAME = "diff"
+HELP = "what changed between two snapshots"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", nargs="?", help="the older snapshot (default: the second latest)")
+    p.add_argument("new", nargs="?", help="the newer snapshot (default: the latest)")
+    p.add_argument("--format", "-f", choices=("text", "json", "html"), default="text")
+    add_file(p, "write to FILE instead of standard output")
+    add_output(p)
+    p.add_argument(
+        "--replay-url",
+        metavar="TEMPLATE",
+        help="HTML links to replay, e.g. http://127.0.0.1:8080/pilots/{timestamp}/{url}",
+    )
+
+
+def two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, Path]:
+    from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot
+
+    if old and new:
+        return resolve_snapshot(root, old), resolve_snapshot(root, new)
+    snapshots = [s.path for s in list_snapshots(root)]
+    if old:  # one given: compare it with the latest
+        if not snapshots:
+            raise UsageError(f"no snapshots under {root / 'snapshots'}")
+        return resolve_snapshot(root, old), snapshots[-1]
+    if len(snapshots) < 2:
+        raise UsageError(f"diff needs two snapshots; {root / 'snapshots'} has {len(snapshots)}")
+    return snapshots[-2], snapshots[-1]
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import write_atomic
+    from pilotarchive.diff.compare import diff_paths
+    from pilotarchive.diff.render import render_html, render_json, render_text
+    from pilotarchive.records.validate import errors_for
+
+    old, new = two_snapshots(args.output, args.old, args.new)
+    diff = diff_paths(old, new)
+    problems = errors_for(diff, "diff")
+    if problems:
+        raise PilotarchiveError(
+            "the diff does not match schemas/diff.schema.json (a bug): "
+            + "; ".join(f"{e['pointer']}: {e['message']}" for e in problems)
+        )
+    text = {"text": render_text, "json": render_json}.get(args.format)
+    base = args.file.parent if args.file else Path.cwd()
+    out = text(diff) if text else render_html(diff, args.replay_url, base)
+    if args.file:
+        write_atomic(args.file, out.encode("utf-8"))
+        print(f"{args.file}: {diff['health']['verdict']}, {len(diff['changes'])} changes")
+    else:
+        sys.stdout.write(out)
+    return 0

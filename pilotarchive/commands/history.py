@@ -1,0 +1,37 @@
+"""Print the timeline of a pilot, person or page family over every snapshot: first seen,
+each change, last seen. Give an entity id (from a diff) or a part of a name, theme or title."""
+
+import argparse
+
+from pilotarchive.commands._common import add_output
+from pilotarchive.exceptions import UsageError
+
+NAME = "history"
+HELP = "one entity's timeline over all snapshots"
+ENTITY_PREFIXES = ("pilot-", "project-", "person-", "page-", "text-")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("entity", metavar="ENTITY_ID|NAME")
+    add_output(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.diff.history import find_entities, timeline
+
+    entity = args.entity
+    if not entity.startswith(ENTITY_PREFIXES):
+        hits = find_entities(args.output, entity)
+        if not hits:
+            raise UsageError(f"no pilot, person or page matches {entity!r}")
+        if len(hits) > 1:
+            lines = "\n".join(f"  {eid}  {label}" for eid, label in sorted(hits.items()))
+            print(f"{len(hits)} entities match {entity!r}; say which:\n{lines}")
+            return 2
+        entity = next(iter(hits))
+    print(f"history of {entity}")
+    for event in timeline(args.output, entity):
+        print(f"  {event.snapshot_id}  {event.what}")
+        for line in event.details:
+            print(f"      {line}")
+    return 0

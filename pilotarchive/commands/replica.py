@@ -1,0 +1,58 @@
+"""Serve or describe the bundled replica of the 2014 ministry site."""
+
+import argparse
+
+from pilotarchive.exceptions import UsageError
+
+NAME = "replica"
+HELP = "the bundled replica of the ministry site"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    rsub = p.add_subparsers(dest="replica_command", metavar="ACTION")
+    r = rsub.add_parser(
+        "serve",
+        help="serve the replica until interrupted",
+        description="Serve the replica on 127.0.0.1. Change the version "
+        "while serving: POST /_replica/version?set=V.",
+    )
+    r.add_argument("--port", type=int, default=8014, help="port (default: 8014; 0 = free)")
+    r.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    r.add_argument(
+        "--version",
+        dest="site_version",
+        default=None,
+        help="site version to serve (default: 2014-11-19)",
+    )
+    rsub.add_parser(
+        "versions",
+        help="list the replica's site versions",
+        description="List the dated site versions and how they differ.",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.replica.content import DEFAULT_VERSION, VERSIONS
+    from pilotarchive.replica.server import ReplicaServer
+
+    if args.replica_command == "versions":
+        for version in VERSIONS.values():
+            mark = " (default)" if version.id == DEFAULT_VERSION else ""
+            print(f"{version.id}{mark}: {version.description}")
+        return 0
+    if args.replica_command != "serve":
+        raise UsageError("say `pilotarchive replica serve` or `pilotarchive replica versions`")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535")
+    replica = ReplicaServer(args.site_version or DEFAULT_VERSION, host=args.host, port=args.port)
+    print(
+        f"replica ({replica.version.id}) at {replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        replica.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        replica.httpd.server_close()
+    return 0

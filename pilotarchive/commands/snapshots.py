@@ -1,0 +1,53 @@
+"""List complete snapshots, oldest first, with record counts per type, failures and health."""
+
+import argparse
+import json
+import sys
+
+from pilotarchive.commands._common import add_output
+
+NAME = "snapshots"
+HELP = "list snapshots with their counts and health"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_output(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.diff.health import health_series
+
+    snapshots = list_snapshots(args.output)
+    if not snapshots:
+        print(f"no snapshots under {args.output / 'snapshots'}", file=sys.stderr)
+        return 0
+    series = health_series([s.path for s in snapshots])
+    for info, (_, health, _) in zip(snapshots, series, strict=True):
+        m = info.manifest
+        verdict = health["verdict"] if health else None
+        counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "id": info.id,
+                        "path": str(info.path),
+                        "counts": counts,
+                        "failures": len(m.get("failures", [])),
+                        "rejected": m.get("rejected", 0),
+                        "start_urls": m.get("start_urls"),
+                        "health": verdict,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            continue
+        print(
+            f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
+            f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "
+            f"rejected {m.get('rejected', 0)}  health {verdict or '-':8}  "
+            f"{' '.join(m.get('start_urls', []))}"
+        )
+    return 0

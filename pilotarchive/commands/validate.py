@@ -1,0 +1,23 @@
+"""Validate a snapshot: every record against schemas/, every file against the manifest's
+sha256, every WARC record's fields and digests; exit 1 listing every problem."""
+
+import argparse
+
+from pilotarchive.commands._common import add_output
+
+NAME = "validate"
+HELP = "re-check a snapshot's records, archive and checksums"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshot", nargs="?", help="snapshot id or path (default: the latest)")
+    add_output(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import check_snapshot, resolve_snapshot
+
+    path = resolve_snapshot(args.output, args.snapshot)
+    check_snapshot(path)
+    print(f"{path}: valid")
+    return 0

@@ -1,0 +1,35 @@
+"""Package snapshots (default: the latest) as WACZ 1.1.1 with webrecorder's wacz package:
+their WARCs and the records of earlier snapshots their revisits point into, a CDXJ index,
+pages.jsonl, datapackage.json; then validate it."""
+
+import argparse
+
+from pilotarchive.commands._common import add_file, add_output
+from pilotarchive.exceptions import PilotarchiveError, UsageError
+
+NAME = "wacz"
+HELP = "package snapshots as a WACZ file"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="snapshot ids or paths")
+    add_file(p, "the WACZ file to write (FILE.wacz)", required=True)
+    p.add_argument("--title", help="the package's title")
+    add_output(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.wacz import build_wacz, snapshot_paths, validate_wacz
+
+    if args.file.suffix != ".wacz":
+        raise UsageError(f"{args.file}: a WACZ file name ends in .wacz")
+    result = build_wacz(snapshot_paths(args.output, args.snapshots), args.file, title=args.title)
+    ok, report = validate_wacz(result.path)
+    print(
+        f"{result.path}: {len(result.warcs)} WARC file(s) from snapshot(s) "
+        f"{', '.join(result.snapshots)}, {result.pages} pages"
+    )
+    if not ok:
+        raise PilotarchiveError(f"{result.path} was written but does not validate: {report}")
+    print(f"{result.path}: valid WACZ ({report.splitlines()[-1]})")
+    return 0
