@@ -15,15 +15,51 @@ class UsageError(PilotarchiveError):
 
 
 class SettingError(UsageError):
-    """A ``PILOTARCHIVE_*`` setting is missing or has a wrong value; the message names it."""
+    """A setting is unknown, missing or has a wrong value; the message names it.
+
+    ``setting`` is the setting's name, so the CLI can name the flag the user typed instead
+    (``--max-pages`` rather than ``PILOTARCHIVE_MAX_PAGES``).
+    """
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        self.setting = setting
+        super().__init__(message)
 
 
 class CrawlFailed(PilotarchiveError):
     """A crawl produced no usable page, so no snapshot was written."""
 
 
+class Degraded(PilotarchiveError):
+    """A snapshot was written but judged degraded (an extraction failure, pages lost).
+
+    Not an error of the run itself: the snapshot is kept, and the CLI exits 3 so that
+    automation can tell it from success (0) and failure (1).
+    """
+
+
+class LockHeld(PilotarchiveError):
+    """The output folder or a target is locked by another run; the message names the holder."""
+
+    def __init__(self, message: str, holder: str = "") -> None:
+        self.holder = holder
+        super().__init__(message)
+
+
 class SnapshotError(PilotarchiveError):
     """A snapshot cannot be found, read or written."""
+
+
+class SnapshotDamaged(SnapshotError):
+    """A snapshot on disk cannot be read: a file missing, garbled or not UTF-8.
+
+    The message names the snapshot, the file and the line; the snapshot is skipped as a
+    baseline, never repaired or removed by pilotarchive.
+    """
+
+
+class DiskFull(PilotarchiveError):
+    """Writing failed for lack of space (or another OS error); nothing half-written is left."""
 
 
 class SnapshotInvalid(SnapshotError):

@@ -1,4 +1,5 @@
-"""What the spider hands to the pipeline: a fetched page with its extraction, or a failure."""
+"""What the spider hands to the pipeline: a fetched page with its extraction, a failure, or
+a URL it chose not to fetch."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,3 +24,11 @@ class FetchFailure:
     url: str
     reason: str
     status: int | None = None
+
+
+@dataclass
+class Skipped:
+    """A URL deliberately not fetched, and why (out of scope, the page budget spent)."""
+
+    url: str
+    reason: str

@@ -1,27 +1,46 @@
-"""Downloader middleware: faster crawling of loopback hosts only, when asked to.
+"""Downloader middlewares: scope, redirects, the loopback fast slot, and the WARC archive.
 
-The replica on 127.0.0.1 needs no politeness delay, the ministry does. Rather than lowering
-the global delay (which would then apply to any host a crawl reaches), loopback requests are
-put in a slot of their own whose delay is zero and which AutoThrottle leaves alone.
+Thin Scrapy wrappers: what is in scope is decided by :class:`pilotarchive.settings.Scope`,
+what is archived by the crawl session.
 """
 
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from pilotarchive.settings import is_loopback
+from pilotarchive.settings import is_loopback, load_config
 
 LOOPBACK_SLOT = "pilotarchive-loopback"
+WARC_META = "pilotarchive_warc"
+CONDITIONAL_META = "pilotarchive_conditional"
+UNCONDITIONAL_META = "pilotarchive_unconditional"  # fetch in full, send no validators
+
+
+class OutOfScope(IgnoreRequest):
+    """A request or redirect target outside the crawl's scope; never sent."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL of its own chain."""
 
 
 class LoopbackSlotMiddleware:
+    """Faster crawling of loopback hosts only, when asked to.
+
+    The replica on 127.0.0.1 needs no politeness delay, the ministry does. Rather than
+    lowering the global delay (which would then apply to any host a crawl reaches), loopback
+    requests are put in a slot of their own whose delay is zero and which AutoThrottle
+    leaves alone.
+    """
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "LoopbackSlotMiddleware":
         if not crawler.settings.getbool("PILOTARCHIVE_FAST_LOOPBACK"):
-            raise NotConfigured("PILOTARCHIVE_FAST_LOOPBACK is off")
+            raise NotConfigured  # no message: being off is normal, not worth a warning
         return cls()
 
     def process_request(self, request: Request, spider: Any = None) -> None:
@@ -30,8 +49,54 @@ class LoopbackSlotMiddleware:
             request.meta["autothrottle_dont_adjust_delay"] = True
 
 
-WARC_META = "pilotarchive_warc"
-CONDITIONAL_META = "pilotarchive_conditional"
+class ScopeMiddleware:
+    """The last word on scope: nothing outside it is ever requested, whoever asked."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.scope = load_config(crawler.settings).allowed
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ScopeMiddleware":
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if not self.scope.allows(request.url):
+            raise OutOfScope(f"out of scope (allowed: {self.scope.describe()})")
+
+
+class _ScopedRedirects:
+    """Scrapy's redirect handling, with loops and scope made failures instead of silence.
+
+    Scrapy leaves a redirect loop to the duplicate filter, which drops the request without a
+    trace, and follows a redirect to any host. Here a loop fails with "redirect loop" and a
+    target outside the scope with "redirect out of scope"; both reach the request's errback
+    and so the snapshot's failures.
+    """
+
+    crawler: Crawler
+    _scope: Any = None
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        if self._scope is None:
+            self._scope = load_config(self.crawler.settings).allowed
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if redirected.url in chain:
+            path = " -> ".join([*chain[chain.index(redirected.url) :], redirected.url])
+            raise RedirectLoop(f"redirect loop: {path}")
+        if not self._scope.allows(redirected.url):
+            raise OutOfScope(
+                f"redirect out of scope: {request.url} -> {redirected.url} (allowed: "
+                f"{self._scope.describe()}; --allow-host adds a host)"
+            )
+        return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+
+
+class ScopedRedirectMiddleware(_ScopedRedirects, RedirectMiddleware):
+    pass
+
+
+class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):
+    pass
 
 
 class ArchiveMiddleware:
@@ -52,10 +117,13 @@ class ArchiveMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get(UNCONDITIONAL_META):
+            return
         validators = self.session.validators(request.url)
         if validators and not request.meta.get(CONDITIONAL_META):
             for name, value in validators.items():
-                request.headers.setdefault(name, value)
+                # As received: the server's bytes, not their UTF-8 re-encoding.
+                request.headers.setdefault(name, value.encode("latin-1", "replace"))
             request.meta[CONDITIONAL_META] = True
 
     def process_response(

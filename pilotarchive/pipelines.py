@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from pilotarchive.items import FetchedPage, FetchFailure
+from pilotarchive.items import FetchedPage, FetchFailure, Skipped
 from pilotarchive.records.build import FetchFacts, build_records, provenance
 from pilotarchive.session import CrawlSession, session_for
 
@@ -28,9 +28,13 @@ class SnapshotPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         session = self.session
         writer = session.writer
-        assert writer is not None, "the crawl session was not opened"
+        if writer is None or not session.ready:
+            return item  # the session could not open, or stopped: the crawl ends with why
         if isinstance(item, FetchFailure):
             writer.fail(item.url, item.reason, item.status)
+            return item
+        if isinstance(item, Skipped):
+            writer.skip(item.url, item.reason)
             return item
         if not isinstance(item, FetchedPage):
             return item

@@ -6,8 +6,11 @@ loopback addresses may go faster, and only when ``PILOTARCHIVE_FAST_LOOPBACK`` i
 demo and the tests, crawling the bundled replica).
 """
 
+import difflib
 import ipaddress
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,20 +32,43 @@ AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+# HTML pages of a ministry site are tens of KiB; Scrapy's defaults (1 GiB, warn at 32 MiB)
+# are for file downloads. A page over 16 MiB is cancelled and recorded as a failure
+# ("larger than DOWNLOAD_MAXSIZE"), not buffered; over 2 MiB it is logged as unusual.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 HTTPERROR_ALLOW_ALL = True  # 404s and 5xx reach the spider and are recorded, not dropped
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens a control port by default; a crawler needs none
 LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {"pilotarchive.pipelines.SnapshotPipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     "pilotarchive.middlewares.LoopbackSlotMiddleware": 50,
+    # Before anything is sent: a URL outside the crawl's scope is never requested.
+    "pilotarchive.middlewares.ScopeMiddleware": 60,
+    # Scrapy's redirect handling, with loops and out-of-scope targets recorded as failures
+    # instead of dropped by the duplicate filter or followed to another host.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "pilotarchive.middlewares.ScopedMetaRefreshMiddleware": 580,
+    "pilotarchive.middlewares.ScopedRedirectMiddleware": 600,
     # Next to the downloader: sees every answer (redirects, 5xx before retries, robots.txt)
     # with its body still content-encoded, before HttpCompressionMiddleware (590) decodes it.
     "pilotarchive.middlewares.ArchiveMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    # Links too long are recorded by the spider itself (a failure with its reason), so
+    # Scrapy's silent filter has nothing left to drop.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+}
+EXTENSIONS = {"pilotarchive.progress.Progress": 500}
+DUPEFILTER_CLASS = "pilotarchive.dupefilter.RecordingDupeFilter"
+# `scrapy crawl ministry` exits non-zero when no snapshot was written (see commands).
+COMMANDS_MODULE = "pilotarchive.scrapy_commands"
 # The slot LoopbackSlotMiddleware puts loopback requests in: still one at a time, no delay.
 DOWNLOAD_SLOTS = {"pilotarchive-loopback": {"delay": 0.0, "concurrency": 1, "jitter": 0}}
 
@@ -54,8 +80,26 @@ PILOTARCHIVE_FAST_LOOPBACK = False
 PILOTARCHIVE_DEDUP = True  # identical payloads become revisit records (output/index.sqlite3)
 PILOTARCHIVE_CONDITIONAL = True  # If-None-Match / If-Modified-Since from the last snapshot
 PILOTARCHIVE_OPERATOR = ""  # who runs the crawl, for the WARC's warcinfo (name and e-mail)
+PILOTARCHIVE_TARGET = ""  # the scheduled target a snapshot belongs to (pilotarchive run)
+# Hosts besides those of the start URLs that the crawl may fetch from: "host" (http and
+# https on their default ports), "host:port", or "https://host[:port]".
+PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
+PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
+PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
 
 SCOPES = ("page", "site")
+# The flags that set our settings, for messages: the user typed the flag, not the setting.
+FLAGS = {
+    "PILOTARCHIVE_START_URLS": "START_URL",
+    "PILOTARCHIVE_OUTPUT_DIR": "--output",
+    "PILOTARCHIVE_SCOPE": "--scope",
+    "PILOTARCHIVE_MAX_PAGES": "--max-pages",
+    "PILOTARCHIVE_OPERATOR": "--operator",
+    "PILOTARCHIVE_ALLOWED_HOSTS": "--allow-host",
+    "PILOTARCHIVE_TARGET": "--target",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_loopback(url: str) -> bool:
@@ -66,6 +110,71 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def no_control_characters(name: str, value: str) -> str:
+    """``value`` unchanged, or :class:`SettingError`: it would reach a WARC header, where a
+    CR or LF starts a new field (header injection)."""
+    if m := _CONTROL.search(value):
+        raise SettingError(
+            f"{name}: {value[:60]!r} contains a control character ({m.group()!r} at "
+            f"position {m.start()}); remove it",
+            name,
+        )
+    return value
+
+
+Origin = tuple[str, str, int]  # scheme, host, port
+
+
+def origin(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of an http(s) URL, the port filled in; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or ""), parts.port
+    except ValueError:
+        return None
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    return scheme, host.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _allowed_origins(entry: str) -> set[Origin]:
+    """An ``PILOTARCHIVE_ALLOWED_HOSTS`` entry as the origins it allows."""
+    if "://" in entry:
+        found = origin(entry)
+        if found is None:
+            raise SettingError(
+                f"--allow-host {entry!r}: not an http(s) origin",
+                FLAGS["PILOTARCHIVE_ALLOWED_HOSTS"],
+            )
+        return {found}
+    host, _, port = entry.lower().partition(":")
+    if not host or (port and not port.isdigit()):
+        raise SettingError(
+            f"--allow-host {entry!r}: give a host, host:port or https://host",
+            "PILOTARCHIVE_ALLOWED_HOSTS",
+        )
+    return {
+        (scheme, host, int(port) if port else default) for scheme, default in _DEFAULT_PORTS.items()
+    }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a crawl may go: the scheme, host and port of its start URLs, and named extras."""
+
+    origins: frozenset[Origin]
+
+    def allows(self, url: str) -> bool:
+        found = origin(url)
+        return found is not None and found in self.origins
+
+    def describe(self) -> str:
+        return ", ".join(
+            f"{s}://{h}" + ("" if p == _DEFAULT_PORTS[s] else f":{p}")
+            for s, h, p in sorted(self.origins)
+        )
 
 
 @dataclass(frozen=True)
@@ -80,22 +189,48 @@ class Config:
     dedup: bool = True
     conditional: bool = True
     operator: str = ""
+    target: str | None = None
+    allowed: Scope = field(default_factory=lambda: Scope(frozenset()))
+    progress: str = "auto"
+    progress_interval: float = 3.0
 
 
 def load_config(settings: Any) -> Config:
     """Read and check every ``PILOTARCHIVE_*`` setting; the error names the wrong one."""
     urls = settings.getlist("PILOTARCHIVE_START_URLS")
     if not urls:
-        raise SettingError("PILOTARCHIVE_START_URLS is empty: give at least one start URL")
+        raise SettingError(
+            "PILOTARCHIVE_START_URLS is empty: give at least one start URL",
+            "PILOTARCHIVE_START_URLS",
+        )
+    origins: set[Origin] = set()
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not isinstance(url, str):
+            raise SettingError(f"start URL {url!r} is not text", "PILOTARCHIVE_START_URLS")
+        no_control_characters("start URL", url)
+        found = origin(url)
+        if found is None:
             raise SettingError(
-                f"PILOTARCHIVE_START_URLS: {url!r} is not an http(s) URL with a host"
+                f"start URL {url[:200]!r} is not an http(s) URL with a host and a valid port",
+                "PILOTARCHIVE_START_URLS",
             )
+        if not url.isascii():
+            try:
+                url.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SettingError(
+                    f"start URL {url[:200]!r} is not valid text (not UTF-8)",
+                    "PILOTARCHIVE_START_URLS",
+                ) from None
+        origins.add(found)
+    for entry in settings.getlist("PILOTARCHIVE_ALLOWED_HOSTS"):
+        origins |= _allowed_origins(no_control_characters("--allow-host", str(entry).strip()))
     scope = settings.get("PILOTARCHIVE_SCOPE")
     if scope not in SCOPES:
-        raise SettingError(f"PILOTARCHIVE_SCOPE must be one of {', '.join(SCOPES)}, not {scope!r}")
+        raise SettingError(
+            f"PILOTARCHIVE_SCOPE must be one of {', '.join(SCOPES)}, not {scope!r}",
+            "PILOTARCHIVE_SCOPE",
+        )
     try:
         max_pages = int(settings.get("PILOTARCHIVE_MAX_PAGES"))
     except (TypeError, ValueError):
@@ -103,11 +238,30 @@ def load_config(settings: Any) -> Config:
     if max_pages < 1:
         raise SettingError(
             "PILOTARCHIVE_MAX_PAGES must be a positive integer, not "
-            f"{settings.get('PILOTARCHIVE_MAX_PAGES')!r}"
+            f"{settings.get('PILOTARCHIVE_MAX_PAGES')!r}",
+            "PILOTARCHIVE_MAX_PAGES",
         )
     output = Path(settings.get("PILOTARCHIVE_OUTPUT_DIR") or "")
     if not str(output) or (output.exists() and not output.is_dir()):
-        raise SettingError(f"PILOTARCHIVE_OUTPUT_DIR {str(output)!r} is not a folder")
+        raise SettingError(
+            f"PILOTARCHIVE_OUTPUT_DIR {str(output)!r} is not a folder", "PILOTARCHIVE_OUTPUT_DIR"
+        )
+    operator = no_control_characters(
+        "PILOTARCHIVE_OPERATOR", str(settings.get("PILOTARCHIVE_OPERATOR") or "")
+    )
+    no_control_characters("USER_AGENT", str(settings.get("USER_AGENT") or ""))
+    target = str(settings.get("PILOTARCHIVE_TARGET") or "") or None
+    if target is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", target):
+        raise SettingError(
+            f"target name {target[:80]!r}: use letters, digits, '.', '_' and '-' (at most 64)",
+            "PILOTARCHIVE_TARGET",
+        )
+    progress = str(settings.get("PILOTARCHIVE_PROGRESS") or "auto").lower()
+    if progress not in ("auto", "on", "off"):
+        raise SettingError(
+            f"PILOTARCHIVE_PROGRESS must be auto, on or off, not {progress!r}",
+            "PILOTARCHIVE_PROGRESS",
+        )
     return Config(
         start_urls=list(urls),
         output_dir=output,
@@ -116,5 +270,65 @@ def load_config(settings: Any) -> Config:
         fast_loopback=settings.getbool("PILOTARCHIVE_FAST_LOOPBACK"),
         dedup=settings.getbool("PILOTARCHIVE_DEDUP"),
         conditional=settings.getbool("PILOTARCHIVE_CONDITIONAL"),
-        operator=str(settings.get("PILOTARCHIVE_OPERATOR") or ""),
+        operator=operator,
+        target=target,
+        allowed=Scope(frozenset(origins)),
+        progress=progress,
+        progress_interval=settings.getfloat("PILOTARCHIVE_PROGRESS_INTERVAL"),
     )
+
+
+def known_settings() -> dict[str, Any]:
+    """Every setting name Scrapy or pilotarchive knows, with its default."""
+    from scrapy.settings import default_settings
+
+    names = {k: getattr(default_settings, k) for k in dir(default_settings) if k.isupper()}
+    here = globals()
+    names.update({k: v for k, v in here.items() if k.isupper() and not k.startswith("_")})
+    for internal in ("SCOPES", "FLAGS"):
+        names.pop(internal, None)
+    return names
+
+
+def check_overrides(overrides: dict[str, Any]) -> None:
+    """Refuse a setting no one knows (a typo), with the closest name, and a value of the
+    wrong type for its default (``DOWNLOAD_TIMEOUT=abc``), before the crawl starts."""
+    known = known_settings()
+    for key, value in overrides.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise SettingError(f"unknown setting {key!r}{hint}", key)
+        if not isinstance(value, str):
+            continue
+        default = known[key]
+        try:
+            if isinstance(default, bool):
+                if value.strip().lower() not in (
+                    "1",
+                    "0",
+                    "true",
+                    "false",
+                    "yes",
+                    "no",
+                    "on",
+                    "off",
+                ):
+                    raise ValueError
+            elif isinstance(default, int):
+                int(value)
+            elif isinstance(default, float):
+                float(value)
+            elif (
+                isinstance(default, dict)
+                and value.strip()
+                and not isinstance(json.loads(value), dict)
+            ):
+                raise ValueError
+        except ValueError:
+            kind = (
+                type(default).__name__.replace("bool", "true/false").replace("dict", "JSON object")
+            )
+            raise SettingError(
+                f"setting {key}={value[:60]!r}: expected {kind} (default {default!r})", key
+            ) from None

@@ -188,7 +188,9 @@ def test_unreachable_start_url_leaves_no_snapshot(tmp_path: Path) -> None:
 def test_bad_setting_is_named(tmp_path: Path) -> None:
     run = run_cli("crawl", "ftp://example.invalid/", "--output", str(tmp_path))
     assert run.returncode == 2
-    assert "PILOTARCHIVE_START_URLS" in run.stderr
+    # Named as the user wrote it (the start URL), not by the internal setting's name.
+    assert "start URL 'ftp://example.invalid/'" in run.stderr
+    assert "PILOTARCHIVE_" not in run.stderr
 
 
 def test_demo_serves_crawls_and_summarises(tmp_path: Path) -> None:

@@ -215,7 +215,8 @@ def test_text_diff_of_a_page_reads_both_warcs(snapshots) -> None:
 
     old, new = load_snapshot(snapshots["2014-11-19"]), load_snapshot(snapshots["2015-06"])
     fi = next(pid for pid, p in old.pages.items() if p["final_url"].endswith("/index.phtml?s=4398"))
-    lines = text_diff(old, new, old.pages[fi], new.pages[fi])
+    lines, problem = text_diff(old, new, old.pages[fi], new.pages[fi])
+    assert problem is None
     assert lines[0] == "--- old" and lines[1] == "+++ new"
     removed = [x for x in lines if x.startswith("-") and "neljä pilottia" in x]
     added = [x for x in lines if x.startswith("+") and "viisi pilottia" in x]
@@ -244,14 +245,15 @@ def test_every_snapshot_gets_a_health_verdict(replica, tmp_path: Path) -> None:
     from tests.helpers import crawl, load_manifest
 
     first = crawl(replica, tmp_path).snapshot
-    assert "health" not in load_manifest(first)  # nothing to compare with
+    health = load_manifest(first)["health"]  # judged on its own: nothing to compare with
+    assert (health["verdict"], health["baseline"]) == ("healthy", None)
     replica.set_version("2014-11-19-empty")
-    broken = crawl(replica, tmp_path)
-    again = crawl(replica, tmp_path)
+    broken = crawl(replica, tmp_path, expect=3)  # exit 3: written, but degraded
+    again = crawl(replica, tmp_path, expect=3)
     for run in (broken, again):
         health = load_manifest(run.snapshot)["health"]
         assert (health["verdict"], health["baseline"]) == ("degraded", first.name)
-        assert f"health against {first.name}: degraded" in run.stdout
+        assert f"health against {first.name}: DEGRADED" in run.stdout
     listed = run_cli("snapshots", "--json", "--output", str(tmp_path))
     verdicts = [json.loads(line)["health"] for line in listed.stdout.splitlines()]
-    assert verdicts == ["-", "degraded", "degraded"]
+    assert verdicts == ["healthy", "degraded", "degraded"]

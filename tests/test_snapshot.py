@@ -45,7 +45,7 @@ def write_snapshot(output: Path, extra: list[dict] | None = None) -> Path:
 
 def test_snapshot_layout_and_counts(tmp_path: Path) -> None:
     path = write_snapshot(tmp_path)
-    assert path == snapshot_dir(tmp_path) / "20141119T120001Z"
+    assert path == snapshot_dir(tmp_path) / "20141119T120001.000000Z"
     assert sorted(p.name for p in (path / "records").iterdir()) == [
         "contacts.jsonl",
         "pages.jsonl",
@@ -60,7 +60,7 @@ def test_snapshot_layout_and_counts(tmp_path: Path) -> None:
         "records/pilots.jsonl",
     }
     assert validate_snapshot(path) == []
-    assert [s.id for s in list_snapshots(tmp_path)] == ["20141119T120001Z"]
+    assert [s.id for s in list_snapshots(tmp_path)] == ["20141119T120001.000000Z"]
 
 
 def test_same_input_same_bytes(tmp_path: Path) -> None:
@@ -137,7 +137,8 @@ def test_abort_and_stale_cleanup(tmp_path: Path) -> None:
 def test_snapshot_ids_never_collide(tmp_path: Path) -> None:
     first = write_snapshot(tmp_path)
     second = write_snapshot(tmp_path)
-    assert (first.name, second.name) == ("20141119T120001Z", "20141119T120001Z-1")
+    # The same clock reading twice: the second id is a microsecond later, never the same.
+    assert (first.name, second.name) == ("20141119T120001.000000Z", "20141119T120001.000001Z")
     assert validate_snapshot(second) == []
 
 
@@ -146,7 +147,7 @@ def test_snapshots_command(tmp_path: Path, argv: list[str], capsys) -> None:
     write_snapshot(tmp_path)
     assert main([*argv, "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "20141119T120001Z" in out and "5" in out
+    assert "20141119T120001.000000Z" in out and "5" in out
 
 
 @pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
@@ -169,7 +170,12 @@ def test_manifest_of_an_earlier_version_stays_valid(tmp_path: Path) -> None:
     from pilotarchive.records.validate import errors_for, versioned
 
     manifest = json.loads((write_snapshot(tmp_path) / "manifest.json").read_text())
-    old = {k: v for k, v in manifest.items() if k != "archive"} | {"manifest_version": "1.0.0"}
+    # A 1.0.0 manifest had no archive, target, origin, skipped or notes, and second ids.
+    new_fields = ("archive", "target", "origin", "skipped", "left_out", "notes", "health")
+    old = {k: v for k, v in manifest.items() if k not in new_fields} | {
+        "manifest_version": "1.0.0",
+        "snapshot_id": "20141119T120001Z",
+    }
     assert versioned("manifest", "1.0.0") == "manifest-1.0.0"
     assert errors_for(old, versioned("manifest", "1.0.0")) == []
     assert errors_for(old, "manifest") != []  # the current version requires "archive"

@@ -7,7 +7,9 @@ snapshot has been renamed into place, so a crawl killed at any point leaves the 
 was (SQLite's journal makes the transaction itself atomic).
 """
 
+import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,45 @@ class DigestIndex:
                 f"the digest index {self.path} is unreadable ({exc}); move it aside and the "
                 "next crawl rebuilds it (archiving every payload in full once)"
             ) from exc
+
+    @classmethod
+    def open_or_rebuild(
+        cls, output: Path, snapshots: list[Path]
+    ) -> tuple["DigestIndex", str | None]:
+        """The index; a damaged one is moved aside and rebuilt from the snapshots' pages.
+
+        The rebuilt index knows every page's original response (what page records name);
+        other payloads (robots.txt, stylesheets) are archived in full once more. Returns
+        the index and a note saying what was done, or None.
+        """
+        try:
+            index = cls(output)
+            index.check_or_raise()
+            return index, None
+        except (SnapshotError, sqlite3.DatabaseError) as exc:
+            path = Path(output) / INDEX_FILE
+            aside = path.with_name(
+                f"{INDEX_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+            )
+            path.replace(aside)
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            index = cls(output)
+            added = index.add(originals_from_pages(snapshots))
+            return index, (
+                f"the digest index {path} was damaged ({exc.__cause__ or exc}); moved aside "
+                f"to {aside.name} and rebuilt from the snapshots' page records "
+                f"({added} payloads)"
+            )
+
+    def check_or_raise(self) -> None:
+        try:
+            problems = self.check()
+            self._db.execute("SELECT COUNT(*) FROM payloads").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotError(str(exc)) from exc
+        if problems:
+            raise SnapshotError("; ".join(problems))
 
     def lookup(self, digest: str, uri: str) -> dict[str, Any] | None:
         """The original of a payload: same URL first, else any URL (a URL-agnostic revisit)."""
@@ -82,3 +123,32 @@ class DigestIndex:
 
     def close(self) -> None:
         self._db.close()
+
+
+def originals_from_pages(snapshots: list[Path]) -> list[dict[str, Any]]:
+    """The original response records that the page records of ``snapshots`` name."""
+    out = []
+    for path in snapshots:
+        try:
+            lines = (path / "records" / "pages.jsonl").read_bytes().splitlines()
+        except OSError:
+            continue
+        for raw in lines:
+            try:
+                page = json.loads(raw)
+            except ValueError:
+                continue  # a damaged line: its payload is archived again, nothing worse
+            if page.get("warc_record_type") != "response" or not page.get("warc_payload_digest"):
+                continue
+            out.append(
+                {
+                    "payload_digest": page["warc_payload_digest"],
+                    "target_uri": page["final_url"],
+                    "date": page.get("warc_date") or "",
+                    "record_id": page["warc_record_id"],
+                    "snapshot_id": path.name,
+                    "filename": page["warc_filename"],
+                    "offset": page["warc_offset"],
+                }
+            )
+    return out

@@ -4,14 +4,30 @@ When the server answers a conditional request with 304 Not Modified, the page di
 change since the previous snapshot, so its records are copied from there (marked
 ``unchanged``) and its bytes are read back from the previous WARC when the crawl needs its
 links. Every snapshot thereby stays complete on its own.
+
+The previous snapshot is the newest one of the same target that was judged healthy (a
+degraded snapshot's records are the extractor's failure, not the page's content) and that
+can be read: a damaged one (a garbled line, a byte that is not UTF-8, a missing file) is
+named in the crawl's notes and the one before it is used, or none, in which case every page
+is fetched in full.
 """
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.read import original_of, read_payload
-from pilotarchive.archive.snapshot import RECORD_FILES, list_snapshots, snapshot_dir
+from pilotarchive.archive.snapshot import (
+    ANY_TARGET,
+    RECORD_FILES,
+    check_readable,
+    list_snapshots,
+    snapshot_dir,
+)
+from pilotarchive.exceptions import SnapshotError
+
+logger = logging.getLogger(__name__)
 
 
 class PreviousSnapshot:
@@ -26,9 +42,28 @@ class PreviousSnapshot:
         self._children: dict[str, list[dict[str, Any]]] | None = None
 
     @classmethod
-    def latest(cls, output: Path) -> "PreviousSnapshot | None":
-        snapshots = list_snapshots(output)
-        return cls(snapshots[-1].path) if snapshots else None
+    def latest(cls, output: Path, target: Any = ANY_TARGET) -> "PreviousSnapshot | None":
+        previous, _ = cls.baseline(output, target)
+        return previous
+
+    @classmethod
+    def baseline(
+        cls, output: Path, target: Any = ANY_TARGET
+    ) -> tuple["PreviousSnapshot | None", list[str]]:
+        """The newest healthy, readable snapshot of ``target``, and notes on those skipped."""
+        notes: list[str] = []
+        for info in reversed(list_snapshots(output, target=target, damaged=True)):
+            if info.damaged:
+                notes.append(f"snapshot {info.id} is damaged and was skipped: {info.damaged}")
+                continue
+            if (info.manifest.get("health") or {}).get("verdict") == "degraded":
+                continue
+            try:
+                check_readable(info.path)
+                return cls(info.path), notes
+            except SnapshotError as exc:
+                notes.append(f"snapshot {info.id} is damaged and was skipped: {exc}")
+        return None, notes
 
     def validators(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a URL archived with a 200 last time."""
@@ -71,10 +106,16 @@ class PreviousSnapshot:
             out.append(copy)
         return out
 
-    def payload(self, url: str, output: Path) -> bytes | None:
-        """The page's body as archived, content-decoded, for re-reading its links."""
+    def payload(self, url: str, output: Path) -> bytes:
+        """The page's body as archived, content-decoded, for re-reading its links.
+
+        Raises :class:`SnapshotError` when it cannot be read whole (a damaged WARC): the
+        crawler then fetches the page again rather than lose it.
+        """
         original = self.original(url)
-        return read_payload(snapshot_dir(output), original) if original else None
+        if original is None:
+            raise SnapshotError(f"the previous snapshot {self.id} holds no bytes for {url}")
+        return read_payload(snapshot_dir(output), original)
 
 
 def _lines(path: Path) -> list[str]:

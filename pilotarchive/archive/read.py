@@ -1,9 +1,16 @@
-"""Reading archived bytes back: from a page record to the body it was read from."""
+"""Reading archived bytes back: from a page record to the body it was read from.
 
+A body read back is checked against the record's payload digest, so a WARC damaged after
+it was written (truncated, garbled) is reported as such instead of giving a shorter body
+that would then be taken for the page.
+"""
+
+import zlib
 from pathlib import Path
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from pilotarchive.exceptions import SnapshotError
 
@@ -26,15 +33,26 @@ def original_of(page: dict[str, Any], snapshot_id: str) -> dict[str, Any] | None
 
 
 def read_payload(snapshots_dir: Path, original: dict[str, Any]) -> bytes:
-    """The body of a response record, content-decoded (gzip undone)."""
+    """The body of a response record, content-decoded (gzip undone), its digest checked."""
     warc = Path(snapshots_dir) / original["snapshot_id"] / "archive" / original["filename"]
+    where = f"{warc} at offset {original['offset']}"
     try:
         with warc.open("rb") as fh:
             fh.seek(original["offset"])
-            for record in ArchiveIterator(fh):
-                if record.rec_headers.get_header("WARC-Record-ID") != original["record_id"]:
-                    break
-                return record.content_stream().read()
-    except OSError as exc:
-        raise SnapshotError(f"cannot read {warc} at offset {original['offset']}: {exc}") from exc
-    raise SnapshotError(f"{warc}: no record {original['record_id']} at offset {original['offset']}")
+            record = next(iter(ArchiveIterator(fh, check_digests=True)), None)
+            if record is None or (
+                record.rec_headers.get_header("WARC-Record-ID") != original["record_id"]
+            ):
+                raise SnapshotError(f"{where}: no record {original['record_id']}")
+            body = record.content_stream().read()
+            while record.raw_stream.read(1 << 16):
+                pass  # to the end, so the digests are checked
+            if record.digest_checker.passed is False:
+                raise SnapshotError(
+                    f"{where}: damaged ({'; '.join(record.digest_checker.problems)})"
+                )
+            return body
+    except SnapshotError:
+        raise
+    except (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError) as exc:
+        raise SnapshotError(f"{where}: cannot be read ({type(exc).__name__}: {exc})") from exc

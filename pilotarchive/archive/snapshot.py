@@ -1,23 +1,40 @@
 """Snapshots on disk: built under a temporary name, renamed into place when complete.
 
 ``output/snapshots/<id>/`` holds ``manifest.json`` and ``records/*.jsonl``. A reader never
-sees a half-written snapshot: everything is written under ``.tmp-<id>``, fsynced, and renamed
-in one step. A crawl that dies leaves only the ``.tmp-`` folder, which the next run removes.
+sees a half-written snapshot: everything is written under ``.tmp-<id>-<pid>``, fsynced, and
+renamed in one step. A crawl that dies leaves only the ``.tmp-`` folder, which the next run
+removes.
+
+Snapshot ids are UTC times to the microsecond (``20261128T154357.123456Z``), allocated under
+the output folder's lock so that two crawls started in the same instant still get two ids;
+ids of earlier versions (``20261128T154357Z``, ``...Z-1``) stay valid. The commit (judging
+the health, renaming, updating the digest index) runs under the same lock, so concurrent
+crawls into one folder never lose a snapshot: the second one waits its turn.
 """
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from pilotarchive import __version__
-from pilotarchive.exceptions import SnapshotError, SnapshotInvalid
+from pilotarchive.archive.lock import output_lock
+from pilotarchive.exceptions import (
+    DiskFull,
+    SnapshotDamaged,
+    SnapshotError,
+    SnapshotInvalid,
+    UsageError,
+)
 from pilotarchive.records.ids import fingerprint
 from pilotarchive.records.validate import errors_for, record_errors, schema_version, versioned
 
@@ -27,8 +44,33 @@ TMP_PREFIX = ".tmp-"
 Clock = Callable[[], datetime]
 
 
+SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}(?:\.\d{1,6})?Z(?:-\d+)?$")
+LOCK_WAIT = 600.0  # seconds a commit waits for another crawl's commit before giving up
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def make_snapshot_id(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def snapshot_time(snapshot_id: str) -> datetime | None:
+    """The time an id names (ids are UTC times), or None for a name that is not an id."""
+    m = re.match(r"^(\d{8}T\d{6})(?:\.(\d{1,6}))?Z", snapshot_id)
+    if not m:
+        return None
+    ts = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return ts + timedelta(microseconds=int((m.group(2) or "0").ljust(6, "0")))
+
+
+def os_error(exc: OSError, path: Path | str | None = None) -> DiskFull:
+    """One line for an OS error while writing: "disk full" when it is, with the path."""
+    where = path or exc.filename or "?"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"disk full writing {where}")
+    return DiskFull(f"cannot write {where}: {exc.strerror or exc}")
 
 
 def iso(ts: datetime) -> str:
@@ -52,13 +94,26 @@ def sha256_file(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write-then-rename, so ``path`` is either absent, old or complete."""
+    """Write-then-rename, so ``path`` is either absent, old or complete.
+
+    Any failure (a folder where the file should be, a missing parent, a full disk) removes
+    the temporary file and raises :class:`DiskFull` naming the path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent} does not exist; create it or give another file name")
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise os_error(exc, path) from exc
 
 
 def clean_stale(output: Path) -> list[Path]:
@@ -69,11 +124,51 @@ def clean_stale(output: Path) -> list[Path]:
         for entry in root.iterdir():
             if entry.name.startswith(TMP_PREFIX):
                 pid = entry.name.rsplit("-", 1)[-1]
-                if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-                    continue  # another crawl is writing it right now
+                if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
+                    continue  # a crawl is writing it right now (this one, or another)
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed
+
+
+def _taken_ids(root: Path) -> set[str]:
+    """Ids of complete snapshots and of those being written."""
+    taken = set()
+    for entry in root.iterdir():
+        name = entry.name
+        if name.startswith(TMP_PREFIX):
+            name = name[len(TMP_PREFIX) :].rsplit("-", 1)[0]
+        taken.add(name)
+    return taken
+
+
+def allocate_snapshot(output: Path, started: datetime, snapshot_id: str | None = None,
+                      ) -> tuple[str, Path]:  # fmt: skip
+    """A new snapshot id and its temporary folder, unique among every crawl into ``output``.
+
+    Done under the output folder's lock: two crawls started in the same microsecond get
+    two ids (the second a microsecond later), never the same one.
+    """
+    root = snapshot_dir(output)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with output_lock(output, wait=LOCK_WAIT):
+            taken = _taken_ids(root)
+            if snapshot_id is not None:
+                if snapshot_id in taken:
+                    raise SnapshotError(f"snapshot {snapshot_id} exists already in {root}")
+                ident = snapshot_id
+            else:
+                ts = started
+                ident = make_snapshot_id(ts)
+                while ident in taken:
+                    ts += timedelta(microseconds=1)
+                    ident = make_snapshot_id(ts)
+            tmp = root / f"{TMP_PREFIX}{ident}-{os.getpid()}"
+            (tmp / "records").mkdir(parents=True)
+    except OSError as exc:
+        raise os_error(exc, root) from exc
+    return ident, tmp
 
 
 def _alive(pid: int) -> bool:
@@ -88,7 +183,12 @@ def _alive(pid: int) -> bool:
 
 @dataclass
 class SnapshotWriter:
-    """Collects one crawl's records and commits them as a snapshot."""
+    """Collects one crawl's records and commits them as a snapshot.
+
+    ``target`` names the scheduled target the snapshot belongs to (targets sharing an
+    output folder never diff against each other); ``origin`` says how it was made
+    (``crawl``, or ``backfill`` from web-archive captures, whose id and times are given).
+    """
 
     output: Path
     start_urls: list[str]
@@ -96,25 +196,29 @@ class SnapshotWriter:
     max_pages: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     clock: Clock = utc_now
+    target: str | None = None
+    origin: str = "crawl"
+    snapshot_id: str = ""  # given for a backfill; allocated otherwise
+    started: datetime | None = None
 
     def __post_init__(self) -> None:
         self.output = Path(self.output)
-        self.started = self.clock()
-        root = snapshot_dir(self.output)
-        root.mkdir(parents=True, exist_ok=True)
-        base = self.started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        self.snapshot_id, n = base, 0
-        while (root / self.snapshot_id).exists():
-            n += 1
-            self.snapshot_id = f"{base}-{n}"
-        self.tmp = root / f"{TMP_PREFIX}{self.snapshot_id}-{os.getpid()}"
-        (self.tmp / "records").mkdir(parents=True)
+        if self.started is None:
+            self.started = self.clock()
+        self.snapshot_id, self.tmp = allocate_snapshot(
+            self.output, self.started, self.snapshot_id or None
+        )
         self._files: dict[str, IO[str]] = {}
         self._ids: set[str] = set()
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.failures: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self.notes: list[str] = []
         self.rejected = 0
         self.fetched = 0
+        self.left_out = 0  # links the page budget left out (the first are in ``skipped``)
+        self.write_error: DiskFull | None = None  # the first failed write; nothing after it
+        self.finished: datetime | None = None
         self.archive_summary: dict[str, Any] = {
             "warc_files": [],
             "cdxj": None,
@@ -135,6 +239,14 @@ class SnapshotWriter:
             self._files[name] = (self.tmp / "records" / name).open("w", encoding="utf-8")
         return self._files[name]
 
+    def _write(self, name: str, line: str) -> None:
+        if self.write_error is not None:
+            return
+        try:
+            self._file(name).write(line)
+        except OSError as exc:
+            self.write_error = os_error(exc, self.tmp / "records" / name)
+
     def add(self, record: dict[str, Any]) -> list[dict[str, str]]:
         """Validate and store a record; an invalid one goes to rejected.jsonl with its errors."""
         record["fingerprint"] = fingerprint(record)
@@ -148,40 +260,58 @@ class SnapshotWriter:
         self._ids.add(str(ident))
         kind = record["record_type"]
         self.counts[kind][record.get("language") or "unknown"] += 1
-        self._file(RECORD_FILES[kind]).write(_dumps(record) + "\n")
+        self._write(RECORD_FILES[kind], _dumps(record) + "\n")
         return []
 
     def reject(self, record: dict[str, Any], errors: list[dict[str, str]]) -> None:
         self.rejected += 1
-        self._file(REJECTED_FILE).write(_dumps({"errors": errors, "record": record}) + "\n")
+        self._write(REJECTED_FILE, _dumps({"errors": errors, "record": record}) + "\n")
 
     def fail(self, url: str, reason: str, status: int | None = None) -> None:
         self.failures.append({"url": url, "reason": reason, "status": status})
 
+    def skip(self, url: str, reason: str) -> None:
+        """A URL deliberately not fetched (budget spent, out of scope, already fetched)."""
+        self.skipped.append({"url": url, "reason": reason})
+
+    def note(self, text: str) -> None:
+        """Something the archivist should know about this snapshot (a damaged baseline)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
     def _finish_files(self) -> None:
         for fh in self._files.values():
             fh.close()
+        if self.write_error is not None:
+            raise self.write_error
         for name in RECORD_FILES.values():
             path = self.tmp / "records" / name
             if not path.exists():
                 path.touch()
                 continue
             # Sorted by id so that two crawls of an unchanged site give identical files.
-            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-            lines.sort(key=lambda line: json.loads(line)["id"])
-            path.write_text("".join(lines), encoding="utf-8")
+            with path.open(encoding="utf-8") as fh:
+                lines = sorted(fh, key=lambda line: json.loads(line)["id"])
+            tmp = path.with_name(f"{TMP_PREFIX}{name}")
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.writelines(lines)
+            os.replace(tmp, path)
 
     def manifest(self, finished: datetime) -> dict[str, Any]:
         from scrapy import __version__ as scrapy_version  # the crawler is Scrapy; record it
 
+        assert self.started is not None
         files = {}
         for path in sorted(self.tmp.rglob("*")):
             if path.is_file():
                 rel = path.relative_to(self.tmp).as_posix()
                 files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+        skipped = sorted(self.skipped, key=lambda f: (f["url"], f["reason"]))
         return {
             "manifest_version": schema_version("manifest"),
             "snapshot_id": self.snapshot_id,
+            "target": self.target,
+            "origin": self.origin,
             "software": {"name": "pilotarchive", "version": __version__, "scrapy": scrapy_version},
             "start_urls": self.start_urls,
             "scope": self.scope,
@@ -199,43 +329,63 @@ class SnapshotWriter:
             "fetched": self.fetched,
             "rejected": self.rejected,
             "failures": sorted(self.failures, key=lambda f: (f["url"], f["reason"])),
+            "skipped": skipped,
+            "left_out": self.left_out,
+            "notes": self.notes,
             "archive": self.archive_summary,
             "files": files,
         }
 
-    def commit(self, judge: Callable[[Path, dict[str, Any]], dict[str, Any] | None] | None = None,
-               ) -> Path:  # fmt: skip
+    def commit(
+        self,
+        judge: Callable[[Path, dict[str, Any]], dict[str, Any] | None] | None = None,
+        on_committed: Callable[[Path], None] | None = None,
+    ) -> Path:
         """Write the manifest, make everything durable, rename into place.
 
-        ``judge`` sees the finished records (folder and manifest so far) and may return the
-        snapshot's health, which the manifest then records.
+        Under the output folder's lock: ``judge`` sees the finished records (folder and
+        manifest so far) and may return the snapshot's health, which the manifest then
+        records; ``on_committed`` runs once the snapshot is in place (the digest index is
+        told about it there), before another crawl may commit. On any failure the
+        temporary folder is removed and nothing appears under the final name.
         """
-        self._finish_files()
-        manifest = self.manifest(self.clock())
-        if judge is not None and (health := judge(self.tmp, manifest)):
-            manifest["health"] = health
-        problems = [f"{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")]
-        if problems:
+        try:
+            self._finish_files()
+            with output_lock(self.output, wait=LOCK_WAIT):
+                self.finished = self.finished or self.clock()
+                manifest = self.manifest(self.finished)
+                if judge is not None and (health := judge(self.tmp, manifest)):
+                    manifest["health"] = health
+                problems = [
+                    f"{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")
+                ]
+                if problems:
+                    raise SnapshotError(
+                        "the manifest does not match its schema: " + "; ".join(problems)
+                    )
+                data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                write_atomic(self.tmp / "manifest.json", (data + "\n").encode("utf-8"))
+                for path in self.tmp.rglob("*"):
+                    if path.is_file():
+                        with path.open("rb") as fh:
+                            os.fsync(fh.fileno())
+                final = snapshot_dir(self.output) / self.snapshot_id
+                os.rename(self.tmp, final)
+                _fsync_dir(final.parent)
+                if on_committed is not None:
+                    on_committed(final)
+                return final
+        except OSError as exc:
             self.abort()
-            raise SnapshotError("the manifest does not match its schema: " + "; ".join(problems))
-        write_atomic(
-            self.tmp / "manifest.json",
-            (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
-                "utf-8"
-            ),
-        )
-        for path in self.tmp.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as fh:
-                    os.fsync(fh.fileno())
-        final = snapshot_dir(self.output) / self.snapshot_id
-        os.rename(self.tmp, final)
-        _fsync_dir(final.parent)
-        return final
+            raise os_error(exc) from exc
+        except BaseException:
+            self.abort()
+            raise
 
     def abort(self) -> None:
         for fh in self._files.values():
-            fh.close()
+            with contextlib.suppress(OSError):  # a full disk fails the flush; the folder goes
+                fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -251,24 +401,63 @@ def _fsync_dir(path: Path) -> None:
 class SnapshotInfo:
     path: Path
     manifest: dict[str, Any]
+    damaged: str | None = None  # why the snapshot cannot be read, naming file and line
 
     @property
     def id(self) -> str:
         return self.path.name
 
+    @property
+    def target(self) -> str | None:
+        return self.manifest.get("target")
 
-def list_snapshots(output: Path) -> list[SnapshotInfo]:
-    """Complete snapshots, oldest first; folders without a readable manifest are skipped."""
+
+ANY_TARGET = object()
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A snapshot's manifest, or :class:`SnapshotDamaged` saying what is wrong with it."""
+    file = Path(path) / "manifest.json"
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise SnapshotDamaged(f"{path}: manifest.json is missing") from None
+    except OSError as exc:
+        raise SnapshotDamaged(f"{file}: cannot read ({exc.strerror})") from exc
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SnapshotDamaged(f"{file}: not UTF-8 at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise SnapshotDamaged(f"{file}:{exc.lineno}: not JSON ({exc.msg})") from exc
+    if not isinstance(manifest, dict):
+        raise SnapshotDamaged(f"{file}: not a JSON object")
+    return manifest
+
+
+def list_snapshots(
+    output: Path, *, target: Any = ANY_TARGET, damaged: bool = False
+) -> list[SnapshotInfo]:
+    """Complete snapshots, oldest first (ids are times).
+
+    ``target`` keeps those of one target (None: snapshots made without one). Snapshots
+    whose manifest cannot be read are left out, or listed with ``damaged`` set when
+    ``damaged=True`` (the ``snapshots`` command shows them; nothing is silently omitted).
+    """
     root = snapshot_dir(output)
     if not root.is_dir():
         return []
     out = []
-    for entry in sorted(root.iterdir()):
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
             continue
         try:
-            manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            manifest = read_manifest(entry)
+        except SnapshotDamaged as exc:
+            if damaged:
+                out.append(SnapshotInfo(entry, {}, str(exc)))
+            continue
+        if target is not ANY_TARGET and manifest.get("target") != target:
             continue
         out.append(SnapshotInfo(entry, manifest))
     return out
@@ -277,14 +466,19 @@ def list_snapshots(output: Path) -> list[SnapshotInfo]:
 def resolve_snapshot(output: Path, ref: str | None) -> Path:
     """A snapshot id, a path, or None for the latest."""
     if ref:
+        if len(ref) > 4096 or "\0" in ref:
+            raise UsageError(f"{ref[:40]!r}...: not a snapshot id or path")
         path = Path(ref)
-        if path.is_dir() and (path / "manifest.json").exists():
-            return path
-        candidate = snapshot_dir(output) / ref
-        if candidate.is_dir():
-            return candidate
+        try:
+            if path.is_dir() and (path / "manifest.json").exists():
+                return path
+            candidate = snapshot_dir(output) / ref
+            if SNAPSHOT_ID.match(ref) and candidate.is_dir():
+                return candidate
+        except OSError as exc:  # a name too long for the file system, say
+            raise UsageError(f"{ref[:40]!r}: not a snapshot id or path ({exc.strerror})") from exc
         raise SnapshotError(
-            f"no snapshot {ref!r} (looked for a folder and for an id under "
+            f"no snapshot {ref[:80]!r} (looked for a folder and for an id under "
             f"{snapshot_dir(output)}); `pilotarchive snapshots` lists them"
         )
     snapshots = list_snapshots(output)
@@ -294,26 +488,60 @@ def resolve_snapshot(output: Path, ref: str | None) -> Path:
 
 
 def iter_records(path: Path) -> Iterator[tuple[str, int, dict[str, Any] | None, str | None]]:
-    """``(file, line number, record or None, parse error or None)`` for every record line."""
+    """``(file, line number, record or None, why not)`` for every record line.
+
+    Lines are decoded one by one, so a garbled line or a byte that is not UTF-8 is named by
+    its line and the rest of the file is still read.
+    """
     for name in RECORD_FILES.values():
         file = path / "records" / name
         if not file.exists():
             continue
-        with file.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
+        with file.open("rb") as fh:
+            for n, raw in enumerate(fh, 1):
                 try:
-                    yield name, n, json.loads(line), None
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield name, n, None, f"not UTF-8 at byte {exc.start} of the line"
+                    continue
                 except json.JSONDecodeError as exc:
                     yield name, n, None, f"not JSON: {exc}"
+                    continue
+                if not isinstance(record, dict):
+                    yield name, n, None, "not a JSON object"
+                    continue
+                yield name, n, record, None
+
+
+def check_readable(path: Path) -> dict[str, Any]:
+    """The manifest of a snapshot fit to be a baseline, or :class:`SnapshotDamaged`.
+
+    Cheaper than :func:`validate_snapshot` (no schema or WARC checks): the manifest reads,
+    every record file has the sha256 the manifest lists, and every line is a JSON object.
+    """
+    manifest = read_manifest(path)
+    listed = manifest.get("files") or {}
+    for name in RECORD_FILES.values():
+        rel = f"records/{name}"
+        file = path / rel
+        if rel in listed:
+            if not file.is_file():
+                raise SnapshotDamaged(f"{file}: listed in the manifest but missing")
+            if sha256_file(file) != listed[rel].get("sha256"):
+                raise SnapshotDamaged(f"{file}: changed or damaged (sha256 differs)")
+    for name, n, _record, error in iter_records(path):
+        if error:
+            raise SnapshotDamaged(f"{path / 'records' / name}:{n}: {error}")
+    return manifest
 
 
 def validate_snapshot(path: Path) -> list[str]:
     """Every problem found: manifest schema, file checksums, record schemas, ids, counts."""
     problems: list[str] = []
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        return [f"manifest.json: cannot read: {exc}"]
+        manifest = read_manifest(path)
+    except SnapshotDamaged as exc:
+        return [str(exc)]
     schema = versioned("manifest", manifest.get("manifest_version"))
     problems += [
         f"manifest.json{e['pointer']}: {e['message']}" for e in errors_for(manifest, schema)
@@ -332,6 +560,7 @@ def validate_snapshot(path: Path) -> list[str]:
     seen: set[str] = set()
     counts: dict[str, int] = Counter()
     pages: list[tuple[str, dict[str, Any]]] = []
+    children: list[tuple[str, dict[str, Any]]] = []
     for name, n, record, error in iter_records(path):
         where = f"records/{name}:{n}"
         if record is None:
@@ -349,6 +578,15 @@ def validate_snapshot(path: Path) -> list[str]:
         counts[record.get("record_type", "?")] += 1
         if record.get("record_type") == "page":
             pages.append((where, record))
+        else:
+            children.append((where, record))
+    page_ids = {page.get("id") for _, page in pages}
+    pilot_ids = {r.get("id") for _, r in children if r.get("record_type") == "pilot"}
+    for where, record in children:
+        if record.get("page_id") not in page_ids:
+            problems.append(f"{where}: page_id {record.get('page_id')} is no page of this snapshot")
+        if record.get("pilot_id") and record["pilot_id"] not in pilot_ids:
+            problems.append(f"{where}: pilot_id {record['pilot_id']} is no pilot of this snapshot")
     problems += _check_archive(path, pages)
     for kind, entry in manifest.get("counts", {}).items():
         if counts.get(kind, 0) != entry.get("total"):

@@ -10,6 +10,7 @@ it, and ``Content-Length`` then states the stored length).
 The clock and the record-id generator are injected, so tests compare archives byte for byte.
 """
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from pilotarchive import __version__
+from pilotarchive.exceptions import PilotarchiveError
 
 WARC_VERSION = "WARC/1.1"
 CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -32,6 +34,34 @@ PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 DIGEST_ALGORITHM = "sha1"  # what CDX indexes, Heritrix and pywb expect
 _HOP_BY_HOP = {"transfer-encoding"}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class WarcHeaderError(PilotarchiveError):
+    """A value meant for a WARC header holds a control character (CR/LF would inject
+    fields); it is refused rather than written."""
+
+
+def header_value(name: str, value: str) -> str:
+    if _CONTROL.search(value):
+        raise WarcHeaderError(f"{name} {value[:80]!r} contains a control character")
+    return value
+
+
+class RawHeaders(StatusAndHeaders):
+    """HTTP heads written as the bytes received.
+
+    Header values arrive from Scrapy as bytes and are carried as latin-1 text, one
+    character per byte. warcio would write non-ASCII values percent-encoded (RFC 8187),
+    so an 8-bit ``Location`` or ``ETag`` would no longer be what the server sent; this
+    writes each character back as its byte. warcio reads such heads back the same way
+    (UTF-8 first, else latin-1).
+    """
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
 
 
 def new_record_id() -> str:
@@ -131,7 +161,7 @@ class WarcArchive:
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "isPartOf": self.snapshot_id,
-            **self.info,
+            **{k: header_value(k, v) for k, v in self.info.items()},
         }
         self._write(self._writer.create_warcinfo_record(self.filename, info))
 
@@ -148,12 +178,12 @@ class WarcArchive:
         if any(k.lower() == "transfer-encoding" for k, _ in ex.response_headers):
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(ex.body))))
-        return StatusAndHeaders(f"{ex.status} {reason}".strip(), headers, protocol=ex.protocol)
+        return RawHeaders(f"{ex.status} {reason}".strip(), headers, protocol=ex.protocol)
 
     def _request_record(self, ex: HttpExchange, date: str, concurrent_to: str) -> Any:
         path = ex.url.split("://", 1)[-1]
         path = "/" + path.split("/", 1)[1] if "/" in path else "/"
-        http = StatusAndHeaders(
+        http = RawHeaders(
             f"{ex.method} {path} {ex.protocol}", ex.request_headers, is_http_request=True
         )
         return self._writer.create_warc_record(
@@ -170,6 +200,7 @@ class WarcArchive:
         )
 
     def _warc_headers(self, ex: HttpExchange, date: str) -> dict[str, str]:
+        header_value("WARC-Target-URI", ex.url)
         headers = {"WARC-Record-ID": self.make_id(), "WARC-Date": date}
         if ex.ip_address:
             headers["WARC-IP-Address"] = ex.ip_address

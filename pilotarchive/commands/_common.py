@@ -58,12 +58,31 @@ def add_verbose(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def crawl_and_report(overrides: dict[str, Any], verbose: bool) -> int:
-    """Run one crawl, summarise it, and print the snapshot's path as the last line."""
-    from pilotarchive.crawl import run_crawl
+def crawl_and_report(
+    overrides: dict[str, Any], verbose: bool, flags: dict[str, str] | None = None
+) -> int:
+    """Run one crawl, summarise it, and print the snapshot's path as the last line.
 
-    overrides = {"LOG_LEVEL": "INFO" if verbose else "WARNING", **overrides}
-    result = run_crawl(overrides, tracebacks=verbose)
+    Returns 0, or 3 when the snapshot was written but judged degraded. ``flags`` maps the
+    settings the user set by a flag to that flag, so an error names what was typed.
+    """
+    from pilotarchive.crawl import run_crawl
+    from pilotarchive.exceptions import SettingError
+
+    overrides = {
+        "LOG_LEVEL": "INFO" if verbose else "WARNING",
+        **({"PILOTARCHIVE_PROGRESS": "on"} if verbose else {}),
+        **overrides,
+    }
+    try:
+        result = run_crawl(overrides, tracebacks=verbose)
+    except SettingError as exc:
+        flag = (flags or {}).get(exc.setting or "")
+        if flag and exc.setting:
+            raise SettingError(str(exc).replace(exc.setting, flag), exc.setting) from None
+        if exc.setting and exc.setting in overrides and not str(exc).startswith("-s"):
+            raise SettingError(f"-s {exc}", exc.setting) from None
+        raise
     if result.cleaned:
         print(
             f"removed unfinished snapshot(s) left by a killed run: {result.cleaned}",
@@ -71,7 +90,7 @@ def crawl_and_report(overrides: dict[str, Any], verbose: bool) -> int:
         )
     print_summary(result.snapshot)
     print(result.snapshot)
-    return 0
+    return 3 if result.degraded else 0
 
 
 def print_summary(path: Path) -> None:
@@ -108,24 +127,34 @@ def print_summary(path: Path) -> None:
             )
     for failure in manifest["failures"]:
         print(f"  failed: {failure['url']}: {failure['reason']}")
-    verdict = health_lines(path)
+    skipped = manifest.get("skipped") or []
+    budget = [s for s in skipped if s["reason"].startswith("page budget spent")]
+    for item in skipped:
+        if item not in budget:
+            print(f"  skipped: {item['url']}: {item['reason']}")
+    if budget:
+        more = max(len(budget), int(manifest.get("left_out") or 0))
+        print(
+            f"  page budget of {manifest.get('max_pages')} reached: {more} more link(s) not "
+            f"followed, e.g. {budget[0]['url']} (manifest.json lists the first "
+            f"{len(budget)}; raise --max-pages to fetch them)"
+        )
+    for note in manifest.get("notes") or []:
+        print(f"  note: {note}")
+    verdict = health_lines(manifest)
     if verdict:
         print(verdict)
 
 
-def health_lines(path: Path) -> str | None:
-    """The snapshot's health against the last healthy snapshot before it, in a few lines."""
-    from pilotarchive.archive.snapshot import list_snapshots
-    from pilotarchive.diff.health import health_series
-
-    paths = [s.path for s in list_snapshots(path.parent.parent) if s.path.name <= path.name]
-    if len(paths) < 2:
+def health_lines(manifest: dict[str, Any]) -> str | None:
+    """The snapshot's health as judged when it was made, in a few lines."""
+    health = manifest.get("health")
+    if not health:
         return None
-    _, health, baseline = health_series(paths)[-1]
-    assert health is not None
-    lines = [f"  health against {baseline}: {health['verdict']}"]
+    against = f"against {health['baseline']}" if health.get("baseline") else "on its own"
+    lines = [f"  health {against}: {health['verdict'].upper()}"]
     lines += [
-        f"    {f['severity']}: {f['kind']} [{f['language'] or '-'}] {f['message']}"
+        f"    {f['severity']}: {f['kind']} [{f.get('language') or '-'}] {f['message']}"
         for f in health["findings"]
     ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from pilotarchive.commands._common import (
     add_verbose,
     crawl_and_report,
 )
+from pilotarchive.settings import FLAGS
 
 NAME = "crawl"
 HELP = "crawl and write a snapshot"
@@ -33,6 +34,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-pages", type=int, default=500, help="page budget (default: 500)")
     p.add_argument(
+        "--operator",
+        metavar="WHO",
+        help="who runs the crawl, e.g. 'Jane Doe <jane@example.org>' (in the WARC's warcinfo)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch from HOST (host, host:port or https://host), e.g. where the site "
+        "redirects; by default only the start URLs' scheme, host and port",
+    )
+    p.add_argument(
         "--fast-loopback",
         action="store_true",
         help="no politeness delay for 127.0.0.1/localhost (the replica) only",
@@ -49,5 +63,12 @@ def run(args: argparse.Namespace) -> int:
         "PILOTARCHIVE_MAX_PAGES": args.max_pages,
         "PILOTARCHIVE_FAST_LOOPBACK": args.fast_loopback,
     }
-    overrides.update(dict(args.set))
-    return crawl_and_report(overrides, args.verbose)
+    if args.operator is not None:
+        overrides["PILOTARCHIVE_OPERATOR"] = args.operator
+    if args.allow_host:
+        overrides["PILOTARCHIVE_ALLOWED_HOSTS"] = args.allow_host
+    typed = {k: v for k, v in FLAGS.items() if k in overrides}
+    settings = dict(args.set)
+    overrides.update(settings)
+    flags = {k: v for k, v in typed.items() if k not in settings}
+    return crawl_and_report(overrides, args.verbose, flags)

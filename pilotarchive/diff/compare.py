@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive import __version__
-from pilotarchive.archive.read import original_of, read_payload
+from pilotarchive.archive.read import original_of
 from pilotarchive.diff.entities import (
     entity_of,
     person_key,
@@ -27,7 +27,7 @@ from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
 from pilotarchive.records.ids import comparable, normalise_text, page_id
 
-DIFF_VERSION = "1.0.0"
+DIFF_VERSION = "1.1.0"
 COMPARED = {
     "page": ("title", "status", "updated", "alternates", "text_version_url", "programme"),
     "pilot": ("kind", "theme", "coordinator", "contact", "municipalities"),
@@ -125,7 +125,7 @@ def pair_leftovers(
     return pairs, removed, added
 
 
-def _text_lines(body: bytes, page: dict[str, Any]) -> list[str]:
+def text_lines(body: bytes, page: dict[str, Any]) -> list[str]:
     from pilotarchive.extract.document import parse_document
     from pilotarchive.extract.encoding import decode_html
 
@@ -133,20 +133,22 @@ def _text_lines(body: bytes, page: dict[str, Any]) -> list[str]:
     return parse_document(decoded.text, page.get("final_url") or "http://x/").lines
 
 
-def text_diff(old_view: SnapshotView, new_view: SnapshotView, old: dict, new: dict) -> list[str]:
-    """A short unified diff of the page's main text (navigation and boilerplate left out)."""
-    a, b = original_of(old, old_view.id), original_of(new, new_view.id)
-    if not a or not b:
-        return []
+def text_diff(
+    old_view: SnapshotView, new_view: SnapshotView, old: dict, new: dict
+) -> tuple[list[str], str | None]:
+    """A short unified diff of the page's main text (navigation and boilerplate left out),
+    and why there is none when an archived body cannot be read (a damaged WARC)."""
+    if not original_of(old, old_view.id) or not original_of(new, new_view.id):
+        return [], None
     try:
-        old_lines = _text_lines(read_payload(old_view.path.parent, a), old)
-        new_lines = _text_lines(read_payload(new_view.path.parent, b), new)
-    except PilotarchiveError:
-        return []
+        old_lines = text_lines(old_view.payload(old), old)
+        new_lines = text_lines(new_view.payload(new), new)
+    except PilotarchiveError as exc:
+        return [], f"the page's bytes changed but its text cannot be compared: {exc}"
     lines = list(difflib.unified_diff(old_lines, new_lines, "old", "new", n=1, lineterm=""))
     if len(lines) > TEXT_DIFF_LINES:
         lines = [*lines[:TEXT_DIFF_LINES], f"... ({len(lines) - TEXT_DIFF_LINES} more lines)"]
-    return lines
+    return lines, None
 
 
 def _presence(kind: str, record: dict[str, Any], how: str) -> list[dict[str, Any]]:
@@ -171,6 +173,7 @@ class _Differ:
         self.changes: list[dict[str, Any]] = []
         self.unchanged: dict[str, int] = defaultdict(int)
         self.folded: dict[str, dict[str, list[str]]] = {}
+        self.problems: list[dict[str, Any]] = []  # what could not be compared, and why
 
     def change(
         self, kind: str, change: str, record: dict, *, old: dict | None = None, **extra: Any
@@ -240,8 +243,11 @@ class _Differ:
                 and new.get("status") == 200
                 and not pilots_lost(old, new)  # a broken page's text is reported by health
             ):
-                lines = text_diff(self.old, self.new, old, new)
-                if lines:
+                lines, problem = text_diff(self.old, self.new, old, new)
+                if problem:
+                    self.problems.append({"page_id": pid, "url": new.get("final_url"),
+                                          "message": problem})  # fmt: skip
+                if lines or problem:
                     self.change(
                         "page",
                         "modified",
@@ -249,7 +255,7 @@ class _Differ:
                         old=old,
                         matched_by="id",
                         fields=[{"field": "text", "old": None, "new": None}],
-                        text_diff=lines,
+                        text_diff=lines or [f"({problem})"],
                     )
                 else:
                     self.unchanged["page"] += 1
@@ -490,6 +496,7 @@ def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
         "changes": changes,
         "not_fetched": not_fetched,
         "translation_lag": translation_lag(new, changes),
+        "problems": differ.problems,
     }
 
 

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pilotarchive.archive.snapshot import RECORD_FILES
-from pilotarchive.exceptions import SnapshotError
+from pilotarchive.archive.read import original_of, read_payload
+from pilotarchive.archive.snapshot import RECORD_FILES, read_manifest
+from pilotarchive.exceptions import SnapshotDamaged
 from pilotarchive.records.ids import fingerprint
 
 _ID = b'"id":"'
 _FINGERPRINT = b'"fingerprint":"'
 _PAGE_ID = b'"page_id":"'
+_KIND = b'"kind":"'
 
 
 def _field(line: bytes, key: bytes) -> str | None:
@@ -37,6 +39,7 @@ class Entry:
     fingerprint: str
     page_id: str | None
     offset: int
+    kind: str | None = None  # a pilot's kind: "pilot" or "project"
 
 
 @dataclass
@@ -56,10 +59,30 @@ class SnapshotView:
         key = f"{kind}:{ident}"
         if key not in self._cache:
             entry = self.entries[kind][ident]
-            with (self.path / "records" / RECORD_FILES[kind]).open("rb") as fh:
+            file = self.path / "records" / RECORD_FILES[kind]
+            with file.open("rb") as fh:
                 fh.seek(entry.offset)
-                self._cache[key] = json.loads(fh.readline())
+                line = fh.readline()
+            self._cache[key] = _parse(line, file, f"byte {entry.offset}")
         return self._cache[key]
+
+    def pilots_of(self, page_id: str, kind: str = "pilot") -> int:
+        """How many pilot records of ``kind`` the page gave, without parsing them."""
+        return sum(
+            1
+            for ident in self.by_page.get("pilot", {}).get(page_id, [])
+            if self.entries["pilot"][ident].kind == kind
+        )
+
+    def payload(self, page: dict[str, Any]) -> bytes:
+        """The page's archived body (this snapshot's own WARC, or an earlier one's through a
+        revisit); :class:`SnapshotError` when it cannot be read whole."""
+        original = original_of(page, self.id)
+        if original is None:
+            raise SnapshotDamaged(f"{self.path}: no archived body for {page.get('final_url')}")
+        if original["snapshot_id"] == self.id:  # also while this snapshot is still .tmp-
+            return read_payload(self.path.parent, {**original, "snapshot_id": self.path.name})
+        return read_payload(self.path.parent, original)
 
     def records_of_page(self, kind: str, page_id: str) -> list[dict[str, Any]]:
         return [self.record(kind, i) for i in self.by_page.get(kind, {}).get(page_id, [])]
@@ -69,40 +92,59 @@ class SnapshotView:
         return self.manifest.get("health")
 
 
+def _parse(line: bytes, file: Path, where: str) -> dict[str, Any]:
+    """One record line, or :class:`SnapshotDamaged` naming the file and the line."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SnapshotDamaged(f"{file}:{where}: not UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise SnapshotDamaged(f"{file}:{where}: not JSON ({exc.msg})") from exc
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        raise SnapshotDamaged(f"{file}:{where}: not a record (no id)")
+    return record
+
+
 def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> SnapshotView:
-    """A snapshot for diffing; ``manifest`` stands in for one not written yet."""
+    """A snapshot for diffing; ``manifest`` stands in for one not written yet.
+
+    A damaged file raises :class:`SnapshotDamaged` naming the file and the line.
+    """
     if manifest is None:
-        try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SnapshotError(f"{path}: cannot read manifest.json ({exc})") from exc
+        manifest = read_manifest(path)
     view = SnapshotView(path, manifest.get("snapshot_id") or path.name, manifest)
     pages_file = path / "records" / RECORD_FILES["page"]
-    with pages_file.open("rb") as fh:
-        for line in fh:
-            page = json.loads(line)
-            page.setdefault("fingerprint", fingerprint(page))
-            view.pages[page["id"]] = page
-    for kind in ("pilot", "contact"):
-        entries: dict[str, Entry] = {}
-        by_page: dict[str, list[str]] = {}
-        file = path / "records" / RECORD_FILES[kind]
-        offset = 0
-        if file.exists():
-            with file.open("rb") as fh:
-                for line in fh:
-                    ident = _field(line, _ID)
-                    fp = _field(line, _FINGERPRINT)
-                    page_id = _field(line, _PAGE_ID)
-                    if ident is None:
-                        raise SnapshotError(f"{file}: a line at byte {offset} has no id")
-                    if fp is None:  # written before records carried fingerprints
-                        record = json.loads(line)
-                        fp = fingerprint(record)
-                    entries[ident] = Entry(fp, page_id, offset)
-                    if page_id:
-                        by_page.setdefault(page_id, []).append(ident)
-                    offset += len(line)
-        view.entries[kind] = entries
-        view.by_page[kind] = by_page
+    try:
+        with pages_file.open("rb") as fh:
+            for n, line in enumerate(fh, 1):
+                page = _parse(line, pages_file, str(n))
+                page.setdefault("fingerprint", fingerprint(page))
+                view.pages[page["id"]] = page
+        for kind in ("pilot", "contact"):
+            entries: dict[str, Entry] = {}
+            by_page: dict[str, list[str]] = {}
+            file = path / "records" / RECORD_FILES[kind]
+            offset = 0
+            if file.exists():
+                with file.open("rb") as fh:
+                    for n, line in enumerate(fh, 1):
+                        ident = _field(line, _ID)
+                        fp = _field(line, _FINGERPRINT)
+                        page_id = _field(line, _PAGE_ID)
+                        pilot_kind = _field(line, _KIND) if kind == "pilot" else None
+                        if ident is None or not line.endswith(b"\n"):
+                            _parse(line, file, str(n))  # says what is wrong with it
+                            raise SnapshotDamaged(f"{file}:{n}: not a complete record line")
+                        if fp is None:  # written before records carried fingerprints
+                            fp = fingerprint(_parse(line, file, str(n)))
+                        entries[ident] = Entry(fp, page_id, offset, pilot_kind)
+                        if page_id:
+                            by_page.setdefault(page_id, []).append(ident)
+                        offset += len(line)
+            view.entries[kind] = entries
+            view.by_page[kind] = by_page
+    except FileNotFoundError as exc:
+        raise SnapshotDamaged(f"{path}: {Path(exc.filename).name} is missing") from exc
+    except OSError as exc:
+        raise SnapshotDamaged(f"{path}: cannot read {exc.filename} ({exc.strerror})") from exc
     return view

@@ -1,33 +1,44 @@
 """The ministry spider: the pilots page in every language version, or a whole site.
 
 It decides what to fetch from what the extraction stage found on each page (language links,
-text versions, all links in site scope) and hands every answer, good or bad, to the pipeline.
+text versions, all links in site scope) and hands every answer, good or bad, to the
+pipeline. Whatever it decides not to fetch is handed on too, with the reason: a URL out of
+scope, a link too long, the page budget spent. Nothing is dropped without a trace.
 """
 
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
+from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
-from pilotarchive.items import FetchedPage, FetchFailure
-from pilotarchive.middlewares import WARC_META
+from pilotarchive.items import FetchedPage, FetchFailure, Skipped
+from pilotarchive.middlewares import UNCONDITIONAL_META, WARC_META
 from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, load_config
 
+logger = logging.getLogger(__name__)
 HINT = "pilotarchive_language"
+LISTED_LEFT_OUT = 100  # URLs left out by the page budget that the manifest lists by name
+STAT_LEFT_OUT = "pilotarchive/left_out"
 
 
-def describe_failure(failure: Failure) -> str:
+def describe_failure(failure: Failure, maxsize: int = 0) -> str:
     """A one-line reason for the manifest: what kind of failure, and its message."""
     exc = failure.value
-    if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc).lower():
-        return "forbidden by robots.txt"
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        return "forbidden by robots.txt" if "robots.txt" in text.lower() else text
+    if isinstance(exc, CancelledError) or type(exc).__name__ == "DownloadCancelledError":
+        return f"larger than DOWNLOAD_MAXSIZE ({maxsize:,} bytes): not downloaded"
     name = type(exc).__name__
     text = str(exc).strip() or getattr(exc, "reasons", "") or ""
     if "TimeoutError" in name or "timed out" in str(text).lower():
@@ -47,39 +58,68 @@ class MinistrySpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "MinistrySpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = load_config(crawler.settings)
-        spider.hosts = {urlsplit(u).hostname for u in spider.config.start_urls}
         spider.scheduled = 0
         spider.seen = set()
+        spider.left_out = 0
+        spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.session = session_for(crawler)
         return spider
 
     config: Config
-    hosts: set[str | None]
     scheduled: int
-    seen: set[bytes]
+    seen: set[str]
+    left_out: int
+    url_limit: int
+    maxsize: int
     session: CrawlSession
 
-    def _request(self, url: str, hint: str | None = None) -> scrapy.Request | None:
-        """A request for ``url`` unless it was asked for already or the page budget is spent."""
-        request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta={HINT: hint})
-        fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
-        if fingerprint in self.seen or self.scheduled >= self.config.max_pages:
+    def _request(self, url: str, hint: str | None = None) -> scrapy.Request | Skipped | None:
+        """A request for ``url``, what stands in its way, or None when it was asked already.
+
+        Checked in order of cost, before a Request is built: a page with a million links
+        costs a set lookup per link once the budget is spent.
+        """
+        if url in self.seen:
             return None
-        self.seen.add(fingerprint)
+        self.seen.add(url)
+        canonical = canonicalize_url(url, keep_fragments=False)
+        if canonical != url:
+            if canonical in self.seen:
+                return None
+            self.seen.add(canonical)
+        if not self.config.allowed.allows(url):
+            return Skipped(url, f"out of scope (allowed: {self.config.allowed.describe()})")
+        if self.url_limit and len(url) > self.url_limit:
+            return FetchFailure(
+                url[:200] + "...", f"link of {len(url)} characters, longer than URLLENGTH_LIMIT"
+            )
+        if self.scheduled >= self.config.max_pages:
+            self.left_out += 1
+            self.crawler.stats.set_value(STAT_LEFT_OUT, self.left_out)
+            if self.left_out > LISTED_LEFT_OUT:
+                return None
+            return Skipped(url, f"page budget spent (--max-pages {self.config.max_pages})")
+        try:
+            request = scrapy.Request(
+                url, callback=self.parse, errback=self.failed, meta={HINT: hint}
+            )
+        except ValueError as exc:  # a link Scrapy cannot make a URL of
+            return FetchFailure(url[:200], f"not a valid URL: {exc}")
         self.scheduled += 1
         return request
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[Any]:
         for url in self.config.start_urls:
-            if request := self._request(url):
-                yield request
+            if item := self._request(url):
+                yield item
 
     def parse(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         chain = meta.get("redirect_urls", [])
         reasons = meta.get("redirect_reasons", [])
-        for url in chain:  # a redirect target is the same page: don't fetch it again
-            self.seen.add(self.crawler.request_fingerprinter.fingerprint(scrapy.Request(url)))
+        for url in (*chain, response.url):  # a redirect target is the same page: once only
+            self.seen.update((url, canonicalize_url(url, keep_fragments=False)))
         headers = {
             k.decode("latin-1"): (response.headers.get(k) or b"").decode("latin-1")
             for k in response.headers
@@ -89,19 +129,14 @@ class MinistrySpider(scrapy.Spider):
             # Not modified since the last snapshot: read the page as archived then.
             previous = self.session.previous
             page = previous.pages.get(response.url) if previous else None
-            archived = (
-                previous.payload(response.url, self.config.output_dir)
-                if previous and page
-                else None
-            )
-            if archived is None or page is None:
-                yield FetchFailure(
-                    response.url,
-                    "304 Not Modified, but the previous snapshot has no bytes for this URL",
-                    status,
-                )
+            try:
+                if previous is None or page is None:
+                    raise SnapshotError("the previous snapshot has no bytes for this URL")
+                body = previous.payload(response.url, self.config.output_dir)
+            except SnapshotError as exc:
+                yield from self.refetch(response, str(exc))
                 return
-            body, status = archived, page["status"]
+            status = page["status"]
             headers = {"Content-Type": page.get("content_type") or "text/html"}
         extraction = extract_page(
             body,
@@ -133,22 +168,46 @@ class MinistrySpider(scrapy.Spider):
             yield FetchFailure(response.url, extraction.error, status)
         yield from self.follow(extraction)
 
-    def follow(self, extraction: Any) -> Iterator[scrapy.Request]:
-        """Language and text versions in page scope; every same-host link in site scope."""
-        targets: list[tuple[str, str | None]] = [
-            (url, lang) for lang, url in extraction.alternates.items()
-        ]
+    def refetch(self, response: Response, why: str) -> Iterator[scrapy.Request]:
+        """A 304 whose archived copy cannot be read: fetch the page in full rather than lose
+        it (the 304 stays in the WARC as what the server said)."""
+        note = (
+            f"{response.url}: the server said 304 Not Modified, but the archived copy "
+            f"cannot be read ({why}); fetched again in full"
+        )
+        logger.warning("%s", note)
+        self.session.note(note)
+        meta = {
+            k: v
+            for k, v in response.meta.items()
+            if k in (HINT, "redirect_urls", "redirect_reasons", "redirect_times")
+        }
+        yield scrapy.Request(
+            response.url,
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            meta={**meta, UNCONDITIONAL_META: True},
+        )
+
+    def _targets(self, extraction: Any) -> Iterable[tuple[str, str | None]]:
+        for lang, url in extraction.alternates.items():
+            yield url, lang
         for url in (extraction.text_version_url, extraction.graphic_version_url):
             if url:
-                targets.append((url, extraction.language))
+                yield url, extraction.language
         if self.config.scope == "site":
-            targets += [(url, None) for url in extraction.links]
-            targets = [(u, h) for u, h in targets if urlsplit(u).hostname in self.hosts]
-        for url, hint in targets:
-            if urlsplit(url).scheme in ("http", "https") and (req := self._request(url, hint)):
-                yield req
+            allows = self.config.allowed.allows
+            # Links to other sites are not pages of this crawl: not even worth a line.
+            yield from ((url, None) for url in extraction.links if allows(url))
+
+    def follow(self, extraction: Any) -> Iterator[Any]:
+        """Language and text versions in page scope; every same-site link in site scope."""
+        for url, hint in self._targets(extraction):
+            if (item := self._request(url, hint)) is not None:
+                yield item
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        yield FetchFailure(url, describe_failure(failure))
+        yield FetchFailure(url, describe_failure(failure, self.maxsize))
