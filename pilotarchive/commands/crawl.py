@@ -34,6 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-pages", type=int, default=500, help="page budget (default: 500)")
     p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the target the snapshot belongs to (as in pilotarchive.toml): its conditional "
+        "requests and health use that target's earlier snapshots only",
+    )
+    p.add_argument(
         "--operator",
         metavar="WHO",
         help="who runs the crawl, e.g. 'Jane Doe <jane@example.org>' (in the WARC's warcinfo)",
@@ -63,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         "PILOTARCHIVE_MAX_PAGES": args.max_pages,
         "PILOTARCHIVE_FAST_LOOPBACK": args.fast_loopback,
     }
+    if args.target:
+        overrides["PILOTARCHIVE_TARGET"] = args.target
     if args.operator is not None:
         overrides["PILOTARCHIVE_OPERATOR"] = args.operator
     if args.allow_host:
