@@ -11,6 +11,7 @@ import pytest
 
 from pilotarchive.replica.server import ReplicaServer
 from tests.helpers import crawl
+from tests.hostile import HostileServer
 
 
 @pytest.fixture
@@ -35,3 +36,18 @@ def snapshots(tmp_path_factory) -> dict[str, Path]:
             expect = 3 if version == "2014-11-19-redesign" else 0
             out[version] = crawl(replica, root / version, expect=expect).snapshot
     return out
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    """A server that answers what the test says, byte for byte (see tests/hostile.py)."""
+    with HostileServer() as server:
+        yield server
+
+
+@pytest.fixture
+def canary() -> Iterator[HostileServer]:
+    """A second server on another port that a crawl must never reach: the test asserts it
+    received nothing."""
+    with HostileServer() as server:
+        yield server

@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
 
 from pilotarchive.archive.snapshot import validate_snapshot
 from pilotarchive.replica.server import ReplicaServer
@@ -81,3 +85,42 @@ def load_records(snapshot: Path) -> dict[str, list[dict]]:
 
 def load_manifest(snapshot: Path) -> dict:
     return json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
+
+
+def records_of(source: bytes | Path | BinaryIO) -> list[dict]:
+    """Every record of a WARC (bytes, path or open file) with its headers and raw block."""
+    if isinstance(source, bytes):
+        source = BytesIO(source)
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            return records_of(fh)
+    data = source.read()
+    blocks = [r.raw_stream.read() for r in ArchiveIterator(BytesIO(data), no_record_parse=True)]
+    out = []
+    iterator = ArchiveIterator(BytesIO(data))
+    for block, record in zip(blocks, iterator, strict=True):
+        h = record.rec_headers
+        raw = record.raw_stream.read()  # before asking the offset, which reads on
+        out.append(
+            {
+                "type": h.get_header("WARC-Type"),
+                "id": h.get_header("WARC-Record-ID"),
+                "uri": h.get_header("WARC-Target-URI"),
+                "refers_to": h.get_header("WARC-Refers-To"),
+                "offset": iterator.get_record_offset(),
+                "headers": dict(h.headers),
+                "status": record.http_headers.get_statuscode() if record.http_headers else None,
+                "http": dict(record.http_headers.headers) if record.http_headers else {},
+                "block": block,  # the whole block as stored: HTTP head and body
+                "http_raw": block[: block.find(b"\r\n\r\n") + 4] if record.http_headers else b"",
+                "raw": raw,
+            }
+        )
+    return out
+
+
+def warc_records(snapshot: Path) -> list[dict]:
+    """Every record of a snapshot's WARC files, in order."""
+    return [
+        r for warc in sorted((snapshot / "archive").glob("*.warc.gz")) for r in records_of(warc)
+    ]

@@ -2,38 +2,11 @@
 
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 from pilotarchive.archive.warc import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED
 from pilotarchive.replica.server import Fault, ReplicaServer
-from tests.helpers import crawl, load_manifest, load_records
+from tests.helpers import crawl, load_manifest, load_records, warc_records
 
 FI = "/index.phtml?s=4398"
-
-
-def warc_records(snapshot: Path) -> list[dict]:
-    out = []
-    for warc in sorted((snapshot / "archive").glob("*.warc.gz")):
-        with warc.open("rb") as fh:
-            iterator = ArchiveIterator(fh)
-            for record in iterator:
-                h = record.rec_headers
-                raw = record.raw_stream.read()  # before asking the offset, which reads on
-                out.append(
-                    {
-                        "type": h.get_header("WARC-Type"),
-                        "id": h.get_header("WARC-Record-ID"),
-                        "uri": h.get_header("WARC-Target-URI"),
-                        "offset": iterator.get_record_offset(),
-                        "headers": dict(h.headers),
-                        "status": record.http_headers.get_statuscode()
-                        if record.http_headers
-                        else None,
-                        "http": dict(record.http_headers.headers) if record.http_headers else {},
-                        "raw": raw,
-                    }
-                )
-    return out
 
 
 def test_every_exchange_is_archived_as_sent(replica: ReplicaServer, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pilotarchive.replica.server import ReplicaServer
-from tests.helpers import crawl, run_cli
+from tests.helpers import crawl, records_of, run_cli, warc_records
 
 BIN = Path(sys.executable).parent
 FI = "/index.phtml?s=4398"
@@ -107,10 +107,18 @@ def test_wacz_is_valid_for_webrecorders_validator(replica: ReplicaServer, tmp_pa
     with zipfile.ZipFile(package) as z:
         names = set(z.namelist())
         assert {"datapackage.json", "pages/pages.jsonl", "indexes/index.cdx.gz"} <= names
-        assert f"archive/pilotarchive-{first.name}.warc.gz" in names
+        # Of the first snapshot, only the originals the revisits point at (and its
+        # warcinfo): not its whole WARC, and none of its pages in the page list.
+        assert f"archive/pilotarchive-{first.name}.warc.gz" not in names
+        subset = z.read(f"archive/pilotarchive-{first.name}-revisited.warc.gz")
+        revisits = [r for r in warc_records(second) if r["type"] == "revisit"]
+        copied = [r for r in records_of(subset) if r["type"] != "warcinfo"]
+        assert {r["id"] for r in copied} == {r["refers_to"] for r in revisits}
+        assert all(r["type"] == "response" for r in copied)
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").splitlines()]
         assert pages[0]["format"] == "json-pages-1.0"
         assert all({"url", "ts", "title"} <= set(p) for p in pages[1:])
+        assert {p["id"].split("-page-")[0] for p in pages[1:]} == {second.name}
         assert json.loads(z.read("datapackage.json"))["wacz_version"] == "1.1.1"
 
 

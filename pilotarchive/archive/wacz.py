@@ -1,69 +1,93 @@
 """WACZ 1.1.1 packages of snapshots, made by webrecorder's own ``wacz`` package.
 
-A package holds the snapshots' WARC files, plus those of the earlier snapshots their
-revisit records point into (a revisit without its original replays nothing), a CDXJ index,
-``pages/pages.jsonl`` (the HTML pages fetched, with url, ts and title) and
-``datapackage.json`` with the hash of every file. It is written under a temporary name and
-renamed into place when complete.
+A package holds the snapshots' WARC files, a CDXJ index, ``pages/pages.jsonl`` (the HTML
+pages of the snapshots asked for, with url, ts and title) and ``datapackage.json`` with the
+hash of every file. A revisit record replays nothing without the original it points at, so
+the originals that the snapshots' revisits need are copied, record by record, from the
+earlier snapshots' WARCs into one extra WARC per earlier snapshot; the rest of those
+snapshots (their other pages) stays out. The package is written under a temporary name,
+validated, and only then renamed into place.
 """
 
+import gzip
 import io
 import json
 import os
-from contextlib import redirect_stdout
+import zlib
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from wacz.main import main as wacz_main
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
-from pilotarchive.archive.snapshot import resolve_snapshot
-from pilotarchive.exceptions import SnapshotError
+from pilotarchive.archive.snapshot import RECORD_FILES, os_error, read_manifest, resolve_snapshot
+from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+_READ_ERRORS = (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError, gzip.BadGzipFile)
 
 
 @dataclass(frozen=True)
 class WaczResult:
     path: Path
-    snapshots: list[str]  # asked for, then dependencies
+    snapshots: list[str]  # asked for, then the earlier ones records were taken from
     warcs: list[Path]
     pages: int
+    report: str  # what webrecorder's validator said of it
 
 
-def _manifest(path: Path) -> dict:
+def _revisit_targets(warc: Path) -> set[str]:
+    """The record ids the revisit records of a WARC point at."""
+    needed = set()
     try:
-        return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{path}: cannot read manifest.json ({exc})") from exc
+        with warc.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                ref = record.rec_headers.get_header("WARC-Refers-To")
+                if record.rec_type == "revisit" and ref:
+                    needed.add(ref)
+    except _READ_ERRORS as exc:
+        raise SnapshotDamaged(f"{warc}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    return needed
 
 
-def _closure(snapshots: list[Path]) -> list[Path]:
-    """The snapshots asked for and every earlier one their revisits depend on."""
-    root = snapshots[0].parent
-    out: list[Path] = []
-    todo = list(snapshots)
-    while todo:
-        path = todo.pop(0)
-        if path in out:
-            continue
-        out.append(path)
-        for dep in _manifest(path).get("archive", {}).get("depends_on", []):
-            dep_path = root / dep
-            if not dep_path.is_dir():
-                raise SnapshotError(
-                    f"{path.name} depends on snapshot {dep}, which is gone; "
-                    "its revisit records cannot be replayed"
-                )
-            todo.append(dep_path)
-    return out
+def _copy_records(warc: Path, wanted: set[str], out: Path) -> set[str]:
+    """Copy the warcinfo and the ``wanted`` records of ``warc`` into ``out``, byte for byte
+    (each record is its own gzip member); return the ids found."""
+    found: set[str] = set()
+    try:
+        with warc.open("rb") as src, out.open("wb") as dst:
+            iterator = ArchiveIterator(src)
+            spans = []
+            for record in iterator:
+                ident = record.rec_headers.get_header("WARC-Record-ID")
+                keep = record.rec_type == "warcinfo" or ident in wanted
+                record.content_stream().read()
+                if keep:
+                    spans.append((iterator.get_record_offset(), iterator.get_record_length()))
+                    if ident in wanted:
+                        found.add(ident)
+            for offset, length in spans:
+                src.seek(offset)
+                dst.write(src.read(length))
+    except _READ_ERRORS as exc:
+        if isinstance(exc, OSError) and exc.filename == str(out):
+            raise os_error(exc, out) from exc
+        raise SnapshotDamaged(f"{warc}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    return found
 
 
-def _pages(snapshots: list[Path]) -> list[dict]:
+def _pages(snapshots: list[Path]) -> list[dict[str, Any]]:
     pages = []
     for path in snapshots:
-        with (path / "records" / "pages.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                page = json.loads(line)
+        file = path / "records" / RECORD_FILES["page"]
+        with file.open("rb") as fh:
+            for n, line in enumerate(fh, 1):
+                try:
+                    page = json.loads(line.decode("utf-8"))
+                except ValueError as exc:
+                    raise SnapshotDamaged(f"{file}:{n}: not a JSON record ({exc})") from exc
                 html = (page.get("content_type") or "").startswith("text/html")
                 if page.get("status") == 200 and html and page.get("warc_date"):
                     pages.append(
@@ -80,50 +104,119 @@ def _pages(snapshots: list[Path]) -> list[dict]:
 def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None) -> WaczResult:
     if not snapshots:
         raise SnapshotError("no snapshot to package")
-    wanted = _closure(snapshots)
-    warcs = [w for s in wanted for w in sorted((s / "archive").glob("*.warc.gz"))]
+    output = Path(output)
+    if output.is_dir():
+        raise SnapshotError(f"{output} is a folder; give a file name ending in .wacz")
+    if not output.parent.is_dir():
+        raise SnapshotError(f"{output.parent} does not exist; create it first")
+    root = snapshots[0].parent
+    warcs = [w for s in snapshots for w in sorted((s / "archive").glob("*.warc.gz"))]
     if not warcs:
         raise SnapshotError("these snapshots hold no WARC files (made before archiving began?)")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    needed: set[str] = set()
+    for warc in warcs:
+        needed |= _revisit_targets(warc)
+    for warc in warcs:  # originals inside the package need no copy
+        needed -= _record_ids(warc)
+    tmp_files: list[Path] = []
     tmp = output.with_name(f".tmp-{output.name}.{os.getpid()}")
     pages_file = output.with_name(f".tmp-pages-{os.getpid()}.jsonl")
-    pages = _pages(wanted)
-    pages_file.write_text(
-        "\n".join(json.dumps(x, ensure_ascii=False) for x in [PAGES_HEADER, *pages]) + "\n",
-        encoding="utf-8",
-    )
-    args = [
-        "create",
-        "-o",
-        str(tmp),
-        "-p",
-        str(pages_file),
-        "--copy-pages",
-        "--hash-type",
-        "sha256",
-        "--title",
-        title or f"pilotarchive {wanted[0].name}",
-        *map(str, warcs),
-    ]
-    log = io.StringIO()
+    tmp_files += [tmp, pages_file]
+    taken_from: list[str] = []
     try:
-        with redirect_stdout(log):
-            status = wacz_main(args)
+        for dep in _dependencies(snapshots, root):
+            if not needed:
+                break
+            for warc in sorted((dep / "archive").glob("*.warc.gz")):
+                part = output.with_name(f".tmp-{dep.name}-{warc.name}.{os.getpid()}")
+                tmp_files.append(part)
+                found = _copy_records(warc, needed, part)
+                if found:
+                    needed -= found
+                    named = part.with_name(
+                        f"{warc.name.removesuffix('.warc.gz')}-revisited.warc.gz"
+                    )
+                    part.rename(named)
+                    tmp_files.append(named)
+                    warcs.append(named)
+                    taken_from.append(dep.name)
+        if needed:
+            raise SnapshotError(
+                f"{len(needed)} revisit record(s) point at originals no snapshot under {root} "
+                f"holds (e.g. {sorted(needed)[0]}); they could not be replayed"
+            )
+        pages = _pages(snapshots)
+        pages_file.write_text(
+            "\n".join(json.dumps(x, ensure_ascii=False) for x in [PAGES_HEADER, *pages]) + "\n",
+            encoding="utf-8",
+        )
+        args = [
+            "create", "-o", str(tmp), "-p", str(pages_file), "--copy-pages",
+            "--hash-type", "sha256", "--title", title or f"pilotarchive {snapshots[0].name}",
+            *map(str, warcs),
+        ]  # fmt: skip
+        log = io.StringIO()
+        try:
+            with redirect_stdout(log), redirect_stderr(log):
+                status = _wacz(args)
+        except _READ_ERRORS as exc:
+            raise SnapshotDamaged(f"wacz could not read the WARCs: {exc}") from exc
         if status:
             raise SnapshotError(f"wacz could not package the snapshots: {log.getvalue().strip()}")
+        ok, report = validate_wacz(tmp)
+        if not ok:
+            raise SnapshotError(f"the package does not validate, so it was not kept: {report}")
         os.replace(tmp, output)
+    except OSError as exc:
+        raise os_error(exc, output) from exc
     finally:
-        tmp.unlink(missing_ok=True)
-        pages_file.unlink(missing_ok=True)
-    return WaczResult(output, [p.name for p in wanted], warcs, len(pages))
+        for path in tmp_files:
+            path.unlink(missing_ok=True)
+    names = [p.name for p in snapshots] + [d for d in taken_from if d not in snapshots]
+    return WaczResult(output, names, [w for w in warcs if w.exists()] or warcs, len(pages), report)
+
+
+def _wacz(args: list[str]) -> int:
+    from wacz.main import main as wacz_main
+
+    try:
+        return int(wacz_main(args) or 0)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def _record_ids(warc: Path) -> set[str]:
+    try:
+        with warc.open("rb") as fh:
+            return {r.rec_headers.get_header("WARC-Record-ID") for r in ArchiveIterator(fh)}
+    except _READ_ERRORS as exc:
+        raise SnapshotDamaged(f"{warc}: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _dependencies(snapshots: list[Path], root: Path) -> list[Path]:
+    """The earlier snapshots the given ones' revisits point into, nearest first."""
+    out: list[Path] = []
+    for path in snapshots:
+        for dep in read_manifest(path).get("archive", {}).get("depends_on", []):
+            dep_path = root / dep
+            if not dep_path.is_dir():
+                raise SnapshotError(
+                    f"{path.name} depends on snapshot {dep}, which is gone; "
+                    "its revisit records cannot be replayed"
+                )
+            if dep_path not in out and dep_path not in snapshots:
+                out.append(dep_path)
+    return sorted(out, key=lambda p: p.name, reverse=True)
 
 
 def validate_wacz(path: Path) -> tuple[bool, str]:
     """``wacz validate``, with its report."""
     log = io.StringIO()
-    with redirect_stdout(log):
-        status = wacz_main(["validate", "-f", str(path)])
+    try:
+        with redirect_stdout(log), redirect_stderr(log):
+            status = _wacz(["validate", "-f", str(path)])
+    except Exception as exc:  # a broken zip makes the validator itself raise
+        return False, f"{type(exc).__name__}: {exc}"
     return status == 0, log.getvalue().strip()
 
 

@@ -21,6 +21,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_file(p, "write to FILE instead of standard output")
     add_output(p)
     p.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when there are changes, 0 when there are none (as git diff --exit-code)",
+    )
+    p.add_argument(
         "--replay-url",
         metavar="TEMPLATE",
         help="HTML links to replay, e.g. http://127.0.0.1:8080/pilots/{timestamp}/{url}",
@@ -32,7 +37,12 @@ def two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, P
 
     if old and new:
         return resolve_snapshot(root, old), resolve_snapshot(root, new)
-    snapshots = [s.path for s in list_snapshots(root)]
+    listed = list_snapshots(root, damaged=True)
+    for info in listed:
+        if info.damaged:
+            print(f"pilotarchive: skipping damaged snapshot {info.id}: {info.damaged}",
+                  file=sys.stderr)  # fmt: skip
+    snapshots = [s.path for s in listed if not s.damaged]
     if old:  # one given: compare it with the latest
         if not snapshots:
             raise UsageError(f"no snapshots under {root / 'snapshots'}")
@@ -48,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.diff.render import render_html, render_json, render_text
     from pilotarchive.records.validate import errors_for
 
+    if args.replay_url:
+        check_replay_template(args.replay_url)
     old, new = two_snapshots(args.output, args.old, args.new)
     diff = diff_paths(old, new)
     problems = errors_for(diff, "diff")
@@ -64,4 +76,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.file}: {diff['health']['verdict']}, {len(diff['changes'])} changes")
     else:
         sys.stdout.write(out)
-    return 0
+    return 1 if args.exit_code and diff["changes"] else 0
+
+
+def check_replay_template(template: str) -> None:
+    """``--replay-url`` knows ``{timestamp}`` and ``{url}`` only; say so before diffing."""
+    import string
+
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise UsageError(f"--replay-url {template!r}: {exc}") from None
+    unknown = names - {"timestamp", "url"}
+    if unknown:
+        raise UsageError(
+            f"--replay-url {template!r}: unknown field(s) {', '.join(sorted(unknown))}; "
+            "use {timestamp} and {url}"
+        )

@@ -19,14 +19,18 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots
     from pilotarchive.diff.health import health_series
 
-    snapshots = list_snapshots(args.output)
+    snapshots = list_snapshots(args.output, damaged=True)
     if not snapshots:
         print(f"no snapshots under {args.output / 'snapshots'}", file=sys.stderr)
         return 0
-    series = health_series([s.path for s in snapshots])
-    for info, (_, health, _) in zip(snapshots, series, strict=True):
+    series = dict(
+        (ident, health)
+        for ident, health, _ in health_series([s.path for s in snapshots if not s.damaged])
+    )
+    for info in snapshots:
         m = info.manifest
-        verdict = health["verdict"] if health else None
+        health = series.get(info.id)
+        verdict = "damaged" if info.damaged else (health["verdict"] if health else None)
         counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
         if args.json:
             print(
@@ -34,20 +38,27 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "id": info.id,
                         "path": str(info.path),
+                        "target": m.get("target"),
+                        "origin": m.get("origin", "crawl") if m else None,
                         "counts": counts,
                         "failures": len(m.get("failures", [])),
                         "rejected": m.get("rejected", 0),
                         "start_urls": m.get("start_urls"),
                         "health": verdict,
+                        "damaged": info.damaged,
                     },
                     ensure_ascii=False,
                 )
             )
             continue
+        if info.damaged:
+            print(f"{info.id}  DAMAGED: {info.damaged}")
+            continue
+        target = f"  target {m['target']}" if m.get("target") else ""
         print(
             f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
             f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "
             f"rejected {m.get('rejected', 0)}  health {verdict or '-':8}  "
-            f"{' '.join(m.get('start_urls', []))}"
+            f"{' '.join(m.get('start_urls', []))}{target}"
         )
     return 0

@@ -179,15 +179,22 @@ class _Differ:
         self, kind: str, change: str, record: dict, *, old: dict | None = None, **extra: Any
     ) -> dict[str, Any]:
         page_id = record["id"] if kind == "page" else record.get("page_id")
-        view_page = (
-            (self.new.pages.get(page_id) or self.old.pages.get(page_id)) if page_id else None
-        )
+        view_page = None
+        if page_id:  # the page as it read: an error page's title ("404") names nothing
+            candidates = (self.new.pages.get(page_id), self.old.pages.get(page_id))
+            pages = [p for p in candidates if p is not None]
+            view_page = next((p for p in pages if (p.get("status") or 0) < 400), None) or (
+                pages[0] if pages else None
+            )
+        # A page that now answers 404 says nothing of what it was (no title, no links):
+        # its entity is the one the old page had.
+        known = old if old is not None and (record.get("status") or 0) >= 400 else record
         item = {
             "record_type": kind,
             "kind": change,
             "id": record["id"],
             "old_id": old["id"] if old and old["id"] != record["id"] else None,
-            "entity_id": entity_of(kind, record),
+            "entity_id": entity_of(kind, known),
             "language": record.get("language"),
             "label": label(kind, record),
             "page_id": page_id,

@@ -5,6 +5,7 @@ The timeline walks the snapshots oldest first and diffs each with the one before
 keeping the changes that touch the entity.
 """
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from pilotarchive.archive.snapshot import list_snapshots
 from pilotarchive.diff.compare import diff_snapshots
 from pilotarchive.diff.entities import entity_of
 from pilotarchive.diff.load import SnapshotView, load_snapshot
-from pilotarchive.exceptions import UsageError
+from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, UsageError
 from pilotarchive.records.ids import normalise_text
+
+_ORDER = {"first seen": 0, "changed": 1, "last seen": 2, "gone": 3}
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Event:
 def _entity_records(view: SnapshotView, entity: str) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for page in view.pages.values():
+        if (page.get("status") or 0) >= 400:
+            continue  # an error page is no instance of any page (its title is "404")
         if entity_of("page", page) == entity:
             found.append(("page", page))
         for kind in ("pilot", "contact"):
@@ -40,9 +45,10 @@ def find_entities(output: Path, query: str) -> dict[str, str]:
     """Entities whose theme, name, coordinator or title contains ``query``: id -> label."""
     needle = normalise_text(query)
     hits: dict[str, str] = {}
-    for info in list_snapshots(output):
-        view = load_snapshot(info.path)
+    for view in _views(output):
         for page in view.pages.values():
+            if (page.get("status") or 0) >= 400:
+                continue
             if needle in normalise_text(page.get("title")):
                 hits.setdefault(entity_of("page", page), page.get("title") or "")
             for kind, keys in (("pilot", ("theme", "coordinator")), ("contact", ("name",))):
@@ -53,8 +59,22 @@ def find_entities(output: Path, query: str) -> dict[str, str]:
     return hits
 
 
+def _views(output: Path, warn: bool = False) -> list[SnapshotView]:
+    """Every readable snapshot, oldest first; a damaged one is named on stderr and skipped."""
+    views = []
+    for info in list_snapshots(output, damaged=True):
+        try:
+            if info.damaged:
+                raise SnapshotDamaged(info.damaged)
+            views.append(load_snapshot(info.path, info.manifest))
+        except PilotarchiveError as exc:
+            if warn:
+                print(f"pilotarchive: skipping damaged snapshot {info.id}: {exc}", file=sys.stderr)
+    return views
+
+
 def timeline(output: Path, entity: str) -> list[Event]:
-    snapshots = [load_snapshot(s.path) for s in list_snapshots(output)]
+    snapshots = _views(output, warn=True)
     if not snapshots:
         raise UsageError(f"no snapshots under {output}; run `pilotarchive crawl` first")
     events: list[Event] = []
@@ -93,7 +113,8 @@ def timeline(output: Path, entity: str) -> list[Event]:
                          "`pilotarchive history NAME`")  # fmt: skip
     if last_seen:
         events.append(Event(last_seen, "last seen"))
-    return events
+    # In time order: "last seen" may lie before a later "gone".
+    return sorted(events, key=lambda e: (e.snapshot_id, _ORDER.get(e.what, 1)))
 
 
 def _short(value: Any) -> str:

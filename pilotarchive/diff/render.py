@@ -89,6 +89,11 @@ def render_text(diff: dict[str, Any]) -> str:
                 out.append(f"      {how} with it: {'; '.join(items)}")
         for line in c.get("text_diff") or []:
             out.append(f"      | {line}")
+    if diff.get("problems"):
+        out.append("")
+        out.append("Not compared (the diff is incomplete here):")
+        for p in diff["problems"]:
+            out.append(f"  {p['url']}: {p['message']}")
     if diff["not_fetched"]:
         out.append("")
         out.append("Not fetched this time (so nothing is known of them; not reported as removed):")
@@ -215,6 +220,10 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
                          f"<td>{h(lag['behind'])}</td>"
                          f'<td class="old">{h(show(lag["value_there"]))}</td></tr>')  # fmt: skip
         parts.append("</table>")
+    if diff.get("problems"):
+        parts.append('<h2>Not compared</h2><p class="meta">The diff is incomplete here.</p><ul>')
+        parts += [f"<li>{h(p['url'] or '')}: {h(p['message'])}</li>" for p in diff["problems"]]
+        parts.append("</ul>")
     if diff["not_fetched"]:
         parts.append("<h2>Not fetched this time</h2><p class=\"meta\">Nothing is known of "
                      "them now; they are not reported as removed.</p><ul>")  # fmt: skip

@@ -124,11 +124,42 @@ def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
 
 
 def absolute(base_url: str, href: str) -> str | None:
-    """``href`` resolved against the page, without its fragment; None when malformed."""
+    """``href`` resolved against the page, without its fragment; None when malformed.
+
+    The two common forms (an absolute http(s) URL, a path from the root) skip urljoin,
+    which costs ten times as much: a page may have a million links.
+    """
+    if href.startswith(("http://", "https://")) and "/./" not in href and "/../" not in href:
+        return href.partition("#")[0]
+    if href.startswith("/") and not href.startswith("//") and "." not in href.split("?")[0]:
+        scheme, sep, rest = base_url.partition("://")
+        if sep:
+            host = rest.split("/", 1)[0].split("?")[0].split("#")[0]
+            return f"{scheme}://{host}{href.partition('#')[0]}"
     try:
         return urljoin(base_url, href).partition("#")[0]
     except ValueError:
         return None
+
+
+class Links:
+    """Every link of a page, resolved only when read: a spider that stops at its page
+    budget never pays for the rest (a page may hold a million links)."""
+
+    __slots__ = ("_base", "_hrefs")
+
+    def __init__(self, base_url: str, hrefs: list[str]) -> None:
+        self._base = base_url
+        self._hrefs = hrefs
+
+    def __len__(self) -> int:
+        return len(self._hrefs)
+
+    def __iter__(self) -> Iterator[str]:
+        base = self._base
+        for href in self._hrefs:
+            if url := absolute(base, href):
+                yield url
 
 
 def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Document:

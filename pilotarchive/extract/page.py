@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pilotarchive.exceptions import ExtractionError
 from pilotarchive.extract.contacts import Contact, parse_contact_block
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import Document, Link, absolute, parse_document
+from pilotarchive.extract.document import Document, Link, Links, absolute, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
 from pilotarchive.extract.patterns import Phrases, alternation
@@ -69,7 +69,7 @@ class PageExtraction:
     contacts: list[Contact] = field(default_factory=list)
     pilots: list[Pilot] = field(default_factory=list)
     programme: Programme | None = None
-    links: list[str] = field(default_factory=list)  # every link, only when asked for
+    links: Links | list[str] = field(default_factory=list)  # every link, only when asked for
     error: str | None = None
 
 
@@ -184,7 +184,7 @@ def extract_page(
         extraction.error = str(exc)
         return extraction
     if with_links:
-        extraction.links = [u for link in doc.links if (u := absolute(doc.base_url, link.href))]
+        extraction.links = Links(doc.base_url, [link.href for link in doc.links])
     language, source = detect_language(
         html_lang=doc.html_lang,
         content_language=headers.get("content-language"),

@@ -83,11 +83,6 @@ class MinistrySpider(scrapy.Spider):
         if url in self.seen:
             return None
         self.seen.add(url)
-        canonical = canonicalize_url(url, keep_fragments=False)
-        if canonical != url:
-            if canonical in self.seen:
-                return None
-            self.seen.add(canonical)
         if not self.config.allowed.allows(url):
             return Skipped(url, f"out of scope (allowed: {self.config.allowed.describe()})")
         if self.url_limit and len(url) > self.url_limit:
@@ -100,6 +95,11 @@ class MinistrySpider(scrapy.Spider):
             if self.left_out > LISTED_LEFT_OUT:
                 return None
             return Skipped(url, f"page budget spent (--max-pages {self.config.max_pages})")
+        canonical = canonicalize_url(url, keep_fragments=False)  # costly: only when needed
+        if canonical != url:
+            if canonical in self.seen:
+                return None
+            self.seen.add(canonical)
         try:
             request = scrapy.Request(
                 url, callback=self.parse, errback=self.failed, meta={HINT: hint}
@@ -190,24 +190,45 @@ class MinistrySpider(scrapy.Spider):
             meta={**meta, UNCONDITIONAL_META: True},
         )
 
-    def _targets(self, extraction: Any) -> Iterable[tuple[str, str | None]]:
+    def _versions(self, extraction: Any) -> Iterable[tuple[str, str | None]]:
         for lang, url in extraction.alternates.items():
             yield url, lang
         for url in (extraction.text_version_url, extraction.graphic_version_url):
             if url:
                 yield url, extraction.language
-        if self.config.scope == "site":
-            allows = self.config.allowed.allows
-            # Links to other sites are not pages of this crawl: not even worth a line.
-            yield from ((url, None) for url in extraction.links if allows(url))
 
     def follow(self, extraction: Any) -> Iterator[Any]:
-        """Language and text versions in page scope; every same-site link in site scope."""
-        for url, hint in self._targets(extraction):
+        """Language and text versions in page scope; every same-site link in site scope.
+
+        Links are resolved one at a time; once the page budget is spent, a few more are
+        named (for the manifest) and the rest only counted, never resolved or requested.
+        """
+        for url, hint in self._versions(extraction):
             if (item := self._request(url, hint)) is not None:
+                yield item
+        if self.config.scope != "site":
+            return
+        allows = self.config.allowed.allows
+        links = extraction.links
+        for n, url in enumerate(links):
+            if not allows(url):
+                continue  # a link to another site is no page of this crawl: not worth a line
+            if self.scheduled >= self.config.max_pages and self.left_out >= LISTED_LEFT_OUT:
+                self.left_out += len(links) - n  # counted, not resolved
+                self.crawler.stats.set_value(STAT_LEFT_OUT, self.left_out)
+                return
+            if (item := self._request(url)) is not None:
                 yield item
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        """A failure is the URL the crawl asked for (a redirect's first URL), with a reason
+        that names the rest of the way."""
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        yield FetchFailure(url, describe_failure(failure, self.maxsize))
+        if request is None:
+            yield FetchFailure("?", describe_failure(failure, self.maxsize))
+            return
+        chain = request.meta.get("redirect_urls") or []
+        reason = describe_failure(failure, self.maxsize)
+        if reason == "max redirections reached":
+            reason += f" ({len(chain)} redirects, the last to {request.url})"
+        yield FetchFailure(chain[0] if chain else request.url, reason)
