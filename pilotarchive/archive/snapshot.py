@@ -521,6 +521,9 @@ def check_readable(path: Path) -> dict[str, Any]:
     """
     manifest = read_manifest(path)
     listed = manifest.get("files") or {}
+    for name, n, _record, error in iter_records(path):  # first: it names the line
+        if error:
+            raise SnapshotDamaged(f"{path / 'records' / name}:{n}: {error}")
     for name in RECORD_FILES.values():
         rel = f"records/{name}"
         file = path / rel
@@ -529,9 +532,6 @@ def check_readable(path: Path) -> dict[str, Any]:
                 raise SnapshotDamaged(f"{file}: listed in the manifest but missing")
             if sha256_file(file) != listed[rel].get("sha256"):
                 raise SnapshotDamaged(f"{file}: changed or damaged (sha256 differs)")
-    for name, n, _record, error in iter_records(path):
-        if error:
-            raise SnapshotDamaged(f"{path / 'records' / name}:{n}: {error}")
     return manifest
 
 
