@@ -290,6 +290,17 @@ def known_settings() -> dict[str, Any]:
     return names
 
 
+# Settings Scrapy reads as numbers with a fraction though their defaults are whole.
+FLOAT_SETTINGS = frozenset(
+    {
+        "DOWNLOAD_TIMEOUT", "DOWNLOAD_DELAY", "AUTOTHROTTLE_START_DELAY",
+        "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "CLOSESPIDER_TIMEOUT",
+        "CLOSESPIDER_TIMEOUT_NO_ITEM", "LOGSTATS_INTERVAL", "MEMUSAGE_CHECK_INTERVAL_SECONDS",
+        "METAREFRESH_MAXDELAY", "DNS_TIMEOUT",
+    }
+)  # fmt: skip
+
+
 def check_overrides(overrides: dict[str, Any]) -> None:
     """Refuse a setting no one knows (a typo), with the closest name, and a value of the
     wrong type for its default (``DOWNLOAD_TIMEOUT=abc``), before the crawl starts."""
@@ -302,33 +313,35 @@ def check_overrides(overrides: dict[str, Any]) -> None:
         if not isinstance(value, str):
             continue
         default = known[key]
-        try:
-            if isinstance(default, bool):
-                if value.strip().lower() not in (
-                    "1",
-                    "0",
-                    "true",
-                    "false",
-                    "yes",
-                    "no",
-                    "on",
-                    "off",
-                ):
-                    raise ValueError
-            elif isinstance(default, int):
-                int(value)
-            elif isinstance(default, float):
-                float(value)
-            elif (
-                isinstance(default, dict)
-                and value.strip()
-                and not isinstance(json.loads(value), dict)
-            ):
-                raise ValueError
-        except ValueError:
-            kind = (
-                type(default).__name__.replace("bool", "true/false").replace("dict", "JSON object")
-            )
+        if isinstance(default, bool):
+            kind, ok = "true or false", value.strip().lower() in _BOOLEANS
+        elif isinstance(default, float) or key in FLOAT_SETTINGS:
+            kind, ok = "a number", _parses(float, value)
+        elif isinstance(default, int):
+            kind, ok = "a whole number", _parses(int, value)
+        elif isinstance(default, dict):
+            kind, ok = "a JSON object", not value.strip() or _parses(_json_object, value)
+        else:
+            continue
+        if not ok:
             raise SettingError(
                 f"setting {key}={value[:60]!r}: expected {kind} (default {default!r})", key
-            ) from None
+            )
+
+
+_BOOLEANS = frozenset({"1", "0", "true", "false", "yes", "no", "on", "off"})
+
+
+def _parses(parse: Any, value: str) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_object(value: str) -> dict:
+    found = json.loads(value)
+    if not isinstance(found, dict):
+        raise ValueError("not a JSON object")
+    return found

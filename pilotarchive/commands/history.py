@@ -17,8 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
     from pilotarchive.diff.history import find_entities, timeline
+    from pilotarchive.exceptions import SnapshotError
 
+    if not list_snapshots(args.output, damaged=True):
+        raise SnapshotError(
+            f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
+        )
     entity = args.entity
     if not entity.startswith(ENTITY_PREFIXES):
         hits = find_entities(args.output, entity)
