@@ -97,7 +97,7 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
         if finding := _self_check(new, pid, now):
             findings.append(finding)
         before = old.pages.get(pid) if old is not None else None
-        if before is None or before.get("status") != 200:
+        if old is None or before is None or before.get("status") != 200:
             continue
         if finding is None and pilots_lost(before, now):
             findings.append(

@@ -74,7 +74,9 @@ class MinistrySpider(scrapy.Spider):
     maxsize: int
     session: CrawlSession
 
-    def _request(self, url: str, hint: str | None = None) -> scrapy.Request | Skipped | None:
+    def _request(
+        self, url: str, hint: str | None = None
+    ) -> scrapy.Request | Skipped | FetchFailure | None:
         """A request for ``url``, what stands in its way, or None when it was asked already.
 
         Checked in order of cost, before a Request is built: a page with a million links
