@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 
 from pilotarchive.archive.snapshot import read_manifest
 from pilotarchive.exceptions import CrawlFailed
+from pilotarchive.middlewares import LOOPBACK_SLOT
 from pilotarchive.progress import announce_shutdown
 from pilotarchive.session import STAT_CLEANED, STAT_ERROR, STAT_SNAPSHOT
 from pilotarchive.settings import check_overrides, load_config
@@ -40,6 +41,11 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
     settings.setmodule("pilotarchive.settings", priority="project")
     settings.update(overrides, priority="cmdline")
     load_config(settings)  # fail before starting anything when a setting is wrong
+    # The loopback slot drops the delay only; it keeps the concurrency asked for per host.
+    slots = settings.getdict("DOWNLOAD_SLOTS")
+    loopback = dict(slots.get(LOOPBACK_SLOT, {}))
+    loopback["concurrency"] = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    settings.set("DOWNLOAD_SLOTS", {**slots, LOOPBACK_SLOT: loopback}, priority="cmdline")
     return settings
 
 

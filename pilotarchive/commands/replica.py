@@ -1,6 +1,7 @@
 """Serve or describe the bundled replica of the 2014 ministry site."""
 
 import argparse
+from pathlib import Path
 
 from pilotarchive.exceptions import UsageError
 
@@ -24,6 +25,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="site version to serve (default: 2014-11-19)",
     )
+    r.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="serve instead a synthetic ministry site of N pages per language (15-30 KiB "
+        "each, for benchmarks), at /fi/index.html",
+    )
+    r.add_argument("--seed", type=int, default=2014, help="the synthetic site's seed")
+    r.add_argument(
+        "--static",
+        type=Path,
+        metavar="DIR",
+        help="with --synthetic: write the site as files under DIR (for nginx) and exit",
+    )
     rsub.add_parser(
         "versions",
         help="list the replica's site versions",
@@ -44,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say `pilotarchive replica serve` or `pilotarchive replica versions`")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535")
+    if args.synthetic is not None:
+        return _synthetic(args)
     replica = ReplicaServer(args.site_version or DEFAULT_VERSION, host=args.host, port=args.port)
     print(
         f"replica ({replica.version.id}) at {replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
@@ -55,4 +72,29 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         replica.httpd.server_close()
+    return 0
+
+
+def _synthetic(args: argparse.Namespace) -> int:
+    from pilotarchive.replica.synthetic import SyntheticServer, SyntheticSite, write_static
+
+    if args.synthetic < 1:
+        raise UsageError(f"--synthetic {args.synthetic}: give a number of pages, 1 or more")
+    site = SyntheticSite(args.synthetic, args.seed)
+    if args.static:
+        count = write_static(site, args.static)
+        print(f"{count} pages of the synthetic site written under {args.static}")
+        return 0
+    server = SyntheticServer(site, host=args.host, port=args.port)
+    print(
+        f"synthetic site ({args.synthetic} pages per language, seed {args.seed}) at "
+        f"{server.url}/fi/index.html  (Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
     return 0

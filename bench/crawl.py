@@ -1,0 +1,229 @@
+"""A site crawl of pilotarchive beside a bare Scrapy spider and wget, on one local server.
+
+Run: ``python bench/crawl.py [--pages N] [--rounds R] [--concurrency C] [--workers W]``.
+
+The synthetic ministry site (``pilotarchive replica serve --synthetic N``: N pages per
+language, 15-30 KiB each, text versions, a link graph of depth 5 and more) is written as
+files and served by Debian's nginx on 127.0.0.1 when it is installed (else by Twisted's
+static file server, and the output says so). Three crawlers fetch the whole site, in
+alternating rounds, and the median round of each counts:
+
+a. ``pilotarchive crawl --scope site`` (extraction, validation, WARC, records);
+b. a bare Scrapy ``CrawlSpider`` with the same concurrency that yields url and title
+   (``bench/bare_spider.py``);
+c. ``wget --recursive --warc-file`` (one connection; what a WARC costs at its cheapest).
+
+For each: pages, wall seconds, pages/s, CPU seconds (user + system, children included) and
+peak RSS, from ``/usr/bin/time``. Then the ratios a/b and a/c of pages/s. Targets: a/b at
+least 1.0 (archiving costs no throughput against Scrapy itself); with ``--workers 2``, a/c
+at least 0.5. The script exits 1 when a target is missed.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pilotarchive.replica.synthetic import SyntheticSite, write_static  # noqa: E402
+
+NGINX_CONF = """
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    default_type text/html;
+    types {{ text/html html; text/plain txt; }}
+    charset utf-8;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        etag on;
+        location = / {{ return 302 /fi/index.html; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"the server on port {port} did not start")
+
+
+def start_server(root: Path, tmp: Path) -> tuple[subprocess.Popen, int, str]:
+    port = free_port()
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx:
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
+        proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.PIPE)
+        name = "Debian's nginx (2 workers)"
+    else:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "twisted", "web", "--path", str(root), "--listen",
+             f"tcp:{port}:interface=127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        name = "Twisted's static file server (nginx is not installed)"
+    wait_for(port)
+    return proc, port, name
+
+
+@dataclass
+class Round:
+    pages: int
+    wall: float
+    cpu: float
+    rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.wall if self.wall else 0.0
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, float, float]:
+    """Run under /usr/bin/time: wall, CPU (user+sys) and peak RSS of the command."""
+    stats = cwd / "time.txt"
+    started = time.monotonic()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-o", str(stats), "-f", "%U %S %M", *argv],
+        cwd=cwd, capture_output=True, text=True,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    user, system, rss = stats.read_text().split()[-3:]
+    return proc, wall, float(user) + float(system), int(rss) / 1024
+
+
+def run_pilotarchive(url: str, work: Path, concurrency: int, workers: int) -> Round:
+    out = work / "pa"
+    argv = [sys.executable, "-m", "pilotarchive", "crawl", url, "--scope", "site",
+            "--max-pages", "1000000", "--output", str(out), "--fast-loopback",
+            "-s", f"CONCURRENT_REQUESTS={concurrency}",
+            "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}"]  # fmt: skip
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    proc, wall, cpu, rss = timed(argv, work)
+    if proc.returncode not in (0, 3):
+        raise SystemExit(f"pilotarchive crawl failed: {proc.stderr.strip()[-500:]}")
+    import json
+
+    manifest = json.loads((Path(proc.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())
+    return Round(manifest["counts"]["page"]["total"], wall, cpu, rss)
+
+
+def run_scrapy(url: str, work: Path, concurrency: int) -> Round:
+    count = work / "count.txt"
+    argv = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
+            "-a", f"start={url}", "-a", f"count_file={count}",
+            "-s", f"CONCURRENT_REQUESTS={concurrency}",
+            "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+            "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
+    proc, wall, cpu, rss = timed(argv, work)
+    if proc.returncode != 0 or not count.exists():
+        raise SystemExit(f"bare Scrapy failed: {proc.stderr.strip()[-500:]}")
+    return Round(int(count.read_text()), wall, cpu, rss)
+
+
+def run_wget(url: str, work: Path) -> Round:
+    argv = ["wget", "--recursive", "--level=inf", "--no-verbose", "-e", "robots=on",
+            "--warc-file", str(work / "wget"), "--no-warc-keep-log",
+            "--directory-prefix", str(work / "wget-files"), url]  # fmt: skip
+    proc, wall, cpu, rss = timed(argv, work)
+    if proc.returncode not in (0, 8):  # 8: some 404 among the links
+        raise SystemExit(f"wget failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    pages = sum(1 for p in (work / "wget-files").rglob("*.html"))
+    return Round(pages, wall, cpu, rss)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=333,
+                        help="synthetic pages per language (333: about 2,000 pages in all, "
+                        "with text versions)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median)")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests at once (a, b)")
+    parser.add_argument("--workers", type=int, default=1, help="pilotarchive --workers")
+    args = parser.parse_args()
+    if not shutil.which("wget"):
+        raise SystemExit("wget is not installed (apt-get install wget)")
+    with tempfile.TemporaryDirectory(prefix="pa-bench-") as name:
+        tmp = Path(name)
+        tmp.chmod(0o755)  # nginx's workers run as another user and must read the site
+        site = tmp / "site"
+        written = write_static(SyntheticSite(args.pages), site)
+        sizes = [p.stat().st_size for p in site.rglob("*.html")]
+        server, port, server_name = start_server(site, tmp)
+        url = f"http://127.0.0.1:{port}/fi/index.html"
+        print(f"site: {written} pages ({args.pages} per language, graphic and text), "
+              f"mean {statistics.mean(sizes) / 1024:.1f} KiB, served by {server_name}")  # fmt: skip
+        print(f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
+              f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median")
+        results: dict[str, list[Round]] = {"a": [], "b": [], "c": []}
+        try:
+            for n in range(args.rounds):
+                for key in ("a", "b", "c"):
+                    work = tmp / f"round-{n}-{key}"
+                    work.mkdir()
+                    if key == "a":
+                        results[key].append(run_pilotarchive(url, work, args.concurrency,
+                                                              args.workers))  # fmt: skip
+                    elif key == "b":
+                        results[key].append(run_scrapy(url, work, args.concurrency))
+                    else:
+                        results[key].append(run_wget(url, work))
+                    shutil.rmtree(work)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    names = {
+        "a": f"a. pilotarchive crawl --scope site{' --workers %d' % args.workers if args.workers > 1 else ''}",
+        "b": "b. bare Scrapy CrawlSpider (url, title)",
+        "c": "c. wget --recursive --warc-file",
+    }
+    medians = {}
+    print(f"{'crawler':46} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7} {'peak RSS':>9}")
+    for key, rounds in results.items():
+        best = sorted(rounds, key=lambda r: r.rate)[len(rounds) // 2]
+        medians[key] = best
+        print(f"{names[key]:46} {best.pages:6} {best.wall:7.1f} {best.rate:8.1f} "
+              f"{best.cpu:7.1f} {best.rss_mb:7.0f} MB")  # fmt: skip
+    ab = medians["a"].rate / medians["b"].rate
+    ac = medians["a"].rate / medians["c"].rate
+    print(f"a/b (pages/s): {ab:.2f}   target >= 1.0: {'meets' if ab >= 1.0 else 'MISSES'}")
+    target_c = "meets" if ac >= 0.5 else "MISSES"
+    note = "" if args.workers > 1 else " (the target is for --workers 2)"
+    print(f"a/c (pages/s): {ac:.2f}   target >= 0.5 with --workers 2: {target_c}{note}")
+    ok = ab >= 1.0 and (args.workers < 2 or ac >= 0.5)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
