@@ -150,9 +150,10 @@ def _new_message() -> EmailMessage:
 # -- the change list -----------------------------------------------------------------------
 
 
-def _when(snapshot_id: str) -> str:
+def when(snapshot_id: str) -> str:
+    """A snapshot's time for people: "2026-11-28 16:17:42 UTC"."""
     ts = snapshot_time(snapshot_id)
-    return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else snapshot_id
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else snapshot_id
 
 
 def archived_link(ref: dict[str, Any] | None, replay: str) -> tuple[str, str] | None:
@@ -409,8 +410,8 @@ def change_alert(
     intro = w["intro"].format(
         count=local_count(lang, change_set.count),
         title=title,
-        new=_when(change_set.new),
-        old=_when(change_set.old),
+        new=when(change_set.new),
+        old=when(change_set.old),
     )
     replay = config.mail.replay_url
     foot_text, foot_html = _footer(config, target.name, subscriber)
@@ -437,9 +438,9 @@ def change_alert(
         target=target.name,
         bulk=True,
     )
-    msg["Content-Language"] = lang
     msg.set_content(text + "\n")
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = lang  # after the content: set_content clears Content-* headers
     return msg
 
 
@@ -470,7 +471,7 @@ def digest_alert(
     replay = config.mail.replay_url
     text_lines, html_parts = [intro], [f"<h1>{escape(subject)}</h1>", f"<p>{escape(intro)}</p>"]
     for cs in change_sets:
-        heading = w["set"].format(new=_when(cs.new), old=_when(cs.old))
+        heading = w["set"].format(new=when(cs.new), old=when(cs.old))
         heading += f": {local_count(lang, cs.count)}"
         text_lines += ["", "", heading, "=" * len(heading), *changes_text(cs.diff, lang, replay)]
         html_parts += [f"<hr>\n<h1>{escape(heading)}</h1>", *changes_html(cs.diff, lang, replay)]
@@ -487,9 +488,9 @@ def digest_alert(
         target=target.name,
         bulk=True,
     )
-    msg["Content-Language"] = lang
     msg.set_content("\n".join([*text_lines, "", "-- ", foot_text]) + "\n")
     msg.add_alternative(_html_document(lang, subject, [*html_parts, foot_html]), subtype="html")
+    msg["Content-Language"] = lang
     return msg
 
 
@@ -536,7 +537,7 @@ def health_alert(
     lines.append("")
     if trouble.last_healthy:
         lines.append(
-            f"Last healthy snapshot: {trouble.last_healthy} ({_when(trouble.last_healthy)})"
+            f"Last healthy snapshot: {trouble.last_healthy} ({when(trouble.last_healthy)})"
             + (f", {trouble.last_healthy_path}" if trouble.last_healthy_path else "")
         )
     else:

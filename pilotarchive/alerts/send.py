@@ -46,7 +46,7 @@ def _reason(exc: BaseException, smtp: SmtpConfig) -> str:
         )
     if isinstance(exc, ssl.SSLError):
         return f"{where}: TLS failed ({exc.reason or exc}); check [smtp] security and port"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, (TimeoutError, socket.timeout)) or "timed out" in str(exc):
         return f"{where} did not answer within {smtp.timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return f"cannot reach {where} (connection refused: is it running?)"

@@ -420,7 +420,10 @@ def _mail_outcome(result: RunResult, report: SendReport) -> None:
     if report.ok:
         return
     reason = report.error or report.failed[0][1]
-    why = f"{len(report.failed)} message(s) not sent: {reason}"
+    why = (
+        f"{len(report.failed)} message(s) not sent: {reason}; they wait in the outbox and "
+        "the next run or `pilotarchive outbox send` delivers them"
+    )
     result.error = f"{result.error}; {why}" if result.error else why
     if result.outcome != "crawl_failed":  # the health stays in the record's "health"
         result.outcome = "mail_failed"
