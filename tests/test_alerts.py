@@ -30,8 +30,11 @@ from tests.alerting import MAINTAINERS, html_text, outbox, pa, runs, sent, write
 from tests.mailserver import PASSWORD, USER, MailServer, free_port, make_certificate
 
 START = "/seutukaupunkipilotit"
-IMMEDIATE = {"researcher@example.org": "fi", "forskare@example.org": "sv",
-             "analyst@example.org": "en"}  # fmt: skip
+IMMEDIATE = {
+    "researcher@example.org": "fi",
+    "forskare@example.org": "sv",
+    "analyst@example.org": "en",
+}
 SECTION = {"fi": "(fi) ==", "sv": "(sv) ==", "en": "(en) =="}
 
 
@@ -88,10 +91,12 @@ def _check_change_alerts(received: list, folder: Path) -> None:
         assert msg.get_content_type() == "multipart/alternative"
         assert str(msg["Subject"]) == (
             "18 changes: "
-            + {"fi": "Pilotit seutukaupunkien kehittämiseen",
-               "sv": "Pilotprojekt för utveckling av regionstäder",
-               "en": "Pilots for developing regional towns"}[IMMEDIATE[to[0]]]
-        )  # fmt: skip
+            + {
+                "fi": "Pilotit seutukaupunkien kehittämiseen",
+                "sv": "Pilotprojekt för utveckling av regionstäder",
+                "en": "Pilots for developing regional towns",
+            }[IMMEDIATE[to[0]]]
+        )
         assert msg["From"] == "pilotarchive <pilotarchive@example.org>"
         assert parsedate_to_datetime(msg["Date"]).tzinfo is not None
         assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.org>")
@@ -146,8 +151,14 @@ def test_change_alert_starttls_with_login(replica: ReplicaServer, tmp_path: Path
     cert, key = make_certificate(tmp_path)
     server = MailServer(tls_files=(cert, key)).start()
     try:
-        write_config(tmp_path, replica.url + START, server.port, security="starttls",
-                     username=USER, ca_file=cert)  # fmt: skip
+        write_config(
+            tmp_path,
+            replica.url + START,
+            server.port,
+            security="starttls",
+            username=USER,
+            ca_file=cert,
+        )
         # No password in the environment: refused at start-up, naming the variable and line.
         missing = pa("run", cwd=tmp_path)
         assert missing.returncode == 2
@@ -277,8 +288,10 @@ def test_weekly_digest_has_every_change_set_in_order(
     )
     for piece in _expected(first_set) + _expected(second_set):
         assert piece in text and piece in html_text(markup)
-    headings = [f"Crawl of {when(b.name)}, compared with {when(a.name)}"
-                for a, b in (snaps[0:2], snaps[1:3])]  # fmt: skip
+    headings = [
+        f"Crawl of {when(b.name)}, compared with {when(a.name)}"
+        for a, b in (snaps[0:2], snaps[1:3])
+    ]
     assert text.index(headings[0]) < text.index(headings[1])  # oldest first
 
 
@@ -330,8 +343,12 @@ class _TitleProxy:
 def test_subject_is_one_clean_line(replica: ReplicaServer, mailserver: MailServer, tmp_path: Path):
     proxy = _TitleProxy(replica)
     try:
-        write_config(tmp_path, proxy.url + START, mailserver.port,
-                     subscribers=(("researcher@example.org", "fi", "none"),))  # fmt: skip
+        write_config(
+            tmp_path,
+            proxy.url + START,
+            mailserver.port,
+            subscribers=(("researcher@example.org", "fi", "none"),),
+        )
         assert pa("run", cwd=tmp_path).returncode == 0
         proxy.evil = True
         result = pa("run", cwd=tmp_path)
@@ -371,10 +388,21 @@ def test_subject_is_one_clean_line(replica: ReplicaServer, mailserver: MailServe
         ("kehittämiseen 100% varma", "kehittämiseen 100% varma"),
         ("", ""),
     ],
-    ids=["crlf", "percent", "percent-upper", "entities", "hex-entities", "u2028-raw",
-         "u2028-escaped", "double-percent", "not-utf8", "format-and-c1", "plain-percent",
-         "empty"],
-)  # fmt: skip
+    ids=[
+        "crlf",
+        "percent",
+        "percent-upper",
+        "entities",
+        "hex-entities",
+        "u2028-raw",
+        "u2028-escaped",
+        "double-percent",
+        "not-utf8",
+        "format-and-c1",
+        "plain-percent",
+        "empty",
+    ],
+)
 def test_one_line(title: str, clean: str) -> None:
     assert one_line(title) == clean
 

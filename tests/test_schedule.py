@@ -79,8 +79,12 @@ def _loop(config: Config, clock: FakeClock, length: float = 120, code: int = 0):
 
 def test_a_simulated_day_runs_each_due_run_once():
     clock = FakeClock(MONDAY)
-    config = _config(("often", "*/30 * * * *"), ("morning", "0 6 * * 1-5"),
-                     ("twice", "15 9,17 * * *"), ("weekend", "0 8 * * 6,0"))  # fmt: skip
+    config = _config(
+        ("often", "*/30 * * * *"),
+        ("morning", "0 6 * * 1-5"),
+        ("twice", "15 9,17 * * *"),
+        ("weekend", "0 8 * * 6,0"),
+    )
     scheduler, log = _loop(config, clock)
     scheduler.run(until=MONDAY + timedelta(days=1))
     by_target: dict[str, list[datetime]] = {}
@@ -135,8 +139,9 @@ def test_a_launch_that_fails_is_logged_and_the_loop_goes_on():
     def launch(target: Target) -> FakeRun:
         raise OSError(2, "No such file or directory")
 
-    scheduler = Scheduler(_config(("x", "0 * * * *")), launch=launch, clock=clock,
-                          sleep=clock.sleep, log=log.append)  # fmt: skip
+    scheduler = Scheduler(
+        _config(("x", "0 * * * *")), launch=launch, clock=clock, sleep=clock.sleep, log=log.append
+    )
     assert scheduler.run(until=MONDAY + timedelta(hours=3)) == 0
     assert sum("could not start: No such file or directory" in line for line in log) == 2
 
@@ -162,8 +167,9 @@ def test_real_runs_with_an_injected_clock(replica: ReplicaServer, tmp_path: Path
     """Two targets, two real `pilotarchive run`s each over a simulated morning."""
     mail = MailServer().start()
     try:
-        config_file = write_config(tmp_path, replica.url + "/seutukaupunkipilotit", mail.port,
-                                   schedule="0 6,7 * * *")  # fmt: skip
+        config_file = write_config(
+            tmp_path, replica.url + "/seutukaupunkipilotit", mail.port, schedule="0 6,7 * * *"
+        )
         text = config_file.read_text()
         second = text[text.index("[[target]]") :].replace('name = "pilots"', 'name = "other"')
         config_file.write_text(text + "\n" + second.replace('"0 6,7 * * *"', '"30 6,7 * * *"'))
@@ -180,8 +186,13 @@ def test_real_runs_with_an_injected_clock(replica: ReplicaServer, tmp_path: Path
         cwd = os.getcwd()
         os.chdir(tmp_path)  # the runs write to output/ relative to here
         try:
-            scheduler = Scheduler(config, launch=lambda t: ProcessHandle(t.name, str(config_file)),
-                                  clock=clock, sleep=sleep, log=log.append)  # fmt: skip
+            scheduler = Scheduler(
+                config,
+                launch=lambda t: ProcessHandle(t.name, str(config_file)),
+                clock=clock,
+                sleep=sleep,
+                log=log.append,
+            )
             scheduler.run(until=datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
         finally:
             os.chdir(cwd)
@@ -193,8 +204,11 @@ def test_real_runs_with_an_injected_clock(replica: ReplicaServer, tmp_path: Path
         ]
         log_runs = runs(tmp_path)
         assert sorted((r["target"], r["outcome"]) for r in log_runs) == [
-            ("other", "first"), ("other", "unchanged"), ("pilots", "first"), ("pilots", "unchanged")
-        ]  # fmt: skip
+            ("other", "first"),
+            ("other", "unchanged"),
+            ("pilots", "first"),
+            ("pilots", "unchanged"),
+        ]
         assert sum("finished, exit 0 (ok)" in line for line in log) == 4, log
     finally:
         mail.stop()
