@@ -423,3 +423,59 @@ def test_slow_server_timeout_keeps_messages(replica: ReplicaServer, tmp_path: Pa
         assert len(outbox(tmp_path)) == 3
     finally:
         listener.close()
+
+
+def test_failed_crawl_tells_maintainers_only(mailserver: MailServer, tmp_path: Path):
+    nothing_there = f"http://127.0.0.1:{free_port()}{START}"  # connection refused
+    write_config(tmp_path, nothing_there, mailserver.port)
+    result = pa("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "crawl FAILED (subscribers not told)" in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(r.rcpt_tos[0] for r in mailserver.received) == sorted(MAINTAINERS)
+    text, _ = _parts(mailserver.received[0].message)
+    assert "wrote no snapshot" in text and "Last healthy snapshot: none yet." in text
+    assert runs(tmp_path)[-1]["outcome"] == "crawl_failed"
+
+
+def test_implicit_tls(tmp_path: Path):
+    """security = "tls" (SMTPS): the certificate verified against ca_file, then delivered."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from pilotarchive.alerts.compose import Trouble, health_alert, health_key
+    from pilotarchive.alerts.send import send_waiting
+    from pilotarchive.schedule.config import Config, SmtpConfig, Target
+    from tests.mailserver import _Handler
+
+    cert, key = make_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    handler, port = _Handler(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        smtp = SmtpConfig(port=port, security="tls", ca_file=cert, timeout=5)
+        config = dataclasses.replace(Config(), smtp=smtp, output=tmp_path / "output")
+        trouble = Trouble("failed", "20261130T060000.000000Z", "test")
+        target = Target("pilots")
+        box = Outbox(config.output)
+        msg = health_alert(config, target, "ops@example.org", trouble, datetime.now(UTC))
+        assert box.put(health_key("pilots", trouble, "ops@example.org"), msg)
+        report = send_waiting(smtp, box, box.pending())
+        assert report.ok and len(report.sent) == 1
+        (received,) = handler.received
+        assert received.rcpt_tos == ["ops@example.org"]  # over TLS: a plain client fails
+        # Without the CA the certificate does not verify: said, and the message kept.
+        assert box.put(health_key("pilots", trouble, "x@example.org"), msg)
+        untrusted = dataclasses.replace(smtp, ca_file=None)
+        report = send_waiting(untrusted, box, box.pending())
+        assert not report.ok and "certificate does not verify" in (report.error or "")
+        assert len(box.pending()) == 1
+        # A plain client gets no SMTP banner from a TLS port: the message keeps waiting.
+        plain = dataclasses.replace(smtp, security="none", timeout=1)
+        assert not send_waiting(plain, box, box.pending()).ok
+        assert len(box.pending()) == 1 and len(handler.received) == 1
+    finally:
+        controller.stop()

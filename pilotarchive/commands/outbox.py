@@ -5,8 +5,13 @@ login) or when it was written by `run --dry-run`. `send` first writes the digest
 periods that have ended, then sends everything waiting; what fails keeps waiting."""
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pilotarchive.commands._config import add_config
+
+if TYPE_CHECKING:
+    from pilotarchive.alerts.outbox import Outbox
+    from pilotarchive.schedule.config import Config
 
 NAME = "outbox"
 HELP = "list or send the messages waiting in the outbox"
@@ -37,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _send(config, outbox, only: str | None) -> int:  # type: ignore[no-untyped-def]
+def _send(config: "Config", outbox: "Outbox", only: str | None) -> int:
+    """Digests of ended periods first (for targets no run holds), then everything waiting."""
     from pilotarchive.alerts.send import raise_for, send_waiting
     from pilotarchive.alerts.state import read_state
     from pilotarchive.archive.lock import target_lock

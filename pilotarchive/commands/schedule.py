@@ -5,9 +5,14 @@ SIGTERM or Ctrl-C (running runs are stopped and logged as interrupted)."""
 
 import argparse
 import signal
+import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from pilotarchive.commands._config import add_config
+
+if TYPE_CHECKING:
+    from pilotarchive.schedule.loop import Scheduler
 
 NAME = "schedule"
 HELP = "start each target's run when its cron schedule is due (foreground)"
@@ -37,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
 class _Waker:
     """Sleeps that a signal cuts short, so SIGTERM stops the loop at once."""
 
-    def __init__(self, scheduler: "object") -> None:
-        import threading
-
+    def __init__(self, scheduler: "Scheduler") -> None:
         self.scheduler = scheduler
         self.event = threading.Event()
 
@@ -47,5 +50,5 @@ class _Waker:
         self.event.wait(seconds)
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.scheduler.stop()  # type: ignore[attr-defined]
+        self.scheduler.stop()
         self.event.set()
