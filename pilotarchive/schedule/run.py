@@ -128,7 +128,8 @@ class RunResult:
             "degraded": "DEGRADED (subscribers not told)",
             "crawl_failed": "crawl FAILED (subscribers not told)",
             "interrupted": "interrupted",
-        }.get(self.outcome, str(changes) + " change(s)" if changes is not None else "")
+            "error": "stopped by an error",
+        }.get(self.outcome, f"{changes} change(s)" if changes is not None else "")
         if self.outcome == "mail_failed":
             described = f"{changes} change(s)" if changes else "no changes"
         parts.append(described + ",")
