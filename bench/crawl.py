@@ -80,7 +80,9 @@ def wait_for(port: int, timeout: float = 10.0) -> None:
 
 def start_server(root: Path, tmp: Path) -> tuple[subprocess.Popen, int, str]:
     port = free_port()
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if nginx:
         conf = tmp / "nginx.conf"
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
@@ -135,7 +137,9 @@ def run_pilotarchive(url: str, work: Path, concurrency: int, workers: int) -> Ro
         raise SystemExit(f"pilotarchive crawl failed: {proc.stderr.strip()[-500:]}")
     import json
 
-    manifest = json.loads((Path(proc.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())
+    manifest = json.loads(
+        (Path(proc.stdout.strip().splitlines()[-1]) / "manifest.json").read_text()
+    )
     return Round(manifest["counts"]["page"]["total"], wall, cpu, rss)
 
 
@@ -184,8 +188,10 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/fi/index.html"
         print(f"site: {written} pages ({args.pages} per language, graphic and text), "
               f"mean {statistics.mean(sizes) / 1024:.1f} KiB, served by {server_name}")  # fmt: skip
-        print(f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
-              f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median")
+        print(
+            f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
+            f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median"
+        )
         results: dict[str, list[Round]] = {"a": [], "b": [], "c": []}
         try:
             for n in range(args.rounds):

@@ -84,3 +84,24 @@ class SchemaError(PilotarchiveError):
 
 class ReplicaError(PilotarchiveError):
     """The bundled replica cannot serve what was asked (unknown version, port in use)."""
+
+
+class ConfigError(UsageError):
+    """The configuration file is missing, not TOML, or does not match its schema.
+
+    The message names the file, the line and the key (``pilotarchive.toml:17: target[0].
+    schedule: ...``) so the fix is one edit away; the CLI exits 2.
+    """
+
+
+class SendFailed(PilotarchiveError):
+    """The SMTP server could not take a message (down, refused, timeout, bad login).
+
+    Nothing is lost: the message stays in ``output/outbox/`` and the next run or
+    ``pilotarchive outbox send`` delivers it.
+    """
+
+
+class RunFailed(PilotarchiveError):
+    """A scheduled run of one or more targets failed (no snapshot, or mail not delivered);
+    the message names each target and why."""

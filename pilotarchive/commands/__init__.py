@@ -14,4 +14,7 @@ COMMANDS = (
     "history",
     "wacz",
     "replica",
+    "run",
+    "outbox",
+    "schedule",
 )

@@ -14,8 +14,10 @@ accepts no more than jsonschema does (a differential test checks that).
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +37,24 @@ def schema_dir() -> Path:
     raise SchemaError(f"schema folder {SCHEMA_DIR} is missing: reinstall pilotarchive")
 
 
+def _schema_files() -> Iterator[Traversable]:
+    """The schema files: from the folder, or, when pilotarchive runs from a zipped egg (as
+    scrapyd runs a deployed project), from the package's resources inside it."""
+    root: Traversable = SCHEMA_DIR if SCHEMA_DIR.is_dir() else files("pilotarchive") / "schemas"
+    if not root.is_dir():
+        schema_dir()  # raises: the schemas are missing
+    for folder in (root, root / "versions"):
+        if folder.is_dir():
+            yield from (f for f in folder.iterdir() if f.name.endswith(".schema.json"))
+
+
 @cache
 def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     schemas: dict[str, dict[str, Any]] = {}
     registry: Registry = Registry()
     # The current schemas, and in versions/ the earlier versions still in use by older
     # snapshots (named "<name>-<version>").
-    paths = [*schema_dir().glob("*.schema.json"), *schema_dir().glob("versions/*.schema.json")]
-    for path in sorted(paths):
+    for path in sorted(_schema_files(), key=lambda p: str(p)):
         try:
             schema = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -56,7 +68,7 @@ def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
 def validator(name: str) -> Draft202012Validator:
     registry, schemas = _registry()
     if name not in schemas:
-        raise SchemaError(f"no schema named {name!r} in {schema_dir()}")
+        raise SchemaError(f"no schema named {name!r} in {SCHEMA_DIR}")
     return Draft202012Validator(
         schemas[name], registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
     )

@@ -1,0 +1,1 @@
+"""E-mail alerts: composing (change alerts, digests, health), the outbox, sending over SMTP."""

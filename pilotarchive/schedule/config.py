@@ -1,0 +1,355 @@
+"""``pilotarchive.toml``: the targets, their schedules and subscribers, and how mail is sent.
+
+Read in one place and checked at start-up, before anything is crawled or sent: the TOML
+syntax, then the JSON Schema ``schemas/config.schema.json`` (unknown keys, types, values),
+then what a schema cannot say (a cron expression croniter understands, a crawl setting
+Scrapy or pilotarchive knows, target names used once, the SMTP password's variable set).
+Every error names the file, the line and the key. Every key has a default, so
+``pilotarchive run`` works with no file at all (one target, the ministry's page, nobody to
+mail).
+
+The SMTP password is never read from the file: ``password_env`` names the environment
+variable that holds it, so the file can be shared and committed.
+"""
+
+import difflib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.exceptions import ConfigError, SettingError
+from pilotarchive.schedule.locate import dotted, key_lines, line_of
+
+DEFAULT_FILE = Path("pilotarchive.toml")
+DEFAULT_START = "http://www.tem.fi/seutukaupunkipilotit"
+DEFAULT_SCHEDULE = "0 6 * * 1-5"
+DEFAULT_PASSWORD_ENV = "PILOTARCHIVE_SMTP_PASSWORD"
+LANGUAGES = ("fi", "sv", "en")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"  # none | starttls | tls
+    username: str = ""
+    password_env: str = DEFAULT_PASSWORD_ENV
+    password: str = field(default="", repr=False)  # from the environment, never the file
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        login = f", login {self.username}" if self.username else ""
+        return f"{self.host}:{self.port} ({self.security}{login})"
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    sender: str = "pilotarchive <pilotarchive@localhost>"
+    unsubscribe: str = ""  # mailto: or https://; empty: a mailto: to the sender
+    maintainers: tuple[str, ...] = ()
+    list_id: str = ""
+    replay_url: str = ""
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
+
+    @property
+    def domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "localhost"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    email: str
+    language: str = "fi"
+    digest: str = "none"  # none | daily | weekly
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    start_urls: tuple[str, ...] = (DEFAULT_START,)
+    scope: str = "page"
+    max_pages: int | None = None
+    schedule: str = DEFAULT_SCHEDULE
+    settings: Mapping[str, str] = field(default_factory=dict)  # as -s KEY=VALUE
+    maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
+    subscribers: tuple[Subscriber, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    output: Path = Path("output")
+    smtp: SmtpConfig = SmtpConfig()
+    mail: MailConfig = MailConfig()
+    targets: tuple[Target, ...] = (Target("pilots"),)
+    file: Path | None = None  # None: the defaults, no file was read
+
+    def target(self, name: str) -> Target:
+        for target in self.targets:
+            if target.name == name:
+                return target
+        known = ", ".join(t.name for t in self.targets)
+        raise ConfigError(f"no target {name!r} in {self.file or 'the defaults'} (known: {known})")
+
+    def maintainers(self, target: Target) -> list[str]:
+        return list(dict.fromkeys([*self.mail.maintainers, *target.maintainers]))
+
+
+def setting_text(value: Any) -> str:
+    """A TOML value as ``-s KEY=VALUE`` text: booleans and numbers as Scrapy reads them,
+    lists and tables as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+class _Errors:
+    """Collects the problems with their lines; all are reported at once, in file order."""
+
+    def __init__(self, file: Path, text: str) -> None:
+        self.file = file
+        self.lines = key_lines(text)
+        self.found: list[tuple[int, str]] = []
+
+    def add(self, path: Any, message: str) -> None:
+        line = line_of(self.lines, path)
+        where = f"{self.file}:{line}" if line else str(self.file)
+        key = dotted(path)
+        self.found.append((line or 0, f"{where}: {key + ': ' if key else ''}{message}"))
+
+    def raise_any(self) -> None:
+        if self.found:
+            ordered = [m for _, m in sorted(self.found, key=lambda f: f[0])]
+            more = (
+                f" (and {len(ordered) - 1} more: {'; '.join(ordered[1:])})" if ordered[1:] else ""
+            )
+            raise ConfigError(ordered[0] + more)
+
+
+_TYPE_WORDS = {
+    "string": "text in quotes",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list [...]",
+    "object": "a table",
+}
+
+
+def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]:
+    """The path and a one-line message for a JSON Schema error, in the file's words."""
+    path = list(error.absolute_path)
+    value = error.instance
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = sorted(set(value) - set(allowed))
+        key = extra[0] if extra else "?"
+        if key == "password" and path == ["smtp"]:
+            return [*path, key], (
+                "the password is never read from the file: remove it and export it in the "
+                "variable named by password_env (default PILOTARCHIVE_SMTP_PASSWORD)"
+            )
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(allowed)})"
+        return [*path, key], f"unknown key {key!r}{hint}"
+    if kind == "type":
+        want = error.validator_value
+        words = " or ".join(
+            _TYPE_WORDS.get(w, w) for w in ([want] if isinstance(want, str) else want)
+        )
+        return path, f"expected {words}, got {value!r}"
+    if kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return path, f"must be one of {options}, not {value!r}"
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return path, f"missing key {missing!r}"
+    if kind == "pattern":
+        leaf = path[-1] if path else ""
+        what = {
+            "email": "an e-mail address (name@example.org)",
+            "name": "a name of letters, digits, '.', '_' and '-' (at most 64)",
+            "sender": "a name and an address, e.g. pilotarchive <pilotarchive@example.org>",
+            "unsubscribe": "a mailto: address or an https:// URL",
+            "password_env": "the name of an environment variable",
+            "replay_url": "a URL template with {url} (and {timestamp})",
+            "list_id": "a domain-like name",
+        }.get(str(leaf), "")
+        if isinstance(leaf, int) and len(path) > 1:  # an item of maintainers or start_urls
+            what = {"maintainers": "an e-mail address", "start_urls": "an http(s) URL"}.get(
+                str(path[-2]), ""
+            )
+        return path, f"{value!r} is not {what}" if what else error.message
+    return path, error.message
+
+
+def _check_schema(data: dict[str, Any], errors: _Errors) -> None:
+    from pilotarchive.records.validate import validator
+
+    check = validator("config")
+    for error in sorted(check.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path, message = _schema_message(error, check.schema)
+        errors.add(path, message)
+
+
+def _check_schedule(expr: str) -> str | None:
+    from croniter import croniter
+
+    if not croniter.is_valid(expr):
+        return f"{expr!r} is not a cron expression (five fields: minute hour day month weekday)"
+    if len(expr.split()) not in (5,):
+        return f"{expr!r}: give five fields (minute hour day month weekday)"
+    return None
+
+
+def _check_settings(settings: dict[str, str]) -> tuple[str, str] | None:
+    """The first wrong crawl setting as (key, message), or None."""
+    from pilotarchive.settings import check_overrides
+
+    try:
+        check_overrides(settings)
+    except SettingError as exc:
+        return exc.setting or "", str(exc)
+    return None
+
+
+def parse_config(
+    text: str,
+    file: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    need_password: bool = True,
+) -> Config:
+    """The checked configuration of ``text`` (read from ``file``, named in errors)."""
+    environ = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    errors = _Errors(file, text)
+    _check_schema(data, errors)
+    errors.raise_any()  # the checks below trust the types
+
+    smtp_data = data.get("smtp", {})
+    security = smtp_data.get("security", "none")
+    password_env = smtp_data.get("password_env", DEFAULT_PASSWORD_ENV)
+    username = smtp_data.get("username", "")
+    password = environ.get(password_env, "")
+    if username and not password and need_password:
+        errors.add(
+            ["smtp", "password_env"] if "password_env" in smtp_data else ["smtp", "username"],
+            f"the SMTP login {username!r} needs a password, and the variable {password_env} is "
+            f"not set: export {password_env}=... before running",
+        )
+    ca_file = smtp_data.get("ca_file")
+    if ca_file and not (file.parent / ca_file).is_file():
+        errors.add(["smtp", "ca_file"], f"no file {file.parent / ca_file}")
+    smtp = SmtpConfig(
+        host=smtp_data.get("host", "127.0.0.1"),
+        port=smtp_data.get("port", 465 if security == "tls" else 25),
+        security=security,
+        username=username,
+        password_env=password_env,
+        password=password,
+        ca_file=(file.parent / ca_file) if ca_file else None,
+        timeout=float(smtp_data.get("timeout", 30.0)),
+    )
+    mail_data = data.get("mail", {})
+    defaults = MailConfig()
+    sender = mail_data.get("sender", defaults.sender)
+    name, address = parseaddr(sender)
+    try:
+        Address(display_name=name, addr_spec=address)
+        if "@" not in address:
+            raise ValueError(address)
+    except (ValueError, IndexError):
+        errors.add(["mail", "sender"], f"{sender!r} is not a name and an address")
+    mail = MailConfig(
+        sender=sender,
+        unsubscribe=mail_data.get("unsubscribe", ""),
+        maintainers=tuple(mail_data.get("maintainers", ())),
+        list_id=mail_data.get("list_id", ""),
+        replay_url=mail_data.get("replay_url", ""),
+    )
+
+    targets = []
+    seen: set[str] = set()
+    for n, item in enumerate(data.get("target", [])):
+        where: list[Any] = ["target", n]
+        if item["name"] in seen:
+            errors.add([*where, "name"], f"target {item['name']!r} is defined twice")
+        seen.add(item["name"])
+        schedule = item.get("schedule", DEFAULT_SCHEDULE)
+        if problem := _check_schedule(schedule):
+            errors.add([*where, "schedule"], problem)
+        settings = {str(k): setting_text(v) for k, v in (item.get("settings") or {}).items()}
+        if wrong := _check_settings(settings):
+            key, message = wrong
+            errors.add(
+                [*where, "settings", key] if key in settings else [*where, "settings"], message
+            )
+        emails: set[str] = set()
+        for m, sub in enumerate(item.get("subscribers", [])):
+            if sub["email"].lower() in emails:
+                errors.add([*where, "subscribers", m, "email"], f"{sub['email']} is listed twice")
+            emails.add(sub["email"].lower())
+        targets.append(
+            Target(
+                name=item["name"],
+                start_urls=tuple(item.get("start_urls", (DEFAULT_START,))),
+                scope=item.get("scope", "page"),
+                max_pages=item.get("max_pages"),
+                schedule=schedule,
+                settings=settings,
+                maintainers=tuple(item.get("maintainers", ())),
+                subscribers=tuple(
+                    Subscriber(s["email"], s.get("language", "fi"), s.get("digest", "none"))
+                    for s in item.get("subscribers", [])
+                ),
+            )
+        )
+    errors.raise_any()
+    return Config(
+        output=Path(data.get("output", "output")),
+        smtp=smtp,
+        mail=mail,
+        targets=tuple(targets) if targets else Config.targets,
+        file=file,
+    )
+
+
+def load_config(
+    file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    need_password: bool = True,
+) -> Config:
+    """The configuration from ``file``; without one, ``pilotarchive.toml`` when it exists,
+    else the defaults. A file given and missing is an error."""
+    if file is None:
+        if not DEFAULT_FILE.is_file():
+            return Config()
+        file = DEFAULT_FILE
+    try:
+        raw = Path(file).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 at byte {exc.start}") from None
+    return parse_config(text, Path(file), environ=environ, need_password=need_password)
