@@ -4,6 +4,7 @@ Same politeness-free local settings as pilotarchive's crawl in the bench (the co
 is passed with -s), robots.txt obeyed, no pipelines, no archive: what Scrapy itself costs.
 """
 
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from scrapy.linkextractors import LinkExtractor
@@ -12,7 +13,7 @@ from scrapy.spiders import CrawlSpider, Rule
 
 class BareSpider(CrawlSpider):
     name = "bare"
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "ROBOTSTXT_OBEY": True,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,

@@ -20,6 +20,7 @@ at least 0.5. The script exits 1 when a target is missed.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -209,8 +210,9 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=10)
+    workers = f" --workers {args.workers}" if args.workers > 1 else ""
     names = {
-        "a": f"a. pilotarchive crawl --scope site{' --workers %d' % args.workers if args.workers > 1 else ''}",
+        "a": f"a. pilotarchive crawl --scope site{workers}",
         "b": "b. bare Scrapy CrawlSpider (url, title)",
         "c": "c. wget --recursive --warc-file",
     }
