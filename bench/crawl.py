@@ -136,11 +136,8 @@ def run_pilotarchive(url: str, work: Path, concurrency: int, workers: int) -> Ro
     proc, wall, cpu, rss = timed(argv, work)
     if proc.returncode not in (0, 3):
         raise SystemExit(f"pilotarchive crawl failed: {proc.stderr.strip()[-500:]}")
-    import json
-
-    manifest = json.loads(
-        (Path(proc.stdout.strip().splitlines()[-1]) / "manifest.json").read_text()
-    )
+    snapshot = Path(proc.stdout.strip().splitlines()[-1])
+    manifest = json.loads((snapshot / "manifest.json").read_text())
     return Round(manifest["counts"]["page"]["total"], wall, cpu, rss)
 
 
