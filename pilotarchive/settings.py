@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +43,12 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 HTTPERROR_ALLOW_ALL = True  # 404s and 5xx reach the spider and are recorded, not dropped
 COOKIES_ENABLED = False
+# Scrapy starts up to CONCURRENT_ITEMS tasks for each page's output; a page gives a handful
+# of items, so 100 only costs task churn on the event loop.
+CONCURRENT_ITEMS = 16
+# Scrapy re-reads the source of every callback that is a generator, for every response, to
+# warn of a `return value`; ours return none, so skip that parse.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens a control port by default; a crawler needs none
 LOG_LEVEL = "INFO"
@@ -160,6 +167,12 @@ def _allowed_origins(entry: str) -> set[Origin]:
     }
 
 
+@lru_cache(maxsize=4096)
+def _origin_allowed(origins: frozenset[Origin], scheme: str, authority: str) -> bool:
+    found = origin(f"{scheme}://{authority}/")
+    return found is not None and found in origins
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where a crawl may go: the scheme, host and port of its start URLs, and named extras."""
@@ -167,8 +180,13 @@ class Scope:
     origins: frozenset[Origin]
 
     def allows(self, url: str) -> bool:
-        found = origin(url)
-        return found is not None and found in self.origins
+        # A site crawl asks this for every link: the scheme and authority are read off the
+        # string once per distinct authority, not parsed as a URL each time.
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            return False
+        authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        return _origin_allowed(self.origins, scheme, authority)
 
     def describe(self) -> str:
         return ", ".join(

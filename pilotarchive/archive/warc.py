@@ -12,6 +12,7 @@ The clock and the record-id generator are injected, so tests compare archives by
 
 import re
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,13 +124,34 @@ def warc_date(ts: datetime) -> str:
     return datetime_to_iso_date(ts.astimezone(UTC).replace(tzinfo=None), use_micros=True)
 
 
+GZIP_LEVEL = 6  # warcio uses 9: three times the CPU for about 1 % smaller HTML records
+
+
+class _GzipMember:
+    """One gzip member per record, as warcio writes them, at our compression level."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+        self.out.flush()
+
+
 class _Writer(WARCWriter):
-    """warcio's writer with our clock and record ids instead of its own."""
+    """warcio's writer with our clock, record ids and compression level."""
 
     def __init__(self, out: BinaryIO, clock: Callable[[], datetime], make_id: Callable[[], str]):
-        super().__init__(out, gzip=True, warc_version=WARC_VERSION)
+        super().__init__(out, gzip=False, warc_version=WARC_VERSION)
         self._clock = clock
         self._make_id = make_id
+
+    def _write_warc_record(self, out: Any, record: Any) -> None:
+        super()._write_warc_record(_GzipMember(out), record)
 
     def _make_warc_id(self) -> str:  # type: ignore[override]
         return self._make_id()

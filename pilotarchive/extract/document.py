@@ -129,9 +129,12 @@ def absolute(base_url: str, href: str) -> str | None:
     The two common forms (an absolute http(s) URL, a path from the root) skip urljoin,
     which costs ten times as much: a page may have a million links.
     """
-    if href.startswith(("http://", "https://")) and "/./" not in href and "/../" not in href:
+    path, _, rest = href.partition("?")
+    if "/." in path.split("#", 1)[0] or (_ and rest.split("#", 1)[0] == ""):
+        pass  # dot segments ("/./", "/../") and an empty query: urljoin's rules apply
+    elif href.startswith(("http://", "https://")):
         return href.partition("#")[0]
-    if href.startswith("/") and not href.startswith("//") and "." not in href.split("?")[0]:
+    elif href.startswith("/") and not href.startswith("//"):
         scheme, sep, rest = base_url.partition("://")
         if sep:
             host = rest.split("/", 1)[0].split("?")[0].split("#")[0]
