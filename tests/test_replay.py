@@ -11,6 +11,7 @@ import pytest
 
 from pilotarchive.replica.server import ReplicaServer
 from tests.helpers import crawl, records_of, run_cli, warc_records
+from tests.tools import pywb_bin
 
 BIN = Path(sys.executable).parent
 FI = "/index.phtml?s=4398"
@@ -31,7 +32,7 @@ def pywb(tmp_path: Path):
     root = tmp_path / "pywb"
     root.mkdir()
     subprocess.run(
-        [BIN / "wb-manager", "init", "pilots"], cwd=root, check=True, capture_output=True
+        [pywb_bin() / "wb-manager", "init", "pilots"], cwd=root, check=True, capture_output=True
     )
     port = free_port()
     return root, port
@@ -39,7 +40,7 @@ def pywb(tmp_path: Path):
 
 def start_pywb(root: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [BIN / "wayback", "-b", "127.0.0.1", "-p", str(port)],
+        [pywb_bin() / "wayback", "-b", "127.0.0.1", "-p", str(port)],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -64,7 +65,10 @@ def test_pywb_replays_the_finnish_page_byte_for_byte(
     snapshot = crawl(replica, tmp_path / "out").snapshot
     warc = next((snapshot / "archive").glob("*.warc.gz"))
     subprocess.run(
-        [BIN / "wb-manager", "add", "pilots", str(warc)], cwd=root, check=True, capture_output=True
+        [pywb_bin() / "wb-manager", "add", "pilots", str(warc)],
+        cwd=root,
+        check=True,
+        capture_output=True,
     )
     proc = start_pywb(root, port)
     try:
