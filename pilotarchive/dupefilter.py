@@ -24,7 +24,9 @@ class RecordingDupeFilter(RFPDupeFilter):
 
     def log(self, request: Request, spider: Any = None) -> None:
         chain = request.meta.get("redirect_urls") or []
-        origin = f" (redirected from {chain[0]})" if chain else ""
-        if self.session is not None:
-            self.session.skip(request.url, f"already fetched in this crawl{origin}")
+        # Only a redirect says something here: the spider's own requests are asked once
+        # (after a resume from JOBDIR it asks again what the filter remembers: no news).
+        if chain and self.session is not None:
+            self.session.skip(request.url, f"already fetched in this crawl (redirected from "
+                              f"{chain[0]})")  # fmt: skip
         super().log(request, spider)
