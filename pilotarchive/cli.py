@@ -19,7 +19,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
 
 
 def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"pilotarchive.commands.{name}")
+    return importlib.import_module(f"pilotarchive.commands.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -91,8 +91,7 @@ class _Process(CrawlerProcess):
         sys.stderr.write("pilotarchive: aborting now\n")
 
 
-def run_crawl(overrides: dict[str, Any], *, tracebacks: bool = False) -> CrawlResult:
-    settings = crawl_settings(overrides)
+def _log_to_stderr(settings: Settings, overrides: dict[str, Any], tracebacks: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     if not tracebacks:
@@ -104,13 +103,140 @@ def run_crawl(overrides: dict[str, Any], *, tracebacks: bool = False) -> CrawlRe
         logging.getLogger().setLevel(logging.INFO)
         handler.setLevel(overrides.get("LOG_LEVEL", "WARNING"))
     settings.set("LOG_INSTALL_ROOT_HANDLER", tracebacks, priority="cmdline")
+
+
+def run_process(overrides: dict[str, Any], *, tracebacks: bool = False) -> dict[str, Any]:
+    """One Scrapy crawl in this process (a whole crawl, or a worker's part); its stats."""
+    settings = crawl_settings(overrides)
+    _log_to_stderr(settings, overrides, tracebacks)
     process = _Process(settings)
     crawler = process.create_crawler(MinistrySpider)
     process.crawl(crawler)
     process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return crawler.stats.get_stats() if crawler.stats else {}
+
+
+def run_crawl(overrides: dict[str, Any], *, tracebacks: bool = False) -> CrawlResult:
+    stats = run_process(overrides, tracebacks=tracebacks)
     path = stats.get(STAT_SNAPSHOT)
     if not path:
         raise CrawlFailed(stats.get(STAT_ERROR) or "the crawl ended without a snapshot")
     snapshot = Path(path)
     return CrawlResult(snapshot, stats, stats.get(STAT_CLEANED), read_manifest(snapshot))
+
+
+def worker_overrides(job: Any, number: int, redis_url: str, output: Path) -> dict[str, Any]:
+    """A worker's settings: the job's, with scrapy-redis's shared scheduler and filter."""
+    from pilotarchive.workers import key
+
+    return {
+        **job.overrides,
+        "PILOTARCHIVE_OUTPUT_DIR": str(output),
+        "PILOTARCHIVE_WORKER": f"{job.name}/{number}",
+        "PILOTARCHIVE_PROGRESS": "off",
+        "REDIS_URL": redis_url,
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": key(job.name, "requests"),
+        "SCHEDULER_DUPEFILTER_KEY": key(job.name, "dupefilter"),
+        "DUPEFILTER_CLASS": "pilotarchive.redis_dupefilter.RecordingRedisDupeFilter",
+    }
+
+
+def run_worker(redis_url: str, job_name: str, output: Path | None, *,
+               tracebacks: bool = False) -> str:  # fmt: skip
+    """Join a split crawl as one of its workers; returns where the part was written."""
+    from pilotarchive.workers import Job, connect, finish, join
+
+    client = connect(redis_url)
+    job = Job.load(client, job_name)
+    number = join(client, job.name)
+    where = output or Path(job.overrides["PILOTARCHIVE_OUTPUT_DIR"])
+    outcome = "failed"
+    try:
+        stats = run_process(worker_overrides(job, number, redis_url, where), tracebacks=tracebacks)
+        if stats.get(STAT_SNAPSHOT):
+            outcome = "done"
+            return str(stats[STAT_SNAPSHOT])
+        raise CrawlFailed(stats.get(STAT_ERROR) or f"worker {number} wrote no part")
+    finally:
+        finish(client, job.name, number, outcome)
+
+
+def run_split_crawl(
+    overrides: dict[str, Any],
+    workers: int,
+    *,
+    redis_url: str | None = None,
+    job_name: str | None = None,
+    tracebacks: bool = False,
+) -> CrawlResult:
+    """One crawl over ``workers`` local processes (and any worker that joins from another
+    host), merged into one snapshot."""
+    import json
+    import signal
+
+    from pilotarchive.session import finish, new_writer, prepare
+    from pilotarchive.workers import (
+        Job,
+        PrivateRedis,
+        clear,
+        connect,
+        start_local_workers,
+        wait_for_workers,
+    )
+
+    settings = crawl_settings(overrides)
+    config = load_config(settings)
+    baseline = prepare(config)
+    writer = new_writer(config, settings)
+    for note in baseline.notes:
+        writer.note(note)
+    private = None if redis_url else PrivateRedis()
+    url = redis_url or (private.url if private else "")
+    name = job_name or f"crawl-{writer.snapshot_id}"
+    procs: list[Any] = []
+    try:
+        client = connect(url)
+        clear(client, name)
+        relative = str(writer.path.relative_to(config.output_dir))
+        Job(name, writer.snapshot_id, relative, overrides).publish(client)
+        procs = start_local_workers(url, name, config.output_dir, workers, tracebacks)
+        for proc in procs:
+            proc.wait()
+        wait_for_workers(client, name)
+        parts = sorted((writer.path / "parts").glob("*/part.json"))
+        archives = []
+        for part in parts:
+            state = json.loads(part.read_text(encoding="utf-8"))
+            if state.get("error"):
+                raise CrawlFailed(f"worker {part.parent.name}: {state['error']}")
+            if state.get("reason") not in ("finished", None) and not str(
+                state.get("reason")
+            ).startswith("closespider"):
+                raise CrawlFailed(
+                    f"worker {part.parent.name} was stopped ({state['reason']}); "
+                    "no snapshot written"
+                )
+            writer.absorb(state)
+            archives.append(state["archive"])
+        if not archives:
+            raise CrawlFailed("no worker wrote a part; no snapshot written")
+        writer.parts = [p.parent for p in parts]
+        path = finish(writer, config, archives, baseline)
+        clear(client, name)
+    except BaseException:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except Exception:
+                proc.kill()
+        writer.abort()
+        raise
+    finally:
+        if private is not None:
+            private.close()
+    return CrawlResult(path, {}, ", ".join(baseline.cleaned) or None, read_manifest(path))

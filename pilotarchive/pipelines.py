@@ -65,7 +65,7 @@ class SnapshotPipeline:
             records = build_records(page, facts)
         rejected = sum(1 for record in records if writer.add(record))
         if page.status < 400 and page.error is None:
-            session.usable_pages += 1
+            writer.usable_pages += 1
         if rejected:
             logger.warning(
                 "%s: %d record(s) rejected, see records/rejected.jsonl", page.final_url, rejected

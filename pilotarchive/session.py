@@ -14,6 +14,8 @@ archived page that cannot be read back is fetched again.
 
 import logging
 import weakref
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +29,8 @@ from pilotarchive.archive.lock import output_lock
 from pilotarchive.archive.previous import PreviousSnapshot
 from pilotarchive.archive.snapshot import (
     LOCK_WAIT,
+    STATE_FILE,
+    RecordSink,
     SnapshotWriter,
     clean_stale,
     list_snapshots,
@@ -42,14 +46,13 @@ from pilotarchive.archive.warc import (
     payload_digest,
 )
 from pilotarchive.diff.health import judge_new
-from pilotarchive.exceptions import DiskFull, PilotarchiveError
-from pilotarchive.settings import load_config
+from pilotarchive.exceptions import CrawlFailed, PilotarchiveError
+from pilotarchive.settings import Config, load_config
 
 logger = logging.getLogger(__name__)
 STAT_SNAPSHOT = "pilotarchive/snapshot"
 STAT_ERROR = "pilotarchive/error"
 STAT_CLEANED = "pilotarchive/cleaned"
-STAT_HEALTH = "pilotarchive/health"
 _SESSIONS: "weakref.WeakKeyDictionary[Crawler, CrawlSession]" = weakref.WeakKeyDictionary()
 
 
@@ -84,21 +87,152 @@ def exchange_from(request: Request, response: Response) -> HttpExchange:
     )
 
 
+@dataclass
+class Baseline:
+    """What a crawl starts from: the digest index, the previous snapshot, what was noted."""
+
+    index: DigestIndex | None
+    previous: PreviousSnapshot | None
+    notes: list[str]
+    cleaned: list[str]
+
+
+def prepare(config: Config, *, clean: bool = True) -> Baseline:
+    """Clean what killed runs left, open (or rebuild) the digest index, find the baseline.
+
+    Nothing here stops a crawl for a damaged earlier snapshot or index: each is named in
+    the notes and worked around.
+    """
+    output = config.output_dir
+    cleaned = [p.name for p in clean_stale(output)] if clean else []
+    notes: list[str] = []
+    index = None
+    if config.dedup:
+        output.mkdir(parents=True, exist_ok=True)
+        with output_lock(output, wait=LOCK_WAIT):  # the index changes only under it
+            existing = list_snapshots(output)
+            index, note = DigestIndex.open_or_rebuild(output, [s.path for s in existing])
+            # Forget deleted snapshots, so no revisit of this crawl points at nothing.
+            index.prune({s.id for s in existing})
+        if note:
+            notes.append(note)
+    previous = None
+    if config.conditional:
+        previous, skipped = PreviousSnapshot.baseline(output, config.target)
+        notes += skipped
+    for note in notes:
+        logger.warning("%s", note)
+    return Baseline(index, previous, notes, cleaned)
+
+
+def new_writer(config: Config, settings: Any) -> SnapshotWriter:
+    return SnapshotWriter(
+        config.output_dir,
+        start_urls=config.start_urls,
+        scope=config.scope,
+        max_pages=config.max_pages,
+        target=config.target,
+        settings={
+            "user_agent": settings.get("USER_AGENT"),
+            "robotstxt_obey": settings.getbool("ROBOTSTXT_OBEY"),
+            "autothrottle": settings.getbool("AUTOTHROTTLE_ENABLED"),
+            "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
+            "concurrent_requests_per_domain": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            "fast_loopback": config.fast_loopback,
+            "download_maxsize": settings.getint("DOWNLOAD_MAXSIZE"),
+            "allowed": config.allowed.describe(),
+        },
+    )
+
+
+def finish(
+    writer: SnapshotWriter,
+    config: Config,
+    parts: list[dict[str, Any]],
+    baseline: Baseline,
+) -> Path:
+    """Index the WARCs, write the manifest, judge the health, commit, tell the index.
+
+    ``parts`` says what each process archived (its WARC file, record counts, payload
+    bytes, revisits, the snapshots its revisits point into, the originals it staged for
+    the digest index): one part for a single crawl, one per worker for a split one.
+    """
+    if writer.usable_pages == 0:
+        writer.abort()
+        failures = "; ".join(f"{f['url']}: {f['reason']}" for f in writer.failures[:5])
+        raise CrawlFailed(
+            "no page could be read, so no snapshot was written"
+            + (f" ({failures})" if failures else "")
+        )
+    archive = writer.path / "archive"
+    warcs = [archive / p["warc"] for p in parts]
+    cdxj = write_cdxj(warcs, archive / "index.cdxj")
+    counts: dict[str, int] = {}
+    for part in parts:
+        for kind, n in part["records"].items():
+            counts[kind] = counts.get(kind, 0) + n
+    writer.archive_summary = {
+        "warc_files": [f"archive/{p['warc']}" for p in parts],
+        "cdxj": f"archive/{cdxj.name}",
+        "records": dict(sorted(counts.items())),
+        "payload_bytes": sum(p["payload_bytes"] for p in parts),
+        "revisits": {
+            kind: sum(p["revisits"][kind] for p in parts)
+            for kind in ("identical_payload", "not_modified")
+        },
+        "dedup": config.dedup,
+        "conditional_requests": config.conditional,
+        "previous_snapshot": baseline.previous.id if baseline.previous else None,
+        "depends_on": sorted({d for p in parts for d in p["depends_on"]}),
+    }
+    staged = [o for p in parts for o in p["staged"]]
+    index = baseline.index
+
+    def tell_index(path: Path) -> None:
+        """Under the output lock, with the snapshot in place: the index may name it now."""
+        if index is None:
+            return
+        try:
+            index.prune({s.id for s in list_snapshots(config.output_dir)})
+            index.add(staged)
+        except Exception as exc:  # the snapshot stands; the next crawl rebuilds the index
+            logger.warning("the digest index could not be updated (%s)", exc)
+        finally:
+            index.close()
+
+    return writer.commit(
+        lambda folder, manifest: judge_new(
+            config.output_dir, folder, manifest, target=config.target
+        ),
+        tell_index,
+    )
+
+
 class CrawlSession:
+    """One process's share of a crawl: the whole of it, or a worker's part of a split one."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.config = load_config(crawler.settings)
-        self.writer: SnapshotWriter | None = None
+        self.worker = crawler.settings.get("PILOTARCHIVE_WORKER") or None  # "job/n" or None
+        self.writer: RecordSink | None = None
+        self.snapshot: SnapshotWriter | None = None  # a whole crawl's snapshot
         self.warc: WarcArchive | None = None
-        self.index: DigestIndex | None = None
-        self.previous: PreviousSnapshot | None = None
+        self.baseline: Baseline | None = None
         self.staged: dict[str, dict[str, Any]] = {}  # payload digest -> original, this crawl
         self.revisits = {"identical_payload": 0, "not_modified": 0}
         self.depends_on: set[str] = set()  # earlier snapshots our revisits point into
-        self.usable_pages = 0
         self.error: PilotarchiveError | None = None  # what stopped the crawl, if anything
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @property
+    def previous(self) -> PreviousSnapshot | None:
+        return self.baseline.previous if self.baseline else None
+
+    @property
+    def index(self) -> DigestIndex | None:
+        return self.baseline.index if self.baseline else None
 
     @property
     def ready(self) -> bool:
@@ -125,67 +259,50 @@ class CrawlSession:
 
     def open(self, spider: Any = None) -> None:
         try:
-            self._open()
+            if self.worker:
+                self._open_part()
+            else:
+                self._open()
         except PilotarchiveError as exc:
             self.stop(exc)
         except OSError as exc:
             self.stop(os_error(exc))
 
-    def _open(self) -> None:
-        output, config = self.config.output_dir, self.config
-        removed = clean_stale(output)
-        if removed:
-            names = ", ".join(p.name for p in removed)
-            self.crawler.stats.set_value(STAT_CLEANED, names)
-        settings = self.crawler.settings
-        notes: list[str] = []
-        if config.dedup:
-            output.mkdir(parents=True, exist_ok=True)
-            with output_lock(output, wait=LOCK_WAIT):  # the index changes only under it
-                existing = list_snapshots(output)
-                self.index, note = DigestIndex.open_or_rebuild(output, [s.path for s in existing])
-                # Forget deleted snapshots, so no revisit of this crawl points at nothing.
-                self.index.prune({s.id for s in existing})
-            if note:
-                logger.warning("%s", note)
-                notes.append(note)
-        if config.conditional:
-            self.previous, skipped = PreviousSnapshot.baseline(output, config.target)
-            for note in skipped:
-                logger.warning("%s", note)
-            notes += skipped
-        self.writer = SnapshotWriter(
-            output,
-            start_urls=config.start_urls,
-            scope=config.scope,
-            max_pages=config.max_pages,
-            target=config.target,
-            settings={
-                "user_agent": settings.get("USER_AGENT"),
-                "robotstxt_obey": settings.getbool("ROBOTSTXT_OBEY"),
-                "autothrottle": settings.getbool("AUTOTHROTTLE_ENABLED"),
-                "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
-                "concurrent_requests_per_domain": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-                "fast_loopback": config.fast_loopback,
-                "download_maxsize": settings.getint("DOWNLOAD_MAXSIZE"),
-                "allowed": config.allowed.describe(),
-            },
-        )
-        for note in notes:
-            self.writer.note(note)
-        self.warc = WarcArchive(
-            self.writer.tmp / "archive",
-            self.writer.snapshot_id,
+    def _warc(self, directory: Path, snapshot_id: str, part: int | None = None) -> WarcArchive:
+        settings, config = self.crawler.settings, self.config
+        return WarcArchive(
+            directory,
+            snapshot_id,
             info={
                 "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
                 "operator": config.operator,
                 "http-header-user-agent": settings.get("USER_AGENT"),
                 "description": "pilotarchive crawl of " + " ".join(config.start_urls),
             },
+            part=part,
         )
 
-    # -- archiving -------------------------------------------------------------------------
+    def _open(self) -> None:
+        self.baseline = prepare(self.config)
+        if self.baseline.cleaned:
+            self.crawler.stats.set_value(STAT_CLEANED, ", ".join(self.baseline.cleaned))
+        self.snapshot = self.writer = new_writer(self.config, self.crawler.settings)
+        for note in self.baseline.notes:
+            self.writer.note(note)
+        self.warc = self._warc(self.snapshot.path / "archive", self.snapshot.snapshot_id)
 
+    def _open_part(self) -> None:
+        """A worker: its part of the snapshot the coordinator allocated."""
+        from pilotarchive.workers import part_folder
+
+        snapshot_id, tmp, number = part_folder(self.crawler.settings, self.config)
+        # The coordinator cleaned, rebuilt the index and noted a damaged baseline already.
+        baseline = prepare(self.config, clean=False)
+        self.baseline = Baseline(baseline.index, baseline.previous, [], [])
+        self.writer = RecordSink(tmp / "parts" / str(number), snapshot_id=snapshot_id)
+        self.warc = self._warc(tmp / "archive", snapshot_id, part=number)
+
+    # -- archiving -------------------------------------------------------------------------
     def validators(self, url: str) -> dict[str, str]:
         return self.previous.validators(url) if self.previous else {}
 
@@ -228,17 +345,29 @@ class CrawlSession:
         return ref
 
     def _lookup(self, digest: str, url: str) -> dict[str, Any] | None:
-        if self.index is None:
+        if self.index is None or self.baseline is None:
             return None
         try:
             return self.index.lookup(digest, url)
         except Exception as exc:  # sqlite3.DatabaseError: the file went bad under us
             assert self.writer is not None
             self.writer.note(f"the digest index failed ({exc}); payloads archived in full")
-            self.index = None
+            self.baseline.index = None
             return None
 
     # -- closing ---------------------------------------------------------------------------
+
+    def part(self) -> dict[str, Any]:
+        """What this process archived, for the snapshot's manifest and the digest index."""
+        assert self.warc is not None
+        return {
+            "warc": self.warc.filename,
+            "records": dict(self.warc.counts),
+            "payload_bytes": self.warc.payload_bytes,
+            "revisits": dict(self.revisits),
+            "depends_on": sorted(self.depends_on),
+            "staged": list(self.staged.values()),
+        }
 
     def close(self, spider: Any = None, reason: str = "finished") -> None:
         writer, warc, stats = self.writer, self.warc, self.crawler.stats
@@ -250,60 +379,45 @@ class CrawlSession:
             warc.close()
         except OSError as exc:
             self.error = self.error or os_error(exc, warc.path)
+        writer.left_out = int(stats.get_value("pilotarchive/left_out") or 0)
+        if self.worker:
+            self._close_part(writer, reason)
+            return
+        snapshot = self.snapshot
+        assert snapshot is not None and self.baseline is not None
         if self.error is not None:
-            writer.abort()
+            snapshot.abort()
             stats.set_value(STAT_ERROR, f"no snapshot written: {self.error}")
             return
         if reason != "finished" and not reason.startswith("closespider"):
-            writer.abort()
+            snapshot.abort()
             stats.set_value(STAT_ERROR, f"the crawl was stopped ({reason}); no snapshot written")
             return
-        if self.usable_pages == 0:
-            writer.abort()
-            failures = "; ".join(f"{f['url']}: {f['reason']}" for f in writer.failures[:5])
-            stats.set_value(
-                STAT_ERROR,
-                "no page could be read, so no snapshot was written"
-                + (f" ({failures})" if failures else ""),
-            )
-            return
-        writer.left_out = int(stats.get_value("pilotarchive/left_out") or 0)
         try:
-            cdxj = write_cdxj(warc.path, warc.directory / "index.cdxj")
-            writer.archive_summary = {
-                "warc_files": [f"archive/{warc.filename}"],
-                "cdxj": f"archive/{cdxj.name}",
-                "records": dict(sorted(warc.counts.items())),
-                "payload_bytes": warc.payload_bytes,
-                "revisits": dict(self.revisits),
-                "dedup": self.config.dedup,
-                "conditional_requests": self.config.conditional,
-                "previous_snapshot": self.previous.id if self.previous else None,
-                "depends_on": sorted(self.depends_on),
-            }
-            output, target = self.config.output_dir, self.config.target
-            path = writer.commit(
-                lambda folder, manifest: judge_new(output, folder, manifest, target=target),
-                self._index_committed,
-            )
+            path = finish(snapshot, self.config, [self.part()], self.baseline)
         except OSError as exc:
-            writer.abort()
+            snapshot.abort()
             stats.set_value(STAT_ERROR, f"no snapshot written: {os_error(exc)}")
             return
-        except (DiskFull, PilotarchiveError) as exc:
-            writer.abort()
-            stats.set_value(STAT_ERROR, f"no snapshot written: {exc}")
+        except PilotarchiveError as exc:
+            snapshot.abort()
+            stats.set_value(STAT_ERROR, f"{exc}" if isinstance(exc, CrawlFailed)
+                            else f"no snapshot written: {exc}")  # fmt: skip
             return
         stats.set_value(STAT_SNAPSHOT, str(path))
 
-    def _index_committed(self, path: Any) -> None:
-        """Under the output lock, with the snapshot in place: the index may name it now."""
-        if not self.index:
-            return
+    def _close_part(self, writer: RecordSink, reason: str) -> None:
+        """A worker hands its part over: records closed, state and archive facts saved."""
+        stats = self.crawler.stats
         try:
-            self.index.prune({s.id for s in list_snapshots(self.config.output_dir)})
-            self.index.add(self.staged.values())
-        except Exception as exc:  # the snapshot stands; the next crawl rebuilds the index
-            logger.warning("the digest index could not be updated (%s)", exc)
-        finally:
+            writer.close_files()
+            writer.save_state({"archive": self.part(), "reason": reason,
+                               "error": str(self.error) if self.error else None})  # fmt: skip
+        except (OSError, PilotarchiveError) as exc:
+            self.error = self.error or (os_error(exc) if isinstance(exc, OSError) else exc)
+        if self.error is not None:
+            stats.set_value(STAT_ERROR, str(self.error))
+        else:
+            stats.set_value(STAT_SNAPSHOT, str(writer.directory / STATE_FILE))
+        if self.index:
             self.index.close()

@@ -72,7 +72,10 @@ SPIDER_MIDDLEWARES = {
     # Scrapy's silent filter has nothing left to drop.
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
-EXTENSIONS = {"pilotarchive.progress.Progress": 500}
+EXTENSIONS = {
+    "pilotarchive.progress.Progress": 500,
+    "pilotarchive.distributed.SharedIdle": 510,  # only in a worker of a split crawl
+}
 DUPEFILTER_CLASS = "pilotarchive.dupefilter.RecordingDupeFilter"
 # `scrapy crawl ministry` exits non-zero when no snapshot was written (see commands).
 COMMANDS_MODULE = "pilotarchive.scrapy_commands"
@@ -92,6 +95,7 @@ PILOTARCHIVE_TARGET = ""  # the scheduled target a snapshot belongs to (pilotarc
 # https on their default ports), "host:port", or "https://host[:port]".
 PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
 PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
+PILOTARCHIVE_WORKER = ""  # "<job>/<n>" in a worker of a crawl split over processes
 PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
 
 SCOPES = ("page", "site")
@@ -296,14 +300,24 @@ def load_config(settings: Any) -> Config:
     )
 
 
+# scrapy-redis's settings (the distributed extra), with their defaults.
+REDIS_SETTINGS: dict[str, Any] = {
+    "REDIS_URL": None, "REDIS_HOST": "localhost", "REDIS_PORT": 6379, "REDIS_PARAMS": {},
+    "SCHEDULER_PERSIST": False, "SCHEDULER_FLUSH_ON_START": False,
+    "SCHEDULER_IDLE_BEFORE_CLOSE": 0, "SCHEDULER_QUEUE_KEY": "", "SCHEDULER_QUEUE_CLASS": "",
+    "SCHEDULER_DUPEFILTER_KEY": "", "SCHEDULER_DUPEFILTER_CLASS": "", "SCHEDULER_SERIALIZER": "",
+}  # fmt: skip
+
+
 def known_settings() -> dict[str, Any]:
-    """Every setting name Scrapy or pilotarchive knows, with its default."""
+    """Every setting name Scrapy, scrapy-redis or pilotarchive knows, with its default."""
     from scrapy.settings import default_settings
 
     names = {k: getattr(default_settings, k) for k in dir(default_settings) if k.isupper()}
+    names.update(REDIS_SETTINGS)
     here = globals()
     names.update({k: v for k, v in here.items() if k.isupper() and not k.startswith("_")})
-    for internal in ("SCOPES", "FLAGS"):
+    for internal in ("SCOPES", "FLAGS", "REDIS_SETTINGS", "FLOAT_SETTINGS"):
         names.pop(internal, None)
     return names
 

@@ -10,11 +10,14 @@ from pathlib import Path
 from cdxj_indexer.main import write_cdx_index
 
 
-def write_cdxj(warc: Path, out: Path) -> Path:
+def write_cdxj(warcs: list[Path], out: Path) -> Path:
+    """One index over the snapshot's WARC files (one per worker of a split crawl)."""
     tmp = out.with_name(f".tmp-{out.name}")
     with tmp.open("w", encoding="utf-8") as fh:
         write_cdx_index(
-            fh, [str(warc)], {"sort": True, "post_append": True, "dir_root": str(warc.parent)}
+            fh,
+            [str(w) for w in warcs],
+            {"sort": True, "post_append": True, "dir_root": str(warcs[0].parent)},
         )
     os.replace(tmp, out)
     return out

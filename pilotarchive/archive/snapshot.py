@@ -15,6 +15,8 @@ crawls into one folder never lose a snapshot: the second one waits its turn.
 import contextlib
 import errno
 import hashlib
+import heapq
+import itertools
 import json
 import os
 import re
@@ -181,33 +183,72 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@dataclass
-class SnapshotWriter:
-    """Collects one crawl's records and commits them as a snapshot.
+SORT_CHUNK = 20_000  # record lines sorted in memory at once; more go through run files
+STATE_FILE = "part.json"  # what a worker or an interrupted crawl knows beyond its records
 
-    ``target`` names the scheduled target the snapshot belongs to (targets sharing an
-    output folder never diff against each other); ``origin`` says how it was made
-    (``crawl``, or ``backfill`` from web-archive captures, whose id and times are given).
+
+def _record_id(line: str) -> str:
+    """A record line's id, without parsing it: lines are written with sorted keys and no
+    spaces, and no key before ``id`` ends in ``id``."""
+    start = line.find('"id":"') + 6
+    return line[start : line.find('"', start)]
+
+
+def sort_records(inputs: list[Path], output: Path, rejected: Callable[[str], None]) -> int:
+    """Merge record files into ``output`` sorted by id, in bounded memory.
+
+    Each input is cut into runs of ``SORT_CHUNK`` lines, sorted, and the runs merged, so a
+    crawl of 100,000 pages never holds its records at once. A second record with an id
+    already written (two workers met the same page) goes to ``rejected``. Returns the number
+    of lines written.
+    """
+    runs: list[Path] = []
+    work = output.with_name(f"{TMP_PREFIX}runs-{output.stem}")
+    work.mkdir(exist_ok=True)
+    try:
+        for source in inputs:
+            if not source.exists():
+                continue
+            with source.open(encoding="utf-8") as fh:
+                while chunk := list(itertools.islice(fh, SORT_CHUNK)):
+                    chunk.sort(key=_record_id)
+                    run = work / f"run-{len(runs)}"
+                    run.write_text("".join(chunk), encoding="utf-8")
+                    runs.append(run)
+        handles = [run.open(encoding="utf-8") for run in runs]
+        written, last = 0, None
+        partial = output.with_name(f"{TMP_PREFIX}{output.name}")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                for line in heapq.merge(*handles, key=_record_id):
+                    ident = _record_id(line)
+                    if ident == last:
+                        rejected(line)
+                        continue
+                    out.write(line)
+                    written, last = written + 1, ident
+        finally:
+            for handle in handles:
+                handle.close()
+        os.replace(partial, output)
+        return written
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class RecordSink:
+    """Where one crawl process puts its records and what it learns on the way.
+
+    A single crawl writes into its snapshot's temporary folder; each worker of a crawl
+    split over processes or machines writes into a part of it (``parts/<n>/``), merged
+    when all are done; an interrupted crawl's sink is saved with its state and reopened.
     """
 
-    output: Path
-    start_urls: list[str]
-    scope: str
-    max_pages: int | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    clock: Clock = utc_now
-    target: str | None = None
-    origin: str = "crawl"
-    snapshot_id: str = ""  # given for a backfill; allocated otherwise
-    started: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.output = Path(self.output)
-        if self.started is None:
-            self.started = self.clock()
-        self.snapshot_id, self.tmp = allocate_snapshot(
-            self.output, self.started, self.snapshot_id or None
-        )
+    def __init__(self, directory: Path, clock: Clock = utc_now, snapshot_id: str = "") -> None:
+        self.directory = Path(directory)  # holds records/
+        self.clock = clock
+        self.snapshot_id = snapshot_id
+        (self.directory / "records").mkdir(parents=True, exist_ok=True)
         self._files: dict[str, IO[str]] = {}
         self._ids: set[str] = set()
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -216,19 +257,10 @@ class SnapshotWriter:
         self.notes: list[str] = []
         self.rejected = 0
         self.fetched = 0
+        self.usable_pages = 0  # pages read without error: none, and there is no snapshot
         self.left_out = 0  # links the page budget left out (the first are in ``skipped``)
         self.write_error: DiskFull | None = None  # the first failed write; nothing after it
-        self.finished: datetime | None = None
-        self.archive_summary: dict[str, Any] = {
-            "warc_files": [],
-            "cdxj": None,
-            "records": {},
-            "payload_bytes": 0,
-            "revisits": {"identical_payload": 0, "not_modified": 0},
-            "dedup": False,
-            "conditional_requests": False,
-            "previous_snapshot": None,
-        }
+        self.append = False  # reopened after an interruption: files are appended to
 
     @property
     def retrieved_at(self) -> str:
@@ -236,7 +268,8 @@ class SnapshotWriter:
 
     def _file(self, name: str) -> IO[str]:
         if name not in self._files:
-            self._files[name] = (self.tmp / "records" / name).open("w", encoding="utf-8")
+            mode = "a" if self.append else "w"
+            self._files[name] = (self.directory / "records" / name).open(mode, encoding="utf-8")
         return self._files[name]
 
     def _write(self, name: str, line: str) -> None:
@@ -245,7 +278,7 @@ class SnapshotWriter:
         try:
             self._file(name).write(line)
         except OSError as exc:
-            self.write_error = os_error(exc, self.tmp / "records" / name)
+            self.write_error = os_error(exc, self.directory / "records" / name)
 
     def add(self, record: dict[str, Any]) -> list[dict[str, str]]:
         """Validate and store a record; an invalid one goes to rejected.jsonl with its errors."""
@@ -279,32 +312,120 @@ class SnapshotWriter:
         if text not in self.notes:
             self.notes.append(text)
 
-    def _finish_files(self) -> None:
+    def close_files(self) -> None:
         for fh in self._files.values():
             fh.close()
+        self._files.clear()
         if self.write_error is not None:
             raise self.write_error
+
+    def state(self) -> dict[str, Any]:
+        """Everything but the records, to be merged (a worker) or restored (a resume)."""
+        return {
+            "counts": {k: dict(v) for k, v in self.counts.items()},
+            "failures": self.failures,
+            "skipped": self.skipped,
+            "notes": self.notes,
+            "rejected": self.rejected,
+            "fetched": self.fetched,
+            "usable_pages": self.usable_pages,
+            "left_out": self.left_out,
+        }
+
+    def absorb(self, state: dict[str, Any]) -> None:
+        """Add another sink's state (a worker's part, or this crawl before its interruption)."""
+        for kind, by_language in state.get("counts", {}).items():
+            self.counts[kind].update(by_language)
+        self.failures += state.get("failures", [])
+        self.skipped += [s for s in state.get("skipped", []) if s not in self.skipped]
+        for note in state.get("notes", []):
+            self.note(note)
+        for key in ("rejected", "fetched", "usable_pages", "left_out"):
+            setattr(self, key, getattr(self, key) + int(state.get(key, 0)))
+
+    def save_state(self, extra: dict[str, Any]) -> None:
+        data = json.dumps({**self.state(), **extra}, ensure_ascii=False, sort_keys=True)
+        write_atomic(self.directory / STATE_FILE, data.encode("utf-8"))
+
+
+@dataclass
+class SnapshotWriter(RecordSink):
+    """Collects one crawl's records and commits them as a snapshot.
+
+    ``target`` names the scheduled target the snapshot belongs to (targets sharing an
+    output folder never diff against each other); ``origin`` says how it was made
+    (``crawl``, or ``backfill`` from web-archive captures, whose id and times are given).
+    """
+
+    output: Path
+    start_urls: list[str]
+    scope: str
+    max_pages: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    clock: Clock = utc_now
+    target: str | None = None
+    origin: str = "crawl"
+    snapshot_id: str = ""  # given for a backfill; allocated otherwise
+    started: datetime | None = None
+    tmp: Path | None = None  # an existing temporary folder to reopen (a resumed crawl)
+
+    def __post_init__(self) -> None:
+        self.output = Path(self.output)
+        if self.started is None:
+            self.started = self.clock()
+        if self.tmp is None:
+            self.snapshot_id, self.tmp = allocate_snapshot(
+                self.output, self.started, self.snapshot_id or None
+            )
+        RecordSink.__init__(self, self.tmp, self.clock, self.snapshot_id)
+        self.finished: datetime | None = None
+        self.parts: list[Path] = []  # workers' parts to merge at commit
+        self.archive_summary: dict[str, Any] = {
+            "warc_files": [],
+            "cdxj": None,
+            "records": {},
+            "payload_bytes": 0,
+            "revisits": {"identical_payload": 0, "not_modified": 0},
+            "dedup": False,
+            "conditional_requests": False,
+            "previous_snapshot": None,
+        }
+
+    @property
+    def path(self) -> Path:
+        assert self.tmp is not None
+        return self.tmp
+
+    def _finish_files(self) -> None:
+        self.close_files()
         for name in RECORD_FILES.values():
-            path = self.tmp / "records" / name
-            if not path.exists():
-                path.touch()
-                continue
+            own = self.path / "records" / name
+            inputs = [own, *(part / "records" / name for part in self.parts)]
             # Sorted by id so that two crawls of an unchanged site give identical files.
-            with path.open(encoding="utf-8") as fh:
-                lines = sorted(fh, key=lambda line: json.loads(line)["id"])
-            tmp = path.with_name(f"{TMP_PREFIX}{name}")
-            with tmp.open("w", encoding="utf-8") as fh:
-                fh.writelines(lines)
-            os.replace(tmp, path)
+            sort_records(inputs, own, self._duplicate)
+        for part in self.parts:
+            rejected = part / "records" / REJECTED_FILE
+            if rejected.exists():
+                with (self.path / "records" / REJECTED_FILE).open("a", encoding="utf-8") as fh:
+                    fh.write(rejected.read_text(encoding="utf-8"))
+        shutil.rmtree(self.path / "parts", ignore_errors=True)
+
+    def _duplicate(self, line: str) -> None:
+        record = json.loads(line)
+        self.counts[record["record_type"]][record.get("language") or "unknown"] -= 1
+        self.rejected += 1
+        error = {"pointer": "/id", "message": f"duplicate id {record['id']} in this snapshot"}
+        with (self.path / "records" / REJECTED_FILE).open("a", encoding="utf-8") as fh:
+            fh.write(_dumps({"errors": [error], "record": record}) + "\n")
 
     def manifest(self, finished: datetime) -> dict[str, Any]:
         from scrapy import __version__ as scrapy_version  # the crawler is Scrapy; record it
 
         assert self.started is not None
         files = {}
-        for path in sorted(self.tmp.rglob("*")):
+        for path in sorted(self.path.rglob("*")):
             if path.is_file():
-                rel = path.relative_to(self.tmp).as_posix()
+                rel = path.relative_to(self.path).as_posix()
                 files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
         skipped = sorted(self.skipped, key=lambda f: (f["url"], f["reason"]))
         return {
@@ -354,7 +475,7 @@ class SnapshotWriter:
             with output_lock(self.output, wait=LOCK_WAIT):
                 self.finished = self.finished or self.clock()
                 manifest = self.manifest(self.finished)
-                if judge is not None and (health := judge(self.tmp, manifest)):
+                if judge is not None and (health := judge(self.path, manifest)):
                     manifest["health"] = health
                 problems = [
                     f"{e['pointer']}: {e['message']}" for e in errors_for(manifest, "manifest")
@@ -364,13 +485,13 @@ class SnapshotWriter:
                         "the manifest does not match its schema: " + "; ".join(problems)
                     )
                 data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-                write_atomic(self.tmp / "manifest.json", (data + "\n").encode("utf-8"))
-                for path in self.tmp.rglob("*"):
+                write_atomic(self.path / "manifest.json", (data + "\n").encode("utf-8"))
+                for path in self.path.rglob("*"):
                     if path.is_file():
                         with path.open("rb") as fh:
                             os.fsync(fh.fileno())
                 final = snapshot_dir(self.output) / self.snapshot_id
-                os.rename(self.tmp, final)
+                os.rename(self.path, final)
                 _fsync_dir(final.parent)
                 if on_committed is not None:
                     on_committed(final)
@@ -386,7 +507,7 @@ class SnapshotWriter:
         for fh in self._files.values():
             with contextlib.suppress(OSError):  # a full disk fails the flush; the folder goes
                 fh.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -169,10 +169,12 @@ class WarcArchive:
     info: dict[str, str] = field(default_factory=dict)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     make_id: Callable[[], str] = new_record_id
+    part: int | None = None  # a worker's number, in a crawl split over processes
 
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.filename = f"pilotarchive-{self.snapshot_id}.warc.gz"
+        suffix = "" if self.part is None else f"-w{self.part}"
+        self.filename = f"pilotarchive-{self.snapshot_id}{suffix}.warc.gz"
         self.path = self.directory / self.filename
         self._fh = self.path.open("wb")
         self._writer = _Writer(self._fh, self.clock, self.make_id)

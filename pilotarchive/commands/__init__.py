@@ -7,6 +7,7 @@ its name to :data:`COMMANDS`; ``cli.py`` only wires them and maps errors to exit
 
 COMMANDS = (
     "crawl",
+    "crawl-worker",
     "demo",
     "snapshots",
     "validate",

@@ -59,14 +59,18 @@ def add_verbose(parser: argparse.ArgumentParser) -> None:
 
 
 def crawl_and_report(
-    overrides: dict[str, Any], verbose: bool, flags: dict[str, str] | None = None
+    overrides: dict[str, Any],
+    verbose: bool,
+    flags: dict[str, str] | None = None,
+    split: dict[str, Any] | None = None,
 ) -> int:
     """Run one crawl, summarise it, and print the snapshot's path as the last line.
 
     Returns 0, or 3 when the snapshot was written but judged degraded. ``flags`` maps the
     settings the user set by a flag to that flag, so an error names what was typed.
+    ``split`` (workers, redis_url, job_name) runs it over several processes.
     """
-    from pilotarchive.crawl import run_crawl
+    from pilotarchive.crawl import run_crawl, run_split_crawl
     from pilotarchive.exceptions import SettingError
 
     overrides = {
@@ -75,7 +79,10 @@ def crawl_and_report(
         **overrides,
     }
     try:
-        result = run_crawl(overrides, tracebacks=verbose)
+        if split:
+            result = run_split_crawl(overrides, tracebacks=verbose, **split)
+        else:
+            result = run_crawl(overrides, tracebacks=verbose)
     except SettingError as exc:
         flag = (flags or {}).get(exc.setting or "")
         if flag and exc.setting:

@@ -11,6 +11,7 @@ from pilotarchive.commands._common import (
     add_verbose,
     crawl_and_report,
 )
+from pilotarchive.exceptions import UsageError
 from pilotarchive.settings import FLAGS
 
 NAME = "crawl"
@@ -57,6 +58,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no politeness delay for 127.0.0.1/localhost (the replica) only",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the crawl over N processes sharing one frontier (scrapy-redis; a private "
+        "redis-server is started unless --redis is given); one snapshot, one WARC per worker",
+    )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="an existing Redis (redis://host:6379/0) for the frontier, so that workers on "
+        "other hosts can join with `pilotarchive crawl-worker`",
+    )
+    p.add_argument(
+        "--job",
+        metavar="NAME",
+        help="the split crawl's name in Redis (default: crawl-<snapshot id>)",
+    )
     add_settings(p)
     add_verbose(p)
 
@@ -79,4 +99,9 @@ def run(args: argparse.Namespace) -> int:
     settings = dict(args.set)
     overrides.update(settings)
     flags = {k: v for k, v in typed.items() if k not in settings}
-    return crawl_and_report(overrides, args.verbose, flags)
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: give 1 or more")
+    split = None
+    if args.workers > 1 or args.redis:
+        split = {"workers": args.workers, "redis_url": args.redis, "job_name": args.job}
+    return crawl_and_report(overrides, args.verbose, flags, split)

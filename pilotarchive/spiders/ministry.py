@@ -18,6 +18,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
 from pilotarchive.items import FetchedPage, FetchFailure, Skipped
@@ -64,6 +65,7 @@ class MinistrySpider(scrapy.Spider):
         spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.session = session_for(crawler)
+        spider.shared = shared_for(crawler)  # a worker of a split crawl: shared URLs, budget
         return spider
 
     config: Config
@@ -73,6 +75,7 @@ class MinistrySpider(scrapy.Spider):
     url_limit: int
     maxsize: int
     session: CrawlSession
+    shared: Any
 
     def _request(
         self, url: str, hint: str | None = None
@@ -91,7 +94,13 @@ class MinistrySpider(scrapy.Spider):
             return FetchFailure(
                 url[:200] + "...", f"link of {len(url)} characters, longer than URLLENGTH_LIMIT"
             )
-        if self.scheduled >= self.config.max_pages:
+        if self.shared is not None and not self.shared.first_time(url):
+            return None  # another worker asked for it
+        if (
+            self.scheduled >= self.config.max_pages
+            if self.shared is None
+            else not self.shared.take_page(self.config.max_pages)
+        ):
             self.left_out += 1
             self.crawler.stats.set_value(STAT_LEFT_OUT, self.left_out)
             if self.left_out > LISTED_LEFT_OUT:

@@ -1,0 +1,175 @@
+"""One crawl over several processes or machines: the job, the workers, the merge.
+
+A site crawl of a whole ministry is CPU-bound in one process (parsing, extraction,
+validation and WARC writing per page). ``--workers N`` runs N crawler processes that share
+one frontier through scrapy-redis (the Scrapy ecosystem's scheduler and duplicate filter on
+Redis); workers on other machines join the same job with ``pilotarchive crawl-worker``.
+
+The coordinator (the ``crawl`` process) allocates the snapshot, publishes the job in Redis
+(snapshot id, its temporary folder, the crawl's settings), starts its local workers, waits
+until every worker that joined has finished, and merges their parts into one snapshot: one
+WARC per worker, records merged and sorted, one manifest, one health verdict, one commit.
+Every worker writes into ``snapshots/.tmp-<id>-<pid>/parts/<n>/`` and
+``archive/pilotarchive-<id>-w<n>.warc.gz`` of the same output folder, so workers on other
+hosts need that folder shared (NFS, SMB) under the same path, or given with ``--output``.
+
+Without ``--redis URL`` the coordinator starts a private redis-server on a Unix socket for
+the job's length (Debian's ``redis-server``).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.exceptions import CrawlFailed, UsageError
+
+KEY = "pilotarchive:{job}:{what}"
+IDLE_GRACE = 2.0  # seconds every worker must have been idle, queue empty, before all stop
+
+
+def key(job: str, what: str) -> str:
+    return KEY.format(job=job, what=what)
+
+
+def connect(url: str) -> Any:
+    """A Redis client, or a clear error: the distributed extra or the server is missing."""
+    try:
+        import redis
+    except ImportError:
+        raise UsageError(
+            "--workers and --redis need scrapy-redis: pip install 'pilotarchive[distributed]'"
+        ) from None
+    client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise CrawlFailed(f"cannot reach Redis at {url}: {exc}") from exc
+    return client
+
+
+@dataclass
+class Job:
+    """What every worker needs to take part in one crawl."""
+
+    name: str
+    snapshot_id: str
+    tmp: str  # the snapshot's temporary folder, relative to the output folder
+    overrides: dict[str, Any] = field(default_factory=dict)  # the crawl's settings
+    started: float = field(default_factory=time.time)
+
+    def publish(self, client: Any) -> None:
+        client.set(key(self.name, "job"), json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, client: Any, name: str) -> "Job":
+        raw = client.get(key(name, "job"))
+        if raw is None:
+            raise UsageError(f"no crawl job {name!r} in this Redis; start it with `crawl --job`")
+        return cls(**json.loads(raw))
+
+
+def join(client: Any, job: str) -> int:
+    """A worker's number in the job (0, 1, ...), registered so the coordinator waits for it."""
+    number = int(client.incr(key(job, "next_worker"))) - 1
+    client.sadd(key(job, "workers"), number)
+    return number
+
+
+def finish(client: Any, job: str, number: int, outcome: str) -> None:
+    client.hset(key(job, "finished"), str(number), outcome)
+
+
+def wait_for_workers(client: Any, job: str, timeout: float | None = None) -> dict[str, str]:
+    """Block until every worker that joined has finished; their outcomes by number."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        joined = {m.decode() for m in client.smembers(key(job, "workers"))}
+        done = {k.decode(): v.decode() for k, v in client.hgetall(key(job, "finished")).items()}
+        if joined and joined <= set(done):
+            return done
+        if deadline is not None and time.monotonic() > deadline:
+            raise CrawlFailed(f"workers {sorted(joined - set(done))} of job {job} did not finish")
+        time.sleep(0.2)
+
+
+def clear(client: Any, job: str) -> None:
+    for name in client.scan_iter(match=key(job, "*")):
+        client.delete(name)
+
+
+class PrivateRedis:
+    """A redis-server for one job, on a Unix socket of its own, gone with the job."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
+        if not binary:
+            raise UsageError(
+                "--workers needs Debian's redis-server (apt-get install redis-server), or an "
+                "existing Redis given with --redis URL"
+            )
+        self.folder = Path(tempfile.mkdtemp(prefix="pa-redis-"))  # short: socket paths are
+        self.socket = self.folder / "redis.sock"
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--unixsocket", str(self.socket), "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self._answers():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise CrawlFailed("the private redis-server for --workers did not start")
+            time.sleep(0.02)
+
+    def _answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        with socket.socket(socket.AF_UNIX) as s:
+            try:
+                s.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def worker_command(redis_url: str, job: str, output: Path, verbose: bool) -> list[str]:
+    argv = [sys.executable, "-m", "pilotarchive", "crawl-worker", "--redis", redis_url,
+            "--job", job, "--output", str(output)]  # fmt: skip
+    return [*argv, "-v"] if verbose else argv
+
+
+def start_local_workers(redis_url: str, job: str, output: Path, count: int,
+                        verbose: bool) -> list[subprocess.Popen]:  # fmt: skip
+    env = {**os.environ, "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore")}
+    return [
+        subprocess.Popen(worker_command(redis_url, job, output, verbose), env=env)
+        for _ in range(count)
+    ]
+
+
+def part_folder(settings: Any, config: Any) -> tuple[str, Path, int]:
+    """For a worker's session: the snapshot id, its temporary folder, the worker's number."""
+    job_name, _, number = str(settings.get("PILOTARCHIVE_WORKER")).rpartition("/")
+    job = Job.load(connect(settings.get("REDIS_URL")), job_name)
+    return job.snapshot_id, Path(config.output_dir) / job.tmp, int(number)
