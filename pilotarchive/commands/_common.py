@@ -100,13 +100,16 @@ def crawl_and_report(
     return 3 if result.degraded else 0
 
 
+PAGE_LINES = 24  # up to this many pages, one line each; beyond, totals per language
+
+
 def print_summary(path: Path) -> None:
+    """What the crawl found: a line per page for a page family, totals for a site.
+
+    The pages file is read line by line, so a crawl of 100,000 pages is summed up in the
+    memory of a few lines.
+    """
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    pages: dict[str, list[dict[str, Any]]] = {}
-    with (path / "records" / "pages.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            page = json.loads(line)
-            pages.setdefault(page.get("language") or "?", []).append(page)
     counts = manifest["counts"]
     print(
         f"snapshot {manifest['snapshot_id']}: {manifest['fetched']} responses, "
@@ -124,14 +127,32 @@ def print_summary(path: Path) -> None:
             f"{revisits['not_modified']} not-modified and "
             f"{revisits['identical_payload']} identical-payload revisits"
         )
-    for lang in sorted(pages):
-        for page in sorted(pages[lang], key=lambda p: p["final_url"]):
+    lines: list[tuple[str, str, str]] = []
+    totals: dict[tuple[str, str], list[int]] = {}
+    with (path / "records" / "pages.jsonl").open(encoding="utf-8") as fh:
+        for raw in fh:
+            page = json.loads(raw)
+            lang = page.get("language") or "?"
             kind = "text" if page["is_text_version"] else "page"
-            print(
-                f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
-                f"pilots {page.get('pilot_count', 0)} contacts {page.get('contact_count', 0)}"
-                f"  {page['title'] or ''}" + ("  (not modified)" if page.get("unchanged") else "")
-            )
+            total = totals.setdefault((lang, kind), [0, 0, 0, 0])
+            total[0] += 1
+            total[1] += page["status"] == 200
+            total[2] += page.get("pilot_count", 0)
+            total[3] += page.get("contact_count", 0)
+            if len(lines) <= PAGE_LINES:
+                lines.append((lang, page["final_url"], (
+                    f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
+                    f"pilots {page.get('pilot_count', 0)} contacts "
+                    f"{page.get('contact_count', 0)}  {page['title'] or ''}"
+                    + ("  (not modified)" if page.get("unchanged") else "")
+                )))  # fmt: skip
+    if len(lines) <= PAGE_LINES:
+        for _, _, line in sorted(lines):
+            print(line)
+    else:
+        for (lang, kind), (n, ok, pilots, contacts) in sorted(totals.items()):
+            print(f"  {lang} {kind:4} {n} pages ({ok} answered 200), {pilots} pilots, "
+                  f"{contacts} contacts")  # fmt: skip
     for failure in manifest["failures"]:
         print(f"  failed: {failure['url']}: {failure['reason']}")
     skipped = manifest.get("skipped") or []
