@@ -88,9 +88,9 @@ class Progress:
 def announce_shutdown(signum: int) -> None:
     """What the user sees on the first Ctrl-C (or SIGTERM), whatever the log level."""
     name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-    again = "Ctrl-C" if signum == signal.SIGINT else "it"
+    again = name
     sys.stderr.write(
-        f"\npilotarchive: {name}: stopping after the pages in flight (no snapshot is "
-        f"written for an interrupted crawl); {again} again to abort at once\n"
+        f"\npilotarchive: {name}: stopping after the pages in flight (a snapshot is kept "
+        f"for resuming only with --jobdir); {again} again to abort at once\n"
     )
     sys.stderr.flush()

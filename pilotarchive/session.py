@@ -12,6 +12,7 @@ named in the manifest's notes), a damaged digest index is moved aside and rebuil
 archived page that cannot be read back is fetched again.
 """
 
+import json
 import logging
 import weakref
 from dataclasses import dataclass
@@ -29,12 +30,17 @@ from pilotarchive.archive.lock import output_lock
 from pilotarchive.archive.previous import PreviousSnapshot
 from pilotarchive.archive.snapshot import (
     LOCK_WAIT,
+    RECORD_FILES,
+    RESUMABLE,
     STATE_FILE,
     RecordSink,
     SnapshotWriter,
+    _record_id,
     clean_stale,
+    iso,
     list_snapshots,
     os_error,
+    snapshot_dir,
     utc_now,
 )
 from pilotarchive.archive.warc import (
@@ -97,6 +103,22 @@ class Baseline:
     cleaned: list[str]
 
 
+INTERRUPTED = "pilotarchive-interrupted.json"  # in a JOBDIR: the snapshot it goes on with
+
+
+def find_interrupted(jobdir: Path, output: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The unfinished snapshot an interrupted crawl left for this JOBDIR, and its state."""
+    try:
+        pointer = json.loads((jobdir / INTERRUPTED).read_text(encoding="utf-8"))
+        tmp = Path(pointer["tmp"])
+        state = json.loads((tmp / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        return None
+    if tmp.parent.resolve() != snapshot_dir(output).resolve():
+        return None  # another output folder's crawl
+    return tmp, state
+
+
 def prepare(config: Config, *, clean: bool = True) -> Baseline:
     """Clean what killed runs left, open (or rebuild) the digest index, find the baseline.
 
@@ -125,9 +147,11 @@ def prepare(config: Config, *, clean: bool = True) -> Baseline:
     return Baseline(index, previous, notes, cleaned)
 
 
-def new_writer(config: Config, settings: Any) -> SnapshotWriter:
+def new_writer(config: Config, settings: Any, **resume: Any) -> SnapshotWriter:
+    """The snapshot a crawl writes; ``resume`` (snapshot_id, tmp, started) reopens one."""
     return SnapshotWriter(
         config.output_dir,
+        **resume,
         start_urls=config.start_urls,
         scope=config.scope,
         max_pages=config.max_pages,
@@ -268,28 +292,63 @@ class CrawlSession:
         except OSError as exc:
             self.stop(os_error(exc))
 
-    def _warc(self, directory: Path, snapshot_id: str, part: int | None = None) -> WarcArchive:
+    def _warc_info(self) -> dict[str, str]:
         settings, config = self.crawler.settings, self.config
-        return WarcArchive(
-            directory,
-            snapshot_id,
-            info={
-                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-                "operator": config.operator,
-                "http-header-user-agent": settings.get("USER_AGENT"),
-                "description": "pilotarchive crawl of " + " ".join(config.start_urls),
-            },
-            part=part,
-        )
+        return {
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "operator": config.operator,
+            "http-header-user-agent": settings.get("USER_AGENT"),
+            "description": "pilotarchive crawl of " + " ".join(config.start_urls),
+        }
+
+    def _warc(self, directory: Path, snapshot_id: str, part: int | None = None) -> WarcArchive:
+        return WarcArchive(directory, snapshot_id, info=self._warc_info(), part=part)
 
     def _open(self) -> None:
         self.baseline = prepare(self.config)
         if self.baseline.cleaned:
             self.crawler.stats.set_value(STAT_CLEANED, ", ".join(self.baseline.cleaned))
-        self.snapshot = self.writer = new_writer(self.config, self.crawler.settings)
+        jobdir = self.crawler.settings.get("JOBDIR")
+        interrupted = find_interrupted(Path(jobdir), self.config.output_dir) if jobdir else None
+        if interrupted is None:
+            self.snapshot = self.writer = new_writer(self.config, self.crawler.settings)
+            self.warc = self._warc(self.snapshot.path / "archive", self.snapshot.snapshot_id)
+        else:
+            self._resume(*interrupted)
+        assert self.writer is not None
         for note in self.baseline.notes:
             self.writer.note(note)
-        self.warc = self._warc(self.snapshot.path / "archive", self.snapshot.snapshot_id)
+
+    def _resume(self, tmp: Path, state: dict[str, Any]) -> None:
+        """Go on with a crawl interrupted with JOBDIR: same snapshot, files appended to."""
+        from datetime import datetime
+
+        snapshot_id = state["snapshot_id"]
+        writer = new_writer(
+            self.config,
+            self.crawler.settings,
+            snapshot_id=snapshot_id,
+            tmp=tmp,
+            started=datetime.fromisoformat(state["started"].replace("Z", "+00:00")),
+        )
+        writer.append = True
+        writer.absorb(state)
+        for name in RECORD_FILES.values():  # duplicates across the interruption are found
+            file = tmp / "records" / name
+            if file.exists():
+                with file.open(encoding="utf-8") as fh:
+                    writer._ids.update(_record_id(line) for line in fh)
+        archive = state["archive"]
+        self.revisits = dict(archive["revisits"])
+        self.depends_on = set(archive["depends_on"])
+        self.staged = {o["payload_digest"]: o for o in archive["staged"]}
+        self.snapshot = self.writer = writer
+        self.warc = WarcArchive(
+            tmp / "archive", snapshot_id, info=self._warc_info(), resume=archive
+        )
+        writer.note(f"interrupted at {state['interrupted_at']} and resumed from its JOBDIR")
+        (tmp / STATE_FILE).unlink()
+        (tmp / RESUMABLE).unlink()
 
     def _open_part(self) -> None:
         """A worker: its part of the snapshot the coordinator allocated."""
@@ -390,6 +449,14 @@ class CrawlSession:
             stats.set_value(STAT_ERROR, f"no snapshot written: {self.error}")
             return
         if reason != "finished" and not reason.startswith("closespider"):
+            jobdir = self.crawler.settings.get("JOBDIR")
+            if jobdir and reason == "shutdown" and self._keep_for_resume(snapshot, Path(jobdir)):
+                stats.set_value(
+                    STAT_ERROR,
+                    f"the crawl was stopped; its unfinished snapshot {snapshot.snapshot_id} is "
+                    f"kept: run the same command again (JOBDIR {jobdir}) to go on with it",
+                )
+                return
             snapshot.abort()
             stats.set_value(STAT_ERROR, f"the crawl was stopped ({reason}); no snapshot written")
             return
@@ -405,6 +472,29 @@ class CrawlSession:
                             else f"no snapshot written: {exc}")  # fmt: skip
             return
         stats.set_value(STAT_SNAPSHOT, str(path))
+        if jobdir := self.crawler.settings.get("JOBDIR"):
+            (Path(jobdir) / INTERRUPTED).unlink(missing_ok=True)
+
+    def _keep_for_resume(self, snapshot: SnapshotWriter, jobdir: Path) -> bool:
+        """Save what an interrupted crawl knows so that its JOBDIR can resume it."""
+        try:
+            snapshot.close_files()
+            snapshot.save_state(
+                {
+                    "archive": self.part(),
+                    "snapshot_id": snapshot.snapshot_id,
+                    "started": iso(snapshot.started or utc_now()),
+                    "interrupted_at": iso(utc_now()),
+                }
+            )
+            (snapshot.path / RESUMABLE).write_text(str(jobdir.resolve()), encoding="utf-8")
+            jobdir.mkdir(parents=True, exist_ok=True)
+            pointer = {"tmp": str(snapshot.path.resolve()), "snapshot_id": snapshot.snapshot_id}
+            (jobdir / INTERRUPTED).write_text(json.dumps(pointer), encoding="utf-8")
+        except (OSError, PilotarchiveError) as exc:
+            logger.error("the interrupted crawl cannot be kept for resuming: %s", exc)
+            return False
+        return True
 
     def _close_part(self, writer: RecordSink, reason: str) -> None:
         """A worker hands its part over: records closed, state and archive facts saved."""

@@ -128,9 +128,24 @@ def clean_stale(output: Path) -> list[Path]:
                 pid = entry.name.rsplit("-", 1)[-1]
                 if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
                     continue  # a crawl is writing it right now (this one, or another)
+                if resumable(entry):
+                    continue  # an interrupted crawl, kept for its JOBDIR to go on with
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed
+
+
+RESUMABLE = "RESUMABLE"  # in an interrupted crawl's folder: the JOBDIR that resumes it
+
+
+def resumable(folder: Path) -> bool:
+    """An interrupted crawl's folder whose JOBDIR still exists (else it is stale)."""
+    marker = folder / RESUMABLE
+    try:
+        jobdir = Path(marker.read_text(encoding="utf-8").strip())
+    except OSError:
+        return False
+    return jobdir.is_dir()
 
 
 def _taken_ids(root: Path) -> set[str]:

@@ -170,22 +170,30 @@ class WarcArchive:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     make_id: Callable[[], str] = new_record_id
     part: int | None = None  # a worker's number, in a crawl split over processes
+    resume: dict[str, Any] | None = None  # counts of the file so far, to append to it
 
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         suffix = "" if self.part is None else f"-w{self.part}"
         self.filename = f"pilotarchive-{self.snapshot_id}{suffix}.warc.gz"
         self.path = self.directory / self.filename
-        self._fh = self.path.open("wb")
+        # A resumed crawl appends (each record its own gzip member, so the file stays one
+        # valid WARC); its new warcinfo record says when the crawl went on.
+        self._fh = self.path.open("ab" if self.resume is not None else "wb")
         self._writer = _Writer(self._fh, self.clock, self.make_id)
-        self.counts: dict[str, int] = {}
-        self.payload_bytes = 0
+        self.counts: dict[str, int] = dict((self.resume or {}).get("records", {}))
+        self.payload_bytes = int((self.resume or {}).get("payload_bytes", 0))
         info = {
             "software": f"pilotarchive/{__version__} (warcio, Scrapy)",
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "isPartOf": self.snapshot_id,
             **{k: header_value(k, v) for k, v in self.info.items()},
+            **(
+                {"description-resumed": "the crawl was interrupted and resumed here"}
+                if self.resume is not None
+                else {}
+            ),
         }
         self._write(self._writer.create_warcinfo_record(self.filename, info))
 

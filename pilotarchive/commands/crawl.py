@@ -2,6 +2,7 @@
 write a validated snapshot. Prints the snapshot's path as the last line."""
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from pilotarchive.commands._common import (
@@ -59,6 +60,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="no politeness delay for 127.0.0.1/localhost (the replica) only",
     )
     p.add_argument(
+        "--jobdir",
+        type=Path,
+        metavar="DIR",
+        help="keep the crawl's queue on disk in DIR (Scrapy's JOBDIR); an interrupted crawl "
+        "(Ctrl-C) goes on into the same snapshot when the same command is run again",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -91,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.target:
         overrides["PILOTARCHIVE_TARGET"] = args.target
+    if args.jobdir:
+        overrides["JOBDIR"] = str(args.jobdir)
     if args.operator is not None:
         overrides["PILOTARCHIVE_OPERATOR"] = args.operator
     if args.allow_host:

@@ -62,6 +62,7 @@ class MinistrySpider(scrapy.Spider):
         spider.scheduled = 0
         spider.seen = set()
         spider.left_out = 0
+        spider.restored = False
         spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.session = session_for(crawler)
@@ -72,6 +73,7 @@ class MinistrySpider(scrapy.Spider):
     scheduled: int
     seen: set[str]
     left_out: int
+    restored: bool
     url_limit: int
     maxsize: int
     session: CrawlSession
@@ -88,6 +90,8 @@ class MinistrySpider(scrapy.Spider):
         if url in self.seen:
             return None
         self.seen.add(url)
+        if not self.restored:
+            self._restore()
         if not self.config.allowed.allows(url):
             return Skipped(url, f"out of scope (allowed: {self.config.allowed.describe()})")
         if self.url_limit and len(url) > self.url_limit:
@@ -118,7 +122,15 @@ class MinistrySpider(scrapy.Spider):
         except ValueError as exc:  # a link Scrapy cannot make a URL of
             return FetchFailure(url[:200], f"not a valid URL: {exc}")
         self.scheduled += 1
+        if (state := getattr(self, "state", None)) is not None:  # kept in JOBDIR
+            state["pilotarchive_scheduled"] = self.scheduled
         return request
+
+    def _restore(self) -> None:
+        """After a resume from JOBDIR: the pages already asked for count in the budget."""
+        self.restored = True
+        if (state := getattr(self, "state", None)) is not None:
+            self.scheduled = max(self.scheduled, int(state.get("pilotarchive_scheduled", 0)))
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.config.start_urls:
