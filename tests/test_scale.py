@@ -1,0 +1,165 @@
+"""One crawl over several processes and machines, and a crawl resumed from its JOBDIR.
+
+Run against the synthetic ministry site (realistic pages, a link graph of depth 5) on
+127.0.0.1; the distributed test starts Debian's redis-server on 127.0.0.1 itself.
+"""
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir, validate_snapshot
+from pilotarchive.replica.synthetic import SyntheticServer, SyntheticSite
+from tests.helpers import load_manifest, load_records, warc_records
+
+PAGES = 40  # per language: 40 x 3 graphic + 40 x 3 text + 6 front pages = 246 pages
+REDIS = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
+needs_redis = pytest.mark.skipif(REDIS is None, reason="Debian's redis-server is not installed")
+
+
+@pytest.fixture
+def site():
+    with SyntheticServer(SyntheticSite(PAGES)) as server:
+        yield server
+
+
+def expected_urls(server: SyntheticServer) -> set[str]:
+    paths = set(SyntheticSite(PAGES).paths())
+    return {f"{server.url}{p}" for p in paths} | {f"{server.url}/text{p}" for p in paths}
+
+
+def crawl_argv(server: SyntheticServer, output: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "pilotarchive", "crawl", f"{server.url}/fi/index.html",
+            "--scope", "site", "--max-pages", "5000", "--output", str(output),
+            "--fast-loopback", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", *extra]  # fmt: skip
+
+
+def check_every_page_once(server: SyntheticServer, snapshot: Path) -> dict:
+    assert validate_snapshot(snapshot) == []
+    pages = load_records(snapshot)["pages"]
+    urls = [p["final_url"] for p in pages]
+    assert len(urls) == len(set(urls)), "a page was recorded twice"
+    assert set(urls) == expected_urls(server)
+    return load_manifest(snapshot)
+
+
+@needs_redis
+def test_two_local_workers_make_one_snapshot(site, tmp_path: Path) -> None:
+    run = subprocess.run(crawl_argv(site, tmp_path, "--workers", "2"),
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    snapshot = Path(run.stdout.strip().splitlines()[-1])
+    manifest = check_every_page_once(site, snapshot)
+    assert [Path(w).name for w in manifest["archive"]["warc_files"]] == [
+        f"pilotarchive-{snapshot.name}-w0.warc.gz",
+        f"pilotarchive-{snapshot.name}-w1.warc.gz",
+    ]
+    assert not (snapshot / "parts").exists()
+    assert len(list_snapshots(tmp_path)) == 1
+    # Both workers took pages: the crawl was really shared.
+    per_warc = {}
+    for page in load_records(snapshot)["pages"]:
+        per_warc[page["warc_filename"]] = per_warc.get(page["warc_filename"], 0) + 1
+    assert len(per_warc) == 2 and min(per_warc.values()) > 10, per_warc
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    """A real redis-server on 127.0.0.1, as the workers of several hosts would share."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@needs_redis
+def test_a_worker_from_another_host_joins_through_redis(site, tmp_path: Path, redis_url) -> None:
+    """The coordinator and one worker here, one more worker started as another host would
+    (`pilotarchive crawl-worker`), all on one redis-server; one snapshot comes out."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    coordinator = subprocess.Popen(
+        crawl_argv(site, tmp_path, "--redis", redis_url, "--job", "ministry", "--workers", "1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while client.get("pilotarchive:ministry:job") is None:
+        assert time.monotonic() < deadline and coordinator.poll() is None
+        time.sleep(0.02)
+    other = subprocess.run(
+        [sys.executable, "-m", "pilotarchive", "crawl-worker", "--redis", redis_url, "--job",
+         "ministry", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out, err = coordinator.communicate(timeout=300)
+    assert other.returncode == 0, other.stderr
+    assert coordinator.returncode == 0, err
+    snapshot = Path(out.strip().splitlines()[-1])
+    manifest = check_every_page_once(site, snapshot)
+    assert len(manifest["archive"]["warc_files"]) == 2
+    assert not list(client.scan_iter("pilotarchive:ministry:*"))  # the job cleaned up after
+
+
+def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_path) -> None:
+    output, jobdir = tmp_path / "out", tmp_path / "job"
+    first = subprocess.Popen(
+        crawl_argv(site, output, "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    pages = None
+    while True:
+        pages = next(snapshot_dir(output).glob(".tmp-*/records/pages.jsonl"), None) if (
+            snapshot_dir(output).exists()) else None  # fmt: skip
+        if pages is not None and len(pages.read_text().splitlines()) >= 30:
+            break
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 1
+    assert "kept: run the same command again" in err
+    assert not list_snapshots(output)  # nothing under a final name yet
+    kept = [p.name for p in snapshot_dir(output).iterdir()]
+    assert len(kept) == 1 and kept[0].startswith(".tmp-")
+    second = subprocess.run(
+        crawl_argv(site, output, "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    snapshot = Path(second.stdout.strip().splitlines()[-1])
+    assert snapshot.name == kept[0].removeprefix(".tmp-").rsplit("-", 1)[0]  # the same id
+    manifest = check_every_page_once(site, snapshot)
+    assert any("resumed from its JOBDIR" in n for n in manifest["notes"])
+    # The WARC goes on in the same file: a second warcinfo record says where.
+    infos = [r for r in warc_records(snapshot) if r["type"] == "warcinfo"]
+    assert len(infos) == 2 and b"description-resumed" in infos[1]["raw"]
+    assert json.loads((snapshot / "manifest.json").read_text())["fetched"] >= len(
+        expected_urls(site)
+    )
