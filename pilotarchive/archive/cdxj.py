@@ -7,11 +7,15 @@ WARC file named relative to the snapshot's ``archive/`` folder, as pywb and WACZ
 import os
 from pathlib import Path
 
-from cdxj_indexer.main import write_cdx_index
-
 
 def write_cdxj(warcs: list[Path], out: Path) -> Path:
-    """One index over the snapshot's WARC files (one per worker of a split crawl)."""
+    """One index over the snapshot's WARC files (one per worker of a split crawl).
+
+    cdxj_indexer is imported here, not at the top: through pyamf and pkg_resources it costs
+    a tenth of a second that only the end of a crawl needs.
+    """
+    from cdxj_indexer.main import write_cdx_index
+
     tmp = out.with_name(f".tmp-{out.name}")
     with tmp.open("w", encoding="utf-8") as fh:
         write_cdx_index(
