@@ -31,15 +31,43 @@ logger = logging.getLogger(__name__)
 
 
 class PreviousSnapshot:
+    """What the crawl needs of the previous snapshot, in the memory of a few fields a page.
+
+    A page's validators are kept; its record, its pilots and contacts are read from their
+    files by offset when the server answers 304 (a recrawl of 100,000 pages must not hold
+    100,000 parsed records).
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.id = path.name
-        self.pages: dict[str, dict[str, Any]] = {}
-        for line in _lines(path / "records" / RECORD_FILES["page"]):
-            page = json.loads(line)
-            if page.get("status") == 200 and page.get("warc_record_id"):
-                self.pages[page["final_url"]] = page
-        self._children: dict[str, list[dict[str, Any]]] | None = None
+        # final URL -> (offset of the page record, ETag, Last-Modified)
+        self._pages: dict[str, tuple[int, str | None, str | None]] = {}
+        self._children: dict[str, list[tuple[str, int]]] | None = None
+        offset = 0
+        with (path / "records" / RECORD_FILES["page"]).open("rb") as fh:
+            for line in fh:
+                page = json.loads(line)
+                if page.get("status") == 200 and page.get("warc_record_id"):
+                    self._pages[page["final_url"]] = (
+                        offset,
+                        page.get("http_etag"),
+                        page.get("http_last_modified"),
+                    )
+                offset += len(line)
+
+    @property
+    def pages(self) -> "_Pages":
+        return _Pages(self)
+
+    def _read(self, kind: str, offset: int) -> dict[str, Any]:
+        with (self.path / "records" / RECORD_FILES[kind]).open("rb") as fh:
+            fh.seek(offset)
+            return dict(json.loads(fh.readline()))
+
+    def page(self, url: str) -> dict[str, Any] | None:
+        found = self._pages.get(url)
+        return self._read("page", found[0]) if found else None
 
     @classmethod
     def latest(cls, output: Path, target: Any = ANY_TARGET) -> "PreviousSnapshot | None":
@@ -67,35 +95,46 @@ class PreviousSnapshot:
 
     def validators(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a URL archived with a 200 last time."""
-        page = self.pages.get(url)
-        if not page:
+        found = self._pages.get(url)
+        if not found:
             return {}
         headers = {}
-        if page.get("http_etag"):
-            headers["If-None-Match"] = page["http_etag"]
-        if page.get("http_last_modified"):
-            headers["If-Modified-Since"] = page["http_last_modified"]
+        if found[1]:
+            headers["If-None-Match"] = found[1]
+        if found[2]:
+            headers["If-Modified-Since"] = found[2]
         return headers
 
     def original(self, url: str) -> dict[str, Any] | None:
         """The response record holding the page's bytes (never a revisit)."""
-        page = self.pages.get(url)
+        page = self.page(url)
         return original_of(page, self.id) if page else None
 
-    def _load_children(self) -> dict[str, list[dict[str, Any]]]:
+    def _load_children(self) -> dict[str, list[tuple[str, int]]]:
+        """page id -> where its pilots and contacts are, found without parsing them."""
         if self._children is None:
-            children: dict[str, list[dict[str, Any]]] = {}
+            children: dict[str, list[tuple[str, int]]] = {}
             for kind in ("pilot", "contact"):
-                for line in _lines(self.path / "records" / RECORD_FILES[kind]):
-                    record = json.loads(line)
-                    children.setdefault(record["page_id"], []).append(record)
+                file = self.path / "records" / RECORD_FILES[kind]
+                if not file.exists():
+                    continue
+                offset = 0
+                with file.open("rb") as fh:
+                    for line in fh:
+                        start = line.find(b'"page_id":"') + 11
+                        page_id = line[start : line.find(b'"', start)].decode("ascii", "replace")
+                        children.setdefault(page_id, []).append((kind, offset))
+                        offset += len(line)
             self._children = children
         return self._children
 
     def carried(self, url: str, *, snapshot_id: str, retrieved_at: str) -> list[dict[str, Any]]:
         """The page's records as the new snapshot's own, marked unchanged."""
-        page = self.pages[url]
-        records = [page, *self._load_children().get(page["id"], [])]
+        page = self.page(url)
+        if page is None:
+            raise KeyError(url)
+        children = self._load_children().get(page["id"], [])
+        records = [page, *(self._read(kind, offset) for kind, offset in children)]
         out = []
         for record in records:
             copy = dict(record)
@@ -118,8 +157,14 @@ class PreviousSnapshot:
         return read_payload(snapshot_dir(output), original)
 
 
-def _lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
+class _Pages:
+    """``previous.pages.get(url)``, as the spider asks it, read on demand."""
+
+    def __init__(self, previous: PreviousSnapshot) -> None:
+        self.previous = previous
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        return self.previous.page(url)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self.previous._pages

@@ -88,15 +88,34 @@ def _self_check(new: SnapshotView, pid: str, now: dict[str, Any]) -> dict | None
     )
 
 
+# What judging needs of a page of the baseline: read in one pass, kept small.
+_SUMMARY = ("id", "status", "pilot_count", "contact_count", "programme", "updated_source",
+            "content_sha256", "final_url", "language")  # fmt: skip
+
+
+def _summaries(view: SnapshotView) -> dict[str, dict[str, Any]]:
+    return {pid: {k: p.get(k) for k in _SUMMARY} for pid, p in view.pages.items()}
+
+
 def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
-    """The new snapshot's health; ``old`` is the last healthy one, or None for the first."""
+    """The new snapshot's health; ``old`` is the last healthy one, or None for the first.
+
+    Both snapshots are read page by page, in one pass each, so judging a site crawl of
+    100,000 pages holds a few fields per page, not the pages.
+    """
     findings = []
-    for pid, now in sorted(new.pages.items()):
+    earlier = _summaries(old) if old is not None else {}
+    failed = {page_id(f["url"]) for f in new.manifest.get("failures", []) if f.get("url")}
+    lost_status: set[str] = set()
+    ok_now = 0
+    for pid, now in new.pages.items():  # in file order, by id; one page at a time
         if now.get("status") != 200:
+            lost_status.add(pid)
             continue
+        ok_now += 1
         if finding := _self_check(new, pid, now):
             findings.append(finding)
-        before = old.pages.get(pid) if old is not None else None
+        before = earlier.get(pid)
         if old is None or before is None or before.get("status") != 200:
             continue
         if finding is None and pilots_lost(before, now):
@@ -146,15 +165,8 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
             )
     # Pages that answered 200 before and that the new crawl tried and lost (an error status or
     # a failure in the manifest); pages it did not try (out of its scope) say nothing.
-    failed = {page_id(f["url"]) for f in new.manifest.get("failures", []) if f.get("url")}
-    old_pages = old.pages if old is not None else {}
-    ok_before = [pid for pid, p in old_pages.items() if p.get("status") == 200]
-    lost = [
-        pid
-        for pid in ok_before
-        if pid in failed or (pid in new.pages and new.pages[pid].get("status") != 200)
-    ]
-    ok_now = sum(1 for p in new.pages.values() if p.get("status") == 200)
+    ok_before = [pid for pid, p in earlier.items() if p.get("status") == 200]
+    lost = [pid for pid in ok_before if pid in failed or pid in lost_status]
     if ok_before and len(lost) > (1 - PAGES_KEPT) * len(ok_before):
         findings.append(
             _finding(
@@ -191,7 +203,7 @@ def _most_lost(old: SnapshotView, new: SnapshotView, pid: str, before: dict, now
         return False
     if before.get("content_sha256") == now.get("content_sha256"):
         return True  # the very same bytes read differently: the extractor changed
-    similarity = text_similarity(old, new, before, now)
+    similarity = text_similarity(old, new, old.pages[pid], now)
     return similarity is not None and similarity >= TEXT_SAME
 
 

@@ -8,6 +8,8 @@ records are few and are parsed in full; other records are parsed on demand.
 """
 
 import json
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,12 +44,65 @@ class Entry:
     kind: str | None = None  # a pilot's kind: "pilot" or "project"
 
 
+EAGER_PAGES = 2048  # up to this many pages a view parses them all; beyond, on demand
+
+
+class LazyPages(Mapping[str, dict[str, Any]]):
+    """Page records by id, parsed when read, a few thousand kept.
+
+    A site crawl's snapshot has a hundred thousand page records; parsed at once they take
+    seven kilobytes each. Judging its health reads each once, in order.
+    """
+
+    def __init__(self, file: Path, offsets: dict[str, int], keep: int = EAGER_PAGES) -> None:
+        self.file = file
+        self.offsets = offsets
+        self.keep = keep
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._fh: Any = None
+
+    def __getitem__(self, ident: str) -> dict[str, Any]:
+        if ident in self._cache:
+            self._cache.move_to_end(ident)
+            return self._cache[ident]
+        offset = self.offsets[ident]
+        if self._fh is None:
+            self._fh = self.file.open("rb")
+        self._fh.seek(offset)
+        page = _parse(self._fh.readline(), self.file, f"byte {offset}")
+        _fingerprinted(page)
+        self._cache[ident] = page
+        if len(self._cache) > self.keep:
+            self._cache.popitem(last=False)
+        return page
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        """Every page in file order (sorted by id), read in one pass, none kept."""
+        with self.file.open("rb") as fh:
+            for n, line in enumerate(fh, 1):
+                page = _parse(line, self.file, str(n))
+                _fingerprinted(page)
+                yield page["id"], page
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        return (page for _, page in self.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self.offsets
+
+
 @dataclass
 class SnapshotView:
     path: Path
     id: str
     manifest: dict[str, Any]
-    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     entries: dict[str, dict[str, Entry]] = field(default_factory=dict)  # type -> id -> entry
     by_page: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # type -> page -> ids
     _cache: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -115,11 +170,25 @@ def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> Snapsho
     view = SnapshotView(path, manifest.get("snapshot_id") or path.name, manifest)
     pages_file = path / "records" / RECORD_FILES["page"]
     try:
+        pages: dict[str, dict[str, Any]] = {}
+        offsets: dict[str, int] = {}
+        offset = 0
         with pages_file.open("rb") as fh:
             for n, line in enumerate(fh, 1):
-                page = _parse(line, pages_file, str(n))
-                page.setdefault("fingerprint", fingerprint(page))
-                view.pages[page["id"]] = page
+                if len(offsets) < EAGER_PAGES:
+                    page = _parse(line, pages_file, str(n))
+                    _fingerprinted(page)
+                    pages[page["id"]] = page
+                    ident = page["id"]
+                elif (ident := _field(line, _ID) or "") == "" or not line.endswith(b"\n"):
+                    _parse(line, pages_file, str(n))
+                    raise SnapshotDamaged(f"{pages_file}:{n}: not a complete record line")
+                offsets[ident] = offset
+                offset += len(line)
+        if len(offsets) > EAGER_PAGES:
+            view.pages = LazyPages(pages_file, offsets)
+        else:
+            view.pages = pages
         for kind in ("pilot", "contact"):
             entries: dict[str, Entry] = {}
             by_page: dict[str, list[str]] = {}
@@ -148,3 +217,10 @@ def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> Snapsho
     except OSError as exc:
         raise SnapshotDamaged(f"{path}: cannot read {exc.filename} ({exc.strerror})") from exc
     return view
+
+
+def _fingerprinted(page: dict[str, Any]) -> None:
+    """Records written before fingerprints existed get one; the others keep theirs (and
+    are not hashed again: ``setdefault`` would compute it every time)."""
+    if "fingerprint" not in page:
+        page["fingerprint"] = fingerprint(page)
