@@ -143,6 +143,17 @@ def worker_overrides(job: Any, number: int, redis_url: str, output: Path) -> dic
     }
 
 
+def _poll_often() -> None:
+    """A worker whose share of the queue ran dry asks Scrapy's scheduler again only at the
+    engine's heartbeat, every 5 s, while another worker may be filling the shared queue the
+    next moment. Workers beat four times a second instead (each beat is one Redis call).
+    Scrapy has no setting for it: the engine's class attribute is set, if it is there."""
+    from scrapy.core.engine import ExecutionEngine
+
+    if hasattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL"):
+        ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.25
+
+
 def run_worker(redis_url: str, job_name: str, output: Path | None, *,
                tracebacks: bool = False) -> str:  # fmt: skip
     """Join a split crawl as one of its workers; returns where the part was written."""
@@ -152,6 +163,7 @@ def run_worker(redis_url: str, job_name: str, output: Path | None, *,
     job = Job.load(client, job_name)
     number = join(client, job.name)
     where = output or Path(job.overrides["PILOTARCHIVE_OUTPUT_DIR"])
+    _poll_often()
     outcome = "failed"
     try:
         stats = run_process(worker_overrides(job, number, redis_url, where), tracebacks=tracebacks)
