@@ -84,3 +84,12 @@ class SchemaError(PilotarchiveError):
 
 class ReplicaError(PilotarchiveError):
     """The bundled replica cannot serve what was asked (unknown version, port in use)."""
+
+
+class ArchiveError(PilotarchiveError):
+    """A web archive cannot be used for a backfill: unreachable, refusing, rate-limiting for
+    longer than we wait, or answering something that is not a CDX listing.
+
+    The message names the archive and the cause. Snapshots committed before the stop stay;
+    running the same command again resumes where it stopped.
+    """

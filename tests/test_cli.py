@@ -37,6 +37,7 @@ def test_commands_are_all_there() -> None:
         "wacz",
         "diff",
         "history",
+        "backfill",
     }
 
 

@@ -14,4 +14,5 @@ COMMANDS = (
     "history",
     "wacz",
     "replica",
+    "backfill",
 )
