@@ -35,7 +35,7 @@ from pilotarchive.backfill.cdx import Capture, CdxClient, parse_listing, url_key
 from pilotarchive.backfill.client import PoliteClient, retry_after
 from pilotarchive.backfill.config import load_backfill_config, parse_bound
 from pilotarchive.backfill.family import Family, PageLinks, first_group
-from pilotarchive.backfill.replay import original_head, unarchived
+from pilotarchive.backfill.replay import fetch_capture, original_head, sha1_base32, unarchived
 from pilotarchive.cli import main
 from pilotarchive.diff.compare import diff_paths
 from pilotarchive.exceptions import ArchiveError
@@ -423,6 +423,40 @@ def test_pywb_replays_what_backfill_archived(front: Front, wayback: str, tmp_pat
             with urllib.request.urlopen(request, timeout=10) as answer:
                 bodies.append((answer.read(), answer.headers.get("Content-Encoding")))
     assert bodies[0] == bodies[1] and bodies[0][1] == "gzip"
+
+
+def test_a_capture_whose_payload_is_held_is_not_fetched(front: Front, tmp_path: Path,
+                                                         capsys) -> None:  # fmt: skip
+    """The Finnish page of 18 June 2014 repeats that of 16 June: listed alone (--from), it
+    is taken from our own WARC (the archive's SHA-1 is in the digest index), not fetched."""
+    out = tmp_path / "out"
+    assert main(backfill_args(front, out, "--to", "2014-06")) == 0
+    assert main(backfill_args(front, out, "--from", "2014-06-18", "--to", "2014-06")) == 0
+    err = capsys.readouterr().err
+    first, held = list_snapshots(out)
+    assert held.id == "20140618T090000.000000Z"
+    assert "payload archived already (snapshot 20140616T090000.000000Z), not fetched" in err
+    assert not [p for p in front.replays() if p.startswith("/pilots/20140618")]
+    [capture] = held.manifest["captures"]
+    assert capture["result"] == "held" and capture["timestamp"] == "20140618090000"
+    assert held.manifest["archive"]["depends_on"] == [first.id]
+    check_archive(held.path)
+    revisit = next(r for r in warc_of(held.path) if r["type"] == "revisit")
+    assert revisit["headers"]["WARC-Date"] == "2014-06-18T09:00:00Z"
+    before, now = load_records(first.path), load_records(held.path)
+    [page] = now["pages"]
+    assert page["capture"]["fetched"] is False and page["warc_refers_to"]["snapshot_id"] == first.id
+    same = next(p for p in before["pages"] if p["id"] == page["id"])
+    assert page["content_sha256"] == same["content_sha256"]  # read back from our own WARC
+    fingerprints = {r["id"]: r["fingerprint"] for r in before["pilots"]}
+    assert now["pilots"] and all(fingerprints[r["id"]] == r["fingerprint"] for r in now["pilots"])
+    assert "held-in: 20140616T090000.000000Z/archive/" in revisit_metadata(held.path, revisit)
+
+
+def revisit_metadata(snapshot: Path, revisit: dict) -> str:
+    meta = next(r for r in warc_of(snapshot) if r["type"] == "metadata"
+                and r["headers"]["WARC-Refers-To"] == revisit["id"])  # fmt: skip
+    return meta["block"].decode("utf-8")
 
 
 # -- Done when 2: stopped half-way, resumed without refetching; a second run reads nothing -----
@@ -898,3 +932,38 @@ def test_capture_fields_are_in_the_schemas() -> None:
     assert record_errors({**page, "capture": capture}) == []
     assert record_errors({**page, "capture": {**capture, "timestamp": "2014"}}) != []
     assert record_errors({**page, "capture": {**capture, "via": "x"}}) != []
+
+
+def test_an_archive_redirect_to_another_time_is_taken_only_with_the_listed_payload(
+    tmp_path: Path,
+) -> None:
+    """The Wayback Machine may answer an id_ URL with a 302 to its copy at another second
+    (a revisit resolved to its original): the same payload is accepted, another is not."""
+    body = b"<html><body>Pilotit</body></html>"
+    server = Front()
+    original = f"{SITE}/x"
+
+    def archive(path: str) -> Answer | None:
+        if path == f"/web/20141120100001id_/{original}":
+            return 302, [("Location", f"/web/20141120090000id_/{original}")], b""
+        if path == f"/web/20141120090000id_/{original}":
+            return 200, [("Content-Type", "text/html"),
+                         ("Memento-Datetime", "Thu, 20 Nov 2014 09:00:00 GMT")], body  # fmt: skip
+        return None
+
+    server.rules.append(archive)
+    config = load_backfill_config(
+        urls=[original], cdx_api=f"{server.url}/cdx", replay=f"{server.url}/web/", start=None,
+        end=None, window=7, output=tmp_path, delay=0, operator=None, overrides={},
+    )  # fmt: skip
+    client = PoliteClient(config)
+    try:
+        same = Capture(original, "20141120100001", 200, sha1_base32(body), key=url_key(original))
+        got = fetch_capture(client, config.replay, same)
+        assert got.usable and got.served == "20141120090000" and got.digest_verified
+        assert got.content == body
+        other = Capture(original, "20141120100001", 200, "sha1:" + "A" * 32, key=same.key)
+        got = fetch_capture(client, config.replay, other)
+        assert got.error and "gave its capture of 20141120090000" in got.error
+    finally:
+        server.close()

@@ -82,6 +82,7 @@ class Fetched:
     error: str | None = None  # why the capture could not be used
     held: dict | None = None  # the original record already archived (not fetched again)
     content: bytes | None = None  # body with its content-encoding undone, for extraction
+    served: str | None = None  # the archive gave the payload from its capture of this time
 
     @property
     def usable(self) -> bool:
@@ -172,11 +173,7 @@ def fetch_capture(
     if hops and served is None:
         served = (unarchived(response.url, response.url) or ("",))[0]
     if served and served != capture.timestamp:
-        fetched.error = (
-            f"the archive gave its capture of {served} for the one of {capture.timestamp} "
-            "(the index lists a capture it cannot replay)"
-        )
-        return fetched
+        fetched.served = served  # accepted below only with the payload the index lists
     expected_redirect = capture.is_redirect
     if response.status >= 400 or (300 <= response.status < 400) != expected_redirect:
         if capture.status is None and response.status < 400:
@@ -205,6 +202,15 @@ def fetch_capture(
     fetched.body = body
     fetched.digest = digest
     fetched.digest_verified = capture.digest is not None and digest == capture.digest
+    if fetched.served and not fetched.digest_verified:
+        # Another capture, with other bytes: not the one listed (a revisit the archive
+        # resolves to its original has the same payload, and is accepted).
+        fetched.error = (
+            f"the archive gave its capture of {fetched.served} for the one of "
+            f"{capture.timestamp}, with another payload (the index lists a capture it "
+            "cannot replay)"
+        )
+        return fetched
     fetched.headers = original_head(response.headers, encoded)
     fetched.headers.append(("Content-Length", str(len(body))))
     if 300 <= response.status < 400:

@@ -74,8 +74,11 @@ class Backfill:
         *,
         client: PoliteClient | None = None,
         clock: Callable[[], datetime] = utc_now,
+        make_id: Callable[[], str] | None = None,
     ) -> None:
+        """``clock`` and ``make_id`` (WARC record ids) are injected for reproducible output."""
         self.config = config
+        self.make_id = make_id
         self.reporter = reporter
         self.client = client or PoliteClient(config, reporter.progress)
         self.cdx = CdxClient(self.client, config)
@@ -107,13 +110,21 @@ class Backfill:
                 existing = list_snapshots(output)
                 self.index, note = DigestIndex.open_or_rebuild(output, [s.path for s in existing])
                 self.index.prune({s.id for s in existing})
-            self.maker = SnapshotMaker(self.config, self.index, hints=self._hint, clock=self.clock)
+            self.maker = SnapshotMaker(
+                self.config, self.index, hints=self._hint, clock=self.clock, make_id=self.make_id
+            )
             if note:
                 self.outcome.notes.append(note)
                 self.maker.notes.append(note)
             try:
                 self._load_existing()
                 self._loop()
+                if self.family.left_out:
+                    self.outcome.notes.append(
+                        f"the page family has over {self.family.limit} URLs; not followed: "
+                        + ", ".join(self.family.left_out[:5])
+                        + (" ..." if len(self.family.left_out) > 5 else "")
+                    )
             finally:
                 self.outcome.requests = self.client.requests
                 self.index.close()
@@ -253,7 +264,22 @@ class Backfill:
             how = "read" if got.fetched_at else "known from an earlier snapshot"
             self.reporter.progress(f"{when}  {capture.url}  {got.status} -> {got.location} ({how})")
             self.redirects[(capture.key, capture.digest)] = got.location
-            return bool(self.family.saw_redirect(capture.key, got.location))
+            member = self.family.members.get(capture.key)
+            grew = self.family.saw_redirect(capture.key, got.location)
+            if (
+                grew
+                and member is not None
+                and member.anchor
+                and self.family.history.get(capture.key)
+            ):
+                # The start page itself now redirects: what it leads to counts as the page
+                # from here on (a live crawl would follow it too).
+                self.reporter.progress(
+                    f"note: {capture.url} redirects to {got.location} from {when} on; its "
+                    "captures count as the page's (bound the backfill with --to to leave "
+                    "them out)"
+                )
+            return bool(grew)
         if got.held is not None:
             how = f"payload archived already (snapshot {got.held['snapshot_id']}), not fetched"
         else:

@@ -1,6 +1,7 @@
 """One group of captures written as a snapshot, the way a crawl writes one.
 
-The snapshot's id and times are the capture times (the first capture's time is the id),
+The snapshot's id and times are the capture times (the first capture's time is the id, a
+microsecond later if that id is taken),
 its manifest says ``origin: "backfill"`` and keeps the archive, the window and when the
 backfill ran in ``settings``; every page record names its capture (``capture``: original
 URL, capture time, replay URL, the archive's digest); a language version linked from the
@@ -270,7 +271,9 @@ class SnapshotMaker:
             settings={**self.config.describe(), "backfilled_at": iso(self.clock())},
             clock=lambda: end,
             origin="backfill",
-            snapshot_id=ident,
+            # The first capture's time; a microsecond later in the rare case that another
+            # snapshot has that id (two URLs captured in the same second, say).
+            snapshot_id="",
             started=start,
         )
         warc: CaptureArchive | None = None
@@ -409,6 +412,8 @@ class SnapshotMaker:
                 ("archive-status", f"{got.status} {got.reason}".strip()),
                 ("digest-verified", "yes" if got.digest_verified else "no"),
             ]
+            if got.served:
+                fields.append(("archive-served-timestamp", got.served))
             fields += [("archive-header", f"{k}: {v}") for k, v in got.archive_headers]
         if got.held is not None:
             held = got.held
