@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
             )
         raise CrawlFailed(
             f"the archive at {config.cdx_api} lists no capture of {', '.join(config.urls)} "
-            f"with status 200 or 3xx{span}; nothing to backfill"
+            f"with status 200 or 3xx{span}; nothing to backfill (check the URL, and that "
+            "--cdx-api names the right archive or collection)"
         )
     if not outcome.written and outcome.not_written:
         raise CrawlFailed(
