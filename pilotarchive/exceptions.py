@@ -105,3 +105,12 @@ class SendFailed(PilotarchiveError):
 class RunFailed(PilotarchiveError):
     """A scheduled run of one or more targets failed (no snapshot, or mail not delivered);
     the message names each target and why."""
+
+
+class ArchiveError(PilotarchiveError):
+    """A web archive cannot be used for a backfill: unreachable, refusing, rate-limiting for
+    longer than we wait, or answering something that is not a CDX listing.
+
+    The message names the archive and the cause. Snapshots committed before the stop stay;
+    running the same command again resumes where it stopped.
+    """

@@ -97,6 +97,17 @@ PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
 PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
 PILOTARCHIVE_WORKER = ""  # "<job>/<n>" in a worker of a crawl split over processes
 PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
+# `pilotarchive backfill` (web-archive captures; read by pilotarchive.backfill.config): one
+# request at a time, _DELAY seconds apart, CDX queries at least _CDX_DELAY apart (the
+# Wayback Machine allows 24 CDX queries a minute); a 429 or 503 is waited out (Retry-After
+# honoured, else _BACKOFF seconds doubling) up to _MAX_WAIT seconds per request, then the
+# backfill stops; a dropped connection, timeout or 5xx is tried _RETRIES more times.
+PILOTARCHIVE_BACKFILL_DELAY = 1.5
+PILOTARCHIVE_BACKFILL_CDX_DELAY = 2.5
+PILOTARCHIVE_BACKFILL_BACKOFF = 30.0
+PILOTARCHIVE_BACKFILL_MAX_WAIT = 300.0
+PILOTARCHIVE_BACKFILL_RETRIES = 3
+PILOTARCHIVE_BACKFILL_TIMEOUT = 60.0
 
 SCOPES = ("page", "site")
 # The flags that set our settings, for messages: the user typed the flag, not the setting.

@@ -40,6 +40,7 @@ def test_commands_are_all_there() -> None:
         "run",
         "outbox",
         "schedule",
+        "backfill",
     }
 
 

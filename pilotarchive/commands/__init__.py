@@ -18,4 +18,5 @@ COMMANDS = (
     "run",
     "outbox",
     "schedule",
+    "backfill",
 )

@@ -270,6 +270,9 @@ class _Differ:
                 self.unchanged["page"] += 1
         failures = {page_id(f["url"]): f["reason"] for f in self.new.manifest.get("failures", [])
                     if f.get("url")}  # fmt: skip
+        # Left out on purpose, with the reason: a backfill's "not captured ...", a page budget.
+        skipped = {page_id(s["url"]): s["reason"] for s in self.new.manifest.get("skipped") or []
+                   if s.get("url")}  # fmt: skip
         for pid, old in old_pages.items():
             if pid not in new_pages:
                 not_fetched.append(
@@ -279,7 +282,7 @@ class _Differ:
                         "language": old.get("language"),
                         "label": label("page", old),
                         # tried and failed (health counts it), or outside this crawl
-                        "reason": failures.get(pid, "not in this crawl"),
+                        "reason": failures.get(pid) or skipped.get(pid, "not in this crawl"),
                     }
                 )
         return appeared, disappeared, not_fetched

@@ -72,6 +72,7 @@ VOLATILE_FIELDS = frozenset(
         "warc_record_type",
         "warc_payload_digest",
         "warc_refers_to",
+        "capture",  # a backfilled page's web-archive capture: where, not what
         "fingerprint",
         "schema_version",
         "position",
