@@ -30,6 +30,7 @@ def test_every_command_has_help(command: list[str], capsys) -> None:
 def test_commands_are_all_there() -> None:
     assert {c[0] for c in _commands()} == {
         "crawl",
+        "crawl-worker",
         "demo",
         "validate",
         "snapshots",
