@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
+
+from pilotarchive.archive.read import QuietArchiveIterator
 
 REQUIRED = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 REQUIRED_BY_TYPE = {
@@ -40,9 +41,10 @@ def check_warc(path: Path, label: str) -> tuple[list[str], dict[str, dict[str, A
     problems: list[str] = []
     records: dict[str, dict[str, Any]] = {}
     concurrent: list[tuple[str, str]] = []
+    iterator: QuietArchiveIterator | None = None
     try:
         with path.open("rb") as fh:
-            iterator = ArchiveIterator(fh, check_digests=True)
+            iterator = QuietArchiveIterator(fh, check_digests=True)
             for n, record in enumerate(iterator):
                 headers = record.rec_headers
                 kind = headers.get_header("WARC-Type") or "?"
@@ -81,6 +83,9 @@ def check_warc(path: Path, label: str) -> tuple[list[str], dict[str, dict[str, A
                 }
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         problems.append(f"{label}: not readable as WARC after {len(records)} record(s): {exc}")
+    if iterator is not None and (errors := iterator.err_count):
+        problems.append(f"{label}: {errors} record(s) not followed by a blank line (a length "
+                        "that is wrong, or bytes damaged)")  # fmt: skip
     for where, to in concurrent:
         if to not in records:
             problems.append(f"{where}: WARC-Concurrent-To {to} is not in this file")

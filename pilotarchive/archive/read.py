@@ -15,6 +15,13 @@ from warcio.exceptions import ArchiveLoadFailed
 from pilotarchive.exceptions import SnapshotError
 
 
+class QuietArchiveIterator(ArchiveIterator):
+    """warcio's reader, without its warning on stderr for a record not followed by a blank
+    line: on a damaged WARC that is three lines before ours, which says what is wrong."""
+
+    INC_RECORD = ""
+
+
 def original_of(page: dict[str, Any], snapshot_id: str) -> dict[str, Any] | None:
     """Where the page's bytes are: its own response record, or the one its revisit names."""
     if page.get("warc_refers_to"):
@@ -39,7 +46,7 @@ def read_payload(snapshots_dir: Path, original: dict[str, Any]) -> bytes:
     try:
         with warc.open("rb") as fh:
             fh.seek(original["offset"])
-            record = next(iter(ArchiveIterator(fh, check_digests=True)), None)
+            record = next(iter(QuietArchiveIterator(fh, check_digests=True)), None)
             if record is None or (
                 record.rec_headers.get_header("WARC-Record-ID") != original["record_id"]
             ):

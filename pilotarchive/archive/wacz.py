@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from pilotarchive.archive.read import QuietArchiveIterator
 from pilotarchive.archive.snapshot import RECORD_FILES, os_error, read_manifest, resolve_snapshot
 from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
 
@@ -43,7 +43,7 @@ def _revisit_targets(warc: Path) -> set[str]:
     needed = set()
     try:
         with warc.open("rb") as fh:
-            for record in ArchiveIterator(fh):
+            for record in QuietArchiveIterator(fh):
                 ref = record.rec_headers.get_header("WARC-Refers-To")
                 if record.rec_type == "revisit" and ref:
                     needed.add(ref)
@@ -58,7 +58,7 @@ def _copy_records(warc: Path, wanted: set[str], out: Path) -> set[str]:
     found: set[str] = set()
     try:
         with warc.open("rb") as src, out.open("wb") as dst:
-            iterator = ArchiveIterator(src)
+            iterator = QuietArchiveIterator(src)
             spans = []
             for record in iterator:
                 ident = record.rec_headers.get_header("WARC-Record-ID")
@@ -188,7 +188,7 @@ def _wacz(args: list[str]) -> int:
 def _record_ids(warc: Path) -> set[str]:
     try:
         with warc.open("rb") as fh:
-            return {r.rec_headers.get_header("WARC-Record-ID") for r in ArchiveIterator(fh)}
+            return {r.rec_headers.get_header("WARC-Record-ID") for r in QuietArchiveIterator(fh)}
     except _READ_ERRORS as exc:
         raise SnapshotDamaged(f"{warc}: cannot be read ({type(exc).__name__}: {exc})") from exc
 
