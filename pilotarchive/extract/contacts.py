@@ -21,7 +21,9 @@ from pilotarchive.extract.phrases import (
 
 # "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
 CONTACT_LABEL_RE = Phrases(
-    r"(?<![\w])(?:" + alternation(x for v in CONTACT_LABELS.values() for x in v) + r")\s*:?\s*"
+    r"(?<![\w])(?:"
+    + alternation(x for v in CONTACT_LABELS.values() for x in v)
+    + r")\s{0,3}:?\s{0,3}"
 )
 
 
@@ -60,7 +62,7 @@ class LineParts:
 
 def _organization(chunk: str) -> str | None:
     words = chunk.split()
-    if not words or any(ch.isdigit() for ch in chunk):
+    if not words or _DIGIT.search(chunk):
         return None
     low = chunk.lower()
     if low.startswith(ORGANIZATION_PREFIXES) or words[-1].lower().endswith(
@@ -70,8 +72,10 @@ def _organization(chunk: str) -> str | None:
     return None
 
 
-_EMPTY_PARENS = re.compile(r"\(\s*(?:,\s*)*\)")  # what "(olli.alho@tem.fi)" leaves
-_SEPARATORS = re.compile(r"\s*[,;|–]\s*|\s+-\s+")
+# Linear on any text: possessive runs, and a separator starts only where a space run starts.
+_DIGIT = re.compile(r"\d")
+_EMPTY_PARENS = re.compile(r"\(\s*+(?:,\s*+)*+\)")  # what "(olli.alho@tem.fi)" leaves
+_SEPARATORS = re.compile(r"(?<!\s)\s*+[,;|–]\s*+|(?<!\s)\s++-\s++")
 
 
 def split_line(line: str, language: str | None, default_order: str | None = None) -> LineParts:

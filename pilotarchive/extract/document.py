@@ -5,7 +5,7 @@ result. Lines follow the page's blocks (paragraphs, list items, cells, ``<br>``)
 navigation and scripts left out of the main text but kept for link discovery.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -19,12 +19,15 @@ _BLOCK = frozenset(
     "article header footer nav aside main blockquote address form pre hr br caption".split()
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
+_CHROME = frozenset({"nav", "header", "footer"})  # left out of the main text
 _BOILERPLATE_HINTS = ("header", "nav", "footer", "menu", "breadcrumb", "skip", "toolbar")
 # What marks the main content area; the first such element in document order wins.
 _CONTENT_IDS = frozenset({"content", "sisalto", "main", "innehall", "maincontent"})
 _CONTENT_CLASSES = frozenset({"content", "main-content"})
 _CONTENT_TAGS = ("main", "div", "section", "article", "td")
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+# huge_tree: libxml2 otherwise stops at a text node of 10 MB and silently drops the rest of
+# the page; its depth limit (2,048 with huge_tree) still applies, and nothing here recurses.
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
 
 
 @dataclass(slots=True)
@@ -54,8 +57,17 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def block_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool = True) -> list[str]:
-    """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped."""
+def block_lines(
+    node: lxml.html.HtmlElement,
+    skip_boilerplate: bool = True,
+    prune: Callable[[lxml.html.HtmlElement], bool] | None = None,
+) -> list[str]:
+    """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped.
+
+    An iterative walk (lxml's ``iterwalk``), not a recursive one: the parser allows documents
+    nested 2,000 deep, deeper than Python's recursion limit. ``prune`` leaves out the
+    subtrees (below ``node``) it says yes to.
+    """
     out: list[str] = []
     buf: list[str] = []
 
@@ -66,25 +78,29 @@ def block_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool = True) -> l
                 out.append(line)
             buf.clear()
 
-    def walk(el: lxml.html.HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP:
-            return
-        if skip_boilerplate and tag in ("nav", "header", "footer"):
-            return
-        block = tag in _BLOCK
-        if block:
+    skipped = _SKIP | _CHROME if skip_boilerplate else _SKIP
+    pruned: set[lxml.html.HtmlElement] = set()
+    walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        tag = el.tag
+        if not isinstance(tag, str):  # a comment or processing instruction: only its tail
+            if el is not node and el.tail:
+                buf.append(el.tail)
+            continue
+        if event == "start":
+            if tag in skipped or (prune is not None and el is not node and prune(el)):
+                walker.skip_subtree()  # its "end" still comes, and adds its tail
+                pruned.add(el)
+            else:
+                if tag in _BLOCK:
+                    flush()
+                if el.text:
+                    buf.append(el.text)
+            continue
+        if tag in _BLOCK and tag not in skipped and el not in pruned:
             flush()
-        if el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                buf.append(child.tail)
-        if block:
-            flush()
-
-    walk(node)
+        if el is not node and el.tail:
+            buf.append(el.tail)
     flush()
     return out
 

@@ -15,6 +15,7 @@ from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_met
 from pilotarchive.extract.document import Document, Link, absolute, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.notes import Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     CONTACT_BLOCK_LABELS,
@@ -70,6 +71,7 @@ class PageExtraction:
     pilots: list[Pilot] = field(default_factory=list)
     programme: Programme | None = None
     links: list[str] = field(default_factory=list)  # every link, only when asked for
+    notes: list[Note] = field(default_factory=list)  # see extract/notes.py
     error: str | None = None
 
 
@@ -123,7 +125,9 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
 
 
 def _programme(lines: list[str], language: str | None) -> Programme | None:
-    text = " ".join(lines)
+    # The counts are stated in ordinary paragraphs: an overlong line is read in its first
+    # part only (the pilot parsers note such lines), so nine searches stay cheap.
+    text = " ".join(capped(line, "a paragraph", None) for line in lines)
     langs = [language] if language in LANGUAGES else list(LANGUAGES)
     pilot_count = municipality_count = None
     years: list[int] = []
@@ -208,6 +212,6 @@ def extract_page(
     extraction.contacts, _ = parse_contact_block(
         _contact_lines(doc.lines), language, "further_information"
     )
-    extraction.pilots = extract_pilots(doc, language)
+    extraction.pilots = extract_pilots(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
     return extraction

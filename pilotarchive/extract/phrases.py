@@ -167,12 +167,13 @@ PROJECT_WORDS: dict[str, tuple[str, ...]] = {
     "sv": ("separat projekt", "särskilt projekt"),
     "en": ("separate project",),
 }
-# The project's theme, as a regular expression with a group named "theme".
+# The project's theme, as a regular expression with a group named "theme". Lower-case
+# literals (matched by patterns.Phrases); every repetition bounded, so matching is linear.
 PROJECT_THEME_PATTERNS: dict[str, str] = {
-    "fi": r"käynnistetty\s+(?P<theme>.+?)\s+keskittyvä\s+erillinen\s+hanke",
-    "sv": r"separat\s+projekt\s+(?:som\s+)?(?:fokuserar|inriktat)\s+på\s+(?P<theme>.+?)"
-    r"\s*(?:,|\s+startats|\s+som\s+samordnas)",
-    "en": r"separate\s+project\s+focusing\s+on\s+(?P<theme>.+?)\s*(?:,|\s+has\s+been)",
+    "fi": r"käynnistetty\s(?P<theme>[^.]{3,200}?)\skeskittyvä\serillinen\shanke",
+    "sv": r"separat\sprojekt\s(?:som\s)?(?:fokuserar|inriktat)\spå\s(?P<theme>[^.]{3,200}?)"
+    r"\s?(?:,|\sstartats|\ssom\ssamordnas)",
+    "en": r"separate\sproject\sfocusing\son\s(?P<theme>[^.]{3,200}?)\s?(?:,|\shas\sbeen)",
 }
 
 # Programme facts: number words, and the phrases carrying the counts and years.
@@ -184,20 +185,22 @@ NUMBER_WORDS: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }  # fmt: skip
+# Bounded repetition only, and a number starts only where a run of digits starts: these
+# run over the whole text of a page, which may be anything.
 PILOT_COUNT_PATTERNS: dict[str, str] = {
-    "fi": r"käynnistänyt\s+(?P<n>\w+)\s+pilottia",
-    "sv": r"inlett\s+(?P<n>\w+)\s+pilot(?:projekt|er)",
-    "en": r"launched\s+(?P<n>\w+)\s+pilots?",
+    "fi": r"käynnistänyt\s{1,3}(?P<n>\w{1,20})\s{1,3}pilottia",
+    "sv": r"inlett\s{1,3}(?P<n>\w{1,20})\s{1,3}pilot(?:projekt|er)",
+    "en": r"launched\s{1,3}(?P<n>\w{1,20})\s{1,3}pilots?",
 }
 MUNICIPALITY_COUNT_PATTERNS: dict[str, str] = {
-    "fi": r"(?P<n>\d+)\s+kuntaa",
-    "sv": r"(?P<n>\d+)\s+kommuner",
-    "en": r"(?P<n>\d+)\s+municipalities",
+    "fi": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}kuntaa",
+    "sv": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}kommuner",
+    "en": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}municipalities",
 }
 YEARS_PATTERNS: dict[str, str] = {
-    "fi": r"vuosina\s+(?P<a>\d{4})\s*(?:ja|–|-)\s*(?P<b>\d{4})",
-    "sv": r"(?:åren|under)\s+(?P<a>\d{4})\s*(?:och|–|-)\s*(?P<b>\d{4})",
-    "en": r"(?:in|during)\s+(?P<a>\d{4})\s*(?:and|–|-)\s*(?P<b>\d{4})",
+    "fi": r"vuosina\s{1,3}(?P<a>\d{4})\s{0,3}(?:ja|–|-)\s{0,3}(?P<b>\d{4})",
+    "sv": r"(?:åren|under)\s{1,3}(?P<a>\d{4})\s{0,3}(?:och|–|-)\s{0,3}(?P<b>\d{4})",
+    "en": r"(?:in|during)\s{1,3}(?P<a>\d{4})\s{0,3}(?:and|–|-)\s{0,3}(?P<b>\d{4})",
 }
 
 # Civil-service titles written before a name, longest first when matched.

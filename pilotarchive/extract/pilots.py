@@ -13,6 +13,7 @@ import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines
+from pilotarchive.extract.notes import Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
@@ -44,15 +45,21 @@ def _languages_first(language: str | None) -> list[str]:
 @cache
 def _coordinator_re(language: str | None) -> Phrases:
     phrases = [p for lang in _languages_first(language) for p in COORDINATOR_PHRASES[lang]]
-    return Phrases(rf"(?<!\w)(?:{alternation(phrases)})(?!\w)\s*")
+    return Phrases(rf"(?<!\w)(?:{alternation(phrases)})(?!\w)\s{{0,3}}")
 
 
-_LABEL_RE = Phrases(r"(?<![\w])(?P<label>" + alternation(PILOT_FIELD_LABELS) + r")\s*:\s*")
+# Every pattern here is linear on any text: bounded or possessive repetition, and a match
+# that begins with spaces begins only where the run of spaces begins (tests/test_linear.py).
+_LABEL_RE = Phrases(r"(?<![\w])(?P<label>" + alternation(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 _LIST_SPLIT = re.compile(
-    r"\s*,\s*|\s*;\s*|\s+(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s+", re.IGNORECASE
+    r"(?<!\s)\s*+[,;]\s*+|(?<!\s)\s++(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s++",
+    re.IGNORECASE,
 )
-_COORDINATOR_END = re.compile(r"\s*(?:[.;()]|,\s|\s[–—-]\s|$)")
+_COORDINATOR_END = re.compile(r"(?<!\s)\s*+(?:[.;()]|,(?=\s)|(?<=\s)[–—-](?=\s)|$)")
+_THEME_TAIL = re.compile(r"[,(]?\s?(?:jota|som|which is|joka)\s?$", re.IGNORECASE)
+_PARENS = re.compile(r"\(([^()]*+)\)")
 _PROJECT_RE = Phrases(alternation(w for words in PROJECT_WORDS.values() for w in words))
+_THEME_PATTERNS = {lang: Phrases(p) for lang, p in PROJECT_THEME_PATTERNS.items()}
 
 
 def _clean(text: str | None) -> str | None:
@@ -116,7 +123,9 @@ def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -
     if not m:
         return None
     theme = bold or text[: m.start()]
-    theme = re.sub(r"[,(]?\s*(?:jota|som|which is|joka)\s*$", "", theme.strip(), flags=re.I)
+    theme = theme.strip()
+    if tail := _THEME_TAIL.search(theme, max(0, len(theme) - 16)):
+        theme = theme[: tail.start()]
     contact_text = fields.get("contact")
     if contact_text is None:
         cm = CONTACT_LABEL_RE.search(text, m.end())
@@ -131,7 +140,9 @@ def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -
     )
 
 
-def _from_tables(content: lxml.html.HtmlElement, language: str | None) -> list[Pilot]:
+def _from_tables(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     pilots: list[Pilot] = []
     for table in content.iter("table"):
         rows = list(table.iter("tr"))
@@ -142,17 +153,28 @@ def _from_tables(content: lxml.html.HtmlElement, language: str | None) -> list[P
         if "theme" not in columns:
             continue
         for row in rows[1:]:
-            cells = [" ".join(c.text_content().split()) for c in row]
+            cells = [capped(" ".join(c.text_content().split()), "a table cell", notes) for c in row]
             fields = {col: cell for col, cell in zip(columns, cells, strict=False) if col}
             if pilot := _from_fields(fields, language, "table"):
                 pilots.append(pilot)
     return pilots
 
 
-def _from_list_items(content: lxml.html.HtmlElement, language: str | None) -> list[Pilot]:
+def _deep_list(el: lxml.html.HtmlElement) -> bool:
+    """A nested list that holds lists itself: its items are read on their own, not again as
+    part of every item above them (which made nested lists cost the square of their depth).
+    """
+    return el.tag in ("ul", "ol") and any(
+        child.tag in ("ul", "ol") for item in el for child in item
+    )
+
+
+def _from_list_items(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     pilots = []
     for li in content.iter("li"):
-        text = " ".join(block_lines(li))
+        text = capped(" ".join(block_lines(li, prune=_deep_list)), "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
         bold = li.find(".//strong")
@@ -164,11 +186,14 @@ def _from_list_items(content: lxml.html.HtmlElement, language: str | None) -> li
     return pilots
 
 
-def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
+def _from_paragraphs(
+    lines: list[str], language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     """Labelled fields spread over lines: a theme label starts a pilot, other labels add."""
     pilots: list[Pilot] = []
     current: dict[str, str] | None = None
     for line in lines:
+        line = capped(line, "a paragraph", notes)
         fields = _labelled(line) if ":" in line else {}
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
@@ -186,23 +211,26 @@ def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
     return pilots
 
 
-def parse_project(lines: list[str], language: str | None) -> Pilot | None:
+def parse_project(
+    lines: list[str], language: str | None, notes: list[Note] | None = None
+) -> Pilot | None:
     """The separate project ("erillinen hanke, jota koordinoi Salon kaupunki (...)")."""
     if not _PROJECT_RE.search("\n".join(lines)):
         return None
     for line in lines:
         if not _PROJECT_RE.search(line):
             continue
+        line = capped(line, "the project's paragraph", notes)
         m = _coordinator_re(language).search(line)
         if not m:
             continue
         theme = None
         for lang in _languages_first(language):
-            tm = re.search(PROJECT_THEME_PATTERNS[lang], line, re.IGNORECASE)
+            tm = _THEME_PATTERNS[lang].search(line)
             if tm:
                 theme = tm.group("theme")
                 break
-        paren = re.search(r"\(([^)]*)\)", line[m.end() :])
+        paren = _PARENS.search(line, m.end())
         contact = _contact(paren.group(1), language, "project_contact") if paren else None
         return Pilot(
             kind="project",
@@ -215,7 +243,9 @@ def parse_project(lines: list[str], language: str | None) -> Pilot | None:
     return None
 
 
-def extract_pilots(doc: Document, language: str | None) -> list[Pilot]:
+def extract_pilots(
+    doc: Document, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     """Pilots in every form the page uses (a page may mix them), then the separate project.
 
     The same pilot met twice (a list item that is also a labelled paragraph) is kept once.
@@ -223,16 +253,16 @@ def extract_pilots(doc: Document, language: str | None) -> list[Pilot]:
     pilots: list[Pilot] = []
     seen: set[str] = set()
     for found in (
-        _from_tables(doc.content, language),
-        _from_list_items(doc.content, language),
-        _from_paragraphs(doc.lines, language),
+        _from_tables(doc.content, language, notes),
+        _from_list_items(doc.content, language, notes),
+        _from_paragraphs(doc.lines, language, notes),
     ):
         for pilot in found:
             key = " ".join((pilot.theme or "").casefold().split())
             if key not in seen:
                 seen.add(key)
                 pilots.append(pilot)
-    project = parse_project(doc.lines, language)
+    project = parse_project(doc.lines, language, notes)
     if project:
         pilots.append(project)
     return pilots
