@@ -317,3 +317,44 @@ SEED = "Pilotit seutukaupunkien kehittämiseen – työ- ja elinkeinoministeriö
 def test_encodings_never_give_mojibake(body: bytes, content_type: str | None) -> None:
     text = decode_html(body, content_type).text
     assert SEED in text
+
+
+HOSTILE_LINKS = [
+    ("mixed-case-javascript", '<a href=" JaVaScRiPt:alert(2)" hreflang="sv">sv</a>', "sv version"),
+    (
+        "tab-inside-scheme",
+        '<a href="java&#9;script:alert(1)" lang="sv">På svenska</a>',
+        "sv version",
+    ),
+    ("newline-and-spaces", '<a href="\n  javascript:void(0)  " hreflang="en">EN</a>', "en version"),
+    ("vbscript", '<a href="VBScript:msgbox(1)" hreflang="en">English</a>', "en version"),
+    ("data-url", '<link rel="alternate" hreflang="sv" href="data:text/html,x">', "sv version"),
+    ("mailto-language-text", '<a href="mailto:registratur@tem.fi">In English</a>', "en version"),
+    ("tel-text-version", '<a href="tel:+358295060000">Tekstiversio</a>', "text version"),
+    ("ftp", '<a href="ftp://www.tem.fi/sv/" hreflang="sv">sv</a>', "sv version"),
+]
+
+
+@pytest.mark.parametrize(
+    ("link", "what"), [c[1:] for c in HOSTILE_LINKS], ids=[c[0] for c in HOSTILE_LINKS]
+)
+def test_non_web_version_links_are_dropped_and_noted(link: str, what: str) -> None:
+    from pilotarchive.extract.page import extract_page
+    from pilotarchive.records.build import FetchFacts, build_records
+    from pilotarchive.records.validate import record_errors
+
+    html = (
+        '<html lang="fi"><head><title>T</title></head><body>'
+        f'{link}<a href="/index.phtml?l=en&amp;s=1" hreflang="en">In English</a>'
+        '<div id="content"><h1>Otsikko</h1><p>Teksti.</p></div></body></html>'
+    )
+    page = extract_page(html.encode(), "http://www.tem.fi/index.phtml?s=1")
+    urls = [*page.alternates.values(), page.text_version_url, page.graphic_version_url]
+    assert all(u is None or u.startswith("http://www.tem.fi/") for u in urls), urls
+    assert page.alternates["fi"] == "http://www.tem.fi/index.phtml?s=1"
+    if what == "en version":  # the good English link that follows is kept
+        assert page.alternates["en"] == "http://www.tem.fi/index.phtml?l=en&s=1"
+    assert [n.kind for n in page.notes] == ["link_dropped"]
+    assert page.notes[0].message.startswith(f"the {what} link ")
+    records = build_records(page, FetchFacts("20141119T000000Z", "2014-11-19T00:00:00Z"))
+    assert [record_errors(r) for r in records] == [[]]  # the page record is never rejected

@@ -5,6 +5,7 @@ result. Lines follow the page's blocks (paragraphs, list items, cells, ``<br>``)
 navigation and scripts left out of the main text but kept for link discovery.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -130,21 +131,49 @@ def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
     return any(hint in ident for hint in _BOILERPLATE_HINTS)
 
 
+# What a browser removes from an href before reading it (WHATWG URL parsing): leading and
+# trailing C0 controls and spaces, and tabs and newlines anywhere ("java\tscript:" is
+# javascript:).
+_HREF_EDGES = "".join(map(chr, range(0x21)))
+_HREF_NOISE = str.maketrans("", "", "\t\n\r")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def clean_href(href: str) -> str:
+    """An href as a browser reads it: edges stripped, tabs and newlines removed."""
+    return href.strip(_HREF_EDGES).translate(_HREF_NOISE)
+
+
+def href_scheme(href: str) -> str | None:
+    """The scheme of a cleaned href, lower-cased (``JaVaScRiPt:`` is ``javascript``), or
+    None for a relative reference."""
+    m = _SCHEME.match(href)
+    return m.group(1).lower() if m else None
+
+
 def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
+    """Every link with an href that is more than a fragment, non-web schemes included: the
+    page extraction decides what to follow and notes what it drops."""
     for el in root.iter("a", "link"):
         href = el.get("href")
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        if not href:
+            continue
+        href = clean_href(href)
+        if not href or href.startswith("#"):
             continue
         text = _text(el) if el.tag == "a" else ""
-        yield Link(href.strip(), text, el.get("hreflang"), el.get("lang"), el.get("rel"))
+        yield Link(href, text, el.get("hreflang"), el.get("lang"), el.get("rel"))
 
 
 def absolute(base_url: str, href: str) -> str | None:
-    """``href`` resolved against the page, without its fragment; None when malformed."""
+    """``href`` resolved against the page, without its fragment; None when malformed or
+    when it is not an http(s) URL (``javascript:``, ``mailto:``, ``data:``, ...)."""
     try:
-        return urljoin(base_url, href).partition("#")[0]
+        url = urljoin(base_url, href).partition("#")[0]
     except ValueError:
         return None
+    return url if href_scheme(url) in WEB_SCHEMES else None
 
 
 def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Document:
@@ -161,8 +190,8 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
     base = root.find(".//base[@href]")
-    if base is not None:
-        base_url = urljoin(base_url, base.get("href"))
+    if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
+        base_url = resolved  # a <base href="javascript:..."> is ignored
     links = list(_links(root))  # before any boilerplate is dropped: the header has them
     found = _content(root)
     content = found if found is not None else root.find("body")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pilotarchive.exceptions import ExtractionError
 from pilotarchive.extract.contacts import Contact, parse_contact_block
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import Document, Link, absolute, parse_document
+from pilotarchive.extract.document import Document, Link, absolute, href_scheme, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
 from pilotarchive.extract.notes import Note, capped
@@ -93,18 +93,35 @@ def link_language(link: Link) -> str | None:
     return None
 
 
+def _version_url(doc: Document, link: Link, what: str, extraction: PageExtraction) -> str | None:
+    """The link's absolute URL when it is http(s); otherwise None, and a note saying so.
+
+    A version link that is ``javascript:``, ``mailto:``, ``data:`` (in any case, with any
+    spaces around it) is dropped, never the page: the page record stays valid.
+    """
+    url = absolute(doc.base_url, link.href)
+    if url is None:
+        scheme = href_scheme(link.href)
+        reason = f"a {scheme}: URL" if scheme else "not a valid URL"
+        shown = link.href if len(link.href) <= 80 else link.href[:77] + "..."
+        extraction.notes.append(
+            Note("link_dropped", f"the {what} link {shown!r} is {reason}, not http(s); not kept")
+        )
+    return url
+
+
 def _alternates(doc: Document, final_url: str, language: str | None, extraction: PageExtraction):
     for link in doc.links:
         text = link.text.lower()
         if text in TEXT_VERSION_LINK_TEXTS:
-            extraction.text_version_url = extraction.text_version_url or absolute(
-                doc.base_url, link.href
-            )
+            if extraction.text_version_url is None:
+                extraction.text_version_url = _version_url(doc, link, "text version", extraction)
             continue
         if text in GRAPHIC_VERSION_LINK_TEXTS:
-            extraction.graphic_version_url = extraction.graphic_version_url or absolute(
-                doc.base_url, link.href
-            )
+            if extraction.graphic_version_url is None:
+                extraction.graphic_version_url = _version_url(
+                    doc, link, "graphic version", extraction
+                )
             continue
         if link.rel and "alternate" in link.rel.split() and link.hreflang:
             lang = normalise_tag(link.hreflang)
@@ -116,7 +133,7 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
             lang
             and lang != language
             and lang not in extraction.alternates
-            and (url := absolute(doc.base_url, link.href))
+            and (url := _version_url(doc, link, f"{lang} version", extraction))
         ):
             extraction.alternates[lang] = url
     if language:
