@@ -59,6 +59,7 @@ class PageExtraction:
     content_type: str | None
     content_sha256: str
     encoding: str | None = None
+    encoding_errors: int = 0  # byte sequences not valid in ``encoding``, replaced by U+FFFD
     language: str | None = None
     language_source: str = "none"
     title: str | None = None
@@ -199,6 +200,16 @@ def extract_page(
         return extraction
     decoded = decode_html(body, content_type)
     extraction.encoding = decoded.encoding
+    extraction.encoding_errors = decoded.errors
+    if decoded.errors:
+        declared = f" (declared {decoded.declared})" if decoded.declared else ""
+        extraction.notes.append(
+            Note(
+                "encoding_errors",
+                f"{decoded.errors} byte sequence(s) not valid {decoded.encoding} replaced by "
+                f"U+FFFD; the rest of the page was read as {decoded.encoding}{declared}",
+            )
+        )
     try:
         doc = parse_document(decoded.text, final_url, body if decoded.source == "utf-8" else None)
     except ExtractionError as exc:
