@@ -88,11 +88,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         body[:4096], is_html=True, search_entire_document=False
     )
     try:
-        text = body.decode("utf-8")
+        return Decoded(body.decode("utf-8"), "utf-8", declared, "utf-8")
     except UnicodeDecodeError:
-        text = None
-    if text is not None:
-        return Decoded(text, "utf-8", declared, "utf-8")
+        pass
     encoding = _normalise(declared)
     repaired, errors = _lenient(body, "utf-8")
     valid = _non_ascii(repaired) - errors  # well-formed multi-byte characters
