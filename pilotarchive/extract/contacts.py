@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person
 from pilotarchive.extract.patterns import Phrases, alternation
-from pilotarchive.extract.phones import find_phones
+from pilotarchive.extract.phones import find_phones, to_e164
 from pilotarchive.extract.phrases import (
     CONTACT_LABELS,
     HOST_ORGANIZATION_WORDS,
@@ -191,3 +191,26 @@ def parse_contact_block(
     if patterns:
         contacts = [c.with_pattern(patterns[0]) for c in contacts]
     return contacts, patterns
+
+
+def contact_from_microdata(
+    props: dict[str, str], language: str | None, role: str
+) -> Contact | None:
+    """A schema.org ``Person`` (name or givenName/familyName, jobTitle, email, telephone,
+    worksFor) as a contact; the name is read like a written one when only ``name`` is given.
+    """
+    title = props.get("jobTitle") or None
+    given, family = props.get("givenName"), props.get("familyName")
+    person: PersonName | None
+    if given and family:
+        person = PersonName(given, family, title, "given-family")
+    else:
+        person = parse_person(props.get("name") or "", language)
+        if person is not None and title:
+            person = replace(person, title=title)
+    if person is None:
+        return None
+    emails = [(f.address, f.source, f.pattern) for f in find_emails(props.get("email") or "")]
+    phone = to_e164(props["telephone"]) if props.get("telephone") else None
+    organization = props.get("worksFor") or props.get("affiliation") or None
+    return _make(person, emails, [phone] if phone else [], role, organization)

@@ -54,20 +54,64 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped."""
     return " ".join(text.split())
+
+
+_norm = norm
+# The site's own chrome, repeated on every page: navigation, the site header and footer.
+# An <header>/<footer> inside an article, aside or section is that section's, not the site's.
+_SECTIONING = frozenset({"article", "aside", "section", "main"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menubar"})
+_CHROME_TOKENS = frozenset(
+    "header site-header page-header masthead footer site-footer page-footer nav navigation "
+    "navbar menu mainmenu main-menu leftnav topnav toplinks breadcrumb breadcrumbs toolbar "
+    "skip skiplinks skip-links languages language-switcher".split()
+)
+
+
+def _chrome_here(el: lxml.html.HtmlElement) -> bool:
+    tag = el.tag
+    if tag == "nav":
+        return True
+    if tag in ("header", "footer"):
+        return not any(a.tag in _SECTIONING for a in el.iterancestors())
+    attrib = el.attrib
+    if not attrib:  # most elements: no attributes to look at
+        return False
+    if attrib.get("role") in _CHROME_ROLES:
+        return True
+    ident = attrib.get("id")
+    if ident and ident.lower() in _CHROME_TOKENS:
+        return True
+    classes = attrib.get("class")
+    return bool(classes) and any(c in _CHROME_TOKENS for c in classes.lower().split())
+
+
+def is_site_chrome(el: lxml.html.HtmlElement, up: bool = True) -> bool:
+    """Whether ``el`` is (``up``: or stands in) the site's navigation, header or footer."""
+    if not isinstance(el.tag, str):
+        return False
+    if _chrome_here(el):
+        return True
+    return up and any(_chrome_here(a) for a in el.iterancestors())
 
 
 def block_lines(
     node: lxml.html.HtmlElement,
     skip_boilerplate: bool = True,
     prune: Callable[[lxml.html.HtmlElement], bool] | None = None,
+    start: lxml.html.HtmlElement | None = None,
+    stop: Callable[[lxml.html.HtmlElement], bool] | None = None,
 ) -> list[str]:
     """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped.
 
     An iterative walk (lxml's ``iterwalk``), not a recursive one: the parser allows documents
     nested 2,000 deep, deeper than Python's recursion limit. ``prune`` leaves out the
-    subtrees (below ``node``) it says yes to.
+    subtrees (below ``node``) it says yes to; with ``start``, text is read from that
+    element on, and with ``stop``, up to the first later element it says yes to (a box
+    from its heading to the next heading).
     """
     out: list[str] = []
     buf: list[str] = []
@@ -81,14 +125,21 @@ def block_lines(
 
     skipped = _SKIP | _CHROME if skip_boilerplate else _SKIP
     pruned: set[lxml.html.HtmlElement] = set()
+    reading = start is None
     walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
     for event, el in walker:
         tag = el.tag
         if not isinstance(tag, str):  # a comment or processing instruction: only its tail
-            if el is not node and el.tail:
+            if reading and el is not node and el.tail:
                 buf.append(el.tail)
             continue
         if event == "start":
+            if not reading:
+                if el is not start:
+                    continue
+                reading = True
+            elif stop is not None and stop(el):
+                break
             if tag in skipped or (prune is not None and el is not node and prune(el)):
                 walker.skip_subtree()  # its "end" still comes, and adds its tail
                 pruned.add(el)
@@ -97,6 +148,8 @@ def block_lines(
                     flush()
                 if el.text:
                     buf.append(el.text)
+            continue
+        if not reading:
             continue
         if tag in _BLOCK and tag not in skipped and el not in pruned:
             flush()
@@ -119,7 +172,7 @@ def _content(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     return None
 
 
-def _text(el: lxml.html.HtmlElement) -> str:
+def element_text(el: lxml.html.HtmlElement) -> str:
     """Text of an element; the common childless case without an XPath call."""
     if len(el) == 0:
         return _norm(el.text or "")
@@ -142,7 +195,10 @@ WEB_SCHEMES = frozenset({"http", "https"})
 
 def clean_href(href: str) -> str:
     """An href as a browser reads it: edges stripped, tabs and newlines removed."""
-    return href.strip(_HREF_EDGES).translate(_HREF_NOISE)
+    href = href.strip(_HREF_EDGES)
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = href.translate(_HREF_NOISE)
+    return href
 
 
 def href_scheme(href: str) -> str | None:
@@ -156,14 +212,15 @@ def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
     """Every link with an href that is more than a fragment, non-web schemes included: the
     page extraction decides what to follow and notes what it drops."""
     for el in root.iter("a", "link"):
-        href = el.get("href")
+        attrib = el.attrib
+        href = attrib.get("href")
         if not href:
             continue
         href = clean_href(href)
-        if not href or href.startswith("#"):
+        if not href or href[0] == "#":
             continue
-        text = _text(el) if el.tag == "a" else ""
-        yield Link(href, text, el.get("hreflang"), el.get("lang"), el.get("rel"))
+        text = element_text(el) if el.tag == "a" else ""
+        yield Link(href, text, attrib.get("hreflang"), attrib.get("lang"), attrib.get("rel"))
 
 
 def absolute(base_url: str, href: str) -> str | None:
@@ -213,7 +270,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     title_el = content.find(".//h1")
     if title_el is None:
         title_el = root.find(".//title")
-    title = _text(title_el) if title_el is not None else None
+    title = element_text(title_el) if title_el is not None else None
     return Document(
         root=root,
         content=content,

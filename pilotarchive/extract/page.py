@@ -10,20 +10,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pilotarchive.exceptions import ExtractionError
-from pilotarchive.extract.contacts import Contact, parse_contact_block
+from pilotarchive.extract.boxes import find_boxes
+from pilotarchive.extract.contacts import Contact, contact_from_microdata, parse_contact_block
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import Document, Link, absolute, href_scheme, parse_document
+from pilotarchive.extract.document import (
+    Document,
+    Link,
+    absolute,
+    block_lines,
+    href_scheme,
+    is_site_chrome,
+    parse_document,
+)
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
 from pilotarchive.extract.notes import Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
-    CONTACT_BLOCK_LABELS,
+    BOX_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
     LANGUAGE_LINK_TEXTS,
     LANGUAGES,
     MUNICIPALITY_COUNT_PATTERNS,
     NUMBER_WORDS,
+    PILOT_COLUMNS,
     PILOT_COUNT_PATTERNS,
     TEXT_VERSION_LINK_TEXTS,
     UPDATE_LABELS,
@@ -32,7 +42,9 @@ from pilotarchive.extract.phrases import (
 from pilotarchive.extract.pilots import Pilot, extract_pilots
 
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
-_BLOCK_LABELS = {label for labels in CONTACT_BLOCK_LABELS.values() for label in labels}
+# Without a box found by its markup, a line holding only a box heading starts the persons
+# (the old text versions); words that also head a pilot table's column do not.
+_BLOCK_LABELS = {label for labels in BOX_LABELS.values() for label in labels} - set(PILOT_COLUMNS)
 _UPDATE_LINE = Phrases(alternation(x for v in UPDATE_LABELS.values() for x in v))
 _COMPILED = {
     name: {lang: Phrases(p) for lang, p in table.items()}
@@ -170,6 +182,44 @@ def _contact_lines(lines: list[str]) -> list[str]:
     return []
 
 
+def outside_lines(doc: Document) -> list[str]:
+    """The page's lines outside its content area and outside the site's chrome: where a
+    layout may print the update date ("Päivitetty" in a side column or under the title)."""
+    body = doc.root.find("body")
+    if body is None or doc.content is body:
+        return []
+    content = doc.content
+    return block_lines(body, prune=lambda el: el is content or is_site_chrome(el, up=False))
+
+
+def further_information(doc: Document, language: str | None) -> list[Contact]:
+    """The persons of the page's boxes ("Lisätietoja:"), inside the content area or not.
+
+    A box's schema.org ``Person`` items are read as such; otherwise its lines are. Without
+    any box found by its markup, the persons after a heading line in the main text are read
+    (text versions write the box as plain lines). A person named in two boxes counts once.
+    """
+    role = "further_information"
+    contacts: list[Contact] = []
+    for box in find_boxes(doc):
+        found, patterns = parse_contact_block(box.lines, language, role)
+        if box.people:
+            found = [c for p in box.people if (c := contact_from_microdata(p, language, role))]
+            if patterns:
+                found = [c.with_pattern(patterns[0]) for c in found]
+        contacts.extend(found)
+    if not contacts:
+        contacts, _ = parse_contact_block(_contact_lines(doc.lines), language, role)
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for contact in contacts:
+        key = (contact.person.given_name.casefold(), contact.person.family_name.casefold())
+        if key not in seen:
+            seen.add(key)
+            unique.append(contact)
+    return unique
+
+
 def extract_page(
     body: bytes,
     url: str,
@@ -229,7 +279,7 @@ def extract_page(
     _alternates(doc, final_url, language, extraction)
     if status >= 400:
         return extraction
-    extraction.updated = find_update_date(doc.lines)
+    extraction.updated = find_update_date(doc.lines) or find_update_date(outside_lines(doc))
     if extraction.updated is None:
         for name in _META_DATES:
             if name in doc.meta and (found := date_from_meta(name, doc.meta[name])):
@@ -237,9 +287,7 @@ def extract_page(
                 break
     if extraction.updated is None and "last-modified" in headers:
         extraction.updated = date_from_http(headers["last-modified"])
-    extraction.contacts, _ = parse_contact_block(
-        _contact_lines(doc.lines), language, "further_information"
-    )
+    extraction.contacts = further_information(doc, language)
     extraction.pilots = extract_pilots(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
     return extraction

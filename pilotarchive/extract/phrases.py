@@ -76,12 +76,27 @@ for _n, _names in enumerate(
     for _name in _names:
         MONTHS[_name] = _n
 
-# Headings of the contact box ("Lisätietoja:").
-CONTACT_BLOCK_LABELS: dict[str, tuple[str, ...]] = {
-    "fi": ("lisätietoja", "lisätiedot", "yhteyshenkilöt"),
-    "sv": ("ytterligare information", "mer information", "närmare upplysningar", "kontaktpersoner"),
-    "en": ("further information", "more information", "additional information", "contacts"),
-}
+# Headings of a box of persons that belongs to the page ("Lisätietoja:"), wherever the box
+# stands (extract/boxes.py). Lower-case, without the colon; a heading must be the whole
+# text of its element (or come first on its line, followed by a colon and the persons).
+BOX_LABELS: dict[str, tuple[str, ...]] = {
+    "fi": (
+        "lisätietoja", "lisätiedot", "lisätietoja antavat", "lisätietoja antaa",
+        "lisätietoja antava virkamies", "lisätietoja antavat virkamiehet", "yhteyshenkilöt",
+        "yhteyshenkilö", "yhteystiedot", "tiedustelut",
+    ),
+    "sv": (
+        "ytterligare information", "mer information", "mera information", "närmare upplysningar",
+        "ytterligare upplysningar", "mer info", "kontaktpersoner", "kontaktperson",
+        "kontaktuppgifter", "kontakt", "förfrågningar",
+    ),
+    "en": (
+        "further information", "more information", "additional information",
+        "for more information", "for further information", "further details", "inquiries",
+        "enquiries", "contacts", "contact", "contact person", "contact persons",
+        "contact information", "contact details",
+    ),
+}  # fmt: skip
 
 # Labels before a person inside a pilot or project entry.
 CONTACT_LABELS: dict[str, tuple[str, ...]] = {
