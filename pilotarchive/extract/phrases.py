@@ -169,27 +169,124 @@ PILOT_FIELD_LABELS: dict[str, str] = {
     "kontakt": "contact",
 }
 
-# Phrases that introduce the coordinator ("jota koordinoi Salon kaupunki").
+# Phrases after which the coordinator is named: passive and relative forms, and the
+# "coordinator is X" forms ("jota koordinoi Salon kaupunki", "Sitä koordinoi Salon
+# kaupunki", "som samordnas av Salo stad", "samordnare är Salo stad", "led by the City of
+# Salo", "The coordinator is the City of Salo"). Longest first when matched.
 COORDINATOR_PHRASES: dict[str, tuple[str, ...]] = {
-    "fi": ("jota koordinoi", "koordinaattorina", "koordinoijana", "koordinoi"),
-    "sv": ("som samordnas av", "samordnas av"),
-    "en": ("which is coordinated by", "coordinated by"),
+    "fi": (
+        "jota koordinoi", "joita koordinoi", "jota koordinoivat", "koordinoi", "koordinoivat",
+        "koordinaattorina toimii", "koordinaattorina on", "koordinaattorina",
+        "koordinoijana toimii", "koordinoijana", "koordinoivana tahona toimii",
+        "koordinoivana tahona", "vastuutahona toimii", "vastuutahona on", "vastuutahona",
+        "vetäjänä toimii", "vetäjänä", "koordinaattori on", "hanketta koordinoi",
+        "hanketta vetää", "jota vetää",
+    ),
+    "sv": (
+        "som samordnas av", "samordnas av", "som koordineras av", "koordineras av",
+        "som leds av", "leds av", "samordnare är", "samordnaren är", "samordnare för projektet är",
+        "ansvarig samordnare är", "huvudman är",
+    ),
+    "en": (
+        "which is coordinated by", "is coordinated by", "coordinated by", "which is led by",
+        "is led by", "led by", "headed by", "the coordinator is", "its coordinator is",
+        "coordinator is", "the coordinating body is",
+    ),
+}  # fmt: skip
+# Verbs in the active voice: the coordinator is the subject before them ("Salon kaupunki
+# koordinoi hanketta", "Salo stad samordnar projektet", "The City of Salo coordinates a
+# separate project"). A Finnish verb is active only when an object word follows it
+# (COORDINATOR_OBJECT_WORDS); "Sitä koordinoi Salon kaupunki" names it after the verb.
+COORDINATOR_ACTIVE_VERBS: dict[str, tuple[str, ...]] = {
+    "fi": ("koordinoi", "koordinoivat", "vetää", "vastaa"),
+    "sv": ("samordnar", "koordinerar", "leder", "ansvarar för samordningen av"),
+    "en": ("coordinates", "is coordinating", "leads", "is leading", "runs"),
 }
+COORDINATOR_OBJECT_WORDS = frozenset(
+    "hanketta hankkeen sitä tätä projektia projektin erillistä erillisen pilottia niitä".split()
+)
+# A coordinator named before a participle, in the genitive ("Salon kaupungin koordinoima
+# erillinen hanke"): the genitive is read back to the nominative (see FI_GENITIVES).
+COORDINATOR_AGENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "fi": ("koordinoima", "koordinoiman", "koordinoimaa", "koordinoimassa", "vetämä", "vetämän"),
+    "sv": (),
+    "en": (),
+}
+# The coordinator between two words ("with the City of Salo as coordinator", "med Salo
+# stad som samordnare"), as regular expressions with a group named "coordinator".
+COORDINATOR_AROUND_PATTERNS: dict[str, tuple[str, ...]] = {
+    "fi": (r"(?P<coordinator>[^,.;()]{2,80}?)\s(?:toimiessa|ollessa)\skoordinaattorina",),
+    "sv": (r"\bmed\s(?P<coordinator>[^,.;()]{2,80}?)\ssom\s(?:samordnare|huvudman)\b",),
+    "en": (r"\bwith\s(?P<coordinator>[^,.;()]{2,80}?)\sas\s(?:the\s)?(?:coordinator|lead)\b",),
+}
+# Words before the subject or the theme of a sentence that belong to neither ("Lisäksi on
+# käynnistetty ...", "Dessutom ...", "In addition, ...").
+SENTENCE_LEADS: dict[str, tuple[str, ...]] = {
+    "fi": ("lisäksi", "myös", "on", "ovat", "käynnistetty", "käynnistettiin", "käynnistänyt",
+           "nyt", "jo", "sekä"),
+    "sv": ("dessutom", "också", "även", "har", "ett", "en", "startats", "inletts"),
+    "en": ("in", "addition", "also", "moreover", "furthermore", "the", "a", "an"),
+}  # fmt: skip
+# Finnish genitives of the words that end an organisation's name ("Salon kaupungin" is
+# "Salon kaupunki").
+FI_GENITIVES: dict[str, str] = {
+    "kaupungin": "kaupunki", "kunnan": "kunta", "liiton": "liitto", "kuntayhtymän": "kuntayhtymä",
+    "keskuksen": "keskus", "yhdistyksen": "yhdistys", "seutukunnan": "seutukunta",
+    "ministeriön": "ministeriö", "yhtymän": "yhtymä",
+}  # fmt: skip
 
-# A separate project (not a pilot) in running text.
+# A separate project (not a pilot) in running text, in the cases a sentence puts it in.
 PROJECT_WORDS: dict[str, tuple[str, ...]] = {
-    "fi": ("erillinen hanke", "erillinen projekti"),
-    "sv": ("separat projekt", "särskilt projekt"),
+    "fi": ("erillinen hanke", "erillistä hanketta", "erillisen hankkeen", "erillisessä hankkeessa",
+           "erillinen projekti", "erillistä projektia", "erillisen projektin", "erillishanke",
+           "erillishankkeen", "erillishanketta"),
+    "sv": ("separat projekt", "separata projektet", "särskilt projekt", "särskilda projektet"),
     "en": ("separate project",),
-}
-# The project's theme, as a regular expression with a group named "theme". Lower-case
-# literals (matched by patterns.Phrases); every repetition bounded, so matching is linear.
-PROJECT_THEME_PATTERNS: dict[str, str] = {
-    "fi": r"käynnistetty\s(?P<theme>[^.]{3,200}?)\skeskittyvä\serillinen\shanke",
-    "sv": r"separat\sprojekt\s(?:som\s)?(?:fokuserar|inriktat)\spå\s(?P<theme>[^.]{3,200}?)"
-    r"\s?(?:,|\sstartats|\ssom\ssamordnas)",
-    "en": r"separate\sproject\sfocusing\son\s(?P<theme>[^.]{3,200}?)\s?(?:,|\shas\sbeen)",
-}
+}  # fmt: skip
+# The project's theme, as regular expressions with a group named "theme", tried in order
+# on each sentence about the project. Lower-case literals (matched by patterns.Phrases);
+# every repetition bounded, so matching is linear. A pattern marked "inflected" finds the
+# theme in the illative or translative case ("hoitoon keskittyvä", "keskittyy hoitoon",
+# "hoitamiseksi"), read back to the nominative (FI_NOMINATIVE_ENDINGS).
+_THEME = r"(?P<theme>[^,.;()]{3,200}?)"
+_END_FI = r"(?=\s?(?:[,.;(]|$)|\s(?:ja\s(?:sitä|sen|hanketta)|jota|jonka|joka)\b)"
+_END_SV = r"(?=\s?(?:[,.;(]|$)|\s(?:har|startats|inletts|som|och\ssom|samordnas|leds)\b)"
+_END_EN = r"(?=\s?(?:[,.;(]|$)|\s(?:has|have|was|is|which|coordinated|led|and\sis)\b)"
+PROJECT_THEME_PATTERNS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "fi": (
+        (_THEME + r"\skeskittyv(?:ä|än|ää|ässä)\s(?:erillinen|erillisen|erillistä|erillisessä)"
+         r"\s(?:hanke|hankkeen|hanketta|hankkeessa|projekti|projektin|projektia)", True),
+        (r"(?:jo(?:ka|nka)|se|hanke)\s(?:keskittyy|keskittyvät|paneutuu|tähtää)\s" + _THEME
+         + _END_FI, True),
+        (r"(?:teemana|aiheena|tavoitteena)\s(?:on\s)?" + _THEME + _END_FI, False),
+        (r"(?:erillinen|erillistä)\s(?:hanke|projekti|hanketta|projektia)\s" + _THEME + _END_FI,
+         True),
+    ),
+    "sv": (
+        (r"(?:projekt|projektet|det)\s(?:som\s)?(?:fokuserar|inriktar\ssig|koncentrerar\ssig)"
+         r"\spå\s" + _THEME + _END_SV, False),
+        (r"projekt\s(?:med\sinriktning\spå|inriktat\spå|som\sgäller|för|om|kring)\s" + _THEME
+         + _END_SV, False),
+        (r"(?:tema|temat)\s(?:är)\s" + _THEME + _END_SV, False),
+    ),
+    "en": (
+        (r"project\s(?:focusing|focused|concentrating|which\sfocuses)\son\s" + _THEME + _END_EN,
+         False),
+        (r"\s(?:focuses|concentrates|will\sfocus)\son\s" + _THEME + _END_EN, False),
+        (r"project\s(?:on|for|about|addressing|dealing\swith)\s" + _THEME + _END_EN, False),
+        (r"theme\sis\s" + _THEME + _END_EN, False),
+    ),
+}  # fmt: skip
+# Finnish case endings of a theme's head word and their nominative, longest first:
+# "hoitoon" is "hoito", "kehittämiseen" "kehittäminen", "yhteistyöhön" "yhteistyö".
+FI_NOMINATIVE_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("amiseksi", "aminen"), ("ämiseksi", "äminen"), ("miseksi", "minen"),
+    ("yyteen", "yys"), ("uuteen", "uus"), ("kseen", "s"), ("iseen", "inen"),
+    ("uihin", "ut"), ("yihin", "yt"), ("oihin", "ot"), ("öihin", "öt"),
+    ("ahan", "a"), ("ähän", "ä"), ("ohon", "o"), ("öhön", "ö"), ("uhun", "u"), ("yhyn", "y"),
+    ("ehen", "e"), ("oon", "o"), ("öön", "ö"), ("uun", "u"), ("yyn", "y"), ("aan", "a"),
+    ("ään", "ä"), ("iin", "i"), ("een", "i"),
+)  # fmt: skip
 
 # Programme facts: number words, and the phrases carrying the counts and years.
 NUMBER_WORDS: dict[str, int] = {

@@ -1,8 +1,10 @@
-"""The list of pilots and the separate project, in the three forms ministry pages use.
+"""The list of pilots, in the forms ministry pages use; the separate project is in project.py.
 
 A pilot list is a table whose header cells name the columns, list items with a coordinator
-phrase ("koordinaattorina Raahen kaupunki"), or paragraphs of labelled fields ("Teema: ...
-Koordinaattori: ..."). Each entry becomes a :class:`Pilot` with its contact parsed.
+phrase ("koordinaattorina Raahen kaupunki", "jota koordinoi", "led by"), paragraphs of
+labelled fields ("Teema: ... Koordinaattori: ..."), definition lists, or a heading per pilot
+with its fields or a sentence after it. Each entry becomes a :class:`Pilot` with its contact
+parsed.
 """
 
 import re
@@ -21,9 +23,8 @@ from pilotarchive.extract.phrases import (
     LIST_CONJUNCTIONS,
     PILOT_COLUMNS,
     PILOT_FIELD_LABELS,
-    PROJECT_THEME_PATTERNS,
-    PROJECT_WORDS,
 )
+from pilotarchive.extract.project import PROJECT_RE, parse_project
 
 
 @dataclass(slots=True)
@@ -56,16 +57,22 @@ _LIST_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _COORDINATOR_END = re.compile(r"(?<!\s)\s*+(?:[.;()]|,(?=\s)|(?<=\s)[–—-](?=\s)|$)")
-_THEME_TAIL = re.compile(r"[,(]?\s?(?:jota|som|which is|joka)\s?$", re.IGNORECASE)
-_PARENS = re.compile(r"\(([^()]*+)\)")
-_PROJECT_RE = Phrases(alternation(w for words in PROJECT_WORDS.values() for w in words))
-_THEME_PATTERNS = {lang: Phrases(p) for lang, p in PROJECT_THEME_PATTERNS.items()}
+_THEME_TAIL = re.compile(
+    r"[,(]?\s?(?:jota|joita|jonka|joka|som|which is|which|whose)\s?$", re.IGNORECASE
+)
+_PROJECT_RE = PROJECT_RE
 
 
 def _clean(text: str | None) -> str | None:
+    """Spaces collapsed, punctuation at the ends and an unmatched bracket dropped: "Raahen
+    kaupunki)" of "X (koordinaattori: Raahen kaupunki)" is "Raahen kaupunki"."""
     if text is None:
         return None
     text = " ".join(text.split()).strip(" ,.;:–—-")
+    if text.endswith(")") and "(" not in text:
+        text = text[:-1].rstrip(" ,.;:–—-")
+    if text.endswith("(") or text.endswith("["):
+        text = text[:-1].rstrip(" ,.;:–—-")
     return text or None
 
 
@@ -114,11 +121,23 @@ def _from_fields(fields: dict[str, str], language: str | None, form: str) -> Pil
     )
 
 
-def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -> Pilot | None:
-    """One entry in running text: labelled fields, or a theme and a coordinator phrase."""
+def parse_pilot_text(
+    text: str, language: str | None, bold: str | None = None, form: str = "list"
+) -> Pilot | None:
+    """One entry in running text: labelled fields, or a theme and a coordinator phrase.
+
+    The theme is the bold part when there is one, else what comes before the coordinator
+    ("X – koordinaattorina Y", "X, jota koordinoi Y", "X, led by Y", "X (koordinaattori:
+    Y)").
+    """
     fields = _labelled(text) if ":" in text else {}
     if "theme" in fields and ("coordinator" in fields or "contact" in fields):
         return _from_fields(fields, language, "labelled")
+    if "coordinator" in fields:
+        first = _LABEL_RE.search(text)
+        theme = bold or (text[: first.start()] if first else None)
+        if _clean(theme):
+            return _from_fields({**fields, "theme": theme or ""}, language, form)
     m = _coordinator_re(language).search(text)
     if not m:
         return None
@@ -136,7 +155,7 @@ def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -
         coordinator=_coordinator_after(text, m.end()),
         contact=_contact(contact_text, language, "pilot_contact"),
         municipalities=split_municipalities(fields.get("municipalities")),
-        form="list",
+        form=form,
     )
 
 
@@ -211,36 +230,70 @@ def _from_paragraphs(
     return pilots
 
 
-def parse_project(
-    lines: list[str], language: str | None, notes: list[Note] | None = None
-) -> Pilot | None:
-    """The separate project ("erillinen hanke, jota koordinoi Salon kaupunki (...)")."""
-    if not _PROJECT_RE.search("\n".join(lines)):
-        return None
-    for line in lines:
-        if not _PROJECT_RE.search(line):
-            continue
-        line = capped(line, "the project's paragraph", notes)
-        m = _coordinator_re(language).search(line)
-        if not m:
-            continue
-        theme = None
-        for lang in _languages_first(language):
-            tm = _THEME_PATTERNS[lang].search(line)
-            if tm:
-                theme = tm.group("theme")
+_ENTRY_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_RANKS = {f"h{n}": n for n in range(1, 7)}
+
+
+def _entry_text(el: lxml.html.HtmlElement) -> str:
+    """An element of an entry as text; a definition list as "term: definition" pairs."""
+    if el.tag == "dl":
+        parts = []
+        for item in el:
+            text = " ".join(block_lines(item))
+            if item.tag == "dt":
+                parts.append(text.rstrip(": ") + ":")
+            elif item.tag == "dd":
+                parts.append(text)
+        return " ".join(parts)
+    return " ".join(block_lines(el))
+
+
+def _from_headed(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
+    """A heading per pilot, its fields after it: "<h3>Theme</h3><p>Koordinaattori: X<br>
+    Kunnat: ...</p>", or a definition list (<dt>Koordinaattori</dt><dd>X</dd>), or a
+    sentence ("Pilottia koordinoi X"). A section holding a list or a table is a list of
+    entries, not one: it is read by the other forms."""
+    pilots = []
+    for heading in content.iter(*_ENTRY_HEADINGS):
+        parts: list[str] = []
+        for sibling in heading.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag in _RANKS:  # any heading: a subsection is an entry of its own
                 break
-        paren = _PARENS.search(line, m.end())
-        contact = _contact(paren.group(1), language, "project_contact") if paren else None
-        return Pilot(
-            kind="project",
-            theme=_clean(theme),
-            coordinator=_coordinator_after(line, m.end()),
-            contact=contact,
-            municipalities=[],
-            form="sentence",
-        )
-    return None
+            if sibling.tag in ("ul", "ol", "table") or sibling.find(".//li") is not None:
+                parts = []
+                break
+            parts.append(_entry_text(sibling))
+            if sum(map(len, parts)) > 2000:
+                break
+        text = capped(" ".join(p for p in parts if p), "an entry under a heading", notes)
+        theme = " ".join(heading.text_content().split())
+        if not text or not theme or _PROJECT_RE.search(text):
+            continue
+        pilot = parse_pilot_text(text, language, theme, form="headed")
+        if pilot is None or not pilot.coordinator:
+            continue
+        # A labelled coordinator, or a name after a phrase ("koordinoivat tahot ovat
+        # seuraavat:" under a section heading is no pilot).
+        if "coordinator" in _labelled(text) or pilot.coordinator[0].isupper():
+            pilots.append(pilot)
+    return pilots
+
+
+def _from_definition_lists(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
+    """A definition list per pilot whose terms name the fields, the theme among them."""
+    pilots = []
+    for dl in content.iter("dl"):
+        text = capped(_entry_text(dl), "a definition list", notes)
+        fields = _labelled(text) if ":" in text else {}
+        if "theme" in fields and (pilot := _from_fields(fields, language, "labelled")):
+            pilots.append(pilot)
+    return pilots
 
 
 def extract_pilots(
@@ -256,6 +309,8 @@ def extract_pilots(
         _from_tables(doc.content, language, notes),
         _from_list_items(doc.content, language, notes),
         _from_paragraphs(doc.lines, language, notes),
+        _from_definition_lists(doc.content, language, notes),
+        _from_headed(doc.content, language, notes),
     ):
         for pilot in found:
             key = " ".join((pilot.theme or "").casefold().split())
