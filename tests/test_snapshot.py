@@ -149,7 +149,7 @@ def test_snapshots_command(tmp_path: Path, argv: list[str], capsys) -> None:
     assert "20141119T120001Z" in out and "5" in out
 
 
-@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0", "1.2.0"])
 def test_records_of_earlier_schema_versions_stay_valid(version: str) -> None:
     """Older snapshots keep validating against the schema version they were written with."""
     from pilotarchive.records.validate import errors_for, record_errors

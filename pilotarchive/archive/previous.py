@@ -12,6 +12,7 @@ from typing import Any
 
 from pilotarchive.archive.read import original_of, read_payload
 from pilotarchive.archive.snapshot import RECORD_FILES, list_snapshots, snapshot_dir
+from pilotarchive.records.build import upgrade
 
 
 class PreviousSnapshot:
@@ -63,7 +64,7 @@ class PreviousSnapshot:
         records = [page, *self._load_children().get(page["id"], [])]
         out = []
         for record in records:
-            copy = dict(record)
+            copy = dict(upgrade(record, page))  # older schema versions gain entity_id, rendering
             copy["snapshot_id"] = snapshot_id
             copy["retrieved_at"] = retrieved_at
             copy["unchanged"] = True

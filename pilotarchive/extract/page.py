@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pilotarchive.exceptions import ExtractionError
 from pilotarchive.extract.boxes import find_boxes
 from pilotarchive.extract.contacts import Contact, contact_from_microdata, parse_contact_block
+from pilotarchive.extract.conventions import language_url, text_version_url
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
 from pilotarchive.extract.document import (
     Document,
@@ -77,6 +78,9 @@ class PageExtraction:
     title: str | None = None
     updated: UpdateDate | None = None
     alternates: dict[str, str] = field(default_factory=dict)
+    # Versions the page gives no link for, by URL convention: guesses, to be tried as such.
+    guessed_alternates: dict[str, str] = field(default_factory=dict)
+    guessed_text_version_url: str | None = None
     text_version_url: str | None = None
     graphic_version_url: str | None = None
     is_text_version: bool = False
@@ -152,6 +156,27 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
     if language:
         extraction.alternates.setdefault(language, final_url)
     extraction.is_text_version = extraction.graphic_version_url is not None
+
+
+def _guesses(extraction: PageExtraction) -> None:
+    """Versions the page does not link to, by the site's URL conventions (marked guesses).
+
+    Only for a page in a known language (the conventions swap its language marker), and a
+    text version only for a page that is not one.
+    """
+    if extraction.language not in LANGUAGES:
+        return
+    linked = {*extraction.alternates.values(), extraction.final_url}
+    for lang in LANGUAGES:
+        if lang in extraction.alternates:
+            continue
+        url = language_url(extraction.final_url, lang)
+        if url and url not in linked:
+            extraction.guessed_alternates[lang] = url
+    if not extraction.is_text_version and extraction.text_version_url is None:
+        url = text_version_url(extraction.final_url)
+        if url not in linked:
+            extraction.guessed_text_version_url = url
 
 
 def _programme(lines: list[str], language: str | None) -> Programme | None:
@@ -279,6 +304,7 @@ def extract_page(
     _alternates(doc, final_url, language, extraction)
     if status >= 400:
         return extraction
+    _guesses(extraction)
     extraction.updated = find_update_date(doc.lines) or find_update_date(outside_lines(doc))
     if extraction.updated is None:
         for name in _META_DATES:

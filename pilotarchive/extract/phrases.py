@@ -37,6 +37,11 @@ GRAPHIC_VERSION_LINK_TEXTS = frozenset(
 # URL conventions for the language of a page: query parameters and path prefixes.
 LANGUAGE_QUERY_KEYS = ("l", "lang", "language", "kieli")
 LANGUAGE_PATH_PREFIXES = {"/fi/": "fi", "/sv/": "sv", "/en/": "en", "/svenska/": "sv"}
+# URL conventions for the text-only version of a page, tried (as a guess, marked as such)
+# only when the page links to no text version: the script's name swapped, or else a query
+# parameter added.
+TEXT_VERSION_PATHS = {"/index.phtml": "/text.phtml"}
+TEXT_VERSION_QUERY = ("tv", "1")
 
 # Frequent short words, for guessing a language from the text as a last resort.
 STOPWORDS: dict[str, frozenset[str]] = {
