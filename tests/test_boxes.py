@@ -172,3 +172,21 @@ def test_an_update_date_outside_the_article_is_read() -> None:
     extraction = extract_page(html.encode(), "http://www.tem.fi/index.phtml?s=4398")
     assert extraction.updated is not None
     assert (extraction.updated.date, extraction.updated.source) == ("2014-11-19", "text")
+
+
+def test_a_title_on_the_line_after_the_name() -> None:
+    html = page(
+        f"{ARTICLE}<aside><h2>Lisätietoja antavat</h2><p><strong>Olli Alho</strong><br>"
+        "Neuvotteleva virkamies<br>puh. 029 506 3591</p><p><strong>Lari Anttonen</strong><br>"
+        f"Ylitarkastaja<br>puh. 029 504 7032</p>{NOTE}</aside>"
+    )
+    assert persons(html) == EXPECTED
+
+
+def test_an_articles_own_header_is_part_of_the_text() -> None:
+    html = page(
+        '<main><article><header><h1>Pilotit</h1><p class="meta">Päivitetty 19.11.2014</p>'
+        "</header><p>Teksti.</p></article></main>"
+    )
+    extraction = extract_page(html.encode(), "http://www.tem.fi/index.phtml?s=4398")
+    assert extraction.updated is not None and extraction.updated.source == "text"

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 
 from pilotarchive.extract.emails import find_emails, resolve_pattern
-from pilotarchive.extract.names import PersonName, parse_person
+from pilotarchive.extract.names import PersonName, parse_person, split_title
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phones import find_phones, to_e164
 from pilotarchive.extract.phrases import (
@@ -185,7 +185,11 @@ def parse_contact_block(
             group = groups[-1]
             group.emails.extend(parts.emails)
             group.phones.extend(parts.phones)
-            if group.organization is None and not parts.emails and not parts.phones:
+            title, rest = split_title(lines[i].strip(" ,.:"), language)
+            if title and not rest and group.person.title is None:
+                # "Olli Alho" then "Neuvotteleva virkamies": the title on the next line
+                group.person = replace(group.person, title=title)
+            elif group.organization is None and not parts.emails and not parts.phones:
                 group.organization = _organization(parts.rest.strip(" ,"))
     contacts = [_make(g.person, g.emails, g.phones, role, g.organization) for g in groups]
     if patterns:

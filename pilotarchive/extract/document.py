@@ -20,7 +20,9 @@ _BLOCK = frozenset(
     "article header footer nav aside main blockquote address form pre hr br caption".split()
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
-_CHROME = frozenset({"nav", "header", "footer"})  # left out of the main text
+# Left out of the main text: navigation always, a header or footer when it is the site's
+# (not an article's or an aside's own, see _chrome_here).
+_CHROME = frozenset({"nav", "header", "footer"})
 _BOILERPLATE_HINTS = ("header", "nav", "footer", "menu", "breadcrumb", "skip", "toolbar")
 # What marks the main content area; the first such element in document order wins.
 _CONTENT_IDS = frozenset({"content", "sisalto", "main", "innehall", "maincontent"})
@@ -123,7 +125,7 @@ def block_lines(
                 out.append(line)
             buf.clear()
 
-    skipped = _SKIP | _CHROME if skip_boilerplate else _SKIP
+    skipped = _SKIP | {"nav"} if skip_boilerplate else _SKIP
     pruned: set[lxml.html.HtmlElement] = set()
     reading = start is None
     walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
@@ -140,7 +142,11 @@ def block_lines(
                 reading = True
             elif stop is not None and stop(el):
                 break
-            if tag in skipped or (prune is not None and el is not node and prune(el)):
+            if (
+                tag in skipped
+                or (prune is not None and el is not node and prune(el))
+                or (skip_boilerplate and tag in _CHROME and el is not node and _chrome_here(el))
+            ):
                 walker.skip_subtree()  # its "end" still comes, and adds its tail
                 pruned.add(el)
             else:
