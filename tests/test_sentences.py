@@ -207,3 +207,12 @@ def test_a_definition_list_with_the_theme_term() -> None:
         "<dt>Partner municipalities</dt><dd>Raahe, Kalajoki and Ylivieska</dd></dl>"
     )
     assert _pilots(body, "en") == [(PILOT, "City of Raahe", TOWNS, "labelled")]
+
+
+def test_a_section_heading_above_entries_is_no_pilot() -> None:
+    body = (
+        "<h2>Piloteissa keskitytään ajankohtaisiin teemoihin</h2><p>Neljä pilottia:</p>"
+        f"<section><h3>{PILOT}</h3><dl><dt>Koordinaattori</dt><dd>Raahen kaupunki</dd></dl>"
+        "</section>"
+    )
+    assert _pilots(body) == [(PILOT, "Raahen kaupunki", [], "headed")]

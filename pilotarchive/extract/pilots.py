@@ -254,19 +254,28 @@ def _from_headed(
     """A heading per pilot, its fields after it: "<h3>Theme</h3><p>Koordinaattori: X<br>
     Kunnat: ...</p>", or a definition list (<dt>Koordinaattori</dt><dd>X</dd>), or a
     sentence ("Pilottia koordinoi X"). A section holding a list or a table is a list of
-    entries, not one: it is read by the other forms."""
+    entries, not one: it is read by the other forms. The entry ends at the next heading, at
+    the paragraph about the project, or at the first paragraph without a field or a
+    coordinator after one with (the page's running text goes on after the last pilot)."""
     pilots = []
+    coordinator_re = _coordinator_re(language)
     for heading in content.iter(*_ENTRY_HEADINGS):
         parts: list[str] = []
+        seen_fields = False
         for sibling in heading.itersiblings():
             if not isinstance(sibling.tag, str):
                 continue
-            if sibling.tag in _RANKS:  # any heading: a subsection is an entry of its own
-                break
+            if sibling.tag in _RANKS or next(sibling.iter(*_RANKS), None) is not None:
+                break  # a heading, or a section with its own: an entry of its own
             if sibling.tag in ("ul", "ol", "table") or sibling.find(".//li") is not None:
                 parts = []
                 break
-            parts.append(_entry_text(sibling))
+            part = capped(_entry_text(sibling), "an entry under a heading", notes)
+            has_fields = bool(_LABEL_RE.search(part) or coordinator_re.search(part))
+            if _PROJECT_RE.search(part) or (seen_fields and not has_fields):
+                break
+            seen_fields = seen_fields or has_fields
+            parts.append(part)
             if sum(map(len, parts)) > 2000:
                 break
         text = capped(" ".join(p for p in parts if p), "an entry under a heading", notes)
