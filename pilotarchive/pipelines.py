@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from pilotarchive.items import FetchedPage, FetchFailure
+from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion
 from pilotarchive.records.build import FetchFacts, build_records, provenance
 from pilotarchive.session import CrawlSession, session_for
 
@@ -31,6 +31,9 @@ class SnapshotPipeline:
         assert writer is not None, "the crawl session was not opened"
         if isinstance(item, FetchFailure):
             writer.fail(item.url, item.reason, item.status)
+            return item
+        if isinstance(item, NoSuchVersion):
+            writer.no_such_version(item.url, item.version, item.guessed_from, item.status)
             return item
         if not isinstance(item, FetchedPage):
             return item

@@ -113,6 +113,7 @@ class SnapshotWriter:
         self._ids: set[str] = set()
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.failures: list[dict[str, Any]] = []
+        self.missing_versions: list[dict[str, Any]] = []  # guesses answered 404/410
         self.rejected = 0
         self.fetched = 0
         self.archive_summary: dict[str, Any] = {
@@ -158,6 +159,12 @@ class SnapshotWriter:
     def fail(self, url: str, reason: str, status: int | None = None) -> None:
         self.failures.append({"url": url, "reason": reason, "status": status})
 
+    def no_such_version(self, url: str, version: str, guessed_from: str, status: int) -> None:
+        """A version guessed by URL convention (no page links to it) that does not exist."""
+        self.missing_versions.append(
+            {"url": url, "version": version, "guessed_from": guessed_from, "status": status}
+        )
+
     def _finish_files(self) -> None:
         for fh in self._files.values():
             fh.close()
@@ -199,6 +206,7 @@ class SnapshotWriter:
             "fetched": self.fetched,
             "rejected": self.rejected,
             "failures": sorted(self.failures, key=lambda f: (f["url"], f["reason"])),
+            "no_such_version": sorted(self.missing_versions, key=lambda m: m["url"]),
             "archive": self.archive_summary,
             "files": files,
         }

@@ -15,12 +15,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from pilotarchive.extract.page import extract_page
-from pilotarchive.items import FetchedPage, FetchFailure
+from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion
 from pilotarchive.middlewares import WARC_META
 from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, load_config
 
 HINT = "pilotarchive_language"
+# A request for a URL built by convention (no page links to it): (version, guessed from).
+GUESS = "pilotarchive_guess"
 
 
 def describe_failure(failure: Failure) -> str:
@@ -59,9 +61,17 @@ class MinistrySpider(scrapy.Spider):
     seen: set[bytes]
     session: CrawlSession
 
-    def _request(self, url: str, hint: str | None = None) -> scrapy.Request | None:
-        """A request for ``url`` unless it was asked for already or the page budget is spent."""
-        request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta={HINT: hint})
+    def _request(
+        self, url: str, hint: str | None = None, guess: tuple[str, str] | None = None
+    ) -> scrapy.Request | None:
+        """A request for ``url`` unless it was asked for already or the page budget is spent.
+
+        ``guess`` marks a URL built by convention: (the version, the page it was guessed from).
+        """
+        meta: dict[str, Any] = {HINT: hint}
+        if guess:
+            meta[GUESS] = guess
+        request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
         if fingerprint in self.seen or self.scheduled >= self.config.max_pages:
             return None
@@ -85,6 +95,11 @@ class MinistrySpider(scrapy.Spider):
             for k in response.headers
         }
         body, status = response.body, response.status
+        if meta.get(GUESS) and status in (404, 410):
+            # A version no page links to, tried by convention: there is no such version.
+            version, source = meta[GUESS]
+            yield NoSuchVersion(chain[0] if chain else response.url, version, source, status)
+            return
         if status == 304:
             # Not modified since the last snapshot: read the page as archived then.
             previous = self.session.previous
@@ -147,8 +162,21 @@ class MinistrySpider(scrapy.Spider):
         for url, hint in targets:
             if urlsplit(url).scheme in ("http", "https") and (req := self._request(url, hint)):
                 yield req
+        # Versions the page gives no link for, by URL convention: tried after the linked
+        # ones, marked as guesses (a 404 is then "no such version", not a failure).
+        guesses = [(url, lang, lang) for lang, url in extraction.guessed_alternates.items()]
+        if extraction.guessed_text_version_url:
+            guesses.append((extraction.guessed_text_version_url, extraction.language, "text"))
+        for url, hint, version in guesses:
+            if self.config.scope == "site" and urlsplit(url).hostname not in self.hosts:
+                continue
+            if req := self._request(url, hint, (version, extraction.final_url)):
+                yield req
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        yield FetchFailure(url, describe_failure(failure))
+        reason = describe_failure(failure)
+        if request is not None and (guess := request.meta.get(GUESS)):
+            reason += f" (a URL guessed by convention for the {guess[0]} version of {guess[1]})"
+        yield FetchFailure(url, reason)
