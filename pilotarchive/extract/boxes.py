@@ -12,6 +12,7 @@ the end of the smallest element that holds more than the heading), leaving out t
 content area when the box stands beside it in one container.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,11 @@ from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 _LABELS = {label for labels in BOX_LABELS.values() for label in labels}
 _LONGEST = max(map(len, _LABELS)) + 2  # a heading's text is never much longer than a label
 _FIRST_WORDS = {label.split()[0] for label in _LABELS}
+# A line that starts with such a word, found in one pass over the joined lines.
+_LINE_HEADS = re.compile(
+    r"^(" + "|".join(sorted(map(re.escape, _FIRST_WORDS), key=len, reverse=True)) + r")(?!\w)",
+    re.MULTILINE | re.IGNORECASE,
+)
 _INLINE = frozenset("a abbr b big cite em font i label small span strong u".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PERSON_TYPES = ("schema.org/Person",)
@@ -87,40 +93,58 @@ def _may_head(text: str) -> bool:
     return bool(words) and words[0].lower().rstrip(":") in _FIRST_WORDS
 
 
-def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
-    """Elements whose own text is a box heading: ``(element, label, rest of its line)``.
+def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str] | None:
+    """``(el, label, rest of its line)`` when ``el`` heads a box."""
+    text = el.text
+    if not text or not _may_head(text[: _LONGEST + 1]) or el.tag == "a":
+        return None
+    full = element_text(el)
+    heading = label_of(full if len(full) < 400 else full[:400])
+    if heading is None or not _alone_on_its_line(el):
+        return None
+    if el.tag in _FIELD_TAGS and heading[0].lower() in PILOT_FIELD_LABELS:
+        return None
+    return el, *heading
 
-    One walk over the page, without the site's chrome and, unless one of its lines could
-    be a heading, without the content area (its lines are at hand; most pages' content has
-    no box, and the walk is what costs).
+
+# Elements whose first text starts with a word: how a heading seen in the content's lines is
+# found again in the tree (in C, instead of a Python walk over the whole content area).
+_STARTING_WITH = etree.XPath(".//*[starts-with(normalize-space(text()), $word)]")
+
+
+def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
+    """Elements whose own text is a box heading: ``(element, label, rest of its line)``,
+    in document order.
+
+    Outside the content area, one walk that leaves out the site's chrome. Inside it, only
+    the elements whose text starts like one of the content's lines that may be a heading
+    (the lines are at hand, and most pages' content has no box).
     """
     content = doc.content
     body = doc.root.find("body")
     if body is None:
         body = doc.root
-    read_content = any(_may_head(line) for line in doc.lines)
+    words = {m.group(1).rstrip(":") for m in _LINE_HEADS.finditer("\n".join(doc.lines))}
     found = []
     walker = etree.iterwalk(body, events=("start",))
     for _, el in walker:
         if el is content:
-            if not read_content:
-                walker.skip_subtree()
+            walker.skip_subtree()
+            inside: list[lxml.html.HtmlElement] = []
+            for word in sorted(words):
+                inside += [e for e in _STARTING_WITH(content, word=word) if e not in inside]
+            order = {e: n for n, e in enumerate(content.iter())} if len(words) > 1 else {}
+            for element in sorted(inside, key=lambda e: order.get(e, 0)):
+                if (heading := _heading(element)) and not is_site_chrome(element):
+                    found.append(heading)
             continue
         if not isinstance(el.tag, str):
             continue
         if is_site_chrome(el, up=False):
             walker.skip_subtree()
             continue
-        text = el.text
-        if not text or not _may_head(text[: _LONGEST + 1]) or el.tag == "a":
-            continue
-        full = element_text(el)
-        heading = label_of(full if len(full) < 400 else full[:400])
-        if heading is None or not _alone_on_its_line(el):
-            continue
-        if el.tag in _FIELD_TAGS and heading[0].lower() in PILOT_FIELD_LABELS:
-            continue
-        found.append((el, *heading))
+        if heading := _heading(el):
+            found.append(heading)
     return found
 
 

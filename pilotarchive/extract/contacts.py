@@ -185,8 +185,12 @@ def parse_contact_block(
             group = groups[-1]
             group.emails.extend(parts.emails)
             group.phones.extend(parts.phones)
-            title, rest = split_title(lines[i].strip(" ,.:"), language)
-            if title and not rest and group.person.title is None:
+            title, rest = (
+                split_title(lines[i].strip(" ,.:"), language)
+                if group.person.title is None and not parts.emails and not parts.phones
+                else (None, "")
+            )
+            if title and not rest:
                 # "Olli Alho" then "Neuvotteleva virkamies": the title on the next line
                 group.person = replace(group.person, title=title)
             elif group.organization is None and not parts.emails and not parts.phones:

@@ -72,7 +72,7 @@ def find_update_date(lines: list[str]) -> UpdateDate | None:
     an update note, so only those are joined: finding a label's line then costs a bounded
     search, however long the page's other lines are.
     """
-    text = "\n".join(line for line in lines if len(line) <= MAX_LINE)
+    text = "\n".join([line for line in lines if len(line) <= MAX_LINE])
     for label in _LABEL.finditer(text):
         start = text.rfind("\n", 0, label.start()) + 1
         end = text.find("\n", label.end())

@@ -130,11 +130,11 @@ def block_lines(
     reading = start is None
     walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
     for event, el in walker:
-        tag = el.tag
-        if not isinstance(tag, str):  # a comment or processing instruction: only its tail
+        if event == "comment" or event == "pi":  # not the page's text: only its tail is
             if reading and el is not node and el.tail:
                 buf.append(el.tail)
             continue
+        tag = el.tag
         if event == "start":
             if not reading:
                 if el is not start:

@@ -20,16 +20,17 @@ from pilotarchive.extract.phrases import (
 )
 
 _LOCAL_CHARS = "A-Za-z0-9._%+-"
-# Not after a character that could belong to the same address: one start per run.
-_START = r"(?<![\w.@%+-])"
-_LOCAL = rf"[A-Za-z0-9][{_LOCAL_CHARS}]{{0,63}}+"
+# Not after a character that could belong to the same address: one start per run. The
+# check follows the first character, so that the engine can scan for that character in C
+# instead of trying the look-behind at every position.
+_LOCAL = rf"[A-Za-z0-9](?<![\w.@%+-].)[{_LOCAL_CHARS}]{{0,63}}+"
 _LABEL = r"[A-Za-z0-9-]{1,63}+"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL}){{1,9}}+"
-_EXPLICIT = re.compile(rf"{_START}({_LOCAL})@({_DOMAIN})")
+_EXPLICIT = re.compile(rf"({_LOCAL})@({_DOMAIN})")
 _DOT_WORD = r"\s?\(dot\)\s?|\s?\[dot\]\s?"
 _OBFUSCATED_DOMAIN = rf"{_LABEL}(?:(?:\.|{_DOT_WORD}){_LABEL}){{1,9}}+"
 _OBFUSCATED = re.compile(
-    rf"{_START}({_LOCAL})"
+    rf"({_LOCAL})"
     rf"(?:\s{{0,3}}(?:\(at\)|\[at\]|\{{at\}}|\(ät\)|\[ät\]|\(a\))\s{{0,3}}|\s(?:at|ät)\s)"
     rf"({_OBFUSCATED_DOMAIN})",
     re.IGNORECASE,

@@ -15,6 +15,7 @@ how many were replaced, so the record can say so.
 """
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from bs4.dammit import EncodingDetector, UnicodeDammit
@@ -58,6 +59,11 @@ def _normalise(name: str | None) -> str | None:
 # single-byte page mislabelled as UTF-8 (every "ä" a bad byte).
 FEW_ERRORS = 3
 _REPLACEMENT = "\ufffd"
+# A well-formed multi-byte UTF-8 sequence: a Latin-1 page has (almost) none, so without one
+# the page is not tried as UTF-8 at all.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 _REPLACEMENT_BYTES = _REPLACEMENT.encode("utf-8")
 
 
@@ -92,10 +98,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     except UnicodeDecodeError:
         pass
     encoding = _normalise(declared)
-    repaired, errors = _lenient(body, "utf-8")
-    valid = _non_ascii(repaired) - errors  # well-formed multi-byte characters
-    if valid > errors or (encoding == "utf-8" and errors <= FEW_ERRORS):
-        return Decoded(repaired, "utf-8", declared, "utf-8-repaired", errors)
+    if encoding == "utf-8" or _UTF8_SEQUENCE.search(body):
+        repaired, errors = _lenient(body, "utf-8")
+        valid = _non_ascii(repaired) - errors  # well-formed multi-byte characters
+        if valid > errors or (encoding == "utf-8" and errors <= FEW_ERRORS):
+            return Decoded(repaired, "utf-8", declared, "utf-8-repaired", errors)
     if encoding and encoding != "utf-8":
         text, errors = _lenient(body, encoding)
         return Decoded(text, encoding, declared, "declared", errors)

@@ -25,7 +25,7 @@ from pilotarchive.extract.document import (
 )
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
-from pilotarchive.extract.notes import Note, capped
+from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     BOX_LABELS,
@@ -182,7 +182,9 @@ def _guesses(extraction: PageExtraction) -> None:
 def _programme(lines: list[str], language: str | None) -> Programme | None:
     # The counts are stated in ordinary paragraphs: an overlong line is read in its first
     # part only (the pilot parsers note such lines), so nine searches stay cheap.
-    text = " ".join(capped(line, "a paragraph", None) for line in lines)
+    if max(map(len, lines), default=0) > MAX_ENTRY_CHARS:
+        lines = [capped(line, "a paragraph", None) for line in lines]
+    text = " ".join(lines)
     langs = [language] if language in LANGUAGES else list(LANGUAGES)
     pilot_count = municipality_count = None
     years: list[int] = []

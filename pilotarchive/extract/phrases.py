@@ -259,7 +259,8 @@ _END_SV = r"(?=\s?(?:[,.;(]|$)|\s(?:har|startats|inletts|som|och\ssom|samordnas|
 _END_EN = r"(?=\s?(?:[,.;(]|$)|\s(?:has|have|was|is|which|coordinated|led|and\sis)\b)"
 PROJECT_THEME_PATTERNS: dict[str, tuple[tuple[str, bool], ...]] = {
     "fi": (
-        (_THEME + r"\skeskittyv(?:ä|än|ää|ässä)\s(?:erillinen|erillisen|erillistä|erillisessä)"
+        (r"(?<![^\s,])" + _THEME + r"\skeskittyv(?:ä|än|ää|ässä)"
+         r"\s(?:erillinen|erillisen|erillistä|erillisessä)"
          r"\s(?:hanke|hankkeen|hanketta|hankkeessa|projekti|projektin|projektia)", True),
         (r"(?:jo(?:ka|nka)|se|hanke)\s(?:keskittyy|keskittyvät|paneutuu|tähtää)\s" + _THEME
          + _END_FI, True),
@@ -303,16 +304,18 @@ NUMBER_WORDS: dict[str, int] = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }  # fmt: skip
 # Bounded repetition only, and a number starts only where a run of digits starts: these
-# run over the whole text of a page, which may be anything.
+# run over the whole text of a page, which may be anything. (The check that no digit comes
+# before sits after the first digit: a pattern that begins with a look-behind is tried at
+# every position, one that begins with a digit is scanned for in C.)
 PILOT_COUNT_PATTERNS: dict[str, str] = {
     "fi": r"käynnistänyt\s{1,3}(?P<n>\w{1,20})\s{1,3}pilottia",
     "sv": r"inlett\s{1,3}(?P<n>\w{1,20})\s{1,3}pilot(?:projekt|er)",
     "en": r"launched\s{1,3}(?P<n>\w{1,20})\s{1,3}pilots?",
 }
 MUNICIPALITY_COUNT_PATTERNS: dict[str, str] = {
-    "fi": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}kuntaa",
-    "sv": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}kommuner",
-    "en": r"(?<!\d)(?P<n>\d{1,6})\s{1,3}municipalities",
+    "fi": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}kuntaa",
+    "sv": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}kommuner",
+    "en": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}municipalities",
 }
 YEARS_PATTERNS: dict[str, str] = {
     "fi": r"vuosina\s{1,3}(?P<a>\d{4})\s{0,3}(?:ja|–|-)\s{0,3}(?P<b>\d{4})",

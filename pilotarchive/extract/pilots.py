@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import lxml.html
+from lxml import etree
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
-from pilotarchive.extract.document import Document, block_lines
-from pilotarchive.extract.notes import Note, capped
+from pilotarchive.extract.document import Document, block_lines, norm
+from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
@@ -179,6 +180,19 @@ def _from_tables(
     return pilots
 
 
+# Whether an element holds anything that breaks or hides a line: then it is walked block by
+# block, else its text is read in one piece.
+_HAS_BLOCKS = etree.XPath(
+    "boolean(.//*[self::br or self::p or self::div or self::li or self::ul or self::ol or "
+    "self::table or self::tr or self::td or self::th or self::dl or self::dt or self::dd or "
+    "self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::section "
+    "or self::article or self::aside or self::header or self::footer or self::nav or "
+    "self::blockquote or self::address or self::pre or self::hr or self::caption or "
+    "self::form or self::main or self::script or self::style or self::noscript or "
+    "self::template or self::select or self::option or self::head])"
+)
+
+
 def _deep_list(el: lxml.html.HtmlElement) -> bool:
     """A nested list that holds lists itself: its items are read on their own, not again as
     part of every item above them (which made nested lists cost the square of their depth).
@@ -193,7 +207,11 @@ def _from_list_items(
 ) -> list[Pilot]:
     pilots = []
     for li in content.iter("li"):
-        text = capped(" ".join(block_lines(li, prune=_deep_list)), "a list item", notes)
+        if _HAS_BLOCKS(li):
+            text = " ".join(block_lines(li, prune=_deep_list))
+        else:  # one line of inline text: the same words, read in C
+            text = norm(li.text_content())
+        text = capped(text, "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
         bold = li.find(".//strong")
@@ -212,7 +230,8 @@ def _from_paragraphs(
     pilots: list[Pilot] = []
     current: dict[str, str] | None = None
     for line in lines:
-        line = capped(line, "a paragraph", notes)
+        if len(line) > MAX_ENTRY_CHARS:
+            line = capped(line, "a paragraph", notes)
         fields = _labelled(line) if ":" in line else {}
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
@@ -260,6 +279,22 @@ def _from_headed(
     pilots = []
     coordinator_re = _coordinator_re(language)
     for heading in content.iter(*_ENTRY_HEADINGS):
+        # A cheap first look (text_content is C): no field and no coordinator phrase up to
+        # the next heading, no entry. Most headings are not pilots.
+        glance: list[str] = []
+        has_dl = False
+        for sibling in heading.itersiblings():  # the entry's first two elements, at most
+            if len(glance) == 2 or sibling.tag in _RANKS:
+                break
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag == "dl" or sibling.find(".//dl") is not None:
+                has_dl = True  # terms and definitions: read below
+                break
+            glance.append(sibling.text_content()[:2000])
+        text = " ".join(glance)
+        if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
+            continue
         parts: list[str] = []
         seen_fields = False
         for sibling in heading.itersiblings():

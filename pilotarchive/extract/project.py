@@ -209,6 +209,8 @@ def parse_project(lines: list[str], language: str | None, notes: list[Note] | No
     at the start of the next paragraph). Returns a ``pilots.Pilot`` of kind "project"."""
     from pilotarchive.extract.pilots import Pilot  # pilots.py imports this module
 
+    if not PROJECT_RE.search("\n".join(lines)):  # one search for the usual page without one
+        return None
     for i, line in enumerate(lines):
         if not PROJECT_RE.search(line):
             continue
