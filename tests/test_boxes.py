@@ -190,3 +190,8 @@ def test_an_articles_own_header_is_part_of_the_text() -> None:
     )
     extraction = extract_page(html.encode(), "http://www.tem.fi/index.phtml?s=4398")
     assert extraction.updated is not None and extraction.updated.source == "text"
+
+
+def test_a_heading_written_with_entities_is_found() -> None:
+    html = page(f"{ARTICLE}<aside><h2>&nbsp;Lis&auml;tietoja&nbsp;</h2>{PEOPLE}{NOTE}</aside>")
+    assert persons(html) == EXPECTED

@@ -26,6 +26,7 @@ from pilotarchive.extract.document import (
     is_site_chrome,
     norm,
 )
+from pilotarchive.extract.patterns import trie_pattern
 from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 
 _LABELS = {label for labels in BOX_LABELS.values() for label in labels}
@@ -170,9 +171,28 @@ def _rank(el: lxml.html.HtmlElement) -> int:
     return _HEADINGS.get(el.tag, 7)
 
 
+def _letter(ch: str) -> str:
+    """A character of a label as a pattern over lower-cased HTML source: a non-ASCII letter
+    may be an entity ("lis&auml;tietoja"), a space any run of whitespace."""
+    if ch == " ":
+        return r"\s+"
+    if ord(ch) > 127:
+        return f"(?:{re.escape(ch)}|&[#\\w]{{1,8}};)"
+    return re.escape(ch)
+
+
+# A first look at the page's (lower-cased) source: some element's text is a heading, alone
+# or followed by a colon, and not a link's ("Yhteystiedot</a>" in every page's top bar is
+# not a box). A trie of the labels: one pass over the source, not one per label.
+_SPACE = r"(?:\s|&nbsp;|&#160;|&#xa0;)*"
+_IN_SOURCE = re.compile(">" + _SPACE + trie_pattern(_LABELS, _letter) + _SPACE + r"(?::|<(?!/a>))")
+
+
 def find_boxes(doc: Document) -> list[Box]:
     """Every box on the page, in document order; site chrome is left out."""
     boxes: list[Box] = []
+    if doc.source and not _IN_SOURCE.search(doc.source.lower()):
+        return boxes  # most pages: no heading anywhere, no walk of the tree
     content = doc.content
     claimed: set[lxml.html.HtmlElement] = set()
     candidates = _candidates(doc)

@@ -54,6 +54,7 @@ class Document:
     html_lang: str | None
     title: str | None
     meta: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # the decoded HTML, for cheap first looks before a walk of the tree
 
 
 def norm(text: str) -> str:
@@ -286,4 +287,5 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         html_lang=html_lang,
         title=title or None,
         meta=meta,
+        source=text,
     )
