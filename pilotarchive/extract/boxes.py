@@ -12,9 +12,11 @@ the end of the smallest element that holds more than the heading), leaving out t
 content area when the box stands beside it in one container.
 """
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import lxml.html
 from lxml import etree
@@ -32,11 +34,6 @@ from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 _LABELS = {label for labels in BOX_LABELS.values() for label in labels}
 _LONGEST = max(map(len, _LABELS)) + 2  # a heading's text is never much longer than a label
 _FIRST_WORDS = {label.split()[0] for label in _LABELS}
-# A line that starts with such a word, found in one pass over the joined lines.
-_LINE_HEADS = re.compile(
-    r"^(" + "|".join(sorted(map(re.escape, _FIRST_WORDS), key=len, reverse=True)) + r")(?!\w)",
-    re.MULTILINE | re.IGNORECASE,
-)
 _INLINE = frozenset("a abbr b big cite em font i label small span strong u".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PERSON_TYPES = ("schema.org/Person",)
@@ -97,8 +94,8 @@ def _may_head(text: str) -> bool:
 def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str] | None:
     """``(el, label, rest of its line)`` when ``el`` heads a box."""
     text = el.text
-    if not text or not _may_head(text[: _LONGEST + 1]) or el.tag == "a":
-        return None
+    if not text or el.tag in ("a", "h1", "title") or not _may_head(text[: _LONGEST + 1]):
+        return None  # a link, or the page's own title: no box
     full = element_text(el)
     heading = label_of(full if len(full) < 400 else full[:400])
     if heading is None or not _alone_on_its_line(el):
@@ -108,43 +105,37 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     return el, *heading
 
 
-# Elements whose first text starts with a word: how a heading seen in the content's lines is
-# found again in the tree (in C, instead of a Python walk over the whole content area).
-_STARTING_WITH = etree.XPath(".//*[starts-with(normalize-space(text()), $word)]")
+@cache
+def _containing(words: tuple[str, ...]) -> etree.XPath:
+    """Text nodes holding one of ``words``, in document order: how a heading seen in the
+    page's source is found in the tree, in C, instead of a Python walk over the whole page
+    (each is then checked exactly). The words come from the phrase tables (letters only)."""
+    tests = " or ".join(f'contains(., "{w}")' for w in words)
+    return etree.XPath(f".//text()[{tests}]")
 
 
 def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
     """Elements whose own text is a box heading: ``(element, label, rest of its line)``,
-    in document order.
+    in document order, none in the site's chrome.
 
-    Outside the content area, one walk that leaves out the site's chrome. Inside it, only
-    the elements whose text starts like one of the content's lines that may be a heading
-    (the lines are at hand, and most pages' content has no box).
+    The headings the source shows (as found by the first look) give their first words; the
+    elements whose text starts with one of them are checked one by one.
     """
-    content = doc.content
+    source = doc.source or etree.tostring(doc.root, encoding="unicode")
+    words = set()
+    for m in _IN_SOURCE.finditer(source):
+        written = html.unescape(source[m.start("label") : m.end("label")])
+        words.add(written.split(None, 1)[0].rstrip(":"))
+    words = {w for w in words if w and '"' not in w}
+    if not words:
+        return []
     body = doc.root.find("body")
-    if body is None:
-        body = doc.root
-    words = {m.group(1).rstrip(":") for m in _LINE_HEADS.finditer("\n".join(doc.lines))}
     found = []
-    walker = etree.iterwalk(body, events=("start",))
-    for _, el in walker:
-        if el is content:
-            walker.skip_subtree()
-            inside: list[lxml.html.HtmlElement] = []
-            for word in sorted(words):
-                inside += [e for e in _STARTING_WITH(content, word=word) if e not in inside]
-            order = {e: n for n, e in enumerate(content.iter())} if len(words) > 1 else {}
-            for element in sorted(inside, key=lambda e: order.get(e, 0)):
-                if (heading := _heading(element)) and not is_site_chrome(element):
-                    found.append(heading)
+    for text in _containing(tuple(sorted(words)))(body if body is not None else doc.root):
+        if not text.is_text:  # a tail: the text after an element, no element's own text
             continue
-        if not isinstance(el.tag, str):
-            continue
-        if is_site_chrome(el, up=False):
-            walker.skip_subtree()
-            continue
-        if heading := _heading(el):
+        element = text.getparent()
+        if (heading := _heading(element)) and not is_site_chrome(element):
             found.append(heading)
     return found
 
@@ -172,30 +163,33 @@ def _rank(el: lxml.html.HtmlElement) -> int:
 
 
 def _letter(ch: str) -> str:
-    """A character of a label as a pattern over lower-cased HTML source: a non-ASCII letter
-    may be an entity ("lis&auml;tietoja"), a space any run of whitespace."""
+    """A character of a label as a pattern over HTML source, either case (a class, which
+    is cheaper than lower-casing the page or IGNORECASE): a non-ASCII letter may be an
+    entity ("Lis&auml;tietoja"), a space any run of whitespace."""
     if ch == " ":
         return r"\s+"
+    letter = f"[{ch}{ch.upper()}]" if ch.upper() != ch else re.escape(ch)
     if ord(ch) > 127:
-        return f"(?:{re.escape(ch)}|&[#\\w]{{1,8}};)"
-    return re.escape(ch)
+        return f"(?:{letter}|&[#\\w]{{1,8}};)"
+    return letter
 
 
-# A first look at the page's (lower-cased) source: some element's text is a heading, alone
-# or followed by a colon, and not a link's ("Yhteystiedot</a>" in every page's top bar is
-# not a box). A trie of the labels: one pass over the source, not one per label.
+# A first look at the page's source: some element's text is a heading, alone or followed by
+# a colon, and not a link's ("Yhteystiedot</a>" in every page's top bar is not a box). A
+# trie of the labels: one pass over the source, not one per label.
 _SPACE = r"(?:\s|&nbsp;|&#160;|&#xa0;)*"
-_IN_SOURCE = re.compile(">" + _SPACE + trie_pattern(_LABELS, _letter) + _SPACE + r"(?::|<(?!/a>))")
+_IN_SOURCE = re.compile(
+    ">" + _SPACE + f"(?P<label>{trie_pattern(_LABELS, _letter)})" + _SPACE + r"(?::|<(?!/a>))"
+)
 
 
 def find_boxes(doc: Document) -> list[Box]:
     """Every box on the page, in document order; site chrome is left out."""
     boxes: list[Box] = []
-    if doc.source and not _IN_SOURCE.search(doc.source.lower()):
-        return boxes  # most pages: no heading anywhere, no walk of the tree
     content = doc.content
     claimed: set[lxml.html.HtmlElement] = set()
     candidates = _candidates(doc)
+    microdata_here = not doc.source or "itemtype" in doc.source
     heads = {el for el, _, _ in candidates}
     for el, label, rest in candidates:
         if el in claimed or any(a in claimed for a in el.iterancestors()):
@@ -221,7 +215,7 @@ def find_boxes(doc: Document) -> list[Box]:
         if rest:
             lines.insert(0, rest)
         inside = _contains(content, el)
-        people = _people(container, el, stop, prune)
+        people = _people(container, el, stop, prune) if microdata_here else []
         claimed.add(el)
         if lines or people:
             boxes.append(Box(label, lines, inside, people))

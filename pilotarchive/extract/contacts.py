@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person, split_title
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.patterns import WordPhrases, trie_pattern
 from pilotarchive.extract.phones import find_phones, to_e164
 from pilotarchive.extract.phrases import (
     CONTACT_LABELS,
@@ -20,10 +20,8 @@ from pilotarchive.extract.phrases import (
 )
 
 # "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
-CONTACT_LABEL_RE = Phrases(
-    r"(?<![\w])(?:"
-    + alternation(x for v in CONTACT_LABELS.values() for x in v)
-    + r")\s{0,3}:?\s{0,3}"
+CONTACT_LABEL_RE = WordPhrases(
+    r"(?:" + trie_pattern({x for v in CONTACT_LABELS.values() for x in v}) + r")\s{0,3}:?\s{0,3}"
 )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.patterns import Phrases, trie_pattern
 from pilotarchive.extract.phrases import MONTHS, UPDATE_LABELS
 
 _MONTH_NAMES = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
@@ -30,7 +30,9 @@ _DATE_PATTERNS = (
     re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
 )
 _LABEL = Phrases(
-    r"(?P<label>" + alternation(x for v in UPDATE_LABELS.values() for x in v) + r")\s{0,3}:?\s{0,3}"
+    r"(?P<label>"
+    + trie_pattern({x for v in UPDATE_LABELS.values() for x in v})
+    + r")\s{0,3}:?\s{0,3}"
 )
 
 

@@ -274,9 +274,9 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
     if not html_lang:
         html_lang = root.get("xml:lang")
-    title_el = content.find(".//h1")
+    title_el = next(content.iter("h1"), None)
     if title_el is None:
-        title_el = root.find(".//title")
+        title_el = next(root.iter("title"), None)
     title = element_text(title_el) if title_el is not None else None
     return Document(
         root=root,

@@ -316,6 +316,7 @@ def extract_page(
     if extraction.updated is None and "last-modified" in headers:
         extraction.updated = date_from_http(headers["last-modified"])
     extraction.contacts = further_information(doc, language)
-    extraction.pilots = extract_pilots(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
+    stated = extraction.programme.pilot_count if extraction.programme else None
+    extraction.pilots = extract_pilots(doc, language, extraction.notes, stated)
     return extraction

@@ -37,6 +37,42 @@ class Phrases:
         return pattern.finditer(target)
 
 
+class WordPhrases(Phrases):
+    """A :class:`Phrases` pattern whose match must begin a word.
+
+    The check is made in Python on each match, not by a leading look-behind: a pattern that
+    begins with a look-behind is tried at every position of the text, one that begins with
+    its phrases' first letters is scanned for in C. A rejected match is retried one
+    character later, so a phrase inside it is still found.
+    """
+
+    __slots__ = ()
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        pattern, target = self._target(text)
+        while (m := pattern.search(target, pos)) is not None:
+            start = m.start()
+            if start == 0 or not _word_char(target[start - 1]):
+                return m
+            pos = start + 1
+        return None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        pattern, target = self._target(text)
+        pos = 0
+        while (m := pattern.search(target, pos)) is not None:
+            start = m.start()
+            if start == 0 or not _word_char(target[start - 1]):
+                yield m
+                pos = m.end() if m.end() > start else start + 1
+            else:
+                pos = start + 1
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def alternation(phrases: Iterable[str]) -> str:
     """Longest first, so that "sivua viimeksi päivitetty" wins over "päivitetty"."""
     return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))

@@ -17,7 +17,7 @@ from lxml import etree
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines, norm
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
     LANGUAGES,
@@ -47,12 +47,12 @@ def _languages_first(language: str | None) -> list[str]:
 @cache
 def _coordinator_re(language: str | None) -> Phrases:
     phrases = [p for lang in _languages_first(language) for p in COORDINATOR_PHRASES[lang]]
-    return Phrases(rf"(?<!\w)(?:{alternation(phrases)})(?!\w)\s{{0,3}}")
+    return WordPhrases(rf"(?:{trie_pattern(phrases)})(?!\w)\s{{0,3}}")
 
 
 # Every pattern here is linear on any text: bounded or possessive repetition, and a match
 # that begins with spaces begins only where the run of spaces begins (tests/test_linear.py).
-_LABEL_RE = Phrases(r"(?<![\w])(?P<label>" + alternation(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
+_LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 _LIST_SPLIT = re.compile(
     r"(?<!\s)\s*+[,;]\s*+|(?<!\s)\s++(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s++",
     re.IGNORECASE,
@@ -214,9 +214,9 @@ def _from_list_items(
         text = capped(text, "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
-        bold = li.find(".//strong")
+        bold = next(li.iter("strong"), None)
         if bold is None:
-            bold = li.find(".//b")
+            bold = next(li.iter("b"), None)
         bold_text = " ".join(bold.text_content().split()) if bold is not None else None
         if pilot := parse_pilot_text(text, language, bold_text):
             pilots.append(pilot)
@@ -288,7 +288,7 @@ def _from_headed(
                 break
             if not isinstance(sibling.tag, str):
                 continue
-            if sibling.tag == "dl" or sibling.find(".//dl") is not None:
+            if next(sibling.iter("dl"), None) is not None:
                 has_dl = True  # terms and definitions: read below
                 break
             glance.append(sibling.text_content()[:2000])
@@ -302,7 +302,7 @@ def _from_headed(
                 continue
             if sibling.tag in _RANKS or next(sibling.iter(*_RANKS), None) is not None:
                 break  # a heading, or a section with its own: an entry of its own
-            if sibling.tag in ("ul", "ol", "table") or sibling.find(".//li") is not None:
+            if next(sibling.iter("ul", "ol", "table", "li"), None) is not None:
                 parts = []
                 break
             part = capped(_entry_text(sibling), "an entry under a heading", notes)
@@ -341,22 +341,28 @@ def _from_definition_lists(
 
 
 def extract_pilots(
-    doc: Document, language: str | None, notes: list[Note] | None = None
+    doc: Document, language: str | None, notes: list[Note] | None = None, stated: int | None = None
 ) -> list[Pilot]:
     """Pilots in every form the page uses (a page may mix them), then the separate project.
 
     The same pilot met twice (a list item that is also a labelled paragraph) is kept once.
+    ``stated`` is the number of pilots the page says it has: once the list, table and
+    paragraph forms have found that many, the costlier heading and definition-list forms
+    are not read.
     """
     pilots: list[Pilot] = []
     seen: set[str] = set()
-    for found in (
-        _from_tables(doc.content, language, notes),
-        _from_list_items(doc.content, language, notes),
-        _from_paragraphs(doc.lines, language, notes),
-        _from_definition_lists(doc.content, language, notes),
-        _from_headed(doc.content, language, notes),
-    ):
-        for pilot in found:
+    readers = (
+        lambda: _from_tables(doc.content, language, notes),
+        lambda: _from_list_items(doc.content, language, notes),
+        lambda: _from_paragraphs(doc.lines, language, notes),
+        lambda: _from_definition_lists(doc.content, language, notes),
+        lambda: _from_headed(doc.content, language, notes),
+    )
+    for n, read in enumerate(readers):
+        if n == 3 and stated is not None and len(pilots) >= stated:
+            break
+        for pilot in read():
             key = " ".join((pilot.theme or "").casefold().split())
             if key not in seen:
                 seen.add(key)

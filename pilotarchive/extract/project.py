@@ -19,7 +19,7 @@ from functools import cache
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.notes import Note, capped
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
     COORDINATOR_ACTIVE_VERBS,
     COORDINATOR_AGENT_PHRASES,
@@ -34,7 +34,7 @@ from pilotarchive.extract.phrases import (
     SENTENCE_LEADS,
 )
 
-PROJECT_RE = Phrases(alternation(w for words in PROJECT_WORDS.values() for w in words))
+PROJECT_RE = Phrases(trie_pattern({w for words in PROJECT_WORDS.values() for w in words}))
 # A sentence ends at ". " (or "! ", "? ") before a capital letter or a quote; "puh. 029"
 # and "etunimi.sukunimi@" do not end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s{1,3}(?=[A-ZÅÄÖ\"'(])")
@@ -75,7 +75,7 @@ def _coordinator_re(language: str | None) -> tuple[Phrases, dict[str, str]]:
                 kinds[p] = "after-or-active"  # Finnish "koordinoi": the object decides
         for p in COORDINATOR_AGENT_PHRASES[lang]:
             kinds[p] = "agent"
-    return Phrases(rf"(?<!\w)(?:{alternation(kinds)})(?!\w)"), kinds
+    return WordPhrases(rf"(?:{trie_pattern(kinds)})(?!\w)"), kinds
 
 
 @cache
