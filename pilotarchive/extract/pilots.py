@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import lxml.html
-from lxml import etree
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines, norm
@@ -180,17 +179,21 @@ def _from_tables(
     return pilots
 
 
-# Whether an element holds anything that breaks or hides a line: then it is walked block by
-# block, else its text is read in one piece.
-_HAS_BLOCKS = etree.XPath(
-    "boolean(.//*[self::br or self::p or self::div or self::li or self::ul or self::ol or "
-    "self::table or self::tr or self::td or self::th or self::dl or self::dt or self::dd or "
-    "self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::section "
-    "or self::article or self::aside or self::header or self::footer or self::nav or "
-    "self::blockquote or self::address or self::pre or self::hr or self::caption or "
-    "self::form or self::main or self::script or self::style or self::noscript or "
-    "self::template or self::select or self::option or self::head])"
-)
+# What breaks or hides a line inside a list item: then the item is walked block by block,
+# else its text is read in one piece (text_content, in C).
+_LINE_BREAKERS = (
+    "br p div li ul ol table tr td th dl dt dd h1 h2 h3 h4 h5 h6 section article aside "
+    "header footer nav blockquote address pre hr caption form main script style noscript "
+    "template select option head"
+).split()
+
+
+def _has_blocks(el: lxml.html.HtmlElement) -> bool:
+    found = el.iter(*_LINE_BREAKERS)
+    first = next(found, None)
+    if first is el:  # iter() yields the element itself first when its own tag matches
+        first = next(found, None)
+    return first is not None
 
 
 def _deep_list(el: lxml.html.HtmlElement) -> bool:
@@ -207,7 +210,7 @@ def _from_list_items(
 ) -> list[Pilot]:
     pilots = []
     for li in content.iter("li"):
-        if _HAS_BLOCKS(li):
+        if _has_blocks(li):
             text = " ".join(block_lines(li, prune=_deep_list))
         else:  # one line of inline text: the same words, read in C
             text = norm(li.text_content())
