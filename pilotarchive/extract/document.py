@@ -116,6 +116,8 @@ def block_lines(
     element on, and with ``stop``, up to the first later element it says yes to (a box
     from its heading to the next heading).
     """
+    if prune is None and start is None and stop is None:
+        return _plain_lines(node, skip_boilerplate)
     out: list[str] = []
     buf: list[str] = []
 
@@ -163,6 +165,57 @@ def block_lines(
         if el is not node and el.tail:
             buf.append(el.tail)
     flush()
+    return out
+
+
+_SKIP_NAV = _SKIP | {"nav"}
+
+
+def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[str]:
+    """block_lines without start, stop or prune: the common case (a page's content, a list
+    item), with the per-element work kept to the minimum."""
+    out: list[str] = []
+    buf: list[str] = []
+    append = buf.append
+    skipped = _SKIP_NAV if skip_boilerplate else _SKIP
+    blocks = _BLOCK
+    chrome = _CHROME if skip_boilerplate else frozenset()
+    pruned: set[lxml.html.HtmlElement] = set()
+    walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag
+            if tag in skipped or (tag in chrome and el is not node and _chrome_here(el)):
+                walker.skip_subtree()
+                pruned.add(el)
+                continue
+            if tag in blocks and buf:
+                line = " ".join("".join(buf).split())
+                if line:
+                    out.append(line)
+                buf.clear()
+            text = el.text
+            if text:
+                append(text)
+        elif event == "end":
+            tag = el.tag
+            if tag in blocks and buf and tag not in skipped and el not in pruned:
+                line = " ".join("".join(buf).split())
+                if line:
+                    out.append(line)
+                buf.clear()
+            if el is not node:
+                tail = el.tail
+                if tail:
+                    append(tail)
+        elif el is not node:  # a comment or processing instruction: only its tail
+            tail = el.tail
+            if tail:
+                append(tail)
+    if buf:
+        line = " ".join("".join(buf).split())
+        if line:
+            out.append(line)
     return out
 
 
