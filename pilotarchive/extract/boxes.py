@@ -27,6 +27,7 @@ from pilotarchive.extract.document import (
     element_text,
     is_site_chrome,
     norm,
+    text_content,
 )
 from pilotarchive.extract.patterns import trie_pattern
 from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
@@ -153,7 +154,7 @@ def _container(
         parent = el.getparent()
         if parent is None or parent.tag in ("body", "html") or _contains(parent, content):
             return parent if parent is not None else el
-        if len(norm(parent.text_content())) > len(label) + 2:
+        if len(norm(text_content(parent))) > len(label) + 2:
             return parent
         el = parent
 
@@ -262,7 +263,7 @@ def microdata(item: lxml.html.HtmlElement) -> dict[str, str]:
         elif node.tag == "time" and node.get("datetime"):
             value = node.get("datetime") or ""
         else:
-            value = norm(node.text_content())
+            value = norm(text_content(node))
         for name in (node.get("itemprop") or "").split():
             props.setdefault(name, value)
     return props

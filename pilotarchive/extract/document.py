@@ -30,7 +30,29 @@ _CONTENT_CLASSES = frozenset({"content", "main-content"})
 _CONTENT_TAGS = ("main", "div", "section", "article", "td")
 # huge_tree: libxml2 otherwise stops at a text node of 10 MB and silently drops the rest of
 # the page; its depth limit (2,048 with huge_tree) still applies, and nothing here recurses.
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
+# A plain etree parser, not lxml.html's: lxml.html looks up a Python element class for
+# every element the extractors touch, a cost paid on every walk of the tree.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
+_STRING = etree.XPath("string()")
+
+
+def text_content(el: lxml.html.HtmlElement) -> str:
+    """All text below ``el`` (what lxml.html's text_content gives), read in C."""
+    return str(_STRING(el))
+
+
+def drop_tree(el: lxml.html.HtmlElement) -> None:
+    """Remove ``el`` and its subtree, keeping its tail text in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 @dataclass(slots=True)
@@ -317,9 +339,11 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         raise ExtractionError("empty document")
     try:
         data = utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass")
-        root = lxml.html.document_fromstring(data, _PARSER)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+    if root is None:
+        raise ExtractionError("not parseable as HTML: the document is empty")
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
@@ -332,7 +356,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         # No marked content area: drop the page's header, menus and footer from the text.
         for el in list(content.iter("div", "ul", "table")):
             if el.getparent() is not None and _is_boilerplate(el):
-                el.drop_tree()
+                drop_tree(el)
     meta: dict[str, str] = {}
     for el in root.iter("meta"):
         key = (el.get("name") or el.get("property") or el.get("http-equiv") or "").lower()

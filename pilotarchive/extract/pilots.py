@@ -14,7 +14,7 @@ from functools import cache
 import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
-from pilotarchive.extract.document import Document, block_lines, norm
+from pilotarchive.extract.document import Document, block_lines, norm, text_content
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -167,12 +167,12 @@ def _from_tables(
         rows = list(table.iter("tr"))
         if not rows:
             continue
-        header = [" ".join(c.text_content().split()).lower().rstrip(":") for c in rows[0]]
+        header = [" ".join(text_content(c).split()).lower().rstrip(":") for c in rows[0]]
         columns = [PILOT_COLUMNS.get(h) for h in header]
         if "theme" not in columns:
             continue
         for row in rows[1:]:
-            cells = [capped(" ".join(c.text_content().split()), "a table cell", notes) for c in row]
+            cells = [capped(" ".join(text_content(c).split()), "a table cell", notes) for c in row]
             fields = {col: cell for col, cell in zip(columns, cells, strict=False) if col}
             if pilot := _from_fields(fields, language, "table"):
                 pilots.append(pilot)
@@ -213,14 +213,14 @@ def _from_list_items(
         if _has_blocks(li):
             text = " ".join(block_lines(li, prune=_deep_list))
         else:  # one line of inline text: the same words, read in C
-            text = norm(li.text_content())
+            text = norm(text_content(li))
         text = capped(text, "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
         bold = next(li.iter("strong"), None)
         if bold is None:
             bold = next(li.iter("b"), None)
-        bold_text = " ".join(bold.text_content().split()) if bold is not None else None
+        bold_text = " ".join(text_content(bold).split()) if bold is not None else None
         if pilot := parse_pilot_text(text, language, bold_text):
             pilots.append(pilot)
     return pilots
@@ -294,7 +294,7 @@ def _from_headed(
             if next(sibling.iter("dl"), None) is not None:
                 has_dl = True  # terms and definitions: read below
                 break
-            glance.append(sibling.text_content()[:2000])
+            glance.append(text_content(sibling)[:2000])
         text = " ".join(glance)
         if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
             continue
@@ -317,7 +317,7 @@ def _from_headed(
             if sum(map(len, parts)) > 2000:
                 break
         text = capped(" ".join(p for p in parts if p), "an entry under a heading", notes)
-        theme = " ".join(heading.text_content().split())
+        theme = " ".join(text_content(heading).split())
         if not text or not theme or _PROJECT_RE.search(text):
             continue
         pilot = parse_pilot_text(text, language, theme, form="headed")
