@@ -201,11 +201,29 @@ def _programme(lines: list[str], language: str | None) -> Programme | None:
     return Programme(pilot_count, municipality_count, years)
 
 
+# A person's line in a box ("Neuvotteleva virkamies Alho Olli, puh. 029 506 3591, ...") is
+# short; a longer line is some other text that stands in the box, not read as a person.
+PERSON_LINE_CHARS = 200
+
+
+def _person_lines(lines: list[str], notes: list[Note] | None = None) -> list[str]:
+    out = []
+    for line in lines:
+        if len(line) >= PERSON_LINE_CHARS:
+            if notes is not None and len(line) > MAX_ENTRY_CHARS:
+                what = f"a line of {len(line):,} characters in a box of persons"
+                notes.append(Note("text_capped", f"{what} was not read as a person"))
+            continue
+        if not _UPDATE_LINE.match(line):
+            out.append(line)
+    return out
+
+
 def _contact_lines(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         key = line.lower().rstrip(": ")
         if key in _BLOCK_LABELS:
-            return [x for x in lines[i + 1 :] if len(x) < 200 and not _UPDATE_LINE.match(x)]
+            return _person_lines(lines[i + 1 :])
     return []
 
 
@@ -219,7 +237,9 @@ def outside_lines(doc: Document) -> list[str]:
     return block_lines(body, prune=lambda el: el is content or is_site_chrome(el, up=False))
 
 
-def further_information(doc: Document, language: str | None) -> list[Contact]:
+def further_information(
+    doc: Document, language: str | None, notes: list[Note] | None = None
+) -> list[Contact]:
     """The persons of the page's boxes ("Lisätietoja:"), inside the content area or not.
 
     A box's schema.org ``Person`` items are read as such; otherwise its lines are. Without
@@ -229,7 +249,7 @@ def further_information(doc: Document, language: str | None) -> list[Contact]:
     role = "further_information"
     contacts: list[Contact] = []
     for box in find_boxes(doc):
-        found, patterns = parse_contact_block(box.lines, language, role)
+        found, patterns = parse_contact_block(_person_lines(box.lines, notes), language, role)
         if box.people:
             found = [c for p in box.people if (c := contact_from_microdata(p, language, role))]
             if patterns:
@@ -315,7 +335,7 @@ def extract_page(
                 break
     if extraction.updated is None and "last-modified" in headers:
         extraction.updated = date_from_http(headers["last-modified"])
-    extraction.contacts = further_information(doc, language)
+    extraction.contacts = further_information(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
     stated = extraction.programme.pilot_count if extraction.programme else None
     extraction.pilots = extract_pilots(doc, language, extraction.notes, stated)
