@@ -33,6 +33,7 @@ class SnapshotPipeline:
             writer.fail(item.url, item.reason, item.status)
             return item
         if isinstance(item, NoSuchVersion):
+            writer.fetched += 1  # a response was received: that it says "no such page" is news
             writer.no_such_version(item.url, item.version, item.guessed_from, item.status)
             return item
         if not isinstance(item, FetchedPage):
