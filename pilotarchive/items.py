@@ -32,3 +32,14 @@ class Skipped:
 
     url: str
     reason: str
+
+
+@dataclass
+class NoSuchVersion:
+    """A version no page links to, guessed by URL convention, that the server says does not
+    exist (404, 410): a fact about the site, not a failed page."""
+
+    url: str
+    version: str  # "sv", "en", "fi" or "text"
+    guessed_from: str  # the page whose missing link led to the guess
+    status: int

@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from pilotarchive.items import FetchedPage, FetchFailure, Skipped
+from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
 from pilotarchive.records.build import FetchFacts, build_records, provenance
 from pilotarchive.session import CrawlSession, session_for
 
@@ -35,6 +35,10 @@ class SnapshotPipeline:
             return item
         if isinstance(item, Skipped):
             writer.skip(item.url, item.reason)
+            return item
+        if isinstance(item, NoSuchVersion):
+            writer.fetched += 1  # a response was received: that it says "no such page" is news
+            writer.no_such_version(item.url, item.version, item.guessed_from, item.status)
             return item
         if not isinstance(item, FetchedPage):
             return item

@@ -244,3 +244,68 @@ def test_scrapy_commands_work_from_the_project_root(replica: ReplicaServer, tmp_
     snapshots = list((tmp_path / "snapshots").iterdir())
     assert len(snapshots) == 1
     assert load_manifest(snapshots[0])["counts"]["page"]["total"] == 6
+
+
+def test_a_guessed_version_that_does_not_exist_is_no_failure(tmp_path: Path) -> None:
+    """The cms layout links to no text version and, in 2014-06, to no English page: those
+    are guessed by convention, marked as guesses, and their 404s are "no such version"."""
+    with ReplicaServer("2014-06", layout="cms") as replica:
+        run = crawl(replica, tmp_path)
+        manifest = load_manifest(run.snapshot)
+        records = load_records(run.snapshot)
+        requested = [path for _, path, _ in replica.requests if path != "/robots.txt"]
+    assert manifest["failures"] == []
+    assert sorted((m["version"], m["url"].removeprefix(replica.url), m["status"])
+                  for m in manifest["no_such_version"]) == [
+        ("en", "/index.phtml?l=en&s=4398", 404),
+        ("text", "/text.phtml?l=sv&s=4398", 404),
+        ("text", "/text.phtml?s=4398", 404),
+    ]  # fmt: skip
+    assert all(m["guessed_from"].startswith(replica.url) for m in manifest["no_such_version"])
+    # No page record for a version that does not exist, and each guess tried once.
+    assert sorted(p["language"] for p in records["pages"]) == ["fi", "sv"]
+    assert all(p["status"] == 200 for p in records["pages"])
+    assert len(requested) == len(set(requested)) == 6  # the alias and its target, sv, 3 guesses
+    fi = next(p for p in records["pages"] if p["language"] == "fi")
+    assert fi["guessed_text_version_url"] == f"{replica.url}/text.phtml?s=4398"
+    assert fi["guessed_alternates"] == {"en": f"{replica.url}/index.phtml?l=en&s=4398"}
+
+
+def test_linked_versions_are_never_guessed(replica: ReplicaServer, tmp_path: Path) -> None:
+    """The default layout links to every version: nothing is built by convention, and no
+    404 is recorded for a version no page links to."""
+    for version in ("2014-06", "2014-11-19", "2015-06"):
+        replica.set_version(version)
+        run = crawl(replica, tmp_path / version)
+        manifest = load_manifest(run.snapshot)
+        assert manifest["no_such_version"] == []
+        pages = load_records(run.snapshot)["pages"]
+        assert all(not p["guessed_alternates"] and not p["guessed_text_version_url"]
+                   for p in pages)  # fmt: skip
+        linked = {u for p in pages for u in [*p["alternates"].values(), p["text_version_url"]]}
+        for failure in manifest["failures"]:  # a 404 only for a version a page links to
+            assert failure["url"] in linked, failure
+
+
+@pytest.mark.parametrize("layout", ["div", "2016", "cms"])
+def test_every_layout_gives_every_person_in_every_language(layout: str, tmp_path: Path) -> None:
+    with ReplicaServer(layout=layout) as replica:
+        run = crawl(replica, tmp_path)
+    records = load_records(run.snapshot)
+    manifest = load_manifest(run.snapshot)
+    assert manifest["failures"] == [] and manifest["rejected"] == 0
+    pages = records["pages"]
+    assert len(pages) == (6 if layout == "div" else 3)
+    assert len(manifest["no_such_version"]) == (0 if layout == "div" else 3)
+    for page in pages:
+        persons = {
+            (c["name"], c["title"], c["email"], c["phone"])
+            for c in records["contacts"]
+            if c["page_id"] == page["id"] and c["role"] == "further_information"
+        }
+        assert {p[0] for p in persons} == {"Olli Alho", "Lari Anttonen"}, page["final_url"]
+        assert all(all(p) for p in persons), persons
+        pilots = [r for r in records["pilots"] if r["page_id"] == page["id"]]
+        assert len(pilots) == 5 and all(p["coordinator"] for p in pilots)
+    # One entity per pilot and the project however many pages repeat them.
+    assert len({r["entity_id"] for r in records["pilots"]}) == 5

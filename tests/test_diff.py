@@ -257,3 +257,32 @@ def test_every_snapshot_gets_a_health_verdict(replica, tmp_path: Path) -> None:
     listed = run_cli("snapshots", "--json", "--output", str(tmp_path))
     verdicts = [json.loads(line)["health"] for line in listed.stdout.splitlines()]
     assert verdicts == ["healthy", "degraded", "degraded"]
+
+
+def test_snapshots_of_an_earlier_schema_version_still_diff(snapshots, tmp_path: Path) -> None:
+    """A 1.2.0 snapshot (records without rendering and entity_id) against 1.3.0 ones: the
+    same changes, the same entities, computed for the old records."""
+    old = tmp_path / "snapshots" / snapshots["2014-11-19"].name
+    shutil.copytree(snapshots["2014-11-19"], old)
+    for name in ("pages", "pilots", "contacts"):
+        path = old / "records" / f"{name}.jsonl"
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            for field in ("rendering", "entity_id", "notes", "encoding_errors",
+                          "guessed_alternates", "guessed_text_version_url"):  # fmt: skip
+                record.pop(field, None)
+            record["schema_version"] = "1.2.0"
+            record["fingerprint"] = fingerprint(record)
+            lines.append(
+                json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            )
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    current = diff_paths(snapshots["2014-11-19"], snapshots["2015-06"])
+    earlier = diff_paths(old, snapshots["2015-06"])
+
+    def key(diff: dict) -> list[tuple]:
+        return sorted((c["entity_id"], c["id"], c["kind"], c["label"]) for c in diff["changes"])
+
+    assert key(earlier) == key(current)
+    assert earlier["translation_lag"] == current["translation_lag"]

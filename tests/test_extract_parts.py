@@ -1,5 +1,7 @@
 """Golden cases for each extraction part: a phrase in, the expected value out."""
 
+import codecs
+
 import pytest
 
 from pilotarchive.extract.contacts import parse_contact_block, parse_contact_text
@@ -317,3 +319,109 @@ SEED = "Pilotit seutukaupunkien kehittämiseen – työ- ja elinkeinoministeriö
 def test_encodings_never_give_mojibake(body: bytes, content_type: str | None) -> None:
     text = decode_html(body, content_type).text
     assert SEED in text
+
+
+HOSTILE_LINKS = [
+    ("mixed-case-javascript", '<a href=" JaVaScRiPt:alert(2)" hreflang="sv">sv</a>', "sv version"),
+    (
+        "tab-inside-scheme",
+        '<a href="java&#9;script:alert(1)" lang="sv">På svenska</a>',
+        "sv version",
+    ),
+    ("newline-and-spaces", '<a href="\n  javascript:void(0)  " hreflang="en">EN</a>', "en version"),
+    ("vbscript", '<a href="VBScript:msgbox(1)" hreflang="en">English</a>', "en version"),
+    ("data-url", '<link rel="alternate" hreflang="sv" href="data:text/html,x">', "sv version"),
+    ("mailto-language-text", '<a href="mailto:registratur@tem.fi">In English</a>', "en version"),
+    ("tel-text-version", '<a href="tel:+358295060000">Tekstiversio</a>', "text version"),
+    ("ftp", '<a href="ftp://www.tem.fi/sv/" hreflang="sv">sv</a>', "sv version"),
+]
+
+
+@pytest.mark.parametrize(
+    ("link", "what"), [c[1:] for c in HOSTILE_LINKS], ids=[c[0] for c in HOSTILE_LINKS]
+)
+def test_non_web_version_links_are_dropped_and_noted(link: str, what: str) -> None:
+    from pilotarchive.extract.page import extract_page
+    from pilotarchive.records.build import FetchFacts, build_records
+    from pilotarchive.records.validate import record_errors
+
+    html = (
+        '<html lang="fi"><head><title>T</title></head><body>'
+        f'{link}<a href="/index.phtml?l=en&amp;s=1" hreflang="en">In English</a>'
+        '<div id="content"><h1>Otsikko</h1><p>Teksti.</p></div></body></html>'
+    )
+    page = extract_page(html.encode(), "http://www.tem.fi/index.phtml?s=1")
+    urls = [*page.alternates.values(), page.text_version_url, page.graphic_version_url]
+    assert all(u is None or u.startswith("http://www.tem.fi/") for u in urls), urls
+    assert page.alternates["fi"] == "http://www.tem.fi/index.phtml?s=1"
+    if what == "en version":  # the good English link that follows is kept
+        assert page.alternates["en"] == "http://www.tem.fi/index.phtml?l=en&s=1"
+    assert [n.kind for n in page.notes] == ["link_dropped"]
+    assert page.notes[0].message.startswith(f"the {what} link ")
+    records = build_records(page, FetchFacts("20141119T000000Z", "2014-11-19T00:00:00Z"))
+    assert [record_errors(r) for r in records] == [[]]  # the page record is never rejected
+
+
+SEED_UTF8 = SEED.encode("utf-8")
+BAD_BYTES = [
+    # (id, body, content type, errors expected)
+    ("declared-utf8-one-bad-byte", SEED_UTF8 + b" \xff", "text/html; charset=utf-8", 1),
+    ("undeclared-one-bad-byte", b"Pilotit \x81 " + SEED_UTF8, None, 1),
+    ("declared-latin1-really-utf8", SEED_UTF8 + b" \xe4", "text/html; charset=iso-8859-1", 1),
+    ("meta-latin1-really-utf8", b'<meta charset="iso-8859-1">' + SEED_UTF8 + b"\xe4", None, 1),
+    ("truncated-at-the-end", SEED_UTF8 + " kehittä".encode()[:-1], None, 1),
+    ("bom-and-bad-byte", codecs.BOM_UTF8 + SEED_UTF8 + b"\xc3(", None, 1),
+    ("latin1-byte-in-the-middle", SEED_UTF8 + b" ty\xf6 " + SEED_UTF8, None, 1),
+    ("three-bad-in-ascii", b"Pilotit \xe4 \xe4 \xe4 " + SEED_UTF8, "text/html; charset=utf-8", 3),
+    ("overlong-encoding", SEED_UTF8 + b" \xc0\xaf", "text/html; charset=utf-8", 2),
+    ("surrogate-encoded", SEED_UTF8 + b" \xed\xa0\x80", "text/html; charset=utf-8", 3),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "errors"), [c[1:] for c in BAD_BYTES], ids=[c[0] for c in BAD_BYTES]
+)
+def test_utf8_with_a_few_bad_bytes_stays_utf8(
+    body: bytes, content_type: str | None, errors: int
+) -> None:
+    decoded = decode_html(body, content_type)
+    assert SEED in decoded.text  # no "kehittÃ¤miseen"
+    assert "Ã" not in decoded.text
+    assert (decoded.encoding, decoded.errors) == ("utf-8", errors)
+    assert decoded.text.count("\ufffd") == errors
+
+
+def test_a_genuine_replacement_character_is_not_an_error() -> None:
+    decoded = decode_html("ä \ufffd".encode() + SEED_UTF8 + b"\xff", "text/html; charset=utf-8")
+    assert decoded.errors == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "encoding"),
+    [
+        (SEED.encode("cp1252"), "text/html; charset=utf-8", "cp1252"),  # mislabelled Latin-1
+        ((SEED + " äö ÄÖ").encode("cp1252"), None, "cp1252"),
+    ],
+    ids=["latin1-declared-utf8", "latin1-undeclared"],
+)
+def test_single_byte_pages_are_not_read_as_broken_utf8(
+    body: bytes, content_type: str | None, encoding: str
+) -> None:
+    decoded = decode_html(body, content_type)
+    assert SEED in decoded.text
+    assert decoded.errors == 0 and decoded.encoding == encoding
+
+
+def test_page_extraction_notes_the_replaced_bytes() -> None:
+    from pilotarchive.extract.page import extract_page
+
+    html = (
+        '<html lang="fi"><head><meta charset="utf-8"><title>Pilotit</title></head><body>'
+        '<div id="content"><h1>Pilotit seutukaupunkien kehittämiseen</h1>'
+        "<p>Sivua viimeksi päivitetty: 19.11.2014</p></div></body></html>"
+    ).encode()
+    page = extract_page(html.replace(b"</h1>", b"\xe4</h1>"), "http://www.tem.fi/x")
+    assert page.title == "Pilotit seutukaupunkien kehittämiseen\ufffd"
+    assert (page.encoding, page.encoding_errors) == ("utf-8", 1)
+    assert [n.kind for n in page.notes] == ["encoding_errors"]
+    assert page.updated is not None and page.updated.date == "2014-11-19"

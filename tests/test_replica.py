@@ -112,3 +112,58 @@ def test_unknown_pages_are_404(replica: ReplicaServer) -> None:
 def test_port_in_use_is_a_clear_error(replica: ReplicaServer) -> None:
     with pytest.raises(ReplicaError, match="choose another --port"):
         ReplicaServer(port=replica.httpd.server_address[1])
+
+
+def test_the_default_layout_puts_the_box_outside_the_content_area(replica) -> None:
+    """As on the real page: "Lisätietoja:" after "Tulosta sivu", outside the article."""
+    import lxml.html
+
+    body = get(replica, "/index.phtml?s=4398").read()
+    root = lxml.html.document_fromstring(body)
+    content = root.get_element_by_id("content")
+    heading = next(el for el in root.iter("h3") if el.text_content().startswith("Lisätietoja"))
+    assert content not in heading.iterancestors()
+    text = root.text_content()
+    assert text.index("Tulosta sivu") < text.index("Lisätietoja:") < text.index("Alho Olli")
+
+
+@pytest.mark.parametrize("layout", ["table", "div", "2016", "cms"])
+def test_every_layout_serves_the_same_content(layout: str) -> None:
+    from pilotarchive.replica.content import FURTHER_INFORMATION, VERSIONS
+
+    with ReplicaServer(layout=layout) as server:
+        for path, lang in (("/index.phtml?s=4398", "fi"), ("/index.phtml?l=sv&s=4398", "sv")):
+            response = get(server, path)
+            assert response.status == 200
+            charset = "iso-8859-1" if lang == "fi" else "utf-8"
+            html = response.read().decode(charset)
+            for pilot in VERSIONS["2014-11-19"].pages[lang].pilots:
+                assert pilot.themes[lang] in html
+                assert pilot.contact.family in html
+            for person in FURTHER_INFORMATION:
+                assert person.family in html and person.titles[lang] in html
+        text = get(server, "/text.phtml?s=4398").status
+        assert text == (200 if layout in ("table", "div") else 404)
+
+
+def test_layouts_switch_while_serving(replica: ReplicaServer) -> None:
+    assert get(replica, "/_replica/layout", "POST").read() == b"table"
+    assert get(replica, "/_replica/layout?set=cms", "POST").read() == b"cms"
+    assert "<main" in get(replica, "/index.phtml?s=4398").read().decode("iso-8859-1")
+    assert get(replica, "/text.phtml?s=4398").status == 404
+    assert get(replica, "/_replica/layout?set=1999", "POST").status == 400
+    with pytest.raises(ReplicaError, match="known: table, div, 2016, cms"):
+        replica.set_layout("nope")
+
+
+@pytest.mark.parametrize("layout", ["table", "div", "2016", "cms"])
+def test_broken_versions_stay_broken_in_every_layout(layout: str) -> None:
+    from pilotarchive.extract.page import extract_page
+
+    with ReplicaServer("2014-11-19-redesign", layout=layout) as server:
+        body = get(server, "/index.phtml?s=4398").read()
+        page = extract_page(body, f"{server.url}/index.phtml?s=4398", headers={})
+        assert [p.kind for p in page.pilots] == ["project"]  # no pilot list
+        server.set_version("2014-11-19-empty")
+        body = get(server, "/index.phtml?s=4398").read()
+        assert extract_page(body, f"{server.url}/index.phtml?s=4398", headers={}).pilots == []

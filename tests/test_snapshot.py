@@ -150,7 +150,7 @@ def test_snapshots_command(tmp_path: Path, argv: list[str], capsys) -> None:
     assert "20141119T120001.000000Z" in out and "5" in out
 
 
-@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0", "1.2.0"])
 def test_records_of_earlier_schema_versions_stay_valid(version: str) -> None:
     """Older snapshots keep validating against the schema version they were written with."""
     from pilotarchive.records.validate import errors_for, record_errors
@@ -179,3 +179,25 @@ def test_manifest_of_an_earlier_version_stays_valid(tmp_path: Path) -> None:
     assert versioned("manifest", "1.0.0") == "manifest-1.0.0"
     assert errors_for(old, versioned("manifest", "1.0.0")) == []
     assert errors_for(old, "manifest") != []  # the current version requires "archive"
+
+
+def test_manifest_1_2_0_stays_valid_and_1_3_0_lists_missing_versions(tmp_path: Path) -> None:
+    from pilotarchive.records.validate import errors_for, versioned
+
+    writer = SnapshotWriter(tmp_path, start_urls=[URL], scope="page", clock=FixedClock())
+    page = extract_page(PAGE.read_bytes(), URL, headers={"Content-Type": "text/html"})
+    writer.fetched += 1
+    for record in build_records(page, FetchFacts(writer.snapshot_id, writer.retrieved_at)):
+        writer.add(record)
+    writer.no_such_version("http://www.tem.fi/index.phtml?l=en&s=4398", "en", URL, 404)
+    manifest = json.loads((writer.commit() / "manifest.json").read_text())
+    assert manifest["manifest_version"] == "1.3.0"
+    assert manifest["no_such_version"] == [
+        {"url": "http://www.tem.fi/index.phtml?l=en&s=4398", "version": "en",
+         "guessed_from": URL, "status": 404}
+    ]  # fmt: skip
+    assert manifest["failures"] == []
+    old = {k: v for k, v in manifest.items() if k != "no_such_version"}
+    old["manifest_version"] = "1.2.0"
+    assert versioned("manifest", "1.2.0") == "manifest-1.2.0"
+    assert errors_for(old, versioned("manifest", "1.2.0")) == []

@@ -26,6 +26,7 @@ from pilotarchive.archive.snapshot import (
     snapshot_dir,
 )
 from pilotarchive.exceptions import SnapshotError
+from pilotarchive.records.build import upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class PreviousSnapshot:
         records = [page, *(self._read(kind, offset) for kind, offset in children)]
         out = []
         for record in records:
-            copy = dict(record)
+            copy = dict(upgrade(record, page))  # older schema versions gain entity_id, rendering
             copy["snapshot_id"] = snapshot_id
             copy["retrieved_at"] = retrieved_at
             copy["unchanged"] = True

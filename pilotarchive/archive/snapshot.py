@@ -270,6 +270,7 @@ class RecordSink:
         self.failures: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
         self.notes: list[str] = []
+        self.missing_versions: list[dict[str, Any]] = []  # guesses answered 404/410
         self.rejected = 0
         self.fetched = 0
         self.usable_pages = 0  # pages read without error: none, and there is no snapshot
@@ -326,6 +327,12 @@ class RecordSink:
         """Something the archivist should know about this snapshot (a damaged baseline)."""
         if text not in self.notes:
             self.notes.append(text)
+
+    def no_such_version(self, url: str, version: str, guessed_from: str, status: int) -> None:
+        """A version guessed by URL convention (no page links to it) that does not exist."""
+        self.missing_versions.append(
+            {"url": url, "version": version, "guessed_from": guessed_from, "status": status}
+        )
 
     def close_files(self) -> None:
         for fh in self._files.values():
@@ -468,6 +475,7 @@ class SnapshotWriter(RecordSink):
             "skipped": skipped,
             "left_out": self.left_out,
             "notes": self.notes,
+            "no_such_version": sorted(self.missing_versions, key=lambda m: m["url"]),
             "archive": self.archive_summary,
             "files": files,
         }

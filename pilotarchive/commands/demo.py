@@ -18,17 +18,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="replica version to serve (see `pilotarchive replica versions`)",
     )
+    p.add_argument(
+        "--layout",
+        default=None,
+        help="markup the replica serves (see `pilotarchive replica layouts`; default: table)",
+    )
     add_verbose(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.replica.content import DEFAULT_VERSION
+    from pilotarchive.replica.layouts import DEFAULT_LAYOUT
     from pilotarchive.replica.server import ReplicaServer
 
+    version, layout = args.site_version or DEFAULT_VERSION, args.layout or DEFAULT_LAYOUT
     try:  # a fixed port keeps URLs (and so page ids and digests) the same across demos
-        replica = ReplicaServer(args.site_version or DEFAULT_VERSION, port=DEMO_PORT)
-    except ReplicaError:
-        replica = ReplicaServer(args.site_version or DEFAULT_VERSION, port=0)
+        replica = ReplicaServer(version, port=DEMO_PORT, layout=layout)
+    except ReplicaError as exc:
+        if "layout" in str(exc) or "version" in str(exc):
+            raise
+        replica = ReplicaServer(version, port=0, layout=layout)
     with replica:
         print(f"replica of www.tem.fi ({replica.version.id}) serving at {replica.url}")
         overrides = {

@@ -14,8 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r = rsub.add_parser(
         "serve",
         help="serve the replica until interrupted",
-        description="Serve the replica on 127.0.0.1. Change the version "
-        "while serving: POST /_replica/version?set=V.",
+        description="Serve the replica on 127.0.0.1. Change the version or the layout "
+        "while serving: POST /_replica/version?set=V, /_replica/layout?set=L.",
     )
     r.add_argument("--port", type=int, default=8014, help="port (default: 8014; 0 = free)")
     r.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
@@ -39,16 +39,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="with --synthetic: write the site as files under DIR (for nginx) and exit",
     )
+    r.add_argument(
+        "--layout",
+        default=None,
+        help="markup to serve the content in (default: table; see `replica layouts`)",
+    )
     rsub.add_parser(
         "versions",
         help="list the replica's site versions",
         description="List the dated site versions and how they differ.",
     )
+    rsub.add_parser(
+        "layouts",
+        help="list the markups the replica can serve its content in",
+        description="List the layouts: the same content under several markups.",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.replica.content import DEFAULT_VERSION, VERSIONS
+    from pilotarchive.replica.layouts import DEFAULT_LAYOUT, LAYOUTS
     from pilotarchive.replica.server import ReplicaServer
+
+    if args.replica_command == "layouts":
+        for layout in LAYOUTS.values():
+            mark = " (default)" if layout.name == DEFAULT_LAYOUT else ""
+            print(f"{layout.name}{mark}: {layout.description}")
+        return 0
 
     if args.replica_command == "versions":
         for version in VERSIONS.values():
@@ -56,14 +73,23 @@ def run(args: argparse.Namespace) -> int:
             print(f"{version.id}{mark}: {version.description}")
         return 0
     if args.replica_command != "serve":
-        raise UsageError("say `pilotarchive replica serve` or `pilotarchive replica versions`")
+        raise UsageError(
+            "say `pilotarchive replica serve`, `pilotarchive replica versions` or "
+            "`pilotarchive replica layouts`"
+        )
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535")
     if args.synthetic is not None:
         return _synthetic(args)
-    replica = ReplicaServer(args.site_version or DEFAULT_VERSION, host=args.host, port=args.port)
+    replica = ReplicaServer(
+        args.site_version or DEFAULT_VERSION,
+        host=args.host,
+        port=args.port,
+        layout=args.layout or DEFAULT_LAYOUT,
+    )
     print(
-        f"replica ({replica.version.id}) at {replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
+        f"replica ({replica.version.id}, {replica.layout} layout) at "
+        f"{replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
         flush=True,
     )
     try:

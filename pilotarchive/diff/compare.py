@@ -16,12 +16,7 @@ from typing import Any
 
 from pilotarchive import __version__
 from pilotarchive.archive.read import original_of
-from pilotarchive.diff.entities import (
-    entity_of,
-    person_key,
-    pilot_entity,
-    place,
-)
+from pilotarchive.diff.entities import entity_of, person_key, place
 from pilotarchive.diff.health import judge, pilots_lost
 from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
@@ -88,7 +83,7 @@ def _similarity(kind: str, old: dict[str, Any], new: dict[str, Any]) -> float:
         theme = difflib.SequenceMatcher(
             None, normalise_text(old.get("theme")), normalise_text(new.get("theme"))
         ).ratio()
-        same_entity = pilot_entity(old) == pilot_entity(new)
+        same_entity = entity_of("pilot", old) == entity_of("pilot", new)
         return max(theme, 0.9 if same_entity else 0.0)
     if kind == "contact":
         if old.get("role") != new.get("role") or old.get("pilot_id") != new.get("pilot_id"):
@@ -375,14 +370,19 @@ class _Differ:
                 c["records"] = self.folded[c["id"]]
 
 
+def _family(page: dict[str, Any]) -> tuple[str, str]:
+    rendering = page.get("rendering") or ("text" if page.get("is_text_version") else "page")
+    return entity_of("page", page), rendering
+
+
 def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Changes made in one language and not (yet) in the others of the same page family."""
-    from pilotarchive.diff.entities import page_entity
-
-    families: dict[str, dict[str, dict]] = defaultdict(dict)
+    # One family per page entity and rendering: a page's text version is compared with the
+    # other languages' text versions, not with their graphic pages.
+    families: dict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
     for page in new.pages.values():
         if page.get("status") == 200 and page.get("language"):
-            families[page_entity(page)].setdefault(page["language"], page)
+            families[_family(page)].setdefault(page["language"], page)
     lag: dict[tuple, dict[str, Any]] = {}
 
     def note(c: dict, field: str, behind: str, there: Any, here: Any) -> None:
@@ -415,7 +415,7 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
         if not found or c["kind"] not in ("modified", "added") or not c["language"]:
             continue
         page = found
-        siblings = families.get(page_entity(page), {})
+        siblings = families.get(_family(page), {})
         others = {lang: sib for lang, sib in siblings.items() if lang != c["language"]}
         if c["record_type"] == "page":
             for f in c["fields"]:
@@ -430,7 +430,7 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
             twins = [
                 r
                 for r in new.records_of_page("pilot", sib["id"])
-                if pilot_entity(r) == c["entity_id"]
+                if entity_of("pilot", r) == c["entity_id"]
             ]
             if not twins:
                 note(c, "pilot", lang, None, c["label"])

@@ -1,126 +1,32 @@
-"""One entity across languages: the same pilot in fi, sv and en, the same person anywhere.
-
-A pilot is known by its partner municipalities (or, without them, by its coordinating
-town), written with their Finnish names: "Brahestads stad" and "City of Raahe" are both
-Raahe. A person is known by the normalised name. A page is known by its URL without the
-language parameter, so the fi, sv and en pilots pages are one page family.
+"""Entities for the diff: the record's own ``entity_id``, or, for records written before
+schemas 1.3.0 carried one, the same computation (``records/entities.py``) made here.
 """
 
-import hashlib
-import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pilotarchive.extract.phrases import LANGUAGE_PATH_PREFIXES, LANGUAGE_QUERY_KEYS
-from pilotarchive.records.ids import normalise_text, page_key
-
-# Finnish name: (Finnish genitive as in "Raahen kaupunki", Swedish name). English pages
-# use the Finnish name ("City of Raahe"). Towns of the replica first, then other towns and
-# municipalities with a Swedish name.
-PLACES: dict[str, tuple[str, str]] = {
-    "Raahe": ("Raahen", "Brahestad"), "Iisalmi": ("Iisalmen", "Idensalmi"),
-    "Loviisa": ("Loviisan", "Lovisa"), "Porvoo": ("Porvoon", "Borgå"),
-    "Kokkola": ("Kokkolan", "Karleby"), "Salo": ("Salon", "Salo"),
-    "Savonlinna": ("Savonlinnan", "Nyslott"), "Raasepori": ("Raaseporin", "Raseborg"),
-    "Pietarsaari": ("Pietarsaaren", "Jakobstad"), "Kaustinen": ("Kaustisen", "Kaustby"),
-    "Veteli": ("Vetelin", "Vetil"), "Kalajoki": ("Kalajoen", "Kalajoki"),
-    "Ylivieska": ("Ylivieskan", "Ylivieska"), "Nivala": ("Nivalan", "Nivala"),
-    "Oulainen": ("Oulaisten", "Oulainen"), "Kiuruvesi": ("Kiuruveden", "Kiuruvesi"),
-    "Lapinlahti": ("Lapinlahden", "Lapinlahti"), "Sonkajärvi": ("Sonkajärven", "Sonkajärvi"),
-    "Vieremä": ("Vieremän", "Vieremä"), "Kannus": ("Kannuksen", "Kannus"),
-    "Toholampi": ("Toholammin", "Toholampi"), "Enonkoski": ("Enonkosken", "Enonkoski"),
-    "Rantasalmi": ("Rantasalmen", "Rantasalmi"), "Sulkava": ("Sulkavan", "Sulkava"),
-    "Helsinki": ("Helsingin", "Helsingfors"), "Espoo": ("Espoon", "Esbo"),
-    "Vantaa": ("Vantaan", "Vanda"), "Turku": ("Turun", "Åbo"),
-    "Tampere": ("Tampereen", "Tammerfors"), "Oulu": ("Oulun", "Uleåborg"),
-    "Vaasa": ("Vaasan", "Vasa"), "Hämeenlinna": ("Hämeenlinnan", "Tavastehus"),
-    "Lappeenranta": ("Lappeenrannan", "Villmanstrand"), "Mikkeli": ("Mikkelin", "S:t Michel"),
-    "Kajaani": ("Kajaanin", "Kajana"), "Tornio": ("Tornion", "Torneå"),
-    "Pori": ("Porin", "Björneborg"), "Rauma": ("Rauman", "Raumo"),
-    "Lahti": ("Lahden", "Lahtis"), "Hanko": ("Hangon", "Hangö"),
-    "Kristiinankaupunki": ("Kristiinankaupungin", "Kristinestad"),
-    "Uusikaupunki": ("Uudenkaupungin", "Nystad"), "Naantali": ("Naantalin", "Nådendal"),
-    "Parainen": ("Paraisten", "Pargas"), "Kaarina": ("Kaarinan", "S:t Karins"),
-    "Hyvinkää": ("Hyvinkään", "Hyvinge"), "Järvenpää": ("Järvenpään", "Träskända"),
-    "Kerava": ("Keravan", "Kervo"), "Lohja": ("Lohjan", "Lojo"),
-    "Uusikaarlepyy": ("Uudenkaarlepyyn", "Nykarleby"), "Kaskinen": ("Kaskisten", "Kaskö"),
-    "Närpiö": ("Närpiön", "Närpes"), "Mustasaari": ("Mustasaaren", "Korsholm"),
-    "Kruunupyy": ("Kruunupyyn", "Kronoby"), "Kirkkonummi": ("Kirkkonummen", "Kyrkslätt"),
-    "Sipoo": ("Sipoon", "Sibbo"), "Inkoo": ("Inkoon", "Ingå"), "Siuntio": ("Siuntion", "Sjundeå"),
-    "Kemiönsaari": ("Kemiönsaaren", "Kimitoön"), "Pyhtää": ("Pyhtään", "Pyttis"),
-    "Kemi": ("Kemin", "Kemi"), "Kuopio": ("Kuopion", "Kuopio"),
-    "Joensuu": ("Joensuun", "Joensuu"), "Jyväskylä": ("Jyväskylän", "Jyväskylä"),
-    "Seinäjoki": ("Seinäjoen", "Seinäjoki"), "Rovaniemi": ("Rovaniemen", "Rovaniemi"),
-    "Kotka": ("Kotkan", "Kotka"), "Kouvola": ("Kouvolan", "Kouvola"),
-    "Forssa": ("Forssan", "Forssa"), "Imatra": ("Imatran", "Imatra"),
-}  # fmt: skip
-_FORMS: dict[str, str] = {}
-for _fi, (_gen, _sv) in PLACES.items():
-    for _form in (_fi, _gen, _sv, _sv + "s"):
-        _FORMS[normalise_text(_form)] = _fi
-_TOWN_WORDS = re.compile(
-    r"\b(kaupunki|kunta|stad|kommun|city of|town of|municipality of|the)\b", re.IGNORECASE
+from pilotarchive.records.entities import (
+    PLACES,
+    compute_entity,
+    page_entity,
+    page_family,
+    person_entity,
+    person_key,
+    pilot_entity,
+    place,
 )
 
-
-def place(name: str | None) -> str | None:
-    """The Finnish name of a town written in any of its forms, or the text normalised."""
-    if not name:
-        return None
-    text = normalise_text(_TOWN_WORDS.sub(" ", name))
-    if text in _FORMS:
-        return _FORMS[text]
-    for word in text.split():
-        if word in _FORMS:
-            return _FORMS[word]
-    return text or None
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
-
-
-def pilot_entity(record: dict[str, Any]) -> str:
-    towns = sorted({p for m in record.get("municipalities") or [] if (p := place(m))})
-    if len(towns) >= 2:
-        key = "towns:" + ",".join(towns)
-    elif record.get("coordinator"):
-        key = "coordinator:" + (place(record["coordinator"]) or "")
-    else:
-        key = "theme:" + normalise_text(record.get("theme"))
-    return f"{record.get('kind', 'pilot')}-{_digest(key)}"
-
-
-def person_key(record: dict[str, Any] | None) -> str | None:
-    if not record:
-        return None
-    return normalise_text(f"{record.get('given_name', '')} {record.get('family_name', '')}")
-
-
-def person_entity(record: dict[str, Any]) -> str:
-    return f"person-{_digest(person_key(record) or '')}"
-
-
-def page_family(url: str) -> str:
-    """The URL without its language marker: fi, sv and en versions share it."""
-    parts = urlsplit(url)
-    path = parts.path
-    for prefix in LANGUAGE_PATH_PREFIXES:
-        if path.startswith(prefix):
-            path = "/" + path[len(prefix) :]
-            break
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in LANGUAGE_QUERY_KEYS]
-    return page_key(f"http://x{path}" + (f"?{urlencode(query)}" if query else ""))
-
-
-def page_entity(record: dict[str, Any]) -> str:
-    text = "text" if record.get("is_text_version") else "page"
-    return f"{text}-{_digest(page_family(record['final_url']))}"
+__all__ = [
+    "PLACES",
+    "entity_of",
+    "page_entity",
+    "page_family",
+    "person_entity",
+    "person_key",
+    "pilot_entity",
+    "place",
+]
 
 
 def entity_of(kind: str, record: dict[str, Any]) -> str:
-    if kind == "pilot":
-        return pilot_entity(record)
-    if kind == "contact":
-        return person_entity(record)
-    return page_entity(record)
+    """The record's ``entity_id`` when it has one; computed for older records."""
+    return record.get("entity_id") or compute_entity(kind, record)

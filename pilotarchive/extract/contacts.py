@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, replace
 
 from pilotarchive.extract.emails import find_emails, resolve_pattern
-from pilotarchive.extract.names import PersonName, parse_person
-from pilotarchive.extract.patterns import Phrases, alternation
-from pilotarchive.extract.phones import find_phones
+from pilotarchive.extract.names import PersonName, parse_person, split_title
+from pilotarchive.extract.patterns import WordPhrases, trie_pattern
+from pilotarchive.extract.phones import find_phones, to_e164
 from pilotarchive.extract.phrases import (
     CONTACT_LABELS,
     HOST_ORGANIZATION_WORDS,
@@ -20,8 +20,8 @@ from pilotarchive.extract.phrases import (
 )
 
 # "Yhteyshenkilö:", "Kontaktperson", "Contact:" before a person.
-CONTACT_LABEL_RE = Phrases(
-    r"(?<![\w])(?:" + alternation(x for v in CONTACT_LABELS.values() for x in v) + r")\s*:?\s*"
+CONTACT_LABEL_RE = WordPhrases(
+    r"(?:" + trie_pattern({x for v in CONTACT_LABELS.values() for x in v}) + r")\s{0,3}:?\s{0,3}"
 )
 
 
@@ -60,7 +60,7 @@ class LineParts:
 
 def _organization(chunk: str) -> str | None:
     words = chunk.split()
-    if not words or any(ch.isdigit() for ch in chunk):
+    if not words or _DIGIT.search(chunk):
         return None
     low = chunk.lower()
     if low.startswith(ORGANIZATION_PREFIXES) or words[-1].lower().endswith(
@@ -70,8 +70,10 @@ def _organization(chunk: str) -> str | None:
     return None
 
 
-_EMPTY_PARENS = re.compile(r"\(\s*(?:,\s*)*\)")  # what "(olli.alho@tem.fi)" leaves
-_SEPARATORS = re.compile(r"\s*[,;|–]\s*|\s+-\s+")
+# Linear on any text: possessive runs, and a separator starts only where a space run starts.
+_DIGIT = re.compile(r"\d")
+_EMPTY_PARENS = re.compile(r"\(\s*+(?:,\s*+)*+\)")  # what "(olli.alho@tem.fi)" leaves
+_SEPARATORS = re.compile(r"(?<!\s)\s*+[,;|–]\s*+|(?<!\s)\s++-\s++")
 
 
 def split_line(line: str, language: str | None, default_order: str | None = None) -> LineParts:
@@ -181,9 +183,40 @@ def parse_contact_block(
             group = groups[-1]
             group.emails.extend(parts.emails)
             group.phones.extend(parts.phones)
-            if group.organization is None and not parts.emails and not parts.phones:
+            title, rest = (
+                split_title(lines[i].strip(" ,.:"), language)
+                if group.person.title is None and not parts.emails and not parts.phones
+                else (None, "")
+            )
+            if title and not rest:
+                # "Olli Alho" then "Neuvotteleva virkamies": the title on the next line
+                group.person = replace(group.person, title=title)
+            elif group.organization is None and not parts.emails and not parts.phones:
                 group.organization = _organization(parts.rest.strip(" ,"))
     contacts = [_make(g.person, g.emails, g.phones, role, g.organization) for g in groups]
     if patterns:
         contacts = [c.with_pattern(patterns[0]) for c in contacts]
     return contacts, patterns
+
+
+def contact_from_microdata(
+    props: dict[str, str], language: str | None, role: str
+) -> Contact | None:
+    """A schema.org ``Person`` (name or givenName/familyName, jobTitle, email, telephone,
+    worksFor) as a contact; the name is read like a written one when only ``name`` is given.
+    """
+    title = props.get("jobTitle") or None
+    given, family = props.get("givenName"), props.get("familyName")
+    person: PersonName | None
+    if given and family:
+        person = PersonName(given, family, title, "given-family")
+    else:
+        person = parse_person(props.get("name") or "", language)
+        if person is not None and title:
+            person = replace(person, title=title)
+    if person is None:
+        return None
+    emails = [(f.address, f.source, f.pattern) for f in find_emails(props.get("email") or "")]
+    phone = to_e164(props["telephone"]) if props.get("telephone") else None
+    organization = props.get("worksFor") or props.get("affiliation") or None
+    return _make(person, emails, [phone] if phone else [], role, organization)

@@ -9,27 +9,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.patterns import Phrases, trie_pattern
 from pilotarchive.extract.phrases import MONTHS, UPDATE_LABELS
 
 _MONTH_NAMES = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
-_TIME = r"(?:\s*(?:klo|kl\.?|at|,)?\s*(?P<hh>\d{1,2})[.:](?P<mi>\d{2}))?"
+# Every repetition is bounded (a few spaces, not any number): linear on any text.
+_TIME = r"(?:\s{0,3}(?:klo|kl\.?|at|,)?\s{0,3}(?P<hh>\d{1,2})[.:](?P<mi>\d{2}))?"
 _DATE_PATTERNS = (
     re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<hh>\d{2}):(?P<mi>\d{2}))?"),
     re.compile(r"(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})" + _TIME),
     re.compile(
-        rf"(?P<d>\d{{1,2}})\.?\s+(?P<mon>{_MONTH_NAMES})\.?\s+(?P<y>\d{{4}})" + _TIME, re.IGNORECASE
+        rf"(?P<d>\d{{1,2}})\.?\s{{1,3}}(?P<mon>{_MONTH_NAMES})\.?\s{{1,3}}(?P<y>\d{{4}})" + _TIME,
+        re.IGNORECASE,
     ),
     re.compile(
-        rf"(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
+        rf"(?P<mon>{_MONTH_NAMES})\.?\s{{1,3}}(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s{{1,3}}(?P<y>\d{{4}})"
         + _TIME,
         re.IGNORECASE,
     ),
     re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
 )
 _LABEL = Phrases(
-    r"(?P<label>" + alternation(x for v in UPDATE_LABELS.values() for x in v) + r")\s*:?\s*"
+    r"(?P<label>"
+    + trie_pattern({x for v in UPDATE_LABELS.values() for x in v})
+    + r")\s{0,3}:?\s{0,3}"
 )
+
+
+MAX_LINE = 200  # an update note is a short line of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +70,15 @@ def find_update_date(lines: list[str]) -> UpdateDate | None:
     """The first line with an update label followed by a date.
 
     One regex pass over the joined lines finds the candidates; a pass per line costs more
-    in call overhead than in matching.
+    in call overhead than in matching. Only lines of up to ``MAX_LINE`` characters can hold
+    an update note, so only those are joined: finding a label's line then costs a bounded
+    search, however long the page's other lines are.
     """
-    text = "\n".join(lines)
+    text = "\n".join([line for line in lines if len(line) <= MAX_LINE])
     for label in _LABEL.finditer(text):
         start = text.rfind("\n", 0, label.start()) + 1
         end = text.find("\n", label.end())
         line = text[start : end if end >= 0 else len(text)]
-        if len(line) > 200:
-            continue
         rest = text[label.end() : start + len(line)]
         found = parse_date(rest)
         if found and found[2].start() <= 3:

@@ -5,7 +5,8 @@ result. Lines follow the page's blocks (paragraphs, list items, cells, ``<br>``)
 navigation and scripts left out of the main text but kept for link discovery.
 """
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -19,12 +20,39 @@ _BLOCK = frozenset(
     "article header footer nav aside main blockquote address form pre hr br caption".split()
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
+# Left out of the main text: navigation always, a header or footer when it is the site's
+# (not an article's or an aside's own, see _chrome_here).
+_CHROME = frozenset({"nav", "header", "footer"})
 _BOILERPLATE_HINTS = ("header", "nav", "footer", "menu", "breadcrumb", "skip", "toolbar")
 # What marks the main content area; the first such element in document order wins.
 _CONTENT_IDS = frozenset({"content", "sisalto", "main", "innehall", "maincontent"})
 _CONTENT_CLASSES = frozenset({"content", "main-content"})
 _CONTENT_TAGS = ("main", "div", "section", "article", "td")
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+# huge_tree: libxml2 otherwise stops at a text node of 10 MB and silently drops the rest of
+# the page; its depth limit (2,048 with huge_tree) still applies, and nothing here recurses.
+# A plain etree parser, not lxml.html's: lxml.html looks up a Python element class for
+# every element the extractors touch, a cost paid on every walk of the tree.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
+_STRING = etree.XPath("string()")
+
+
+def text_content(el: lxml.html.HtmlElement) -> str:
+    """All text below ``el`` (what lxml.html's text_content gives), read in C."""
+    return str(_STRING(el))
+
+
+def drop_tree(el: lxml.html.HtmlElement) -> None:
+    """Remove ``el`` and its subtree, keeping its tail text in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 @dataclass(slots=True)
@@ -48,14 +76,70 @@ class Document:
     html_lang: str | None
     title: str | None
     meta: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # the decoded HTML, for cheap first looks before a walk of the tree
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped."""
     return " ".join(text.split())
 
 
-def block_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool = True) -> list[str]:
-    """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped."""
+_norm = norm
+# The site's own chrome, repeated on every page: navigation, the site header and footer.
+# An <header>/<footer> inside an article, aside or section is that section's, not the site's.
+_SECTIONING = frozenset({"article", "aside", "section", "main"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menubar"})
+_CHROME_TOKENS = frozenset(
+    "header site-header page-header masthead footer site-footer page-footer nav navigation "
+    "navbar menu mainmenu main-menu leftnav topnav toplinks breadcrumb breadcrumbs toolbar "
+    "skip skiplinks skip-links languages language-switcher".split()
+)
+
+
+def _chrome_here(el: lxml.html.HtmlElement) -> bool:
+    tag = el.tag
+    if tag == "nav":
+        return True
+    if tag in ("header", "footer"):
+        return not any(a.tag in _SECTIONING for a in el.iterancestors())
+    attrib = el.attrib
+    if not attrib:  # most elements: no attributes to look at
+        return False
+    if attrib.get("role") in _CHROME_ROLES:
+        return True
+    ident = attrib.get("id")
+    if ident and ident.lower() in _CHROME_TOKENS:
+        return True
+    classes = attrib.get("class")
+    return bool(classes) and any(c in _CHROME_TOKENS for c in classes.lower().split())
+
+
+def is_site_chrome(el: lxml.html.HtmlElement, up: bool = True) -> bool:
+    """Whether ``el`` is (``up``: or stands in) the site's navigation, header or footer."""
+    if not isinstance(el.tag, str):
+        return False
+    if _chrome_here(el):
+        return True
+    return up and any(_chrome_here(a) for a in el.iterancestors())
+
+
+def block_lines(
+    node: lxml.html.HtmlElement,
+    skip_boilerplate: bool = True,
+    prune: Callable[[lxml.html.HtmlElement], bool] | None = None,
+    start: lxml.html.HtmlElement | None = None,
+    stop: Callable[[lxml.html.HtmlElement], bool] | None = None,
+) -> list[str]:
+    """Text of ``node`` split at block boundaries, whitespace collapsed, empty lines dropped.
+
+    An iterative walk (lxml's ``iterwalk``), not a recursive one: the parser allows documents
+    nested 2,000 deep, deeper than Python's recursion limit. ``prune`` leaves out the
+    subtrees (below ``node``) it says yes to; with ``start``, text is read from that
+    element on, and with ``stop``, up to the first later element it says yes to (a box
+    from its heading to the next heading).
+    """
+    if prune is None and start is None and stop is None:
+        return _plain_lines(node, skip_boilerplate)
     out: list[str] = []
     buf: list[str] = []
 
@@ -66,26 +150,94 @@ def block_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool = True) -> l
                 out.append(line)
             buf.clear()
 
-    def walk(el: lxml.html.HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP:
-            return
-        if skip_boilerplate and tag in ("nav", "header", "footer"):
-            return
-        block = tag in _BLOCK
-        if block:
+    skipped = _SKIP | {"nav"} if skip_boilerplate else _SKIP
+    pruned: set[lxml.html.HtmlElement] = set()
+    reading = start is None
+    walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "comment" or event == "pi":  # not the page's text: only its tail is
+            if reading and el is not node and el.tail:
+                buf.append(el.tail)
+            continue
+        tag = el.tag
+        if event == "start":
+            if not reading:
+                if el is not start:
+                    continue
+                reading = True
+            elif stop is not None and stop(el):
+                break
+            if (
+                tag in skipped
+                or (prune is not None and el is not node and prune(el))
+                or (skip_boilerplate and tag in _CHROME and el is not node and _chrome_here(el))
+            ):
+                walker.skip_subtree()  # its "end" still comes, and adds its tail
+                pruned.add(el)
+            else:
+                if tag in _BLOCK:
+                    flush()
+                if el.text:
+                    buf.append(el.text)
+            continue
+        if not reading:
+            continue
+        if tag in _BLOCK and tag not in skipped and el not in pruned:
             flush()
-        if el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                buf.append(child.tail)
-        if block:
-            flush()
-
-    walk(node)
+        if el is not node and el.tail:
+            buf.append(el.tail)
     flush()
+    return out
+
+
+_SKIP_NAV = _SKIP | {"nav"}
+
+
+def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[str]:
+    """block_lines without start, stop or prune: the common case (a page's content, a list
+    item), with the per-element work kept to the minimum."""
+    out: list[str] = []
+    buf: list[str] = []
+    append = buf.append
+    skipped = _SKIP_NAV if skip_boilerplate else _SKIP
+    blocks = _BLOCK
+    chrome = _CHROME if skip_boilerplate else frozenset()
+    pruned: set[lxml.html.HtmlElement] = set()
+    walker = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag
+            if tag in skipped or (tag in chrome and el is not node and _chrome_here(el)):
+                walker.skip_subtree()
+                pruned.add(el)
+                continue
+            if tag in blocks and buf:
+                line = " ".join("".join(buf).split())
+                if line:
+                    out.append(line)
+                buf.clear()
+            text = el.text
+            if text:
+                append(text)
+        elif event == "end":
+            tag = el.tag
+            if tag in blocks and buf and tag not in skipped and el not in pruned:
+                line = " ".join("".join(buf).split())
+                if line:
+                    out.append(line)
+                buf.clear()
+            if el is not node:
+                tail = el.tail
+                if tail:
+                    append(tail)
+        elif el is not node:  # a comment or processing instruction: only its tail
+            tail = el.tail
+            if tail:
+                append(tail)
+    if buf:
+        line = " ".join("".join(buf).split())
+        if line:
+            out.append(line)
     return out
 
 
@@ -102,7 +254,7 @@ def _content(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     return None
 
 
-def _text(el: lxml.html.HtmlElement) -> str:
+def element_text(el: lxml.html.HtmlElement) -> str:
     """Text of an element; the common childless case without an XPath call."""
     if len(el) == 0:
         return _norm(el.text or "")
@@ -114,35 +266,71 @@ def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
     return any(hint in ident for hint in _BOILERPLATE_HINTS)
 
 
+# What a browser removes from an href before reading it (WHATWG URL parsing): leading and
+# trailing C0 controls and spaces, and tabs and newlines anywhere ("java\tscript:" is
+# javascript:).
+_HREF_EDGES = "".join(map(chr, range(0x21)))
+_HREF_NOISE = str.maketrans("", "", "\t\n\r")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def clean_href(href: str) -> str:
+    """An href as a browser reads it: edges stripped, tabs and newlines removed."""
+    href = href.strip(_HREF_EDGES)
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = href.translate(_HREF_NOISE)
+    return href
+
+
+def href_scheme(href: str) -> str | None:
+    """The scheme of a cleaned href, lower-cased (``JaVaScRiPt:`` is ``javascript``), or
+    None for a relative reference."""
+    m = _SCHEME.match(href)
+    return m.group(1).lower() if m else None
+
+
 def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
+    """Every link with an href that is more than a fragment, non-web schemes included: the
+    page extraction decides what to follow and notes what it drops."""
     for el in root.iter("a", "link"):
-        href = el.get("href")
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        attrib = el.attrib
+        href = attrib.get("href")
+        if not href:
             continue
-        text = _text(el) if el.tag == "a" else ""
-        yield Link(href.strip(), text, el.get("hreflang"), el.get("lang"), el.get("rel"))
+        href = clean_href(href)
+        if not href or href[0] == "#":
+            continue
+        text = element_text(el) if el.tag == "a" else ""
+        yield Link(href, text, attrib.get("hreflang"), attrib.get("lang"), attrib.get("rel"))
 
 
 def absolute(base_url: str, href: str) -> str | None:
-    """``href`` resolved against the page, without its fragment; None when malformed.
+    """``href`` resolved against the page, without its fragment; None when malformed or
+    when it is not an http(s) URL (``javascript:``, ``mailto:``, ``data:``, ...).
 
-    The two common forms (an absolute http(s) URL, a path from the root) skip urljoin,
-    which costs ten times as much: a page may have a million links.
+    The two common cases a site's own links take, a full http(s) URL and a path from the
+    root, are resolved without urljoin (the costliest step of reading a page's links: a
+    page may have a million); dot segments and an empty query, where urljoin's rules change
+    the URL, go through it (a property test holds the two to the same answers).
     """
-    path, _, rest = href.partition("?")
-    if "/." in path.split("#", 1)[0] or (_ and rest.split("#", 1)[0] == ""):
-        pass  # dot segments ("/./", "/../") and an empty query: urljoin's rules apply
+    path, question, query = href.partition("?")
+    if "/." in path.split("#", 1)[0] or (question and query.split("#", 1)[0] == ""):
+        pass
     elif href.startswith(("http://", "https://")):
         return href.partition("#")[0]
     elif href.startswith("/") and not href.startswith("//"):
-        scheme, sep, rest = base_url.partition("://")
-        if sep:
-            host = rest.split("/", 1)[0].split("?")[0].split("#")[0]
-            return f"{scheme}://{host}{href.partition('#')[0]}"
+        scheme_end = base_url.find("://")
+        if scheme_end > 0 and base_url[:scheme_end].lower() in WEB_SCHEMES:
+            path_start = base_url.find("/", scheme_end + 3)
+            origin = base_url if path_start < 0 else base_url[:path_start]
+            if "?" not in origin and "#" not in origin:
+                return (origin + href).partition("#")[0]
     try:
-        return urljoin(base_url, href).partition("#")[0]
+        url = urljoin(base_url, href).partition("#")[0]
     except ValueError:
         return None
+    return url if href_scheme(url) in WEB_SCHEMES else None
 
 
 class Links:
@@ -175,12 +363,14 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         raise ExtractionError("empty document")
     try:
         data = utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass")
-        root = lxml.html.document_fromstring(data, _PARSER)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+    if root is None:
+        raise ExtractionError("not parseable as HTML: the document is empty")
     base = root.find(".//base[@href]")
-    if base is not None:
-        base_url = urljoin(base_url, base.get("href"))
+    if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
+        base_url = resolved  # a <base href="javascript:..."> is ignored
     links = list(_links(root))  # before any boilerplate is dropped: the header has them
     found = _content(root)
     content = found if found is not None else root.find("body")
@@ -190,7 +380,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         # No marked content area: drop the page's header, menus and footer from the text.
         for el in list(content.iter("div", "ul", "table")):
             if el.getparent() is not None and _is_boilerplate(el):
-                el.drop_tree()
+                drop_tree(el)
     meta: dict[str, str] = {}
     for el in root.iter("meta"):
         key = (el.get("name") or el.get("property") or el.get("http-equiv") or "").lower()
@@ -199,10 +389,10 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
     if not html_lang:
         html_lang = root.get("xml:lang")
-    title_el = content.find(".//h1")
+    title_el = next(content.iter("h1"), None)
     if title_el is None:
-        title_el = root.find(".//title")
-    title = _text(title_el) if title_el is not None else None
+        title_el = next(root.iter("title"), None)
+    title = element_text(title_el) if title_el is not None else None
     return Document(
         root=root,
         content=content,
@@ -212,4 +402,5 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         html_lang=html_lang,
         title=title or None,
         meta=meta,
+        source=text,
     )

@@ -8,6 +8,7 @@ Finnish family-name endings and the page's own convention decide, in that order.
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from pilotarchive.extract.phrases import FAMILY_NAME_ENDINGS, GIVEN_NAMES, TITLES
 
@@ -30,18 +31,23 @@ class PersonName:
         return f"{self.given_name} {self.family_name}"
 
 
-def split_title(text: str, language: str | None) -> tuple[str | None, str]:
-    """Strip a civil-service title from the start; page language first, then the others."""
-    lowered = text.lower()
+@cache
+def _title_re(language: str | None) -> re.Pattern[str]:
+    """Every title, the page's language first and each language's longest first (as one
+    ordered alternation: one match call instead of a loop over some eighty titles), and not
+    followed by a letter ("Johtaja" is no title in "Johtajan")."""
     languages = [language] if language in _TITLES_BY_LENGTH else []
     languages += [lang for lang in _TITLES_BY_LENGTH if lang != language]
-    for lang in languages:
-        for title in _TITLES_BY_LENGTH[lang]:
-            if lowered.startswith(title) and (
-                len(text) == len(title) or not text[len(title)].isalpha()
-            ):
-                return text[: len(title)], text[len(title) :].lstrip(" ,:")
-    return None, text
+    titles = [re.escape(t) for lang in languages for t in _TITLES_BY_LENGTH[lang]]
+    return re.compile(rf"(?:{'|'.join(titles)})(?![^\W\d_])", re.IGNORECASE)
+
+
+def split_title(text: str, language: str | None) -> tuple[str | None, str]:
+    """Strip a civil-service title from the start; page language first, then the others."""
+    m = _title_re(language).match(text)
+    if m is None:
+        return None, text
+    return text[: m.end()], text[m.end() :].lstrip(" ,:")
 
 
 def _given_score(token: str) -> int:

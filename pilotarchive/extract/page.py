@@ -10,19 +10,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pilotarchive.exceptions import ExtractionError
-from pilotarchive.extract.contacts import Contact, parse_contact_block
+from pilotarchive.extract.boxes import find_boxes
+from pilotarchive.extract.contacts import Contact, contact_from_microdata, parse_contact_block
+from pilotarchive.extract.conventions import language_url, text_version_url
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import Document, Link, Links, absolute, parse_document
+from pilotarchive.extract.document import (
+    Document,
+    Link,
+    Links,
+    absolute,
+    block_lines,
+    href_scheme,
+    is_site_chrome,
+    parse_document,
+)
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, alternation
 from pilotarchive.extract.phrases import (
-    CONTACT_BLOCK_LABELS,
+    BOX_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
     LANGUAGE_LINK_TEXTS,
     LANGUAGES,
     MUNICIPALITY_COUNT_PATTERNS,
     NUMBER_WORDS,
+    PILOT_COLUMNS,
     PILOT_COUNT_PATTERNS,
     TEXT_VERSION_LINK_TEXTS,
     UPDATE_LABELS,
@@ -31,7 +44,9 @@ from pilotarchive.extract.phrases import (
 from pilotarchive.extract.pilots import Pilot, extract_pilots
 
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
-_BLOCK_LABELS = {label for labels in CONTACT_BLOCK_LABELS.values() for label in labels}
+# Without a box found by its markup, a line holding only a box heading starts the persons
+# (the old text versions); words that also head a pilot table's column do not.
+_BLOCK_LABELS = {label for labels in BOX_LABELS.values() for label in labels} - set(PILOT_COLUMNS)
 _UPDATE_LINE = Phrases(alternation(x for v in UPDATE_LABELS.values() for x in v))
 _COMPILED = {
     name: {lang: Phrases(p) for lang, p in table.items()}
@@ -58,11 +73,15 @@ class PageExtraction:
     content_type: str | None
     content_sha256: str
     encoding: str | None = None
+    encoding_errors: int = 0  # byte sequences not valid in ``encoding``, replaced by U+FFFD
     language: str | None = None
     language_source: str = "none"
     title: str | None = None
     updated: UpdateDate | None = None
     alternates: dict[str, str] = field(default_factory=dict)
+    # Versions the page gives no link for, by URL convention: guesses, to be tried as such.
+    guessed_alternates: dict[str, str] = field(default_factory=dict)
+    guessed_text_version_url: str | None = None
     text_version_url: str | None = None
     graphic_version_url: str | None = None
     is_text_version: bool = False
@@ -70,6 +89,7 @@ class PageExtraction:
     pilots: list[Pilot] = field(default_factory=list)
     programme: Programme | None = None
     links: Links | list[str] = field(default_factory=list)  # every link, only when asked for
+    notes: list[Note] = field(default_factory=list)  # see extract/notes.py
     error: str | None = None
 
 
@@ -91,18 +111,35 @@ def link_language(link: Link) -> str | None:
     return None
 
 
+def _version_url(doc: Document, link: Link, what: str, extraction: PageExtraction) -> str | None:
+    """The link's absolute URL when it is http(s); otherwise None, and a note saying so.
+
+    A version link that is ``javascript:``, ``mailto:``, ``data:`` (in any case, with any
+    spaces around it) is dropped, never the page: the page record stays valid.
+    """
+    url = absolute(doc.base_url, link.href)
+    if url is None:
+        scheme = href_scheme(link.href)
+        reason = f"a {scheme}: URL" if scheme else "not a valid URL"
+        shown = link.href if len(link.href) <= 80 else link.href[:77] + "..."
+        extraction.notes.append(
+            Note("link_dropped", f"the {what} link {shown!r} is {reason}, not http(s); not kept")
+        )
+    return url
+
+
 def _alternates(doc: Document, final_url: str, language: str | None, extraction: PageExtraction):
     for link in doc.links:
         text = link.text.lower()
         if text in TEXT_VERSION_LINK_TEXTS:
-            extraction.text_version_url = extraction.text_version_url or absolute(
-                doc.base_url, link.href
-            )
+            if extraction.text_version_url is None:
+                extraction.text_version_url = _version_url(doc, link, "text version", extraction)
             continue
         if text in GRAPHIC_VERSION_LINK_TEXTS:
-            extraction.graphic_version_url = extraction.graphic_version_url or absolute(
-                doc.base_url, link.href
-            )
+            if extraction.graphic_version_url is None:
+                extraction.graphic_version_url = _version_url(
+                    doc, link, "graphic version", extraction
+                )
             continue
         if link.rel and "alternate" in link.rel.split() and link.hreflang:
             lang = normalise_tag(link.hreflang)
@@ -114,7 +151,7 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
             lang
             and lang != language
             and lang not in extraction.alternates
-            and (url := absolute(doc.base_url, link.href))
+            and (url := _version_url(doc, link, f"{lang} version", extraction))
         ):
             extraction.alternates[lang] = url
     if language:
@@ -122,7 +159,32 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
     extraction.is_text_version = extraction.graphic_version_url is not None
 
 
+def _guesses(extraction: PageExtraction) -> None:
+    """Versions the page does not link to, by the site's URL conventions (marked guesses).
+
+    Only for a page in a known language (the conventions swap its language marker), and a
+    text version only for a page that is not one.
+    """
+    if extraction.language not in LANGUAGES:
+        return
+    linked = {*extraction.alternates.values(), extraction.final_url}
+    for lang in LANGUAGES:
+        if lang in extraction.alternates:
+            continue
+        url = language_url(extraction.final_url, lang)
+        if url and url not in linked:
+            extraction.guessed_alternates[lang] = url
+    if not extraction.is_text_version and extraction.text_version_url is None:
+        url = text_version_url(extraction.final_url)
+        if url not in linked:
+            extraction.guessed_text_version_url = url
+
+
 def _programme(lines: list[str], language: str | None) -> Programme | None:
+    # The counts are stated in ordinary paragraphs: an overlong line is read in its first
+    # part only (the pilot parsers note such lines), so nine searches stay cheap.
+    if max(map(len, lines), default=0) > MAX_ENTRY_CHARS:
+        lines = [capped(line, "a paragraph", None) for line in lines]
     text = " ".join(lines)
     langs = [language] if language in LANGUAGES else list(LANGUAGES)
     pilot_count = municipality_count = None
@@ -140,12 +202,70 @@ def _programme(lines: list[str], language: str | None) -> Programme | None:
     return Programme(pilot_count, municipality_count, years)
 
 
+# A person's line in a box ("Neuvotteleva virkamies Alho Olli, puh. 029 506 3591, ...") is
+# short; a longer line is some other text that stands in the box, not read as a person.
+PERSON_LINE_CHARS = 200
+
+
+def _person_lines(lines: list[str], notes: list[Note] | None = None) -> list[str]:
+    out = []
+    for line in lines:
+        if len(line) >= PERSON_LINE_CHARS:
+            if notes is not None and len(line) > MAX_ENTRY_CHARS:
+                what = f"a line of {len(line):,} characters in a box of persons"
+                notes.append(Note("text_capped", f"{what} was not read as a person"))
+            continue
+        if not _UPDATE_LINE.match(line):
+            out.append(line)
+    return out
+
+
 def _contact_lines(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         key = line.lower().rstrip(": ")
         if key in _BLOCK_LABELS:
-            return [x for x in lines[i + 1 :] if len(x) < 200 and not _UPDATE_LINE.match(x)]
+            return _person_lines(lines[i + 1 :])
     return []
+
+
+def outside_lines(doc: Document) -> list[str]:
+    """The page's lines outside its content area and outside the site's chrome: where a
+    layout may print the update date ("Päivitetty" in a side column or under the title)."""
+    body = doc.root.find("body")
+    if body is None or doc.content is body:
+        return []
+    content = doc.content
+    return block_lines(body, prune=lambda el: el is content or is_site_chrome(el, up=False))
+
+
+def further_information(
+    doc: Document, language: str | None, notes: list[Note] | None = None
+) -> list[Contact]:
+    """The persons of the page's boxes ("Lisätietoja:"), inside the content area or not.
+
+    A box's schema.org ``Person`` items are read as such; otherwise its lines are. Without
+    any box found by its markup, the persons after a heading line in the main text are read
+    (text versions write the box as plain lines). A person named in two boxes counts once.
+    """
+    role = "further_information"
+    contacts: list[Contact] = []
+    for box in find_boxes(doc):
+        found, patterns = parse_contact_block(_person_lines(box.lines, notes), language, role)
+        if box.people:
+            found = [c for p in box.people if (c := contact_from_microdata(p, language, role))]
+            if patterns:
+                found = [c.with_pattern(patterns[0]) for c in found]
+        contacts.extend(found)
+    if not contacts:
+        contacts, _ = parse_contact_block(_contact_lines(doc.lines), language, role)
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for contact in contacts:
+        key = (contact.person.given_name.casefold(), contact.person.family_name.casefold())
+        if key not in seen:
+            seen.add(key)
+            unique.append(contact)
+    return unique
 
 
 def extract_page(
@@ -178,6 +298,16 @@ def extract_page(
         return extraction
     decoded = decode_html(body, content_type)
     extraction.encoding = decoded.encoding
+    extraction.encoding_errors = decoded.errors
+    if decoded.errors:
+        declared = f" (declared {decoded.declared})" if decoded.declared else ""
+        extraction.notes.append(
+            Note(
+                "encoding_errors",
+                f"{decoded.errors} byte sequence(s) not valid {decoded.encoding} replaced by "
+                f"U+FFFD; the rest of the page was read as {decoded.encoding}{declared}",
+            )
+        )
     try:
         doc = parse_document(decoded.text, final_url, body if decoded.source == "utf-8" else None)
     except ExtractionError as exc:
@@ -197,7 +327,8 @@ def extract_page(
     _alternates(doc, final_url, language, extraction)
     if status >= 400:
         return extraction
-    extraction.updated = find_update_date(doc.lines)
+    _guesses(extraction)
+    extraction.updated = find_update_date(doc.lines) or find_update_date(outside_lines(doc))
     if extraction.updated is None:
         for name in _META_DATES:
             if name in doc.meta and (found := date_from_meta(name, doc.meta[name])):
@@ -205,9 +336,8 @@ def extract_page(
                 break
     if extraction.updated is None and "last-modified" in headers:
         extraction.updated = date_from_http(headers["last-modified"])
-    extraction.contacts, _ = parse_contact_block(
-        _contact_lines(doc.lines), language, "further_information"
-    )
-    extraction.pilots = extract_pilots(doc, language)
+    extraction.contacts = further_information(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
+    stated = extraction.programme.pilot_count if extraction.programme else None
+    extraction.pilots = extract_pilots(doc, language, extraction.notes, stated)
     return extraction

@@ -8,7 +8,7 @@ spans stay valid for the original text because lower-casing these scripts keeps 
 """
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 
 class Phrases:
@@ -37,6 +37,64 @@ class Phrases:
         return pattern.finditer(target)
 
 
+class WordPhrases(Phrases):
+    """A :class:`Phrases` pattern whose match must begin a word.
+
+    The check is made in Python on each match, not by a leading look-behind: a pattern that
+    begins with a look-behind is tried at every position of the text, one that begins with
+    its phrases' first letters is scanned for in C. A rejected match is retried one
+    character later, so a phrase inside it is still found.
+    """
+
+    __slots__ = ()
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        pattern, target = self._target(text)
+        while (m := pattern.search(target, pos)) is not None:
+            start = m.start()
+            if start == 0 or not _word_char(target[start - 1]):
+                return m
+            pos = start + 1
+        return None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        pattern, target = self._target(text)
+        pos = 0
+        while (m := pattern.search(target, pos)) is not None:
+            start = m.start()
+            if start == 0 or not _word_char(target[start - 1]):
+                yield m
+                pos = m.end() if m.end() > start else start + 1
+            else:
+                pos = start + 1
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def alternation(phrases: Iterable[str]) -> str:
     """Longest first, so that "sivua viimeksi päivitetty" wins over "päivitetty"."""
     return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+def trie_pattern(words: Iterable[str], piece: Callable[[str], str] = re.escape) -> str:
+    """An alternation of ``words`` as a trie ("lisätiedo(?:t|ja)"): the regex engine then
+    reads each character once instead of trying every word in turn, which matters when
+    the pattern is tried at many places of a page. ``piece`` turns a character into a
+    pattern (``re.escape`` by default)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [piece(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)

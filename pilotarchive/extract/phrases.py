@@ -37,6 +37,11 @@ GRAPHIC_VERSION_LINK_TEXTS = frozenset(
 # URL conventions for the language of a page: query parameters and path prefixes.
 LANGUAGE_QUERY_KEYS = ("l", "lang", "language", "kieli")
 LANGUAGE_PATH_PREFIXES = {"/fi/": "fi", "/sv/": "sv", "/en/": "en", "/svenska/": "sv"}
+# URL conventions for the text-only version of a page, tried (as a guess, marked as such)
+# only when the page links to no text version: the script's name swapped, or else a query
+# parameter added.
+TEXT_VERSION_PATHS = {"/index.phtml": "/text.phtml"}
+TEXT_VERSION_QUERY = ("tv", "1")
 
 # Frequent short words, for guessing a language from the text as a last resort.
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -76,12 +81,27 @@ for _n, _names in enumerate(
     for _name in _names:
         MONTHS[_name] = _n
 
-# Headings of the contact box ("Lisätietoja:").
-CONTACT_BLOCK_LABELS: dict[str, tuple[str, ...]] = {
-    "fi": ("lisätietoja", "lisätiedot", "yhteyshenkilöt"),
-    "sv": ("ytterligare information", "mer information", "närmare upplysningar", "kontaktpersoner"),
-    "en": ("further information", "more information", "additional information", "contacts"),
-}
+# Headings of a box of persons that belongs to the page ("Lisätietoja:"), wherever the box
+# stands (extract/boxes.py). Lower-case, without the colon; a heading must be the whole
+# text of its element (or come first on its line, followed by a colon and the persons).
+BOX_LABELS: dict[str, tuple[str, ...]] = {
+    "fi": (
+        "lisätietoja", "lisätiedot", "lisätietoja antavat", "lisätietoja antaa",
+        "lisätietoja antava virkamies", "lisätietoja antavat virkamiehet", "yhteyshenkilöt",
+        "yhteyshenkilö", "yhteystiedot", "tiedustelut",
+    ),
+    "sv": (
+        "ytterligare information", "mer information", "mera information", "närmare upplysningar",
+        "ytterligare upplysningar", "mer info", "kontaktpersoner", "kontaktperson",
+        "kontaktuppgifter", "kontakt", "förfrågningar",
+    ),
+    "en": (
+        "further information", "more information", "additional information",
+        "for more information", "for further information", "further details", "inquiries",
+        "enquiries", "contacts", "contact", "contact person", "contact persons",
+        "contact information", "contact details",
+    ),
+}  # fmt: skip
 
 # Labels before a person inside a pilot or project entry.
 CONTACT_LABELS: dict[str, tuple[str, ...]] = {
@@ -154,26 +174,125 @@ PILOT_FIELD_LABELS: dict[str, str] = {
     "kontakt": "contact",
 }
 
-# Phrases that introduce the coordinator ("jota koordinoi Salon kaupunki").
+# Phrases after which the coordinator is named: passive and relative forms, and the
+# "coordinator is X" forms ("jota koordinoi Salon kaupunki", "Sitä koordinoi Salon
+# kaupunki", "som samordnas av Salo stad", "samordnare är Salo stad", "led by the City of
+# Salo", "The coordinator is the City of Salo"). Longest first when matched.
 COORDINATOR_PHRASES: dict[str, tuple[str, ...]] = {
-    "fi": ("jota koordinoi", "koordinaattorina", "koordinoijana", "koordinoi"),
-    "sv": ("som samordnas av", "samordnas av"),
-    "en": ("which is coordinated by", "coordinated by"),
+    "fi": (
+        "jota koordinoi", "joita koordinoi", "jota koordinoivat", "koordinoi", "koordinoivat",
+        "koordinaattorina toimii", "koordinaattorina on", "koordinaattorina",
+        "koordinoijana toimii", "koordinoijana", "koordinoivana tahona toimii",
+        "koordinoivana tahona", "vastuutahona toimii", "vastuutahona on", "vastuutahona",
+        "vetäjänä toimii", "vetäjänä", "koordinaattori on", "hanketta koordinoi",
+        "hanketta vetää", "jota vetää",
+    ),
+    "sv": (
+        "som samordnas av", "samordnas av", "som koordineras av", "koordineras av",
+        "som leds av", "leds av", "samordnare är", "samordnaren är", "samordnare för projektet är",
+        "ansvarig samordnare är", "huvudman är",
+    ),
+    "en": (
+        "which is coordinated by", "is coordinated by", "coordinated by", "which is led by",
+        "is led by", "led by", "headed by", "the coordinator is", "its coordinator is",
+        "coordinator is", "the coordinating body is",
+    ),
+}  # fmt: skip
+# Verbs in the active voice: the coordinator is the subject before them ("Salon kaupunki
+# koordinoi hanketta", "Salo stad samordnar projektet", "The City of Salo coordinates a
+# separate project"). A Finnish verb is active only when an object word follows it
+# (COORDINATOR_OBJECT_WORDS); "Sitä koordinoi Salon kaupunki" names it after the verb.
+COORDINATOR_ACTIVE_VERBS: dict[str, tuple[str, ...]] = {
+    "fi": ("koordinoi", "koordinoivat", "vetää", "vastaa"),
+    "sv": ("samordnar", "koordinerar", "leder", "ansvarar för samordningen av"),
+    "en": ("coordinates", "is coordinating", "leads", "is leading", "runs"),
 }
+COORDINATOR_OBJECT_WORDS = frozenset(
+    "hanketta hankkeen sitä tätä projektia projektin erillistä erillisen pilottia niitä".split()
+)
+# A coordinator named before a participle, in the genitive ("Salon kaupungin koordinoima
+# erillinen hanke"): the genitive is read back to the nominative (see FI_GENITIVES).
+COORDINATOR_AGENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "fi": ("koordinoima", "koordinoiman", "koordinoimaa", "koordinoimassa", "vetämä", "vetämän"),
+    "sv": (),
+    "en": (),
+}
+# The coordinator between two words ("with the City of Salo as coordinator", "med Salo
+# stad som samordnare"), as regular expressions with a group named "coordinator".
+COORDINATOR_AROUND_PATTERNS: dict[str, tuple[str, ...]] = {
+    "fi": (r"(?P<coordinator>[^,.;()]{2,80}?)\s(?:toimiessa|ollessa)\skoordinaattorina",),
+    "sv": (r"\bmed\s(?P<coordinator>[^,.;()]{2,80}?)\ssom\s(?:samordnare|huvudman)\b",),
+    "en": (r"\bwith\s(?P<coordinator>[^,.;()]{2,80}?)\sas\s(?:the\s)?(?:coordinator|lead)\b",),
+}
+# Words before the subject or the theme of a sentence that belong to neither ("Lisäksi on
+# käynnistetty ...", "Dessutom ...", "In addition, ...").
+SENTENCE_LEADS: dict[str, tuple[str, ...]] = {
+    "fi": ("lisäksi", "myös", "on", "ovat", "käynnistetty", "käynnistettiin", "käynnistänyt",
+           "nyt", "jo", "sekä"),
+    "sv": ("dessutom", "också", "även", "har", "ett", "en", "startats", "inletts"),
+    "en": ("in", "addition", "also", "moreover", "furthermore", "the", "a", "an"),
+}  # fmt: skip
+# Finnish genitives of the words that end an organisation's name ("Salon kaupungin" is
+# "Salon kaupunki").
+FI_GENITIVES: dict[str, str] = {
+    "kaupungin": "kaupunki", "kunnan": "kunta", "liiton": "liitto", "kuntayhtymän": "kuntayhtymä",
+    "keskuksen": "keskus", "yhdistyksen": "yhdistys", "seutukunnan": "seutukunta",
+    "ministeriön": "ministeriö", "yhtymän": "yhtymä",
+}  # fmt: skip
 
-# A separate project (not a pilot) in running text.
+# A separate project (not a pilot) in running text, in the cases a sentence puts it in.
 PROJECT_WORDS: dict[str, tuple[str, ...]] = {
-    "fi": ("erillinen hanke", "erillinen projekti"),
-    "sv": ("separat projekt", "särskilt projekt"),
+    "fi": ("erillinen hanke", "erillistä hanketta", "erillisen hankkeen", "erillisessä hankkeessa",
+           "erillinen projekti", "erillistä projektia", "erillisen projektin", "erillishanke",
+           "erillishankkeen", "erillishanketta"),
+    "sv": ("separat projekt", "separata projektet", "särskilt projekt", "särskilda projektet"),
     "en": ("separate project",),
-}
-# The project's theme, as a regular expression with a group named "theme".
-PROJECT_THEME_PATTERNS: dict[str, str] = {
-    "fi": r"käynnistetty\s+(?P<theme>.+?)\s+keskittyvä\s+erillinen\s+hanke",
-    "sv": r"separat\s+projekt\s+(?:som\s+)?(?:fokuserar|inriktat)\s+på\s+(?P<theme>.+?)"
-    r"\s*(?:,|\s+startats|\s+som\s+samordnas)",
-    "en": r"separate\s+project\s+focusing\s+on\s+(?P<theme>.+?)\s*(?:,|\s+has\s+been)",
-}
+}  # fmt: skip
+# The project's theme, as regular expressions with a group named "theme", tried in order
+# on each sentence about the project. Lower-case literals (matched by patterns.Phrases);
+# every repetition bounded, so matching is linear. A pattern marked "inflected" finds the
+# theme in the illative or translative case ("hoitoon keskittyvä", "keskittyy hoitoon",
+# "hoitamiseksi"), read back to the nominative (FI_NOMINATIVE_ENDINGS).
+_THEME = r"(?P<theme>[^,.;()]{3,200}?)"
+_END_FI = r"(?=\s?(?:[,.;(]|$)|\s(?:ja\s(?:sitä|sen|hanketta)|jota|jonka|joka)\b)"
+_END_SV = r"(?=\s?(?:[,.;(]|$)|\s(?:har|startats|inletts|som|och\ssom|samordnas|leds)\b)"
+_END_EN = r"(?=\s?(?:[,.;(]|$)|\s(?:has|have|was|is|which|coordinated|led|and\sis)\b)"
+PROJECT_THEME_PATTERNS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "fi": (
+        (r"(?<![^\s,])" + _THEME + r"\skeskittyv(?:ä|än|ää|ässä)"
+         r"\s(?:erillinen|erillisen|erillistä|erillisessä)"
+         r"\s(?:hanke|hankkeen|hanketta|hankkeessa|projekti|projektin|projektia)", True),
+        (r"(?:jo(?:ka|nka)|se|hanke)\s(?:keskittyy|keskittyvät|paneutuu|tähtää)\s" + _THEME
+         + _END_FI, True),
+        (r"(?:teemana|aiheena|tavoitteena)\s(?:on\s)?" + _THEME + _END_FI, False),
+        (r"(?:erillinen|erillistä)\s(?:hanke|projekti|hanketta|projektia)\s" + _THEME + _END_FI,
+         True),
+    ),
+    "sv": (
+        (r"(?:projekt|projektet|det)\s(?:som\s)?(?:fokuserar|inriktar\ssig|koncentrerar\ssig)"
+         r"\spå\s" + _THEME + _END_SV, False),
+        (r"projekt\s(?:med\sinriktning\spå|inriktat\spå|som\sgäller|för|om|kring)\s" + _THEME
+         + _END_SV, False),
+        (r"(?:tema|temat)\s(?:är)\s" + _THEME + _END_SV, False),
+    ),
+    "en": (
+        (r"project\s(?:focusing|focused|concentrating|which\sfocuses)\son\s" + _THEME + _END_EN,
+         False),
+        (r"\s(?:focuses|concentrates|will\sfocus)\son\s" + _THEME + _END_EN, False),
+        (r"project\s(?:on|for|about|addressing|dealing\swith)\s" + _THEME + _END_EN, False),
+        (r"theme\sis\s" + _THEME + _END_EN, False),
+    ),
+}  # fmt: skip
+# Finnish case endings of a theme's head word and their nominative, longest first:
+# "hoitoon" is "hoito", "kehittämiseen" "kehittäminen", "yhteistyöhön" "yhteistyö".
+FI_NOMINATIVE_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("amiseksi", "aminen"), ("ämiseksi", "äminen"), ("miseksi", "minen"),
+    ("yyteen", "yys"), ("uuteen", "uus"), ("kseen", "s"), ("iseen", "inen"),
+    ("uihin", "ut"), ("yihin", "yt"), ("oihin", "ot"), ("öihin", "öt"),
+    ("ahan", "a"), ("ähän", "ä"), ("ohon", "o"), ("öhön", "ö"), ("uhun", "u"), ("yhyn", "y"),
+    ("ehen", "e"), ("oon", "o"), ("öön", "ö"), ("uun", "u"), ("yyn", "y"), ("aan", "a"),
+    ("ään", "ä"), ("iin", "i"), ("een", "i"),
+)  # fmt: skip
 
 # Programme facts: number words, and the phrases carrying the counts and years.
 NUMBER_WORDS: dict[str, int] = {
@@ -184,20 +303,24 @@ NUMBER_WORDS: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }  # fmt: skip
+# Bounded repetition only, and a number starts only where a run of digits starts: these
+# run over the whole text of a page, which may be anything. (The check that no digit comes
+# before sits after the first digit: a pattern that begins with a look-behind is tried at
+# every position, one that begins with a digit is scanned for in C.)
 PILOT_COUNT_PATTERNS: dict[str, str] = {
-    "fi": r"käynnistänyt\s+(?P<n>\w+)\s+pilottia",
-    "sv": r"inlett\s+(?P<n>\w+)\s+pilot(?:projekt|er)",
-    "en": r"launched\s+(?P<n>\w+)\s+pilots?",
+    "fi": r"käynnistänyt\s{1,3}(?P<n>\w{1,20})\s{1,3}pilottia",
+    "sv": r"inlett\s{1,3}(?P<n>\w{1,20})\s{1,3}pilot(?:projekt|er)",
+    "en": r"launched\s{1,3}(?P<n>\w{1,20})\s{1,3}pilots?",
 }
 MUNICIPALITY_COUNT_PATTERNS: dict[str, str] = {
-    "fi": r"(?P<n>\d+)\s+kuntaa",
-    "sv": r"(?P<n>\d+)\s+kommuner",
-    "en": r"(?P<n>\d+)\s+municipalities",
+    "fi": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}kuntaa",
+    "sv": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}kommuner",
+    "en": r"(?P<n>\d(?<!\d\d)\d{0,5})\s{1,3}municipalities",
 }
 YEARS_PATTERNS: dict[str, str] = {
-    "fi": r"vuosina\s+(?P<a>\d{4})\s*(?:ja|–|-)\s*(?P<b>\d{4})",
-    "sv": r"(?:åren|under)\s+(?P<a>\d{4})\s*(?:och|–|-)\s*(?P<b>\d{4})",
-    "en": r"(?:in|during)\s+(?P<a>\d{4})\s*(?:and|–|-)\s*(?P<b>\d{4})",
+    "fi": r"vuosina\s{1,3}(?P<a>\d{4})\s{0,3}(?:ja|–|-)\s{0,3}(?P<b>\d{4})",
+    "sv": r"(?:åren|under)\s{1,3}(?P<a>\d{4})\s{0,3}(?:och|–|-)\s{0,3}(?P<b>\d{4})",
+    "en": r"(?:in|during)\s{1,3}(?P<a>\d{4})\s{0,3}(?:and|–|-)\s{0,3}(?P<b>\d{4})",
 }
 
 # Civil-service titles written before a name, longest first when matched.

@@ -1,8 +1,10 @@
-"""The list of pilots and the separate project, in the three forms ministry pages use.
+"""The list of pilots, in the forms ministry pages use; the separate project is in project.py.
 
 A pilot list is a table whose header cells name the columns, list items with a coordinator
-phrase ("koordinaattorina Raahen kaupunki"), or paragraphs of labelled fields ("Teema: ...
-Koordinaattori: ..."). Each entry becomes a :class:`Pilot` with its contact parsed.
+phrase ("koordinaattorina Raahen kaupunki", "jota koordinoi", "led by"), paragraphs of
+labelled fields ("Teema: ... Koordinaattori: ..."), definition lists, or a heading per pilot
+with its fields or a sentence after it. Each entry becomes a :class:`Pilot` with its contact
+parsed.
 """
 
 import re
@@ -12,17 +14,17 @@ from functools import cache
 import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
-from pilotarchive.extract.document import Document, block_lines
-from pilotarchive.extract.patterns import Phrases, alternation
+from pilotarchive.extract.document import Document, block_lines, norm, text_content
+from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
+from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
     LANGUAGES,
     LIST_CONJUNCTIONS,
     PILOT_COLUMNS,
     PILOT_FIELD_LABELS,
-    PROJECT_THEME_PATTERNS,
-    PROJECT_WORDS,
 )
+from pilotarchive.extract.project import PROJECT_RE, parse_project
 
 
 @dataclass(slots=True)
@@ -44,21 +46,33 @@ def _languages_first(language: str | None) -> list[str]:
 @cache
 def _coordinator_re(language: str | None) -> Phrases:
     phrases = [p for lang in _languages_first(language) for p in COORDINATOR_PHRASES[lang]]
-    return Phrases(rf"(?<!\w)(?:{alternation(phrases)})(?!\w)\s*")
+    return WordPhrases(rf"(?:{trie_pattern(phrases)})(?!\w)\s{{0,3}}")
 
 
-_LABEL_RE = Phrases(r"(?<![\w])(?P<label>" + alternation(PILOT_FIELD_LABELS) + r")\s*:\s*")
+# Every pattern here is linear on any text: bounded or possessive repetition, and a match
+# that begins with spaces begins only where the run of spaces begins (tests/test_linear.py).
+_LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 _LIST_SPLIT = re.compile(
-    r"\s*,\s*|\s*;\s*|\s+(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s+", re.IGNORECASE
+    r"(?<!\s)\s*+[,;]\s*+|(?<!\s)\s++(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s++",
+    re.IGNORECASE,
 )
-_COORDINATOR_END = re.compile(r"\s*(?:[.;()]|,\s|\s[–—-]\s|$)")
-_PROJECT_RE = Phrases(alternation(w for words in PROJECT_WORDS.values() for w in words))
+_COORDINATOR_END = re.compile(r"(?<!\s)\s*+(?:[.;()]|,(?=\s)|(?<=\s)[–—-](?=\s)|$)")
+_THEME_TAIL = re.compile(
+    r"[,(]?\s?(?:jota|joita|jonka|joka|som|which is|which|whose)\s?$", re.IGNORECASE
+)
+_PROJECT_RE = PROJECT_RE
 
 
 def _clean(text: str | None) -> str | None:
+    """Spaces collapsed, punctuation at the ends and an unmatched bracket dropped: "Raahen
+    kaupunki)" of "X (koordinaattori: Raahen kaupunki)" is "Raahen kaupunki"."""
     if text is None:
         return None
     text = " ".join(text.split()).strip(" ,.;:–—-")
+    if text.endswith(")") and "(" not in text:
+        text = text[:-1].rstrip(" ,.;:–—-")
+    if text.endswith("(") or text.endswith("["):
+        text = text[:-1].rstrip(" ,.;:–—-")
     return text or None
 
 
@@ -107,16 +121,30 @@ def _from_fields(fields: dict[str, str], language: str | None, form: str) -> Pil
     )
 
 
-def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -> Pilot | None:
-    """One entry in running text: labelled fields, or a theme and a coordinator phrase."""
+def parse_pilot_text(
+    text: str, language: str | None, bold: str | None = None, form: str = "list"
+) -> Pilot | None:
+    """One entry in running text: labelled fields, or a theme and a coordinator phrase.
+
+    The theme is the bold part when there is one, else what comes before the coordinator
+    ("X – koordinaattorina Y", "X, jota koordinoi Y", "X, led by Y", "X (koordinaattori:
+    Y)").
+    """
     fields = _labelled(text) if ":" in text else {}
     if "theme" in fields and ("coordinator" in fields or "contact" in fields):
         return _from_fields(fields, language, "labelled")
+    if "coordinator" in fields:
+        first = _LABEL_RE.search(text)
+        theme = bold or (text[: first.start()] if first else None)
+        if _clean(theme):
+            return _from_fields({**fields, "theme": theme or ""}, language, form)
     m = _coordinator_re(language).search(text)
     if not m:
         return None
     theme = bold or text[: m.start()]
-    theme = re.sub(r"[,(]?\s*(?:jota|som|which is|joka)\s*$", "", theme.strip(), flags=re.I)
+    theme = theme.strip()
+    if tail := _THEME_TAIL.search(theme, max(0, len(theme) - 16)):
+        theme = theme[: tail.start()]
     contact_text = fields.get("contact")
     if contact_text is None:
         cm = CONTACT_LABEL_RE.search(text, m.end())
@@ -127,48 +155,86 @@ def parse_pilot_text(text: str, language: str | None, bold: str | None = None) -
         coordinator=_coordinator_after(text, m.end()),
         contact=_contact(contact_text, language, "pilot_contact"),
         municipalities=split_municipalities(fields.get("municipalities")),
-        form="list",
+        form=form,
     )
 
 
-def _from_tables(content: lxml.html.HtmlElement, language: str | None) -> list[Pilot]:
+def _from_tables(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     pilots: list[Pilot] = []
     for table in content.iter("table"):
         rows = list(table.iter("tr"))
         if not rows:
             continue
-        header = [" ".join(c.text_content().split()).lower().rstrip(":") for c in rows[0]]
+        header = [" ".join(text_content(c).split()).lower().rstrip(":") for c in rows[0]]
         columns = [PILOT_COLUMNS.get(h) for h in header]
         if "theme" not in columns:
             continue
         for row in rows[1:]:
-            cells = [" ".join(c.text_content().split()) for c in row]
+            cells = [capped(" ".join(text_content(c).split()), "a table cell", notes) for c in row]
             fields = {col: cell for col, cell in zip(columns, cells, strict=False) if col}
             if pilot := _from_fields(fields, language, "table"):
                 pilots.append(pilot)
     return pilots
 
 
-def _from_list_items(content: lxml.html.HtmlElement, language: str | None) -> list[Pilot]:
+# What breaks or hides a line inside a list item: then the item is walked block by block,
+# else its text is read in one piece (text_content, in C).
+_LINE_BREAKERS = (
+    "br p div li ul ol table tr td th dl dt dd h1 h2 h3 h4 h5 h6 section article aside "
+    "header footer nav blockquote address pre hr caption form main script style noscript "
+    "template select option head"
+).split()
+
+
+def _has_blocks(el: lxml.html.HtmlElement) -> bool:
+    found = el.iter(*_LINE_BREAKERS)
+    first = next(found, None)
+    if first is el:  # iter() yields the element itself first when its own tag matches
+        first = next(found, None)
+    return first is not None
+
+
+def _deep_list(el: lxml.html.HtmlElement) -> bool:
+    """A nested list that holds lists itself: its items are read on their own, not again as
+    part of every item above them (which made nested lists cost the square of their depth).
+    """
+    return el.tag in ("ul", "ol") and any(
+        child.tag in ("ul", "ol") for item in el for child in item
+    )
+
+
+def _from_list_items(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     pilots = []
     for li in content.iter("li"):
-        text = " ".join(block_lines(li))
+        if _has_blocks(li):
+            text = " ".join(block_lines(li, prune=_deep_list))
+        else:  # one line of inline text: the same words, read in C
+            text = norm(text_content(li))
+        text = capped(text, "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
-        bold = li.find(".//strong")
+        bold = next(li.iter("strong"), None)
         if bold is None:
-            bold = li.find(".//b")
-        bold_text = " ".join(bold.text_content().split()) if bold is not None else None
+            bold = next(li.iter("b"), None)
+        bold_text = " ".join(text_content(bold).split()) if bold is not None else None
         if pilot := parse_pilot_text(text, language, bold_text):
             pilots.append(pilot)
     return pilots
 
 
-def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
+def _from_paragraphs(
+    lines: list[str], language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
     """Labelled fields spread over lines: a theme label starts a pilot, other labels add."""
     pilots: list[Pilot] = []
     current: dict[str, str] | None = None
     for line in lines:
+        if len(line) > MAX_ENTRY_CHARS:
+            line = capped(line, "a paragraph", notes)
         fields = _labelled(line) if ":" in line else {}
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
@@ -186,53 +252,125 @@ def _from_paragraphs(lines: list[str], language: str | None) -> list[Pilot]:
     return pilots
 
 
-def parse_project(lines: list[str], language: str | None) -> Pilot | None:
-    """The separate project ("erillinen hanke, jota koordinoi Salon kaupunki (...)")."""
-    if not _PROJECT_RE.search("\n".join(lines)):
-        return None
-    for line in lines:
-        if not _PROJECT_RE.search(line):
-            continue
-        m = _coordinator_re(language).search(line)
-        if not m:
-            continue
-        theme = None
-        for lang in _languages_first(language):
-            tm = re.search(PROJECT_THEME_PATTERNS[lang], line, re.IGNORECASE)
-            if tm:
-                theme = tm.group("theme")
+_ENTRY_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_RANKS = {f"h{n}": n for n in range(1, 7)}
+
+
+def _entry_text(el: lxml.html.HtmlElement) -> str:
+    """An element of an entry as text; a definition list as "term: definition" pairs."""
+    if el.tag == "dl":
+        parts = []
+        for item in el:
+            text = " ".join(block_lines(item))
+            if item.tag == "dt":
+                parts.append(text.rstrip(": ") + ":")
+            elif item.tag == "dd":
+                parts.append(text)
+        return " ".join(parts)
+    return " ".join(block_lines(el))
+
+
+def _from_headed(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
+    """A heading per pilot, its fields after it: "<h3>Theme</h3><p>Koordinaattori: X<br>
+    Kunnat: ...</p>", or a definition list (<dt>Koordinaattori</dt><dd>X</dd>), or a
+    sentence ("Pilottia koordinoi X"). A section holding a list or a table is a list of
+    entries, not one: it is read by the other forms. The entry ends at the next heading, at
+    the paragraph about the project, or at the first paragraph without a field or a
+    coordinator after one with (the page's running text goes on after the last pilot)."""
+    pilots = []
+    coordinator_re = _coordinator_re(language)
+    for heading in content.iter(*_ENTRY_HEADINGS):
+        # A cheap first look (text_content is C): no field and no coordinator phrase up to
+        # the next heading, no entry. Most headings are not pilots.
+        glance: list[str] = []
+        has_dl = False
+        for sibling in heading.itersiblings():  # the entry's first two elements, at most
+            if len(glance) == 2 or sibling.tag in _RANKS:
                 break
-        paren = re.search(r"\(([^)]*)\)", line[m.end() :])
-        contact = _contact(paren.group(1), language, "project_contact") if paren else None
-        return Pilot(
-            kind="project",
-            theme=_clean(theme),
-            coordinator=_coordinator_after(line, m.end()),
-            contact=contact,
-            municipalities=[],
-            form="sentence",
-        )
-    return None
+            if not isinstance(sibling.tag, str):
+                continue
+            if next(sibling.iter("dl"), None) is not None:
+                has_dl = True  # terms and definitions: read below
+                break
+            glance.append(text_content(sibling)[:2000])
+        text = " ".join(glance)
+        if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
+            continue
+        parts: list[str] = []
+        seen_fields = False
+        for sibling in heading.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag in _RANKS or next(sibling.iter(*_RANKS), None) is not None:
+                break  # a heading, or a section with its own: an entry of its own
+            if next(sibling.iter("ul", "ol", "table", "li"), None) is not None:
+                parts = []
+                break
+            part = capped(_entry_text(sibling), "an entry under a heading", notes)
+            has_fields = bool(_LABEL_RE.search(part) or coordinator_re.search(part))
+            if _PROJECT_RE.search(part) or (seen_fields and not has_fields):
+                break
+            seen_fields = seen_fields or has_fields
+            parts.append(part)
+            if sum(map(len, parts)) > 2000:
+                break
+        text = capped(" ".join(p for p in parts if p), "an entry under a heading", notes)
+        theme = " ".join(text_content(heading).split())
+        if not text or not theme or _PROJECT_RE.search(text):
+            continue
+        pilot = parse_pilot_text(text, language, theme, form="headed")
+        if pilot is None or not pilot.coordinator:
+            continue
+        # A labelled coordinator, or a name after a phrase ("koordinoivat tahot ovat
+        # seuraavat:" under a section heading is no pilot).
+        if "coordinator" in _labelled(text) or pilot.coordinator[0].isupper():
+            pilots.append(pilot)
+    return pilots
 
 
-def extract_pilots(doc: Document, language: str | None) -> list[Pilot]:
+def _from_definition_lists(
+    content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
+) -> list[Pilot]:
+    """A definition list per pilot whose terms name the fields, the theme among them."""
+    pilots = []
+    for dl in content.iter("dl"):
+        text = capped(_entry_text(dl), "a definition list", notes)
+        fields = _labelled(text) if ":" in text else {}
+        if "theme" in fields and (pilot := _from_fields(fields, language, "labelled")):
+            pilots.append(pilot)
+    return pilots
+
+
+def extract_pilots(
+    doc: Document, language: str | None, notes: list[Note] | None = None, stated: int | None = None
+) -> list[Pilot]:
     """Pilots in every form the page uses (a page may mix them), then the separate project.
 
     The same pilot met twice (a list item that is also a labelled paragraph) is kept once.
+    ``stated`` is the number of pilots the page says it has: once the list, table and
+    paragraph forms have found that many, the costlier heading and definition-list forms
+    are not read.
     """
     pilots: list[Pilot] = []
     seen: set[str] = set()
-    for found in (
-        _from_tables(doc.content, language),
-        _from_list_items(doc.content, language),
-        _from_paragraphs(doc.lines, language),
-    ):
-        for pilot in found:
+    readers = (
+        lambda: _from_tables(doc.content, language, notes),
+        lambda: _from_list_items(doc.content, language, notes),
+        lambda: _from_paragraphs(doc.lines, language, notes),
+        lambda: _from_definition_lists(doc.content, language, notes),
+        lambda: _from_headed(doc.content, language, notes),
+    )
+    for n, read in enumerate(readers):
+        if n == 3 and stated is not None and len(pilots) >= stated:
+            break
+        for pilot in read():
             key = " ".join((pilot.theme or "").casefold().split())
             if key not in seen:
                 seen.add(key)
                 pilots.append(pilot)
-    project = parse_project(doc.lines, language)
+    project = parse_project(doc.lines, language, notes)
     if project:
         pilots.append(project)
     return pilots

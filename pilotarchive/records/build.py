@@ -2,6 +2,11 @@
 
 The crawl's facts (snapshot id, retrieval time, redirects) come in as arguments, so the
 same extraction gives byte-identical records in tests with a fixed clock.
+
+Every record says which ``rendering`` it was read from ("page" or "text": a page and its
+text version say the same things, and both are kept as evidence) and which ``entity_id``
+it is an instance of, shared across languages and renderings (records/entities.py), so a
+dataset counts each pilot, person and page once.
 """
 
 from dataclasses import dataclass, field
@@ -10,8 +15,9 @@ from typing import Any
 from pilotarchive.archive.warc import WarcRef
 from pilotarchive.extract.contacts import Contact
 from pilotarchive.extract.page import PageExtraction
+from pilotarchive.records.entities import compute_entity
 from pilotarchive.records.ids import contact_id, fingerprint, page_id, pilot_id
-from pilotarchive.records.validate import schema_version
+from pilotarchive.records.validate import record_errors, schema_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,7 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
         "source_url": page.final_url,
         "snapshot_id": facts.snapshot_id,
         "retrieved_at": facts.retrieved_at,
+        "rendering": "text" if page.is_text_version else "page",
     }
     updated = page.updated
     programme = page.programme
@@ -88,7 +95,9 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
             "updated_text": updated.text if updated else None,
             "updated_source": updated.source if updated else None,
             "alternates": dict(sorted(page.alternates.items())),
+            "guessed_alternates": dict(sorted(page.guessed_alternates.items())),
             "text_version_url": page.text_version_url,
+            "guessed_text_version_url": page.guessed_text_version_url,
             "graphic_version_url": page.graphic_version_url,
             "is_text_version": page.is_text_version,
             "content_sha256": page.content_sha256,
@@ -105,6 +114,8 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
             "pilot_count": len(page.pilots),
             "contact_count": len(page.contacts) + sum(1 for p in page.pilots if p.contact),
             "error": page.error,
+            "encoding_errors": page.encoding_errors,
+            "notes": [note.as_dict() for note in page.notes],
             **provenance(facts),
             "unchanged": False,
             "carried_over_from": None,
@@ -157,5 +168,28 @@ def build_records(page: PageExtraction, facts: FetchFacts) -> list[dict[str, Any
         add_contact(contact, None)
     out = records + contacts
     for record in out:
+        record["entity_id"] = compute_entity(record["record_type"], record)
         record["fingerprint"] = fingerprint(record)
     return out
+
+
+def upgrade(record: dict[str, Any], page: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A record of an earlier schema version carried into a new snapshot (304 Not
+    Modified), given what the current version requires and can be known without the page:
+    ``rendering`` and ``entity_id``. Fields only a new extraction knows (``notes``,
+    ``encoding_errors``, guessed URLs) stay absent. The record then claims the current
+    schema version when it is valid under it (a 1.2.0 record is); an older one keeps its
+    version and gains the two fields (the old schemas allow more fields). The fingerprint is
+    recomputed by the snapshot writer. ``page`` is the page record a pilot or contact came
+    from (its rendering is the page's). A record already current is returned as it is."""
+    kind = record.get("record_type")
+    if kind not in ("page", "pilot", "contact") or record.get("entity_id"):
+        return record
+    out = dict(record)
+    if "rendering" not in out:
+        source = out if kind == "page" else (page or {})
+        out["rendering"] = "text" if source.get("is_text_version") else "page"
+    out["entity_id"] = compute_entity(kind, out)
+    current = {**out, "schema_version": schema_version(kind)}
+    current.setdefault("fingerprint", fingerprint(current))
+    return current if not record_errors(current) else out

@@ -100,6 +100,32 @@ ANTTONEN = Person(
     "029 504 7032",
 )
 
+VIRTANEN = Person(
+    "Tommi", "Virtanen", {}, "tommi.virtanen@yrityssalo.fi", ""
+)  # the project's contact: no title, no phone on the page
+# The persons of the "Lisätietoja" box, in the order the page names them.
+FURTHER_INFORMATION = (ALHO, ANTTONEN)
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """The separate project: the same facts in every version and language."""
+
+    themes: dict[str, str]  # the noun phrase, as a reader would name it
+    coordinators: dict[str, str]
+    contact: Person
+
+
+SALO_PROJECT = ProjectEntry(
+    {
+        "fi": "seutukaupunkien rakennemuutoksen hoito",
+        "sv": "hantering av strukturomvandlingen i regionstäderna",
+        "en": "managing structural change in regional towns",
+    },
+    {"fi": "Salon kaupunki", "sv": "Salo stad", "en": "City of Salo"},
+    VIRTANEN,
+)
+
 INDUSTRY = PilotEntry(
     "industry",
     {
@@ -326,16 +352,51 @@ LIST_INTRO = {
     "sv": "ANM har inlett {n_word} pilotprojekt med följande teman och samordnare:",
     "en": "The Ministry has launched {n_word} pilots, with the following themes and coordinators:",
 }
+# The separate project's sentence, in the seed's words (Finnish verbatim) and in the other
+# phrasings the layouts use: the same facts (SALO_PROJECT), said differently, as ministry
+# writers do. "{contact}" is the contact in parentheses.
+PROJECT_SENTENCES: dict[str, dict[str, str]] = {
+    "seed": {
+        "fi": "Lisäksi on käynnistetty seutukaupunkien rakennemuutoksen hoitoon keskittyvä "
+        "erillinen hanke, jota koordinoi Salon kaupunki {contact}.",
+        "sv": "Dessutom har ett separat projekt som fokuserar på hantering av "
+        "strukturomvandlingen i regionstäderna startats, som samordnas av Salo stad {contact}.",
+        "en": "In addition, a separate project focusing on managing structural change in "
+        "regional towns has been launched, coordinated by the City of Salo {contact}.",
+    },
+    "next-sentence": {
+        "fi": "Lisäksi on käynnistetty erillinen hanke, joka keskittyy seutukaupunkien "
+        "rakennemuutoksen hoitoon. Sitä koordinoi Salon kaupunki {contact}.",
+        "sv": "Dessutom har ett separat projekt för hantering av strukturomvandlingen i "
+        "regionstäderna startats. Det samordnas av Salo stad {contact}.",
+        "en": "A separate project on managing structural change in regional towns has also "
+        "been launched. It is coordinated by the City of Salo {contact}.",
+    },
+    "coordinator-role": {
+        "fi": "Seutukaupunkien rakennemuutoksen hoitoon keskittyvän erillisen hankkeen "
+        "koordinaattorina toimii Salon kaupunki {contact}.",
+        "sv": "Ett separat projekt med inriktning på hantering av strukturomvandlingen i "
+        "regionstäderna har också startats. Samordnare är Salo stad {contact}.",
+        "en": "In addition, a separate project, led by the City of Salo, focuses on managing "
+        "structural change in regional towns {contact}.",
+    },
+    "theme-and-responsible": {
+        "fi": "Lisäksi on käynnistetty erillinen hanke, jonka teemana on seutukaupunkien "
+        "rakennemuutoksen hoito. Hankkeen vastuutahona on Salon kaupunki {contact}.",
+        "sv": "Salo stad samordnar dessutom ett separat projekt som fokuserar på hantering av "
+        "strukturomvandlingen i regionstäderna {contact}.",
+        "en": "A separate project focusing on managing structural change in regional towns has "
+        "also been launched. The coordinator is the City of Salo {contact}.",
+    },
+}
+PROJECT_CONTACT = {
+    "fi": "(yhteystiedot Tommi Virtanen, etunimi.sukunimi@yrityssalo.fi)",
+    "sv": "(kontaktperson Tommi Virtanen, fornamn.efternamn@yrityssalo.fi)",
+    "en": "(contact Tommi Virtanen, firstname.lastname@yrityssalo.fi)",
+}
 PROJECT = {
-    "fi": "Lisäksi on käynnistetty seutukaupunkien rakennemuutoksen hoitoon keskittyvä "
-    "erillinen hanke, jota koordinoi Salon kaupunki (yhteystiedot Tommi Virtanen, "
-    "etunimi.sukunimi@yrityssalo.fi).",
-    "sv": "Dessutom har ett separat projekt som fokuserar på hantering av "
-    "strukturomvandlingen i regionstäderna startats, som samordnas av Salo stad "
-    "(kontaktperson Tommi Virtanen, fornamn.efternamn@yrityssalo.fi).",
-    "en": "In addition, a separate project focusing on managing structural change in regional "
-    "towns has been launched, coordinated by the City of Salo (contact Tommi Virtanen, "
-    "firstname.lastname@yrityssalo.fi).",
+    lang: text.format(contact=PROJECT_CONTACT[lang])
+    for lang, text in PROJECT_SENTENCES["seed"].items()
 }
 OUTRO: dict[str, tuple[str, ...]] = {
     "fi": (

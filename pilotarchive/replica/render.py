@@ -5,6 +5,7 @@ phrase; Swedish: a table with header cells; English: labelled paragraphs), and t
 versions in yet others, so a crawl of the replica exercises every extractor path.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -21,6 +22,8 @@ from pilotarchive.replica.content import (
     OUTRO,
     PILOTS_PAGE_ID,
     PROJECT,
+    PROJECT_CONTACT,
+    PROJECT_SENTENCES,
     LanguageState,
     Person,
     PilotEntry,
@@ -410,16 +413,26 @@ def page_html(
     )
 
 
-def pilots_body(state: LanguageState, language: str, text: bool) -> str:
+def pilots_body(
+    state: LanguageState,
+    language: str,
+    text: bool,
+    pilot_list: Callable[[LanguageState, str], str] | None = None,
+    project: str = "seed",
+) -> str:
+    """The pilots page's article: the seed's paragraphs, the list of pilots (in this
+    module's per-language forms unless a layout gives ``pilot_list``), the project in the
+    phrasing ``project`` names (content.PROJECT_SENTENCES), the closing paragraphs."""
     n = len(state.pilots)
     fill = {"n_word": NUMBER_WORD[language][n], "m": state.municipality_count}
     paras = "".join(f"<p>{escape(p.format(**fill))}</p>\n\n" for p in INTRO[language])
     outro = "".join(f"<p>{escape(p.format(**fill))}</p>\n\n" for p in OUTRO[language])
+    sentence = PROJECT_SENTENCES[project][language].format(contact=PROJECT_CONTACT[language])
     return (
         f"{paras}<h2>{escape(LIST_HEADING[language])}</h2>\n"
         f"<p>{escape(LIST_INTRO[language].format(**fill))}</p>\n"
-        f"{_pilot_list(state, language, text)}\n"
-        f"<p>{escape(PROJECT[language])}</p>\n\n{outro}"
+        f"{pilot_list(state, language) if pilot_list else _pilot_list(state, language, text)}\n"
+        f"<p>{escape(sentence)}</p>\n\n{outro}"
     )
 
 

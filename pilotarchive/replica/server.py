@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pilotarchive.exceptions import ReplicaError
 from pilotarchive.replica.content import DEFAULT_VERSION, PILOTS_PAGE_ID, VERSIONS, SiteVersion
+from pilotarchive.replica.layouts import DEFAULT_LAYOUT, LAYOUTS, Layout, PageParts
 from pilotarchive.replica.render import (
     CONTACTS_ID,
     FEEDBACK_ID,
@@ -87,8 +88,32 @@ def not_found(language: str = "fi") -> Response:
     return _html_response(html, language, None, 404)
 
 
-def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
-    """The site as it was in ``version``: one function from URL to response."""
+def _page(
+    layout: Layout,
+    ref: PageRef,
+    title: str,
+    body: str,
+    updated: date | None,
+    languages: dict[str, PageRef | None],
+    *,
+    charset: str,
+    extra_head: str = "",
+    box: str = "",
+) -> str:
+    """A page in the layout's markup; a text version in the text versions' own."""
+    if ref.text:
+        return page_html(
+            ref, title, body, updated, languages, charset=charset, extra_head=extra_head, aside=box
+        )
+    return layout.page(PageParts(ref, title, body, updated, languages, charset, extra_head, box))
+
+
+def render(
+    version: SiteVersion, path: str, query: dict[str, str], layout: str = DEFAULT_LAYOUT
+) -> Response:
+    """The site as it was in ``version``, marked up in ``layout``: one function from URL to
+    response."""
+    markup = LAYOUTS[layout]
     if path == "/robots.txt":
         return Response(200, ROBOTS_TXT, {"Content-Type": "text/plain"})
     if path == "/seutukaupunkipilotit":
@@ -101,7 +126,8 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
     if language not in UI:
         return not_found()
     if path.startswith("/haku"):
-        html = page_html(
+        html = _page(
+            markup,
             PageRef(language, None),
             UI[language]["search"],
             "<form></form>",
@@ -113,6 +139,8 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
     if path not in ("/index.phtml", "/text.phtml"):
         return not_found(language)
     text = path == "/text.phtml"
+    if text and not markup.text_versions:
+        return not_found(language)  # this layout's site has no text versions
     try:
         page_id = int(query["s"]) if "s" in query else None
     except ValueError:
@@ -128,14 +156,21 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
         if version.layout != "classic" and not text:
             html = broken_pilots_page(version.layout, ref, state, languages, charset=charset)
             return _html_response(html, language, state.updated)
-        html = page_html(
+        if text:
+            body = pilots_body(state, language, True)
+            box = further_information(language)
+        else:
+            body = pilots_body(state, language, False, markup.pilot_list, markup.project)
+            box = markup.box(language)
+        html = _page(
+            markup,
             ref,
             pilots_title(language),
-            pilots_body(state, language, text),
+            body,
             state.updated,
             languages,
             charset=charset,
-            aside=further_information(language),
+            box=box,
         )
         return _html_response(html, language, state.updated)
     if page_id is None:
@@ -145,7 +180,9 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
             f'<p>{escape(ui["ministry"])}</p>\n<ul><li><a href="{escape(pilots)}">'
             f"{escape(ui['pilots'])}</a></li></ul>"
         )
-        html = page_html(ref, ui["front"], body, None, languages, charset=charset, extra_head=meta)
+        html = _page(
+            markup, ref, ui["front"], body, None, languages, charset=charset, extra_head=meta
+        )
         return _html_response(html, language, version.date)
     if page_id == SITEMAP_ID:
         targets = [
@@ -159,30 +196,33 @@ def render(version: SiteVersion, path: str, query: dict[str, str]) -> Response:
             f'<li><a href="{escape(PageRef(language, pid, text).url)}">{escape(label)}</a></li>'
             for pid, label in targets
         )
-        html = page_html(ref, ui["sitemap"], f"<ul>{items}</ul>", None, languages, charset=charset)
+        html = _page(
+            markup, ref, ui["sitemap"], f"<ul>{items}</ul>", None, languages, charset=charset
+        )
         return _html_response(html, language, version.date)
     if page_id == FEEDBACK_ID:
         body = "<p>palaute@tem.fi</p>" if language == "fi" else "<p>registratur@tem.fi</p>"
-        html = page_html(ref, ui["feedback"], body, STATIC_PAGE_DATE, languages, charset=charset)
+        html = _page(
+            markup, ref, ui["feedback"], body, STATIC_PAGE_DATE, languages, charset=charset
+        )
         return _html_response(html, language, STATIC_PAGE_DATE)
     if page_id == CONTACTS_ID:
-        return _html_response(
-            page_html(
-                ref,
-                ui["contacts"],
-                _contacts_body(language),
-                STATIC_PAGE_DATE,
-                languages,
-                charset=charset,
-            ),
-            language,
+        html = _page(
+            markup,
+            ref,
+            ui["contacts"],
+            _contacts_body(language),
             STATIC_PAGE_DATE,
+            languages,
+            charset=charset,
         )
+        return _html_response(html, language, STATIC_PAGE_DATE)
     if page_id in OTHER_PAGES:
         title, para = OTHER_PAGES[page_id][language]
-        html = page_html(
-            ref, title, f"<p>{escape(para)}</p>", STATIC_PAGE_DATE, languages, charset=charset
-        )
+        html = _page(
+            markup, ref, title, f"<p>{escape(para)}</p>", STATIC_PAGE_DATE, languages,
+            charset=charset,
+        )  # fmt: skip
         return _html_response(html, language, STATIC_PAGE_DATE)
     return not_found(language)
 
@@ -246,8 +286,15 @@ def negotiate(response: Response, request_headers: Mapping[str, str]) -> Respons
 class ReplicaServer:
     """The replica on a local port, in a background thread."""
 
-    def __init__(self, version: str = DEFAULT_VERSION, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        version: str = DEFAULT_VERSION,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        layout: str = DEFAULT_LAYOUT,
+    ):
         self.set_version(version)
+        self.set_layout(layout)
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, user agent)
         self.served: dict[str, Response] = {}  # the last answer per path, as sent
@@ -273,6 +320,12 @@ class ReplicaServer:
         if version not in VERSIONS:
             raise ReplicaError(f"unknown replica version {version!r}; known: {', '.join(VERSIONS)}")
         self.version = VERSIONS[version]
+
+    def set_layout(self, layout: str) -> None:
+        """Serve the same content in another markup (see layouts.py)."""
+        if layout not in LAYOUTS:
+            raise ReplicaError(f"unknown replica layout {layout!r}; known: {', '.join(LAYOUTS)}")
+        self.layout = layout
 
     def inject(self, path: str, fault: Fault) -> None:
         with self._lock:
@@ -330,6 +383,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if "set" in query:
                     replica.set_version(query["set"])
                 return Response(200, replica.version.id.encode(), {"Content-Type": "text/plain"})
+            if path == "/_replica/layout":
+                if "set" in query:
+                    replica.set_layout(query["set"])
+                return Response(200, replica.layout.encode(), {"Content-Type": "text/plain"})
             if path == "/_replica/fault":
                 fault = Fault(
                     status=int(query["status"]) if "status" in query else None,
@@ -371,7 +428,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             response = negotiate(
-                render(replica.version, parts.path, query), dict(self.headers.items())
+                render(replica.version, parts.path, query, replica.layout),
+                dict(self.headers.items()),
             )
         with replica._lock:
             replica.served[self.path] = response

@@ -21,7 +21,7 @@ from w3lib.url import canonicalize_url
 from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
-from pilotarchive.items import FetchedPage, FetchFailure, Skipped
+from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
 from pilotarchive.middlewares import UNCONDITIONAL_META, WARC_META
 from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, load_config
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 HINT = "pilotarchive_language"
 LISTED_LEFT_OUT = 100  # URLs left out by the page budget that the manifest lists by name
 STAT_LEFT_OUT = "pilotarchive/left_out"
+# A request for a URL built by convention (no page links to it): (version, guessed from).
+GUESS = "pilotarchive_guess"
 
 
 def describe_failure(failure: Failure, maxsize: int = 0) -> str:
@@ -80,12 +82,13 @@ class MinistrySpider(scrapy.Spider):
     shared: Any
 
     def _request(
-        self, url: str, hint: str | None = None
+        self, url: str, hint: str | None = None, guess: tuple[str, str] | None = None
     ) -> scrapy.Request | Skipped | FetchFailure | None:
         """A request for ``url``, what stands in its way, or None when it was asked already.
 
         Checked in order of cost, before a Request is built: a page with a million links
-        costs a set lookup per link once the budget is spent.
+        costs a set lookup per link once the budget is spent. ``guess`` marks a URL built by
+        convention: (the version, the page it was guessed from).
         """
         if url in self.seen:
             return None
@@ -117,7 +120,10 @@ class MinistrySpider(scrapy.Spider):
             self.seen.add(canonical)
         try:
             request = scrapy.Request(
-                url, callback=self.parse, errback=self.failed, meta={HINT: hint}
+                url,
+                callback=self.parse,
+                errback=self.failed,
+                meta={HINT: hint, **({GUESS: guess} if guess else {})},
             )
         except ValueError as exc:  # a link Scrapy cannot make a URL of
             return FetchFailure(url[:200], f"not a valid URL: {exc}")
@@ -148,6 +154,11 @@ class MinistrySpider(scrapy.Spider):
             for k in response.headers
         }
         body, status = response.body, response.status
+        if meta.get(GUESS) and status in (404, 410):
+            # A version no page links to, tried by convention: there is no such version.
+            version, source = meta[GUESS]
+            yield NoSuchVersion(chain[0] if chain else response.url, version, source, status)
+            return
         if status == 304:
             # Not modified since the last snapshot: read the page as archived then.
             previous = self.session.previous
@@ -242,6 +253,16 @@ class MinistrySpider(scrapy.Spider):
                 return
             if (item := self._request(url)) is not None:
                 yield item
+        # Versions the page gives no link for, by URL convention: tried after the linked
+        # ones, marked as guesses (a 404 is then "no such version", not a failure).
+        guesses = [(url, lang, lang) for lang, url in extraction.guessed_alternates.items()]
+        if extraction.guessed_text_version_url:
+            guesses.append((extraction.guessed_text_version_url, extraction.language, "text"))
+        for url, hint, version in guesses:
+            if not self.config.allowed.allows(url):
+                continue  # a guess is no reason to leave the crawl's scope, nor to say so
+            if (item := self._request(url, hint, (version, extraction.final_url))) is not None:
+                yield item
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A failure is the URL the crawl asked for (a redirect's first URL), with a reason
@@ -254,4 +275,6 @@ class MinistrySpider(scrapy.Spider):
         reason = describe_failure(failure, self.maxsize)
         if reason == "max redirections reached":
             reason += f" ({len(chain)} redirects, the last to {request.url})"
+        if guess := request.meta.get(GUESS):
+            reason += f" (a URL guessed by convention for the {guess[0]} version of {guess[1]})"
         yield FetchFailure(chain[0] if chain else request.url, reason)

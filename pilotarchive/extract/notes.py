@@ -1,0 +1,37 @@
+"""What the extraction wants a reader of its records to know: notes kept on the page record.
+
+A note is never an error: the page was read, but something about it was unusual (a link
+dropped, bytes that were not valid in the page's encoding, an entry too long to read in
+full), and a researcher counting facts should be able to see it.
+"""
+
+from dataclasses import dataclass
+
+# An entry (a pilot's list item or table row, a contact line, the project's sentences) is a
+# few hundred characters on a real page. Longer text is read only in its first
+# MAX_ENTRY_CHARS characters: the sentence parsers then cost a bounded time per entry
+# whatever a page holds, and the cut is noted.
+MAX_ENTRY_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    kind: str  # "link_dropped", "encoding_errors", "text_capped", ...
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+def capped(text: str, what: str, notes: list[Note] | None) -> str:
+    """``text`` cut to ``MAX_ENTRY_CHARS``; the cut is recorded in ``notes``."""
+    if len(text) <= MAX_ENTRY_CHARS:
+        return text
+    if notes is not None:
+        notes.append(
+            Note(
+                "text_capped",
+                f"{what} of {len(text):,} characters read in its first {MAX_ENTRY_CHARS:,} only",
+            )
+        )
+    return text[:MAX_ENTRY_CHARS]
