@@ -181,7 +181,7 @@ def test_manifest_of_an_earlier_version_stays_valid(tmp_path: Path) -> None:
     assert errors_for(old, "manifest") != []  # the current version requires "archive"
 
 
-def test_manifest_1_2_0_stays_valid_and_1_3_0_lists_missing_versions(tmp_path: Path) -> None:
+def test_manifest_1_2_0_stays_valid_and_1_4_0_lists_missing_versions(tmp_path: Path) -> None:
     from pilotarchive.records.validate import errors_for, versioned
 
     writer = SnapshotWriter(tmp_path, start_urls=[URL], scope="page", clock=FixedClock())
@@ -191,7 +191,7 @@ def test_manifest_1_2_0_stays_valid_and_1_3_0_lists_missing_versions(tmp_path: P
         writer.add(record)
     writer.no_such_version("http://www.tem.fi/index.phtml?l=en&s=4398", "en", URL, 404)
     manifest = json.loads((writer.commit() / "manifest.json").read_text())
-    assert manifest["manifest_version"] == "1.3.0"
+    assert manifest["manifest_version"] == "1.4.0"
     assert manifest["no_such_version"] == [
         {"url": "http://www.tem.fi/index.phtml?l=en&s=4398", "version": "en",
          "guessed_from": URL, "status": 404}
@@ -199,5 +199,6 @@ def test_manifest_1_2_0_stays_valid_and_1_3_0_lists_missing_versions(tmp_path: P
     assert manifest["failures"] == []
     old = {k: v for k, v in manifest.items() if k != "no_such_version"}
     old["manifest_version"] = "1.2.0"
+    old["snapshot_id"] = "20141119T120001Z"  # 1.2.0 manifests had ids to the second
     assert versioned("manifest", "1.2.0") == "manifest-1.2.0"
     assert errors_for(old, versioned("manifest", "1.2.0")) == []
