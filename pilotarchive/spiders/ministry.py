@@ -240,6 +240,16 @@ class MinistrySpider(scrapy.Spider):
         for url, hint in self._versions(extraction):
             if (item := self._request(url, hint)) is not None:
                 yield item
+        # Versions the page gives no link for, by URL convention: tried after the linked
+        # ones, marked as guesses (a 404 is then "no such version", not a failure).
+        guesses = [(url, lang, lang) for lang, url in extraction.guessed_alternates.items()]
+        if extraction.guessed_text_version_url:
+            guesses.append((extraction.guessed_text_version_url, extraction.language, "text"))
+        for url, hint, version in guesses:
+            if not self.config.allowed.allows(url):
+                continue  # a guess is no reason to leave the crawl's scope, nor to say so
+            if (item := self._request(url, hint, (version, extraction.final_url))) is not None:
+                yield item
         if self.config.scope != "site":
             return
         allows = self.config.allowed.allows
@@ -252,16 +262,6 @@ class MinistrySpider(scrapy.Spider):
                 self.crawler.stats.set_value(STAT_LEFT_OUT, self.left_out)
                 return
             if (item := self._request(url)) is not None:
-                yield item
-        # Versions the page gives no link for, by URL convention: tried after the linked
-        # ones, marked as guesses (a 404 is then "no such version", not a failure).
-        guesses = [(url, lang, lang) for lang, url in extraction.guessed_alternates.items()]
-        if extraction.guessed_text_version_url:
-            guesses.append((extraction.guessed_text_version_url, extraction.language, "text"))
-        for url, hint, version in guesses:
-            if not self.config.allowed.allows(url):
-                continue  # a guess is no reason to leave the crawl's scope, nor to say so
-            if (item := self._request(url, hint, (version, extraction.final_url))) is not None:
                 yield item
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
