@@ -84,6 +84,8 @@ class Dataset:
     rows: dict[str, list[dict[str, Any]]]
     skipped: list[str]  # one line per snapshot not used, naming it and why
     target: str | None
+    diffs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    ids: "Identities | None" = None
 
     @property
     def used(self) -> list[Source]:
@@ -123,11 +125,17 @@ def _load(info: SnapshotInfo) -> Source:
     if time is None:
         return Source(info, None, "damaged", f"{info.path}: the folder name is no snapshot id")
     health = (info.manifest.get("health") or {}).get("verdict") or "unknown"
-    if health == "degraded":
+    note = None
+    if health == "degraded":  # read all the same: the site shows what it held
         findings = info.manifest["health"].get("findings") or []
-        why = "; ".join(f"{f.get('kind')}: {f.get('message')}" for f in findings)
-        return Source(info, time, "degraded", f"degraded: {why}" if why else "degraded")
-    source = Source(info, time, health)
+        why = "; ".join(
+            dict.fromkeys(
+                f"{f.get('kind')} [{f.get('language') or '-'}]: {f.get('message')}"
+                for f in findings
+            )
+        )
+        note = f"degraded: {why}" if why else "degraded"
+    source = Source(info, time, health, note)
     try:
         check_readable(info.path)
         records: dict[str, list[dict[str, Any]]] = {"page": [], "pilot": [], "contact": []}
@@ -375,8 +383,11 @@ def _note(change: dict[str, Any]) -> str | None:
     return "\n".join(parts) or None
 
 
-def changes(sources: list[Source], ids: Identities) -> list[dict[str, Any]]:
-    """Field-level changes between consecutive used snapshots, from the diff."""
+def changes(
+    sources: list[Source], ids: Identities, diffs: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Field-level changes between consecutive used snapshots, from the diff (each diff is
+    kept in ``diffs`` for the site)."""
     from pilotarchive.diff.compare import diff_snapshots
     from pilotarchive.diff.load import load_snapshot
 
@@ -390,6 +401,7 @@ def changes(sources: list[Source], ids: Identities) -> list[dict[str, Any]]:
             )
         except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
             raise SnapshotDamaged(f"cannot diff {old.id} and {new.id}: {exc}") from exc
+        diffs[(old.id, new.id)] = diff
         for c in diff["changes"]:
             kind, rid = c["record_type"], c["id"]
             where = old if c["kind"] in ("removed", "disappeared") else new
@@ -468,11 +480,12 @@ def build(output: Path, target: Any = ANY_TARGET) -> Dataset:
     skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
     ids = Identities(s for s in sources if s.used)
     rows = versions(sources, ids)
-    rows["changes"] = changes(sources, ids)
+    diffs: dict[tuple[str, str], dict[str, Any]] = {}
+    rows["changes"] = changes(sources, ids, diffs)
     rows["snapshots"] = snapshot_rows(sources)
     tables = {t.name: t for t in (PILOTS, CONTACTS, PAGES, CHANGES, SNAPSHOTS)}
     rows = {name: _sort(tables[name], r) for name, r in rows.items()}
     chosen = None if target is ANY_TARGET else target
     if chosen is None:
         chosen = next((s.info.target for s in sources if s.used), None)
-    return Dataset(sources, rows, skipped, chosen)
+    return Dataset(sources, rows, skipped, chosen, diffs, ids)
