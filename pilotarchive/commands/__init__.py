@@ -13,5 +13,8 @@ COMMANDS = (
     "diff",
     "history",
     "wacz",
+    "export",
+    "site",
+    "serve",
     "replica",
 )
