@@ -37,6 +37,9 @@ def test_commands_are_all_there() -> None:
         "wacz",
         "diff",
         "history",
+        "export",
+        "site",
+        "serve",
     }
 
 
