@@ -215,7 +215,8 @@ def _link(
     where = ""
     if original:
         where = f": {original['snapshot_id']}/archive/{original['filename']} @{original['offset']}"
-    return f'<span title="build the site or give --replay-url to link">{h(text + where)}</span>'
+    hint = "build the site (pilotarchive site) or give --replay-url to link"
+    return f'<span title="{hint}">{h(text + where)}</span>{via}'
 
 
 def _cells(kind: str, field: dict[str, Any]) -> str:
