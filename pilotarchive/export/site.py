@@ -21,7 +21,6 @@ adds its pages and rewrites the index pages and the timelines of the entities it
 nothing else.
 """
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -208,7 +207,8 @@ def _person(value: Any) -> str:
     return show(value) if value else ""
 
 
-def _snapshot(data: Dataset, s: Source, previous: Source | None) -> str:
+def _snapshot(data: Dataset, s: Source, previous: Source | None, known: set[str]) -> str:
+    """A snapshot's pages and records by language; ``known``: the entities with a page."""
     m = s.info.manifest
     ids = data.ids
     parts = [f"<h1>Snapshot of {h(_when(s))}</h1>"]
@@ -249,11 +249,17 @@ def _snapshot(data: Dataset, s: Source, previous: Source | None) -> str:
             by_page[str(record.get("page_id"))][kind].append(record)
 
     def entity(kind: str, record: dict[str, Any]) -> str:
-        known = ids.by_snapshot.get(s.id, {}).get((kind, record["id"])) if ids else None
-        if known:
-            return known[0]
+        found = ids.by_snapshot.get(s.id, {}).get((kind, record["id"])) if ids else None
+        if found:
+            return found[0]
         page = s.pages.get(str(record.get("page_id"))) if kind != "page" else record
         return identity(kind, record, page)[0]
+
+    def linked(kind: str, record: dict[str, Any], text: str) -> str:
+        """The record's name, linked to its entity's timeline when the site has one (an
+        entity seen only in a degraded snapshot has none)."""
+        ident = entity(kind, record)
+        return f'<a href="../../{_entity_file(ident)}">{text}</a>' if ident in known else text
 
     languages = sorted({str(p.get("language") or "und") for p in s.pages.values()})
     for lang in languages:
@@ -271,7 +277,7 @@ def _snapshot(data: Dataset, s: Source, previous: Source | None) -> str:
             ok = (p.get("status") or 0) < 400
             title = _t(p.get("title") or p.get("final_url"), lang)
             if ok:
-                title = f'<a href="../../{_entity_file(entity("page", p))}">{title}</a>'
+                title = linked("page", p, title)
             parts.append(
                 f'<tr><td>{title}<div class="meta">{h(p.get("final_url") or "")}</div></td>'
                 f"<td>{rendering}</td><td>{h(str(p.get('status')))}</td>"
@@ -294,8 +300,8 @@ def _snapshot(data: Dataset, s: Source, previous: Source | None) -> str:
                 )
                 for r in pilots:
                     parts.append(
-                        f'<tr><td><a href="../../{_entity_file(entity("pilot", r))}">'
-                        f"{h(r.get('theme') or '')}</a></td><td>{h(r.get('coordinator') or '')}"
+                        f"<tr><td>{linked('pilot', r, h(r.get('theme') or ''))}</td>"
+                        f"<td>{h(r.get('coordinator') or '')}"
                         f"</td><td>{h(_person(r.get('contact')))}</td>"
                         f"<td>{h(', '.join(r.get('municipalities') or []))}</td></tr>"
                     )
@@ -308,8 +314,8 @@ def _snapshot(data: Dataset, s: Source, previous: Source | None) -> str:
                 )
                 for r in contacts:
                     parts.append(
-                        f'<tr><td><a href="../../{_entity_file(entity("contact", r))}">'
-                        f"{h(r.get('name') or '')}</a></td><td>{h(r.get('title') or '')}</td>"
+                        f"<tr><td>{linked('contact', r, h(r.get('name') or ''))}</td>"
+                        f"<td>{h(r.get('title') or '')}</td>"
                         f"<td>{h(r.get('email') or '')}</td><td>{h(r.get('phone') or '')}</td>"
                         f'<td lang="en">{h(r.get("role") or "")}</td></tr>'
                     )
@@ -604,11 +610,13 @@ def build_site(
     from pilotarchive.export.package import source_url
 
     when = {s.id: s for s in data.sources}
+    known = {row["entity_id"] for t in ("pilots", "contacts", "pages") for row in data.rows[t]}
     previous: Source | None = None
     for s in data.sources:
         if s.health == "damaged":
             continue
-        out.put(f"snapshots/{s.id}/index.html", _snapshot(data, s, previous if s.used else None))
+        html = _snapshot(data, s, previous if s.used else None, known)
+        out.put(f"snapshots/{s.id}/index.html", html)
         for page in s.pages.values():
             out.put(archive_page(s.id, page["id"]), _archive_view(s, page, s.info.path.parent))
         if s.used:
@@ -640,7 +648,3 @@ def build_site(
     out.put("index.html", _index(data, source_url(data)))
     out.prune()
     return result
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
