@@ -222,3 +222,23 @@ def test_serve_answers_on_loopback_and_a_busy_port_is_one_line(archive: Path, si
         server.server_close()
     run = run_cli("serve", "--port", "70000", "--output", str(archive))
     assert run.returncode == 2 and run.stderr.count("\n") == 1
+
+
+def test_downloads_list_the_dataset_the_wacz_and_the_warcs(archive: Path, tmp_path: Path) -> None:
+    from pilotarchive.archive.snapshot import sha256_file
+    from pilotarchive.archive.wacz import build_wacz, snapshot_paths
+    from pilotarchive.export.dataset import export_dataset
+
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    dataset = export_dataset(output).path
+    wacz = build_wacz(snapshot_paths(output, []), output / "pilots.wacz").path
+    root = build_site(output).path
+    html = (root / "downloads.html").read_text(encoding="utf-8")
+    for path in (dataset / "pilots.csv", dataset / "pilotarchive.sqlite", wacz):
+        assert f'href="{Path("..", *path.relative_to(output).parts).as_posix()}"' in html
+        assert sha256_file(path) in html and f"{path.stat().st_size:,} bytes" in html
+    for info in list_snapshots(output):
+        for rel, entry in info.manifest["files"].items():
+            if rel.endswith(".warc.gz"):
+                assert entry["sha256"] in html and Path(rel).name in html
