@@ -58,6 +58,7 @@ th{background:#f3f3f3}.meta{color:#666;font-size:.88em}.healthy{color:#2e7d32}
 .old{background:#fdecea}.new{background:#e8f5e9}.absent{color:#777;font-style:italic}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;white-space:pre-wrap}
 .notice{background:#fff3cd;border:1px solid #e0b000;padding:.6em}code{font-size:.95em}
+td .meta{font-weight:normal}
 """
 
 

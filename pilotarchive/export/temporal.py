@@ -199,11 +199,7 @@ class Identities:
         if kind == "page":
             found = self.page(record)
         else:
-            page = source.pages.get(str(record.get("page_id")))
-            entity, rendering = identity(kind, record, page)
-            if page is not None and not record.get("rendering"):
-                rendering = self.page(page)[1]
-            found = (entity, rendering)
+            found = identity(kind, record, source.pages.get(str(record.get("page_id"))))
         self.by_snapshot.setdefault(source.id, {})[(kind, record["id"])] = found
         return found
 
