@@ -345,15 +345,27 @@ def test_a_damaged_snapshot_is_named_and_skipped(archive: Path, tmp_path: Path) 
     first = output / "snapshots" / ids[0] / "records" / "pilots.jsonl"
     first.write_bytes(b"{garbled\n" + first.read_bytes())
     (output / "snapshots" / ids[1] / "manifest.json").unlink()
+    (output / "snapshots" / "not-a-snapshot").mkdir()
     run = run_cli("export", "--output", str(output), "--to", str(tmp_path / "d"))
     assert run.returncode == 0, run.stderr
     lines = run.stderr.strip().splitlines()
     damaged = [line for line in lines if "damaged snapshot" in line]
-    assert len(damaged) == 2 and ids[0] in damaged[0] and "pilots.jsonl" in damaged[0]
+    assert len(damaged) == 3 and ids[0] in damaged[0] and "pilots.jsonl" in damaged[0]
     assert ids[1] in damaged[1] and "manifest.json is missing" in damaged[1]
+    assert "not-a-snapshot" in damaged[2]
     snapshots = read_csv(tmp_path / "d" / "snapshots.csv")
-    assert [r["health"] for r in snapshots] == ["damaged", "damaged", "degraded", "healthy"]
+    assert [r["health"] for r in snapshots] == [
+        "damaged", "damaged", "degraded", "healthy", "damaged"
+    ]  # fmt: skip
     assert {r["first_snapshot"] for r in read_csv(tmp_path / "d" / "pilots.csv")} == {ids[-1]}
+    check = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "datapackage.json"],
+        cwd=tmp_path / "d",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert check.returncode == 0, check.stdout  # damaged rows still fit the description
 
 
 def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:

@@ -317,7 +317,12 @@ SNAPSHOTS = Table(
     "One row per snapshot, used or not: degraded and damaged ones are listed but give no versions.",
     (
         C("snapshot_id", "string", "The snapshot's id (a UTC time).", required=True),
-        C("time", "datetime", "The time the id names (UTC, ISO 8601).", required=True),
+        C(
+            "time",
+            "datetime",
+            "The time the id names (UTC, ISO 8601); empty for a folder "
+            "whose name is no snapshot id.",
+        ),
         C("target", "string", "The scheduled target the snapshot belongs to, if any."),
         C("origin", "string", "crawl, or backfill from web-archive captures."),
         C("started_at", "datetime", "When the crawl started."),
