@@ -51,3 +51,26 @@ def canary() -> Iterator[HostileServer]:
     received nothing."""
     with HostileServer() as server:
         yield server
+
+
+HISTORY = ("2014-06", "2014-11-19", "2014-11-19-redesign", "2015-06")
+
+
+@pytest.fixture(scope="session")
+def history_replica() -> Iterator[ReplicaServer]:
+    """A replica that stays up for the session, so crawls added later by a test (into a copy
+    of ``archive``) reach the same URLs as the crawls in it."""
+    with ReplicaServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def archive(history_replica: ReplicaServer, tmp_path_factory) -> Path:
+    """One output folder with a crawl of each version of ``HISTORY`` in turn, as an archive
+    grows: conditional requests and revisits, a degraded snapshot (the redesign) between
+    two healthy ones. Tests copy it before adding to it."""
+    root = tmp_path_factory.mktemp("archive")
+    for version in HISTORY:
+        history_replica.set_version(version)
+        crawl(history_replica, root, expect=3 if version.endswith("redesign") else 0)
+    return root

@@ -42,6 +42,9 @@ def test_commands_are_all_there() -> None:
         "outbox",
         "schedule",
         "backfill",
+        "export",
+        "site",
+        "serve",
     }
 
 

@@ -26,6 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="exit 1 when there are changes, 0 when there are none (as git diff --exit-code)",
     )
     p.add_argument(
+        "--site",
+        type=Path,
+        metavar="DIR",
+        help="HTML links to the archived pages in this site (default: OUTPUT/site, when built)",
+    )
+    p.add_argument(
         "--replay-url",
         metavar="TEMPLATE",
         help="HTML links to replay, e.g. http://127.0.0.1:8080/pilots/{timestamp}/{url}",
@@ -69,8 +75,14 @@ def run(args: argparse.Namespace) -> int:
             + "; ".join(f"{e['pointer']}: {e['message']}" for e in problems)
         )
     text = {"text": render_text, "json": render_json}.get(args.format)
-    base = args.file.parent if args.file else Path.cwd()
-    out = text(diff) if text else render_html(diff, args.replay_url, base)
+    if text:
+        out = text(diff)
+    else:
+        from pilotarchive.export.site import archive_links
+
+        base = args.file.parent if args.file else Path.cwd()
+        out = render_html(diff, args.replay_url, archive_links(args.site or args.output / "site",
+                                                                base))  # fmt: skip
     if args.file:
         write_atomic(args.file, out.encode("utf-8"))
         print(f"{args.file}: {diff['health']['verdict']}, {len(diff['changes'])} changes")

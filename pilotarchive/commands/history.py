@@ -2,6 +2,7 @@
 each change, last seen. Give an entity id (from a diff) or a part of a name, theme or title."""
 
 import argparse
+import json
 
 from pilotarchive.commands._common import add_output
 from pilotarchive.exceptions import UsageError
@@ -13,6 +14,13 @@ ENTITY_PREFIXES = ("pilot-", "project-", "person-", "page-", "text-")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("entity", metavar="ENTITY_ID|NAME")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=("text", "json"),
+        default="text",
+        help="text (default), or JSON: the entity id and its events with their changes",
+    )
     add_output(p)
 
 
@@ -31,12 +39,22 @@ def run(args: argparse.Namespace) -> int:
         if not hits:
             raise UsageError(f"no pilot, person or page matches {entity!r}")
         if len(hits) > 1:
+            if args.format == "json":
+                matches = [{"entity_id": e, "label": label} for e, label in sorted(hits.items())]
+                print(json.dumps({"query": entity, "matches": matches}, ensure_ascii=False,
+                                 indent=2))  # fmt: skip
+                return 2
             lines = "\n".join(f"  {eid}  {label}" for eid, label in sorted(hits.items()))
             print(f"{len(hits)} entities match {entity!r}; say which:\n{lines}")
             return 2
         entity = next(iter(hits))
+    events = timeline(args.output, entity)
+    if args.format == "json":
+        data = {"entity_id": entity, "events": [e.as_json() for e in events]}
+        print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+        return 0
     print(f"history of {entity}")
-    for event in timeline(args.output, entity):
+    for event in events:
         print(f"  {event.snapshot_id}  {event.what}")
         for line in event.details:
             print(f"      {line}")

@@ -25,6 +25,20 @@ class Event:
     snapshot_id: str
     what: str  # "first seen", "changed", "last seen", "gone"
     details: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the diff's, for JSON
+
+    def as_json(self) -> dict[str, Any]:
+        """The event for ``history --format json``: the text lines and the changes."""
+        from pilotarchive.archive.snapshot import iso, snapshot_time
+
+        ts = snapshot_time(self.snapshot_id)
+        return {
+            "snapshot_id": self.snapshot_id,
+            "time": iso(ts) if ts else None,
+            "what": self.what,
+            "details": self.details,
+            "changes": self.changes,
+        }
 
 
 def _entity_records(view: SnapshotView, entity: str) -> list[tuple[str, dict[str, Any]]]:
@@ -93,15 +107,27 @@ def timeline(output: Path, entity: str) -> list[Event]:
         elif previous is not None and seen_before:
             diff = diff_snapshots(previous, view)
             details = []
+            found = []
             for c in diff["changes"]:
                 if c["entity_id"] != entity:
                     continue
+                found.append(
+                    {
+                        "record_type": c["record_type"],
+                        "kind": c["kind"],
+                        "id": c["id"],
+                        "language": c["language"],
+                        "label": c["label"],
+                        "page_label": c.get("page_label"),
+                        "fields": [f for f in c["fields"] if f["field"] != "text"],
+                    }
+                )
                 fields = "; ".join(f"{f['field']}: {_short(f['old'])} -> {_short(f['new'])}"
                                    for f in c["fields"] if f["field"] != "text")  # fmt: skip
                 where = f" on {c['page_label']}" if c.get("page_label") else ""
                 details.append(f"[{c['language']}] {c['kind']}{where}: {fields}".rstrip(" :"))
             if details:
-                events.append(Event(view.id, "changed", details))
+                events.append(Event(view.id, "changed", details, found))
             if not present and last_seen:
                 events.append(Event(view.id, "gone", ["not in this snapshot"]))
                 seen_before = False

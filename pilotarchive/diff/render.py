@@ -1,17 +1,24 @@
 """A diff for people: plain text for a terminal or an e-mail, one self-contained HTML page.
 
 Both say first whether the new snapshot is healthy, then the changes by language, each as
-"field: old -> new", then what lags between languages. The HTML page has no external
-assets (styles inline), shows old and new side by side and links each change to the
-archived pages: to a replay URL when given a template (pywb's ``{timestamp}``/``{url}``),
-otherwise to the WARC record (file, offset).
+"field: old -> new", then what lags between languages, then the totals. The HTML page has
+no external assets (styles inline) and is headed by the dates, the site and the titles of
+the pages compared. It shows old and new side by side, an absent value greyed (so an
+added record's "(none)" never reads as a removal, nor a gone page's 404 as news), and
+links each change to the archived page: a replay URL when given a template (pywb's
+``{timestamp}``/``{url}``), else the page's view in the archive site when one is built
+(``archive_href``), else it names the WARC record without a link, never a whole WARC
+file to download. A link that reaches another snapshot's bytes through a revisit says so.
 """
 
 import json
-import os
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from pilotarchive.exceptions import PilotarchiveError
 
 LANGUAGE_NAMES = {"fi": "Finnish", "sv": "Swedish", "en": "English", None: "no language"}
 KIND_WORDS = {
@@ -106,14 +113,19 @@ def render_text(diff: dict[str, Any]) -> str:
             out.append(f"  {lag['field']} of \"{lag['label']}\": changed in "
                        f"{', '.join(lag['changed_in'])} to {show(lag['value_here'])}; "
                        f"{lag['behind']} still has {show(lag['value_there'])}")  # fmt: skip
+    out.append("")
+    out.append(totals(diff))
+    return "\n".join(out) + "\n"
+
+
+def totals(diff: dict[str, Any]) -> str:
+    """The closing line: per record type, how many were added, changed, ..., unchanged."""
     counts = "; ".join(
-        f"{kind}s: " + ", ".join(f"{n} {k}" for k, n in c.items() if n)
+        f"{kind}s: " + ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in c.items() if n)
         for kind, c in diff["summary"].items()
         if any(c.values())
     )
-    out.append("")
-    out.append(f"Totals: {counts}")
-    return "\n".join(out) + "\n"
+    return f"Totals: {counts or 'nothing compared'}"
 
 
 def render_json(diff: dict[str, Any]) -> str:
@@ -128,41 +140,135 @@ padding:.35em .5em;vertical-align:top;text-align:left}th{background:#f3f3f3}.old
 #fdecea}.new{background:#e8f5e9}.verdict-degraded{background:#fff3cd;border:1px solid #e0b000;
 padding:.6em}.verdict-healthy{background:#e8f5e9;border:1px solid #7cb342;padding:.6em}
 .kind{font-weight:600}.meta{color:#666;font-size:.85em}pre{background:#f7f7f7;padding:.5em;
-overflow-x:auto}
+overflow-x:auto}.absent{color:#777;font-style:italic;background:#f6f6f6}.before{background:#fff}
+.gone{background:#fdecea;font-weight:600}.via{display:block;color:#8a5a00;font-size:.9em}
+.pages{margin:.2em 0}
 """
 
+ArchiveHref = Callable[[dict[str, Any], str], str | None]
 
-def _link(ref: dict[str, Any] | None, replay: str | None, base: Path | None) -> str:  # fmt: skip
+
+def _when(ref: dict[str, Any] | None) -> str:
+    """A snapshot's time in words, from its id (ids are UTC times)."""
+    from pilotarchive.archive.snapshot import snapshot_time
+
+    ident = (ref or {}).get("snapshot_id") or ""
+    ts = snapshot_time(ident)
+    return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else ident
+
+
+def context(diff: dict[str, Any]) -> dict[str, Any]:
+    """What the heading needs beyond the diff: the site and the titles of the pages
+    compared, read from the two snapshots when they are at hand (nothing when not)."""
+    from pilotarchive.archive.snapshot import read_manifest
+
+    sites: list[str] = []
+    titles: dict[str, list[str]] = {}
+    for side in ("new", "old"):
+        path = Path(diff[side].get("path") or "")
+        try:
+            manifest = read_manifest(path)
+            lines = (path / "records" / "pages.jsonl").read_text(encoding="utf-8").splitlines()
+            pages = [json.loads(line) for line in lines]
+        except (OSError, ValueError, PilotarchiveError):
+            continue
+        for url in manifest.get("start_urls") or []:
+            host = urlsplit(url).netloc
+            if host and host not in sites:
+                sites.append(host)
+        # The pilots pages first, then the others (a front page), each title once.
+        for page in sorted(pages, key=lambda p: (-(p.get("pilot_count") or 0),
+                                                 p.get("final_url") or "")):  # fmt: skip
+            ok = page.get("status") == 200 and not page.get("is_text_version")
+            if ok and page.get("title") and page.get("language"):
+                known = titles.setdefault(page["language"], [])
+                if page["title"] not in known:
+                    known.append(page["title"])
+    return {"sites": sites, "titles": dict(sorted(titles.items()))}
+
+
+def _link(
+    ref: dict[str, Any] | None,
+    page_id: str | None,
+    replay: str | None,
+    archive_href: ArchiveHref | None,
+) -> str:
+    """Where the archived page can be seen, and whose bytes those are."""
     if not ref or not ref.get("url"):
         return ""
+    h = escape
+    original = ref.get("original") or {}
+    via = ""
+    if original and original.get("snapshot_id") != ref["snapshot_id"]:
+        via = (
+            f'<span class="via">a revisit: the bytes shown are those archived in snapshot '
+            f"{h(original['snapshot_id'])} ({h(_when(original))})</span>"
+        )
+    text = f"snapshot of {_when(ref)}"
     if replay and ref.get("date"):
         stamp = "".join(ch for ch in ref["date"] if ch.isdigit())[:14]
         href = replay.format(timestamp=stamp, url=ref["url"])
-        return f'<a href="{escape(href)}">{escape(ref["snapshot_id"])}</a>'
-    original = ref.get("original") or {}
+        return f'<a href="{h(href)}">{h(text)} (replay)</a>{via}'
+    href_found = archive_href(ref, page_id) if archive_href and page_id else None
+    if href_found:
+        return f'<a href="{h(href_found)}" title="{h(ref["snapshot_id"])}">{h(text)}</a>{via}'
+    where = ""
     if original:
-        where = (f"{original['snapshot_id']}/archive/{original['filename']} "
-                 f"@{original['offset']}")  # fmt: skip
-        target = Path("snapshots") / original["snapshot_id"] / "archive" / original["filename"]
-        if base is not None and ref.get("snapshots_dir"):
-            absolute = Path(ref["snapshots_dir"]) / target.relative_to("snapshots")
-            target = Path(os.path.relpath(absolute, base))
-        href = target.as_posix()
-        return f'<a href="{escape(href)}" title="{escape(where)}">{escape(where)}</a>'
-    return escape(ref["snapshot_id"])
+        where = f": {original['snapshot_id']}/archive/{original['filename']} @{original['offset']}"
+    hint = "build the site (pilotarchive site) or give --replay-url to link"
+    return f'<span title="{hint}">{h(text + where)}</span>{via}'
 
 
-def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | None = None) -> str:
-    """The page; links to WARC files are relative to ``base``, the folder it is written to."""
+def _cells(kind: str, field: dict[str, Any]) -> str:
+    """The old and new cells of a field, styled by what they mean, not by their column: an
+    absent value is grey, a value that went away red, a new one green."""
     h = escape
-    base = base.resolve() if base is not None else None
+    old, new = field["old"], field["new"]
+    empty: tuple[Any, ...] = (None, [], {})
+    old_cls = "absent" if old in empty else ("old" if kind in ("modified", "removed") else "before")
+    new_cls = "absent" if new in empty else ("gone" if kind == "disappeared" else "new")
+    new_text = show(new)
+    if kind == "disappeared" and field["field"] == "status":
+        new_text += " (page gone)"
+    return (f'<td class="{old_cls}">{h(show(old))}</td>'
+            f'<td class="{new_cls}">{h(new_text)}</td>')  # fmt: skip
+
+
+def render_html(
+    diff: dict[str, Any],
+    replay: str | None = None,
+    archive_href: ArchiveHref | None = None,
+    about: dict[str, Any] | None = None,
+    nav: str = "",
+) -> str:
+    """The page. ``archive_href(ref, page_id)`` gives the link to an archived page's view
+    (relative to where the page is written) or None; ``about`` is :func:`context` (read
+    from the snapshots when not given); ``nav`` is HTML put above the heading."""
+    h = escape
+    about = about if about is not None else context(diff)
     health = diff["health"]
+    old_id, new_id = diff["old"]["snapshot_id"], diff["new"]["snapshot_id"]
+    site = ", ".join(about.get("sites") or []) or "the site"
+    titles = about.get("titles") or {}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>pilotarchive diff {h(diff['old']['snapshot_id'])} to "
-        f"{h(diff['new']['snapshot_id'])}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Changes from {h(diff['old']['snapshot_id'])} to {h(diff['new']['snapshot_id'])}</h1>",
+        f"<title>Changes on {h(site)}, {h(_when(diff['old']))} to {h(_when(diff['new']))}"
+        f"</title><style>{_CSS}</style></head><body>",
+        nav,
+        f"<h1>Changes on {h(site)} from {h(_when(diff['old']))} to {h(_when(diff['new']))}</h1>",
+    ]
+    if titles:
+        parts.append(
+            '<p class="pages">Pages compared: '
+            + "; ".join(
+                f'<span lang="{h(lang)}">{h(" / ".join(names))}</span> ({h(lang)})'
+                for lang, names in titles.items()
+            )
+            + "</p>"
+        )
+    parts += [
+        f'<p class="meta">Snapshots {h(old_id)} and {h(new_id)}.</p>',
         f'<p class="verdict-{h(health["verdict"])}" id="verdict">New snapshot: '
         f"<strong>{h(health['verdict'])}</strong>. {h(_headline(diff).capitalize())}.</p>",
     ]
@@ -182,14 +288,15 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
             language = c["language"]
             parts.append(f"<h2>{h(LANGUAGE_NAMES.get(language, str(language)))} "
                          f"({h(language or '-')})</h2>")  # fmt: skip
-        old_link = _link(c["archive"]["old"], replay, base)
-        new_link = _link(c["archive"]["new"], replay, base)
+        old_link = _link(c["archive"]["old"], c.get("page_id"), replay, archive_href)
+        new_link = _link(c["archive"]["new"], c.get("page_id"), replay, archive_href)
+        lang = f' lang="{h(c["language"])}"' if c["language"] else ""
         parts.append(
             f'<table class="change" data-id="{h(c["id"])}"><tr><th colspan="3">'
             f'<span class="kind">{h(KIND_WORDS[c["kind"]])}</span> {h(c["record_type"])} '
-            f"&ldquo;{h(c['label'])}&rdquo;"
+            f"&ldquo;<span{lang}>{h(c['label'])}</span>&rdquo;"
             + (
-                f' <span class="meta">on {h(c["page_label"])}</span>'
+                f' <span class="meta">on <span{lang}>{h(c["page_label"])}</span></span>'
                 if c["page_label"] and c["record_type"] != "page"
                 else ""
             )
@@ -198,8 +305,7 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
         for f in c["fields"]:
             if f["field"] == "text":
                 continue
-            parts.append(f'<tr><td>{h(f["field"])}</td><td class="old">{h(show(f["old"]))}</td>'
-                         f'<td class="new">{h(show(f["new"]))}</td></tr>')  # fmt: skip
+            parts.append(f"<tr{lang}><td>{h(f['field'])}</td>{_cells(c['kind'], f)}</tr>")
         for how, css in (("removed", "old"), ("added", "new")):
             items = (c.get("records") or {}).get(how) or []
             if items:
@@ -231,6 +337,7 @@ def render_html(diff: dict[str, Any], replay: str | None = None, base: Path | No
                   f"({h(p['reason'])})</li>"
                   for p in diff["not_fetched"]]  # fmt: skip
         parts.append("</ul>")
+    parts.append(f'<p id="totals">{h(totals(diff))}</p>')
     parts.append(f'<p class="meta">pilotarchive {h(diff["software"]["version"])}</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

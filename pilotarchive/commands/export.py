@@ -1,0 +1,54 @@
+"""Export every version of every pilot, contact person and page from the healthy snapshots
+as a dataset for researchers: CSV, JSON Lines, SQLite (with Datasette metadata), a
+Frictionless data package and CITATION.cff, in one folder written whole or not at all.
+Degraded snapshots are listed, never used; damaged ones are named and skipped."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from pilotarchive.commands._common import add_output
+
+NAME = "export"
+HELP = "export every version as CSV, JSONL, SQLite and a data package"
+FORMAT_CHOICES = ("all", "csv", "jsonl", "sqlite", "datapackage")
+
+
+def add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the snapshots of this target only (needed when the output folder holds several)",
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", "-f", choices=FORMAT_CHOICES, default="all",
+                   help="what to write (default: all)")  # fmt: skip
+    p.add_argument(
+        "--to",
+        type=Path,
+        metavar="DIR",
+        help="the dataset folder to write (default: OUTPUT/dataset); replaced as a whole",
+    )
+    add_output(p)
+    add_target(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import ANY_TARGET
+    from pilotarchive.export.dataset import export_dataset
+
+    target = args.target if args.target is not None else ANY_TARGET
+    result = export_dataset(args.output, args.to, args.format, target)
+    for line in result.dataset.skipped:
+        print(f"pilotarchive: {line}", file=sys.stderr)
+    rows = result.dataset.rows
+    used = result.dataset.used
+    print(
+        f"{result.path}: {len(rows['pilots'])} pilot, {len(rows['contacts'])} contact and "
+        f"{len(rows['pages'])} page versions, {len(rows['changes'])} changes, from "
+        f"{len(used)} of {len(rows['snapshots'])} snapshots (newest {used[-1].id})"
+    )
+    print(f"{result.path}: {', '.join(result.files)}")
+    return 0

@@ -1,0 +1,147 @@
+"""``export_dataset``: the dataset folder, written whole or not at all.
+
+The files are written into ``.tmp-<name>-<pid>/`` beside the destination, made durable,
+and put in place by two renames (the old folder aside, the new one in), so a reader sees
+the previous dataset or the new one, never half of one; a failing export removes its
+temporary folder and leaves the previous dataset as it was. Each export replaces the whole
+folder with what was asked for (``--format csv`` leaves no stale SQLite behind).
+"""
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.archive.lock import FileLock
+from pilotarchive.archive.snapshot import ANY_TARGET, os_error
+from pilotarchive.exceptions import UsageError
+from pilotarchive.export.columns import TABLES
+from pilotarchive.export.formats import (
+    SQLITE_NAME,
+    csv_bytes,
+    datasette_metadata,
+    jsonl_bytes,
+    write_sqlite,
+)
+from pilotarchive.export.package import (
+    SOURCE,
+    SOURCE_LICENCE,
+    TITLE,
+    about,
+    citation_bytes,
+    datapackage_bytes,
+    source_url,
+)
+from pilotarchive.export.temporal import Dataset, build
+
+FORMATS = ("csv", "jsonl", "sqlite", "datapackage")
+CITATION = "CITATION.cff"
+METADATA = "metadata.json"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    files: list[str]  # names of the files written, sorted
+    dataset: Dataset
+
+
+def formats_of(choice: str | Iterable[str]) -> tuple[str, ...]:
+    """``all`` or a format name (or several) to the formats to write."""
+    chosen = [choice] if isinstance(choice, str) else list(choice)
+    if "all" in chosen:
+        return FORMATS
+    unknown = [c for c in chosen if c not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r}; choose from all, {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> dict[str, bytes]:
+    """The files of the dataset, name -> bytes (the SQLite file is written into ``tmp``)."""
+    files: dict[str, bytes] = {}
+    csvs = {f"{t.name}.csv": csv_bytes(t, dataset.rows[t.name]) for t in TABLES}
+    if "csv" in formats or "datapackage" in formats:  # a data package describes the CSVs
+        files.update(csvs)
+    if "jsonl" in formats:
+        files.update({f"{t.name}.jsonl": jsonl_bytes(t, dataset.rows[t.name]) for t in TABLES})
+    if "datapackage" in formats:
+        files["datapackage.json"] = datapackage_bytes(dataset, csvs)
+    if "sqlite" in formats:
+        write_sqlite(tmp / SQLITE_NAME, dataset.rows)
+        meta = datasette_metadata(TITLE, about(dataset), SOURCE, source_url(dataset),
+                                  SOURCE_LICENCE)  # fmt: skip
+        text = json.dumps(meta, ensure_ascii=False, indent=2)
+        files[METADATA] = (text + "\n").encode("utf-8")
+    files[CITATION] = citation_bytes(dataset)
+    return files
+
+
+def _check_destination(to: Path) -> None:
+    """Refuse to replace a folder that is not a dataset (``--to ~`` must not empty ``~``)."""
+    if to.exists() and not to.is_dir():
+        raise UsageError(f"{to} is a file; --to names the dataset folder")
+    if to.is_dir() and any(to.iterdir()) and not (to / CITATION).exists():
+        raise UsageError(
+            f"{to} exists and is not a dataset pilotarchive wrote (no {CITATION}); "
+            "give another --to or remove it"
+        )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def export_dataset(
+    output: Path,
+    to: Path | None = None,
+    formats: str | Iterable[str] = "all",
+    target: Any = ANY_TARGET,
+    dataset: Dataset | None = None,
+) -> ExportResult:
+    """Export every version from the snapshots under ``output`` into ``to`` (default
+    ``output/dataset``); ``dataset`` reuses tables already built (the site does)."""
+    output = Path(output)
+    to = Path(to) if to is not None else output / "dataset"
+    chosen = formats_of(formats)
+    _check_destination(to)
+    if dataset is None:
+        dataset = build(output, target)
+    parent = to.parent
+    if not parent.is_dir():
+        raise UsageError(f"{parent} does not exist; create it or give another --to")
+    tmp = parent / f".tmp-{to.name}-{os.getpid()}"
+    old = parent / f".old-{to.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir()
+        files = dataset_files(dataset, chosen, tmp)
+        for name, data in files.items():
+            with (tmp / name).open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if (tmp / SQLITE_NAME).exists():
+            _fsync(tmp / SQLITE_NAME)
+        with FileLock(parent / f".{to.name}.lock", wait=60, what=f"the dataset folder {to}"):
+            if to.exists():
+                os.rename(to, old)
+            os.rename(tmp, to)
+            _fsync(parent)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not to.exists():
+            os.rename(old, to)  # put the previous dataset back
+        raise os_error(exc, to) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return ExportResult(to, sorted(p.name for p in to.iterdir()), dataset)

@@ -1,0 +1,487 @@
+"""Every version of every entity, from the snapshots: the tables of the dataset.
+
+A snapshot is a full picture of the site at one time; researchers want the history. This
+module walks the healthy snapshots of one target in time order and turns them into rows:
+
+- **pilots, contacts, pages**: one row per version of an entity per language. A version
+  starts when something the record says changes (its fingerprint fields), not at every
+  crawl, and lasts until the first healthy snapshot that shows it changed or gone.
+- **One row per language, not per rendering.** The ministry publishes each page twice per
+  language, the graphic page and its text version, saying the same. A row takes its
+  values from the graphic page, or from the text version while only that one gave the
+  entity (``rendering`` says which), so counting rows never counts a pilot twice. What the
+  text version alone said differently is in ``changes``, whose rows name their rendering.
+- **Not fetched is not gone.** A page the crawl did not fetch tells nothing; its entities'
+  versions go on. A page that answered (404 included) without the entity ends it.
+- **Stable rows.** A row's values are fixed when its version starts; only ``valid_to`` and
+  ``last_snapshot`` are filled when a later snapshot ends it. Degraded snapshots are
+  listed in ``snapshots`` and never give or end a version; damaged ones are named and
+  skipped.
+"""
+
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pilotarchive.archive.read import original_of
+from pilotarchive.archive.snapshot import (
+    ANY_TARGET,
+    SnapshotInfo,
+    check_readable,
+    iter_records,
+    list_snapshots,
+    snapshot_dir,
+    snapshot_time,
+)
+from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, SnapshotError, UsageError
+from pilotarchive.export.columns import CHANGES, CONTACTS, PAGES, PILOTS, SNAPSHOTS, Table
+from pilotarchive.export.identity import identity
+from pilotarchive.records.ids import comparable
+
+RENDERINGS = ("page", "text")  # preference order for a row's values
+VERSION_TABLES = {"page": PAGES, "pilot": PILOTS, "contact": CONTACTS}
+NO_LANGUAGE = "und"  # ISO 639-2 "undetermined": a key column cannot be empty
+
+
+def iso_time(ts: datetime) -> str:
+    """ISO 8601, UTC, always with microseconds, so times sort as text and compare as bytes."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Source:
+    """One snapshot as the export sees it."""
+
+    info: SnapshotInfo
+    time: datetime | None
+    health: str  # healthy, degraded, damaged, unknown (made before health was judged)
+    note: str | None = None
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def used(self) -> bool:
+        return self.health in ("healthy", "unknown")
+
+    @property
+    def iso(self) -> str:
+        return iso_time(self.time) if self.time else ""
+
+
+@dataclass
+class Dataset:
+    """The tables, their rows sorted by primary key, and what the export should say."""
+
+    sources: list[Source]
+    rows: dict[str, list[dict[str, Any]]]
+    skipped: list[str]  # one line per snapshot not used, naming it and why
+    target: str | None
+    diffs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    ids: "Identities | None" = None
+
+    @property
+    def used(self) -> list[Source]:
+        return [s for s in self.sources if s.used]
+
+    @property
+    def newest(self) -> Source | None:
+        used = self.used
+        return used[-1] if used else None
+
+
+def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]:
+    if target is not ANY_TARGET:
+        chosen = [i for i in infos if i.damaged or i.target == target]
+        if not any(not i.damaged for i in chosen):
+            known = sorted({str(i.target) for i in infos if not i.damaged})
+            raise UsageError(
+                f"no snapshots of target {target!r}; the targets here are: "
+                f"{', '.join(known) or 'none'}"
+            )
+        return chosen
+    targets = sorted({str(i.target) for i in infos if not i.damaged and i.target is not None})
+    untargeted = any(not i.damaged and i.target is None for i in infos)
+    if len(targets) + untargeted > 1:
+        names = ", ".join(targets + (["(none)"] if untargeted else []))
+        raise UsageError(
+            f"the snapshots belong to several targets ({names}), whose histories do not mix; "
+            "choose one with --target NAME"
+        )
+    return infos
+
+
+def _load(info: SnapshotInfo) -> Source:
+    time = snapshot_time(info.id)
+    if info.damaged:
+        return Source(info, time, "damaged", info.damaged)
+    if time is None:
+        return Source(info, None, "damaged", f"{info.path}: the folder name is no snapshot id")
+    health = (info.manifest.get("health") or {}).get("verdict") or "unknown"
+    note = None
+    if health == "degraded":  # read all the same: the site shows what it held
+        findings = info.manifest["health"].get("findings") or []
+        why = "; ".join(
+            dict.fromkeys(
+                f"{f.get('kind')} [{f.get('language') or '-'}]: {f.get('message')}"
+                for f in findings
+            )
+        )
+        note = f"degraded: {why}" if why else "degraded"
+    source = Source(info, time, health, note)
+    try:
+        check_readable(info.path)
+        records: dict[str, list[dict[str, Any]]] = {"page": [], "pilot": [], "contact": []}
+        for name, n, record, error in iter_records(info.path):
+            if record is None:
+                raise SnapshotDamaged(f"{info.path / 'records' / name}:{n}: {error}")
+            records.setdefault(str(record.get("record_type")), []).append(record)
+    except SnapshotDamaged as exc:
+        return Source(info, time, "damaged", str(exc))
+    source.pages = {p["id"]: p for p in records["page"]}
+    source.records = records
+    return source
+
+
+def load_sources(output: Path, target: Any = ANY_TARGET) -> list[Source]:
+    """Every snapshot of the target, in time order, each loaded or marked as not usable."""
+    infos = list_snapshots(output, damaged=True)
+    if not infos:
+        raise SnapshotError(f"no snapshots under {snapshot_dir(output)}; run `pilotarchive crawl`")
+    infos = _choose_target(infos, target)
+    sources = [_load(info) for info in infos]
+    far = datetime.max.replace(tzinfo=None)
+    sources.sort(key=lambda s: ((s.time.replace(tzinfo=None) if s.time else far), s.id))
+    if not any(s.used for s in sources):
+        raise SnapshotError(
+            f"no healthy snapshot to export under {snapshot_dir(output)} "
+            f"({len(sources)} degraded or damaged); run `pilotarchive crawl`"
+        )
+    return sources
+
+
+# -- identities -------------------------------------------------------------------------------
+
+
+def _language(record: dict[str, Any]) -> str:
+    return str(record.get("language") or NO_LANGUAGE)
+
+
+def _ok(page: dict[str, Any] | None) -> bool:
+    return page is not None and 0 < int(page.get("status") or 0) < 400
+
+
+class Identities:
+    """Entity and rendering of every record; an error page takes those its URL had when it
+    answered (in any snapshot: the earliest), since a 404 says nothing of what it was."""
+
+    def __init__(self, sources: Iterable[Source]) -> None:
+        self.pages: dict[str, tuple[str, str]] = {}
+        for source in sources:
+            for page in source.pages.values():
+                if _ok(page) and page["id"] not in self.pages:
+                    self.pages[page["id"]] = identity("page", page, page)
+        self.by_snapshot: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
+
+    def page(self, page: dict[str, Any]) -> tuple[str, str]:
+        if not _ok(page) and page["id"] in self.pages:
+            return self.pages[page["id"]]
+        return identity("page", page, page)
+
+    def of(self, source: Source, kind: str, record: dict[str, Any]) -> tuple[str, str]:
+        if kind == "page":
+            found = self.page(record)
+        else:
+            found = identity(kind, record, source.pages.get(str(record.get("page_id"))))
+        self.by_snapshot.setdefault(source.id, {})[(kind, record["id"])] = found
+        return found
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Held:
+    record: dict[str, Any]
+    page: dict[str, Any] | None  # the page record it was read from, for provenance
+
+
+@dataclass
+class _Open:
+    row: dict[str, Any]
+    signature: str
+    held: dict[str, _Held]
+    last_seen: str
+
+
+def _get(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _provenance(held: _Held) -> dict[str, Any]:
+    page = held.page or {}
+    original = original_of(page, str(page.get("snapshot_id") or "")) if page else None
+    return {
+        "source_url": held.record.get("source_url"),
+        "warc_filename": (original or {}).get("filename") or page.get("warc_filename"),
+        "warc_record_id": (original or {}).get("record_id") or page.get("warc_record_id"),
+    }
+
+
+def _row(table: Table, key: tuple[str, str, str], held: _Held, rendering: str,
+         source: Source, extra: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    _, entity, language = key
+    head = {
+        "entity_id": entity,
+        "language": language,
+        "valid_from": source.iso,
+        "valid_to": None,
+        "first_snapshot": source.id,
+        "last_snapshot": None,
+        "rendering": rendering,
+        **_provenance(held),
+        **extra,
+    }
+    return {
+        c.name: head[c.name] if c.name in head else _get(held.record, c.field or c.name)
+        for c in table.columns
+    }
+
+
+def _signature(record: dict[str, Any], rendering: str, extra: dict[str, Any]) -> str:
+    view = {**comparable(record), "__rendering": rendering, **extra}
+    return json.dumps(view, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _observations(
+    source: Source, ids: Identities
+) -> tuple[dict[tuple[str, str, str], dict[str, _Held]], dict[str, str]]:
+    """What the snapshot shows: (kind, entity, language) -> rendering -> record; and the
+    entity of each pilot record (for the contacts' ``pilot_entity_id``)."""
+    seen: dict[tuple[str, str, str], dict[str, _Held]] = {}
+
+    def put(key: tuple[str, str, str], rendering: str, held: _Held) -> None:
+        slot = seen.setdefault(key, {})
+        # Two records of one entity on one page (a person in two roles): the first by id.
+        if rendering not in slot or held.record["id"] < slot[rendering].record["id"]:
+            slot[rendering] = held
+
+    for page in source.pages.values():
+        entity, rendering = ids.of(source, "page", page)
+        if _ok(page):
+            put(("page", entity, _language(page)), rendering, _Held(page, page))
+    pilot_entities: dict[str, str] = {}
+    for kind in ("pilot", "contact"):
+        for record in source.records.get(kind, []):
+            entity, rendering = ids.of(source, kind, record)
+            if kind == "pilot":
+                pilot_entities[record["id"]] = entity
+            source_page = source.pages.get(str(record.get("page_id")))
+            put((kind, entity, _language(record)), rendering, _Held(record, source_page))
+    return seen, pilot_entities
+
+
+def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str, Any]]]:
+    """The rows of pilots, contacts and pages over the used snapshots, in time order."""
+    done: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VERSION_TABLES}
+    current: dict[tuple[str, str, str], _Open] = {}
+
+    def close(key: tuple[str, str, str], version: _Open, source: Source) -> None:
+        version.row["valid_to"] = source.iso
+        version.row["last_snapshot"] = version.last_seen
+        done[key[0]].append(version.row)
+        del current[key]
+
+    for source in (s for s in sources if s.used):
+        seen, pilot_entities = _observations(source, ids)
+        fetched = set(source.pages)
+        for key in sorted(set(current) | set(seen)):
+            kind = key[0]
+            before = current.get(key)
+            held: dict[str, _Held] = {}
+            for rendering in RENDERINGS:
+                if rendering in seen.get(key, {}):
+                    held[rendering] = seen[key][rendering]
+                elif before and rendering in before.held:
+                    was = before.held[rendering]
+                    page_id = was.record["id"] if kind == "page" else was.record.get("page_id")
+                    if page_id not in fetched:  # not fetched this time: nothing is known
+                        held[rendering] = was
+            if not held:
+                if before:
+                    close(key, before, source)
+                continue
+            rendering = next(r for r in RENDERINGS if r in held)
+            primary = held[rendering]
+            extra: dict[str, Any] = {}
+            if kind == "contact":
+                pilot = primary.record.get("pilot_id")
+                extra["pilot_entity_id"] = (
+                    pilot_entities.get(str(pilot))
+                    or ids.by_snapshot.get(str(primary.record.get("snapshot_id")), {}).get(
+                        ("pilot", str(pilot)), (None, None)
+                    )[0]
+                    if pilot
+                    else None
+                )
+            signature = _signature(primary.record, rendering, extra)
+            if before and before.signature == signature:
+                before.held = held
+                if key in seen:
+                    before.last_seen = source.id
+                continue
+            if before:
+                close(key, before, source)
+            row = _row(VERSION_TABLES[kind], key, primary, rendering, source, extra)
+            current[key] = _Open(row, signature, held, source.id)
+    for key, version in current.items():
+        done[key[0]].append(version.row)
+    return {VERSION_TABLES[kind].name: rows for kind, rows in done.items()}
+
+
+# -- changes ----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A changed value for a text column: text as is, anything else as compact JSON."""
+    if value is None or value == [] or value == {}:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _note(change: dict[str, Any]) -> str | None:
+    parts = []
+    if change.get("matched_by") == "similarity":
+        parts.append(f"paired by similarity {change.get('similarity')} with {change['old_id']}")
+    for how in ("added", "removed"):
+        items = (change.get("records") or {}).get(how) or []
+        if items:
+            parts.append(f"{how} with the page: {'; '.join(items)}")
+    people = change.get("contact_records") or []
+    if people:
+        parts.append("contact records: " + "; ".join(f"{p['kind']} {p['name']}" for p in people))
+    if change.get("text_diff"):
+        parts.append("\n".join(change["text_diff"]))
+    return "\n".join(parts) or None
+
+
+def changes(
+    sources: list[Source], ids: Identities, diffs: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Field-level changes between consecutive used snapshots, from the diff (each diff is
+    kept in ``diffs`` for the site)."""
+    from pilotarchive.diff.compare import diff_snapshots
+    from pilotarchive.diff.load import load_snapshot
+
+    used = [s for s in sources if s.used]
+    rows: dict[tuple[str, ...], dict[str, Any]] = {}
+    for old, new in itertools.pairwise(used):
+        try:
+            diff = diff_snapshots(
+                load_snapshot(old.info.path, old.info.manifest),
+                load_snapshot(new.info.path, new.info.manifest),
+            )
+        except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
+            raise SnapshotDamaged(f"cannot diff {old.id} and {new.id}: {exc}") from exc
+        diffs[(old.id, new.id)] = diff
+        for c in diff["changes"]:
+            kind, rid = c["record_type"], c["id"]
+            where = old if c["kind"] in ("removed", "disappeared") else new
+            entity, rendering = ids.by_snapshot.get(where.id, {}).get(
+                (kind, rid), (c["entity_id"], "page")
+            )
+            for f in c["fields"] or [{"field": "record", "old": None, "new": None}]:
+                row = {
+                    "old_snapshot": old.id,
+                    "new_snapshot": new.id,
+                    "detected_at": new.iso,
+                    "record_type": kind,
+                    "entity_id": entity,
+                    "language": c["language"] or NO_LANGUAGE,
+                    "rendering": rendering,
+                    "record_id": rid,
+                    "change": c["kind"],
+                    "field": f["field"],
+                    "old": _text(f["old"]),
+                    "new": _text(f["new"]),
+                    "label": c["label"],
+                    "note": _note(c),
+                }
+                key = tuple(str(row[k]) for k in CHANGES.primary_key)
+                if key in rows:
+                    raise PilotarchiveError(f"two changes with the key {key} (a bug)")
+                rows[key] = row
+    return list(rows.values())
+
+
+# -- snapshots --------------------------------------------------------------------------------
+
+
+def snapshot_rows(sources: list[Source]) -> list[dict[str, Any]]:
+    rows = []
+    for s in sources:
+        m = s.info.manifest
+        counts = m.get("counts") or {}
+        health = m.get("health") or {}
+        rows.append(
+            {
+                "snapshot_id": s.id,
+                "time": s.iso or None,
+                "target": m.get("target"),
+                "origin": m.get("origin"),
+                "started_at": m.get("started_at"),
+                "finished_at": m.get("finished_at"),
+                "health": s.health,
+                "used": s.used,
+                "health_baseline": health.get("baseline"),
+                **{
+                    name: (counts.get(kind) or {}).get("total") if counts else None
+                    for name, kind in (
+                        ("pages", "page"),
+                        ("pilots", "pilot"),
+                        ("contacts", "contact"),
+                    )
+                },
+                "failures": len(m["failures"]) if "failures" in m else None,
+                "rejected": m.get("rejected"),
+                "software_version": (m.get("software") or {}).get("version"),
+                "start_urls": m.get("start_urls"),
+                "note": s.note,
+            }
+        )
+    return rows
+
+
+def _sort(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: tuple(str(r[k] or "") for k in table.primary_key))
+
+
+def build(output: Path, target: Any = ANY_TARGET) -> Dataset:
+    """Read the snapshots under ``output`` and compute every table."""
+    sources = load_sources(Path(output), target)
+    skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
+    ids = Identities(s for s in sources if s.used)
+    rows = versions(sources, ids)
+    diffs: dict[tuple[str, str], dict[str, Any]] = {}
+    rows["changes"] = changes(sources, ids, diffs)
+    rows["snapshots"] = snapshot_rows(sources)
+    tables = {t.name: t for t in (PILOTS, CONTACTS, PAGES, CHANGES, SNAPSHOTS)}
+    rows = {name: _sort(tables[name], r) for name, r in rows.items()}
+    chosen = None if target is ANY_TARGET else target
+    if chosen is None:
+        chosen = next((s.info.target for s in sources if s.used), None)
+    return Dataset(sources, rows, skipped, chosen, diffs, ids)

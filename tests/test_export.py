@@ -1,0 +1,423 @@
+"""The dataset: temporal tables (golden cases), files a researcher's tools read and check
+(frictionless, Datasette), determinism and stability, wrong input."""
+
+import csv
+import io
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pilotarchive.archive.snapshot import SnapshotInfo, list_snapshots, snapshot_time
+from pilotarchive.exceptions import DiskFull, UsageError
+from pilotarchive.export.columns import TABLES
+from pilotarchive.export.temporal import Identities, Source, iso_time, versions
+from pilotarchive.records.ids import fingerprint
+from tests.helpers import crawl, run_cli
+
+BIN = Path(sys.executable).parent
+
+
+def export(output: Path, to: Path, *args: str) -> Path:
+    run = run_cli("export", "--output", str(output), "--to", str(to), *args)
+    assert run.returncode == 0, run.stderr
+    return to
+
+
+def snapshot_ids(output: Path) -> list[str]:
+    return [s.id for s in list_snapshots(output)]
+
+
+# -- golden cases of the temporal logic -------------------------------------------------------
+
+T = ["20140601T000000Z", "20141119T000000Z", "20150101T000000Z", "20150601T000000Z"]
+FI, SV = "http://x/index.phtml?s=1", "http://x/index.phtml?l=sv&s=1"
+TEXT = "http://x/text.phtml?s=1"
+
+
+def page(snap: str, url: str, lang: str = "fi", status: int = 200, text: bool = False,
+         title: str = "Pilotit") -> dict[str, Any]:  # fmt: skip
+    from pilotarchive.records.ids import page_id
+
+    record = {
+        "record_type": "page", "id": page_id(url), "language": lang, "url": url,
+        "final_url": url, "status": status, "title": title if status < 400 else "404",
+        "is_text_version": text, "graphic_version_url": FI if text else None,
+        "source_url": url, "snapshot_id": snap,
+    }  # fmt: skip
+    record["fingerprint"] = fingerprint(record)
+    return record
+
+
+def pilot(snap: str, url: str, coordinator: str, lang: str = "fi") -> dict[str, Any]:
+    from pilotarchive.records.ids import page_id
+
+    record = {
+        "record_type": "pilot", "id": f"pilot-{page_id(url)[5:]}", "page_id": page_id(url),
+        "language": lang, "kind": "pilot", "theme": "Kaksikieliset kaupungit",
+        "coordinator": coordinator, "contact": None, "municipalities": ["Loviisa", "Porvoo"],
+        "source_url": url, "snapshot_id": snap,
+    }  # fmt: skip
+    record["fingerprint"] = fingerprint(record)
+    return record
+
+
+def source(n: int, pages: list[dict], pilots: list[dict], health: str = "healthy") -> Source:
+    snap = T[n]
+    info = SnapshotInfo(Path("/nowhere") / snap, {"snapshot_id": snap})
+    s = Source(info, snapshot_time(snap), health)
+    s.pages = {p["id"]: p for p in pages}
+    s.records = {"page": pages, "pilot": pilots, "contact": []}
+    return s
+
+
+def snap(n: int, coordinator: str | None = "Loviisan kaupunki", *, fetched: bool = True,
+         status: int = 200, text: bool = False, graphic: bool = True,
+         health: str = "healthy") -> Source:  # fmt: skip
+    """Snapshot ``n``: the fi page (and its text version) with one pilot."""
+    pages, pilots = [], []
+    if fetched and graphic:
+        pages.append(page(T[n], FI, status=status))
+        if coordinator and status < 400:
+            pilots.append(pilot(T[n], FI, coordinator))
+    if fetched and text:
+        pages.append(page(T[n], TEXT, text=True))
+        if coordinator:
+            pilots.append(pilot(T[n], TEXT, coordinator))
+    return source(n, pages, pilots, health)
+
+
+CASES = {
+    "an unchanged crawl is no new version": (
+        [snap(0), snap(1)],
+        [(T[0], None, "page", "Loviisan kaupunki")],
+    ),
+    "a changed field ends one version and starts the next": (
+        [snap(0), snap(1, "Porvoon kaupunki")],
+        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "page", "Porvoon kaupunki")],
+    ),
+    "a page not fetched is no evidence: the version goes on": (
+        [snap(0), snap(1, fetched=False), snap(2)],
+        [(T[0], None, "page", "Loviisan kaupunki")],
+    ),
+    "a page answering 404 ends the version": (
+        [snap(0), snap(1, status=404)],
+        [(T[0], T[1], "page", "Loviisan kaupunki")],
+    ),
+    "a pilot gone from a page that answered ends the version": (
+        [snap(0), snap(1, None), snap(2)],
+        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[2], None, "page", "Loviisan kaupunki")],
+    ),
+    "page and text version are one row, from the page": (
+        [snap(0, text=True), snap(1, text=True)],
+        [(T[0], None, "page", "Loviisan kaupunki")],
+    ),
+    "the text version stands in while the page is missing": (
+        [snap(0, text=True), snap(1, text=True, status=404)],
+        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "text", "Loviisan kaupunki")],
+    ),
+    "a degraded snapshot neither ends nor starts a version": (
+        [snap(0), snap(1, None, health="degraded"), snap(2, "Porvoon kaupunki")],
+        [(T[0], T[2], "page", "Loviisan kaupunki"), (T[2], None, "page", "Porvoon kaupunki")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_temporal_golden_cases(name: str) -> None:
+    sources, expected = CASES[name]
+    rows = versions(sources, Identities(s for s in sources if s.used))["pilots"]
+    got = [
+        (r["first_snapshot"], r["valid_to"], r["rendering"], r["coordinator"])
+        for r in sorted(rows, key=lambda r: r["valid_from"])
+    ]
+    want = [
+        (first, iso_time(snapshot_time(to)) if to else None, rendering, value)  # type: ignore[arg-type]
+        for first, to, rendering, value in expected
+    ]
+    assert got == want
+    assert len({r["entity_id"] for r in rows}) == 1  # one pilot, whatever happened to it
+    for r in rows:  # the end columns are filled together, and only for ended versions
+        assert (r["valid_to"] is None) == (r["last_snapshot"] is None)
+
+
+def test_an_error_page_keeps_the_identity_its_url_had() -> None:
+    sources = [snap(0, text=True), snap(1, text=True, status=404)]
+    ids = Identities(sources)
+    gone = sources[1].pages[page(T[1], FI)["id"]]
+    assert gone["title"] == "404"
+    assert ids.page(gone) == ids.page(sources[0].pages[gone["id"]])
+    text = sources[0].pages[page(T[0], TEXT, text=True)["id"]]
+    assert ids.page(text)[0] == ids.page(gone)[0] and ids.page(text)[1] == "text"
+
+
+# -- the files -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dataset(archive: Path, tmp_path_factory) -> Path:
+    return export(archive, tmp_path_factory.mktemp("export") / "dataset")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_every_file_is_there_and_says_the_same(dataset: Path, archive: Path) -> None:
+    names = {p.name for p in dataset.iterdir()}
+    for table in TABLES:
+        assert {f"{table.name}.csv", f"{table.name}.jsonl"} <= names
+    assert {"pilotarchive.sqlite", "metadata.json", "datapackage.json", "CITATION.cff"} <= names
+    db = sqlite3.connect(dataset / "pilotarchive.sqlite")
+    for table in TABLES:
+        raw = (dataset / f"{table.name}.csv").read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n")  # UTF-8, RFC 4180
+        rows = read_csv(dataset / f"{table.name}.csv")
+        lines = (dataset / f"{table.name}.jsonl").read_text(encoding="utf-8").splitlines()
+        count = db.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]
+        assert len(rows) == len(lines) == count, table.name
+        assert list(rows[0]) == table.names == list(json.loads(lines[0]))
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"idx_pilots_entity_id", "idx_pilots_valid_from", "idx_changes_entity_id"} <= indexes
+    pk = [r[1] for r in db.execute("PRAGMA table_info(pilots)") if r[5]]
+    assert pk == ["entity_id", "language", "first_snapshot"]
+    # Counting pilots never counts one twice: one row per pilot and language now.
+    current = db.execute(
+        "SELECT language, count(*), count(DISTINCT entity_id) FROM pilots "
+        "WHERE valid_to IS NULL AND kind = 'pilot' GROUP BY language"
+    ).fetchall()
+    assert current == [("en", 5, 5), ("fi", 5, 5), ("sv", 5, 5)]
+    assert (
+        db.execute("SELECT count(DISTINCT entity_id) FROM pilots WHERE kind='pilot'").fetchone()[0]
+        == 5
+    )
+    snapshots = read_csv(dataset / "snapshots.csv")
+    assert [r["health"] for r in snapshots] == ["healthy", "healthy", "degraded", "healthy"]
+    assert [r["used"] for r in snapshots] == ["true", "true", "false", "true"]
+    assert read_csv(dataset / "pilots.csv")[0]["valid_from"].endswith("Z")  # ISO 8601, UTC
+    cff = (dataset / "CITATION.cff").read_text(encoding="utf-8")
+    newest = snapshot_ids(archive)[-1]
+    assert "type: dataset" in cff and f'version: "{newest}"' in cff
+    assert f"date-released: {newest[:4]}-{newest[4:6]}-{newest[6:8]}" in cff
+    assert "seutukaupunkipilotit" in cff
+    meta = json.loads((dataset / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["license"] == "unknown" and meta["source"] and meta["title"]
+    for table in TABLES:  # every column described
+        described = meta["databases"]["pilotarchive"]["tables"][table.name]["columns"]
+        assert set(described) == set(table.names) and all(described.values())
+    package = json.loads((dataset / "datapackage.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in package["resources"][2]["schema"]["fields"]}
+    # The description comes from schemas/page.schema.json.
+    assert fields["pilot_count"]["description"] == "Pilot and project records read from this page."
+
+
+def test_frictionless_validates_the_data_package(dataset: Path) -> None:
+    run = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "datapackage.json"],
+        cwd=dataset,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "INVALID" not in run.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.loads(answer.read().decode("utf-8"))
+
+
+def test_datasette_serves_the_pilot_versions(dataset: Path, archive: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "datasette"), "serve", str(dataset / "pilotarchive.sqlite"), "--metadata",
+         str(dataset / "metadata.json"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                _get(f"{base}/-/versions.json")
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise AssertionError(server.stderr.read().decode()) from None
+                time.sleep(0.1)
+        meta = _get(f"{base}/-/metadata.json")
+        assert meta["license"] == "unknown"
+        # The 2015-06 step: the bilingual pilot's coordinator, Loviisa -> Porvoo, in Finnish.
+        rows = _get(
+            f"{base}/pilotarchive/pilots.json?_shape=array&language=fi"
+            "&theme__startswith=Kaksikielisten&_sort=valid_from"
+        )
+        step = next(s for s in list_snapshots(archive) if s.id == snapshot_ids(archive)[-1])
+        assert [r["coordinator"] for r in rows] == ["Loviisan kaupunki", "Porvoon kaupunki"]
+        assert len({r["entity_id"] for r in rows}) == 1
+        older, newer = rows
+        assert older["valid_to"] == newer["valid_from"] == iso_time(snapshot_time(step.id))  # type: ignore[arg-type]
+        assert older["last_snapshot"] == snapshot_ids(archive)[1]  # the degraded one skipped
+        assert newer["valid_to"] is None and newer["first_snapshot"] == step.id
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_exporting_twice_gives_the_same_bytes(dataset: Path, archive: Path, tmp_path) -> None:
+    again = export(archive, tmp_path / "again")
+    names = sorted(p.name for p in dataset.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (dataset / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def _records(data: bytes) -> list[bytes]:
+    """CSV records as stored (a value's own line breaks are LF; records end in CRLF)."""
+    return data.split(b"\r\n")[1:-1]
+
+
+def test_one_more_snapshot_leaves_the_old_rows_as_they_were(
+    archive: Path, history_replica, tmp_path
+) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    before = export(output, tmp_path / "before")
+    history_replica.set_version("2014-11-19")  # back: the coordinator is Loviisa again
+    crawl(history_replica, output)
+    newest = snapshot_ids(output)[-1]
+    after = export(output, tmp_path / "after")
+    ended_at = iso_time(snapshot_time(newest)).encode()  # type: ignore[arg-type]
+    last = snapshot_ids(output)[-2].encode()
+    ended = 0
+    for table in TABLES:
+        old = _records((before / f"{table.name}.csv").read_bytes())
+        new = set(_records((after / f"{table.name}.csv").read_bytes()))
+        assert len(new) >= len(old)
+        for row in old:
+            if row in new:
+                continue  # byte for byte the same
+            # Else only a version the new snapshot ended: its end columns filled, no more.
+            assert table.name in ("pilots", "contacts", "pages"), row
+            fields = next(csv.reader(io.StringIO(row.decode("utf-8"))))
+            i, j = table.names.index("valid_to"), table.names.index("last_snapshot")
+            assert fields[i] == fields[j] == "", row
+            fields[i], fields[j] = ended_at.decode(), last.decode()
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\r\n").writerow(fields)
+            assert out.getvalue().encode("utf-8")[:-2] in new, row
+            ended += 1
+    assert ended >= 3  # the coordinator's 2015-06 versions, at least, ended
+    rows = read_csv(after / "pilots.csv")
+    porvoo = [r for r in rows if r["coordinator"] == "Porvoon kaupunki"]
+    assert porvoo and all(r["valid_to"] == ended_at.decode() for r in porvoo)
+
+
+# -- wrong input -----------------------------------------------------------------------------
+
+
+def test_no_snapshots_is_one_line(tmp_path: Path) -> None:
+    run = run_cli("export", "--output", str(tmp_path))
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0 and "no snapshots" in run.stderr
+
+
+def test_a_damaged_snapshot_is_named_and_skipped(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    ids = snapshot_ids(output)
+    first = output / "snapshots" / ids[0] / "records" / "pilots.jsonl"
+    first.write_bytes(b"{garbled\n" + first.read_bytes())
+    (output / "snapshots" / ids[1] / "manifest.json").unlink()
+    (output / "snapshots" / "not-a-snapshot").mkdir()
+    run = run_cli("export", "--output", str(output), "--to", str(tmp_path / "d"))
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    damaged = [line for line in lines if "damaged snapshot" in line]
+    assert len(damaged) == 3 and ids[0] in damaged[0] and "pilots.jsonl" in damaged[0]
+    assert ids[1] in damaged[1] and "manifest.json is missing" in damaged[1]
+    assert "not-a-snapshot" in damaged[2]
+    snapshots = read_csv(tmp_path / "d" / "snapshots.csv")
+    assert [r["health"] for r in snapshots] == [
+        "damaged", "damaged", "degraded", "healthy", "damaged"
+    ]  # fmt: skip
+    assert {r["first_snapshot"] for r in read_csv(tmp_path / "d" / "pilots.csv")} == {ids[-1]}
+    check = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "datapackage.json"],
+        cwd=tmp_path / "d",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert check.returncode == 0, check.stdout  # damaged rows still fit the description
+
+
+def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    degraded = snapshot_ids(archive)[2]
+    shutil.copytree(archive / "snapshots" / degraded, output / "snapshots" / degraded)
+    run = run_cli("export", "--output", str(output))
+    assert run.returncode == 1 and "no healthy snapshot" in run.stderr
+
+
+def test_targets_are_not_mixed(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    manifest = output / "snapshots" / snapshot_ids(output)[0] / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "target": "other"}), encoding="utf-8")
+    run = run_cli("export", "--output", str(output))
+    assert run.returncode == 2 and "several targets" in run.stderr and "--target" in run.stderr
+    run = run_cli("export", "--output", str(output), "--target", "nosuch")
+    assert run.returncode == 2 and "other" in run.stderr
+    export(output, tmp_path / "other", "--target", "other")
+    assert len(read_csv(tmp_path / "other" / "snapshots.csv")) == 1
+
+
+def test_a_folder_that_is_no_dataset_is_not_replaced(archive: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    run = run_cli("export", "--output", str(archive), "--to", str(tmp_path))
+    assert run.returncode == 2 and "not a dataset" in run.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_failing_export_leaves_the_previous_dataset(
+    archive: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from pilotarchive.export import dataset as module
+
+    to = export(archive, tmp_path / "dataset", "--format", "csv")
+    before = {p.name: p.read_bytes() for p in to.iterdir()}
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "write_sqlite", broken)
+    with pytest.raises(DiskFull, match="disk full"):
+        module.export_dataset(archive, to)
+    assert {p.name: p.read_bytes() for p in to.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    from pilotarchive.export.dataset import formats_of
+
+    assert formats_of("all") == ("csv", "jsonl", "sqlite", "datapackage")
+    with pytest.raises(UsageError, match="unknown format"):
+        formats_of(["xlsx"])
