@@ -193,15 +193,36 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
     assert "PILOTARCHIVE_" not in run.stderr
 
 
-def test_demo_serves_crawls_and_summarises(tmp_path: Path) -> None:
-    run = run_cli("demo", "--output", str(tmp_path / "out"))
+def test_demo_is_a_tour_of_the_product(tmp_path: Path) -> None:
+    """The README's first command: offline, under a minute, and everything is there."""
+    import time
+
+    out = tmp_path / "out"
+    started = time.monotonic()
+    run = run_cli("demo", "--output", str(out), timeout=180)
+    elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
+    assert elapsed < 60, elapsed
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("replica of www.tem.fi (2014-11-19) serving at http://127.0.0.1:")
-    assert "6 pages, 30 pilots and projects, 42 contacts, 0 rejected, 0 failures" in run.stdout
-    assert any(line.startswith("  en page 200 updated 2014-10-03") for line in lines)
-    assert run.snapshot.parent == tmp_path / "out" / "snapshots"
-    assert run_cli("validate", str(run.snapshot)).returncode == 0
+    assert lines[0].startswith("replica of www.tem.fi serving at http://127.0.0.1:")
+    # Four dated steps, one of them degraded (maintainers told, subscribers not).
+    assert "first snapshot of the target (nothing to compare, no alert)" in run.stdout
+    assert "DEGRADED (subscribers not told)" in run.stdout
+    assert run.stdout.count("change(s), health healthy") == 2
+    snapshots = sorted((out / "snapshots").iterdir())
+    assert len(snapshots) == 4
+    for snapshot in snapshots:
+        assert run_cli("validate", str(snapshot)).returncode == 0
+    # Alerts: two subscribers for each of the two changes, one message to the maintainers.
+    assert len(list((out / "outbox").glob("*.eml"))) == 5
+    assert {p.name for p in (out / "dataset").iterdir()} >= {
+        "pilots.csv", "contacts.csv", "pages.csv", "changes.csv", "snapshots.csv",
+        "pilotarchive.sqlite", "datapackage.json", "CITATION.cff", "metadata.json",
+    }  # fmt: skip
+    assert (out / "site" / "index.html").is_file() and (out / "demo.wacz").is_file()
+    where = lines.index(next(x for x in lines if x.startswith("done in ")))
+    assert lines[where + 1].startswith("  the site:     file://")
+    assert lines[where + 1].split()[2].endswith("/site/index.html")
 
 
 REPO = Path(__file__).resolve().parent.parent

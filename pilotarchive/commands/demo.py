@@ -1,22 +1,43 @@
-"""Start the replica of the 2014 ministry site on 127.0.0.1, crawl it from the Finnish
-pilots page, and summarise what was found per language (no network needed)."""
+"""A tour of the whole product, offline: serve the replica of the 2014 ministry site, step
+it through its dated versions (one of them a broken layout) with a scheduled run of each,
+diff them, write the change alerts and the maintainers' message to the outbox (or send
+them, given a configuration with an SMTP server), export the dataset, build the site and
+the WACZ, and say where to look."""
 
 import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
 
-from pilotarchive.commands._common import add_output, add_verbose, crawl_and_report
+from pilotarchive.commands._common import add_output, add_verbose
 from pilotarchive.exceptions import ReplicaError
 
 NAME = "demo"
-HELP = "serve the bundled replica and crawl it (no network)"
+HELP = "a tour of pilotarchive on the bundled replica (no network)"
 DEMO_PORT = 8014
+TARGET = "demo"
+# The site's history as the replica has it: launched, the seed state, a redesign the
+# extractors cannot read (the run is degraded: maintainers are told, subscribers not),
+# then a year later.
+STEPS = (
+    ("2014-06", "the pilots launched (fi, sv)"),
+    ("2014-11-19", "the seed state: a contact replaced, the English page appears"),
+    ("2014-11-19-redesign", "a redesign the extractors do not know: a degraded crawl"),
+    ("2015-06", "a fifth pilot, a new coordinator, 43 municipalities"),
+)
+SUBSCRIBERS = (("researcher@example.org", "fi"), ("analyst@example.org", "en"))
+MAINTAINER = "ops@example.org"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_output(p)
     p.add_argument(
-        "--site-version",
-        default=None,
-        help="replica version to serve (see `pilotarchive replica versions`)",
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a pilotarchive.toml whose [smtp] and [mail] are used to send the alerts "
+        "(default: no file; the alerts are written to the outbox only)",
     )
     p.add_argument(
         "--layout",
@@ -26,23 +47,73 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_verbose(p)
 
 
-def run(args: argparse.Namespace) -> int:
+def _replica(layout: str | None) -> "object":
     from pilotarchive.replica.content import DEFAULT_VERSION
     from pilotarchive.replica.layouts import DEFAULT_LAYOUT
     from pilotarchive.replica.server import ReplicaServer
 
-    version, layout = args.site_version or DEFAULT_VERSION, args.layout or DEFAULT_LAYOUT
+    layout = layout or DEFAULT_LAYOUT
     try:  # a fixed port keeps URLs (and so page ids and digests) the same across demos
-        replica = ReplicaServer(version, port=DEMO_PORT, layout=layout)
+        return ReplicaServer(DEFAULT_VERSION, port=DEMO_PORT, layout=layout)
     except ReplicaError as exc:
-        if "layout" in str(exc) or "version" in str(exc):
+        if "layout" in str(exc):
             raise
-        replica = ReplicaServer(version, port=0, layout=layout)
-    with replica:
-        print(f"replica of www.tem.fi ({replica.version.id}) serving at {replica.url}")
-        overrides = {
-            "PILOTARCHIVE_START_URLS": [f"{replica.url}/seutukaupunkipilotit"],
-            "PILOTARCHIVE_OUTPUT_DIR": str(args.output),
-            "PILOTARCHIVE_FAST_LOOPBACK": True,
-        }
-        return crawl_and_report(overrides, args.verbose)
+        return ReplicaServer(DEFAULT_VERSION, port=0, layout=layout)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.archive.wacz import build_wacz
+    from pilotarchive.export.dataset import export_dataset
+    from pilotarchive.export.site import build_site
+    from pilotarchive.schedule.config import Config, MailConfig, Subscriber, Target, load_config
+    from pilotarchive.schedule.loop import local_now
+    from pilotarchive.schedule.run import run_target
+
+    started = time.monotonic()
+    given = load_config(args.config, need_password=True) if args.config else None
+    replica = _replica(args.layout)
+    with replica:  # type: ignore[attr-defined]
+        url = f"{replica.url}/seutukaupunkipilotit"  # type: ignore[attr-defined]
+        print(f"replica of www.tem.fi serving at {url}")
+        target = Target(
+            TARGET,
+            start_urls=(url,),
+            settings={"PILOTARCHIVE_FAST_LOOPBACK": "true", "DOWNLOAD_TIMEOUT": "10"},
+            subscribers=tuple(Subscriber(email, lang) for email, lang in SUBSCRIBERS),
+        )
+        mail = given.mail if given else MailConfig()
+        config = Config(
+            output=args.output,
+            smtp=given.smtp if given else Config().smtp,
+            mail=replace(mail, maintainers=mail.maintainers or (MAINTAINER,)),
+            targets=(target,),
+            file=given.file if given else None,
+        )
+        send = given is not None
+        for version, what in STEPS:
+            replica.set_version(version)  # type: ignore[attr-defined]
+            result = run_target(config, target, dry_run=not send, clock=local_now,
+                                verbose=args.verbose)  # fmt: skip
+            print(f"{version:20} {what}\n  {result.line()}")
+    snapshots = [s.path for s in list_snapshots(args.output, target=TARGET)]
+    if not snapshots:
+        print("pilotarchive: the tour wrote no snapshot; see the lines above", file=sys.stderr)
+        return 1
+    dataset = export_dataset(args.output, target=TARGET)
+    wacz_file = Path(args.output) / "demo.wacz"
+    wacz = build_wacz([snapshots[-1]], wacz_file, title="pilotarchive demo")
+    site = build_site(args.output, target=TARGET, wacz=[wacz.path])
+    outbox = sorted((Path(args.output) / "outbox").glob("*.eml"))
+    sent = sorted((Path(args.output) / "sent").glob("*.eml"))
+    print(f"done in {time.monotonic() - started:.0f} s. Where to look:")
+    index = site.path / "index.html"
+    print(f"  the site:     {index.resolve().as_uri()}   (or `pilotarchive serve`)")
+    print(f"  the diff:     pilotarchive diff --output {args.output}")
+    mails = f"{len(sent)} sent, " if send else ""
+    print(f"  the alerts:   {Path(args.output) / 'outbox'}  ({mails}{len(outbox)} waiting; "
+          "`pilotarchive outbox` lists them)")  # fmt: skip
+    print(f"  the dataset:  {dataset.path}  (CSV, JSON Lines, SQLite, datapackage.json)")
+    print(f"  the WACZ:     {wacz.path}  (ReplayWeb.page, pywb)")
+    print(f"  snapshots:    pilotarchive snapshots --output {args.output}")
+    return 0

@@ -15,7 +15,12 @@ HELP = "what changed between two snapshots"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("old", nargs="?", help="the older snapshot (default: the second latest)")
+    p.add_argument(
+        "old",
+        nargs="?",
+        help="the older snapshot (default: the last healthy one before the latest, of its "
+        "target)",
+    )
     p.add_argument("new", nargs="?", help="the newer snapshot (default: the latest)")
     p.add_argument("--format", "-f", choices=("text", "json", "html"), default="text")
     add_file(p, "write to FILE instead of standard output")
@@ -55,6 +60,14 @@ def two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, P
         return resolve_snapshot(root, old), snapshots[-1]
     if len(snapshots) < 2:
         raise UsageError(f"diff needs two snapshots; {root / 'snapshots'} has {len(snapshots)}")
+    # The latest against the last healthy one before it, of the same target: against a
+    # degraded snapshot every record the extractor lost would come back as "added".
+    latest = next(s for s in reversed(listed) if not s.damaged)
+    for info in reversed(listed):
+        if info.damaged or info.id >= latest.id or info.target != latest.target:
+            continue
+        if (info.manifest.get("health") or {}).get("verdict") != "degraded":
+            return info.path, latest.path
     return snapshots[-2], snapshots[-1]
 
 
