@@ -373,4 +373,22 @@ def extract_pilots(
     project = parse_project(doc.lines, language, notes)
     if project:
         pilots.append(project)
-    return pilots
+    return [p for p in map(_sane, pilots) if p is not None]
+
+
+def _named(text: str | None, shortest: int) -> str | None:
+    """``text`` when it can name something (a theme, a town): long enough, with letters; a
+    digit or a stray letter read where a name was expected names nothing."""
+    if text is None or len(text) < shortest or sum(ch.isalpha() for ch in text) < 2:
+        return None
+    return text
+
+
+def _sane(pilot: Pilot) -> Pilot | None:
+    """What a page cannot mean is not recorded: a coordinator "1" is no coordinator, an entry
+    whose theme names nothing is no pilot (fuzzing found both)."""
+    if _named(pilot.theme, 3) is None:
+        return None
+    pilot.coordinator = _named(pilot.coordinator, 2)
+    pilot.municipalities = [m for m in pilot.municipalities if _named(m, 2)]
+    return pilot
