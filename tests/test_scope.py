@@ -213,8 +213,9 @@ def test_a_million_links_cost_little_once_the_budget_is_spent(hostile, tmp_path:
     assert (
         "page budget of 20 reached: " in proc.stdout and "more link(s) not followed" in proc.stdout
     )
-    # Was 32 s and 1.3 GB before requests stopped being built past the budget.
-    assert elapsed < 25, elapsed
+    # Was 32 s and 1.3 GB before requests stopped being built past the budget; the bound
+    # is loose (a busy CI machine), the benchmark measures the speed.
+    assert elapsed < 90, elapsed
     assert peak_mb < 700, peak_mb
 
 
@@ -239,3 +240,52 @@ def test_bodies_in_the_warc_are_what_was_sent_when_compressed(hostile, tmp_path:
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout
     assert records_of(next((run.snapshot / "archive").glob("*.warc.gz")))[0]["type"] == "warcinfo"
+
+
+# -- 1. catastrophic patterns, through the crawler ------------------------------------------
+
+GOLDEN_FI = Path(__file__).parent / "golden" / "pages" / "replica-2014-11-19-fi.html"
+
+
+def test_a_ten_megabyte_contact_crawls_in_seconds_and_the_cap_is_noted(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """The issue's page: one pilot contact of ``a-`` repeated, 10 MB, served by a server that
+    is not ours. The reactor is never blocked long, so the crawl ends, with the pilots."""
+    body = GOLDEN_FI.read_bytes().replace(b"etunimi.sukunimi@raahe.fi", b"a-" * 5_000_000, 1)
+    assert len(body) > 10_000_000
+    hostile.route("/", body=body)
+    started = time.monotonic()
+    run = crawl_of(hostile, tmp_path)
+    elapsed = time.monotonic() - started
+    records = load_records(run.snapshot)
+    [page] = [p for p in records["pages"] if p["url"] == f"{hostile.url}/"]
+    assert len([p for p in records["pilots"] if p["page_id"] == page["id"]]) >= 4
+    notes = page.get("notes", [])
+    assert any(n["kind"] == "text_capped" for n in notes), notes
+    assert elapsed < 120, elapsed  # minutes before the fix; loose on a busy machine
+
+
+# -- 7. one odd link ------------------------------------------------------------------------
+
+
+def test_an_odd_scheme_in_a_language_link_never_costs_the_page(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    hostile.page(
+        "/",
+        html_page(
+            "Pilotit",
+            '<a href=" JaVaScRiPt:alert(2)" hreflang="sv">På svenska</a>'
+            ' <a href="\tDATA:text/html,x" hreflang="en">In English</a>'
+            ' <link rel="alternate" hreflang="sv" href="VBScript:x">',
+        ),
+    )
+    run = crawl_of(hostile, tmp_path)
+    records = load_records(run.snapshot)
+    [page] = records["pages"]
+    assert all(not u.lower().lstrip().startswith(("javascript", "data", "vbscript"))
+               for u in page.get("alternates", {}).values())  # fmt: skip
+    assert [p for p in hostile.paths() if "script" in p.lower() or "data" in p.lower()] == []
+    checked = run_cli("validate", str(run.snapshot))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
