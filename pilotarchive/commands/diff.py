@@ -18,8 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "old",
         nargs="?",
-        help="the older snapshot (default: the last healthy one before the latest, of its "
-        "target)",
+        help="the older snapshot (default: the last healthy one before the latest, of its target)",
     )
     p.add_argument("new", nargs="?", help="the newer snapshot (default: the latest)")
     p.add_argument("--format", "-f", choices=("text", "json", "html"), default="text")
