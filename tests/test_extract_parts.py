@@ -425,3 +425,16 @@ def test_page_extraction_notes_the_replaced_bytes() -> None:
     assert (page.encoding, page.encoding_errors) == ("utf-8", 1)
     assert [n.kind for n in page.notes] == ["encoding_errors"]
     assert page.updated is not None and page.updated.date == "2014-11-19"
+
+
+def test_programme_facts_belong_to_a_page_that_speaks_of_pilots() -> None:
+    """ "25 kuntaa vuosina 2014-2015" on a page without pilots counts something else; the
+    same words beside "neljä pilottia" are the programme's, in any case of letters."""
+    from pilotarchive.extract.page import _programme
+
+    assert _programme(["Hankkeessa on mukana 25 kuntaa vuosina 2014-2015."], "fi") is None
+    found = _programme(
+        ["TEM on käynnistänyt neljä PILOTTIA.", "Mukana on 25 kuntaa vuosina 2014-2015."], "fi"
+    )
+    assert found is not None
+    assert (found.pilot_count, found.municipality_count, found.years) == (4, 25, [2014, 2015])

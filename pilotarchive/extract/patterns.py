@@ -10,6 +10,20 @@ spans stay valid for the original text because lower-casing these scripts keeps 
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+_last: tuple[str, str] = ("", "")
+
+
+def lowered(text: str) -> str:
+    """``text.lower()``, remembered for the last text: several tables are matched in turn
+    against one page's text, and lower-casing 20 KiB of Finnish costs as much as a search."""
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1]
+    low = text.lower()
+    _last = (text, low)
+    return low
+
 
 class Phrases:
     """A compiled pattern whose literals are lower-case."""
@@ -21,7 +35,7 @@ class Phrases:
         self._ci = re.compile(source, re.IGNORECASE)
 
     def _target(self, text: str) -> tuple[re.Pattern[str], str]:
-        low = text.lower()
+        low = lowered(text)
         return (self._cs, low) if len(low) == len(text) else (self._ci, text)
 
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
