@@ -41,7 +41,10 @@ def _with(fn: Callable[..., object], *args: object) -> Callable[[str], object]:
 
 
 def _page(text: str) -> object:
-    return extract_page(text.encode(), "http://x/")
+    # Declared HTML: a fragment without <html> would otherwise be "not HTML" and unread.
+    page = extract_page(text.encode(), "http://x/", headers={"Content-Type": "text/html"})
+    assert page.error is None, page.error
+    return page
 
 
 def _doc(text: str) -> object:
@@ -117,6 +120,11 @@ CASES: list[tuple[str, str, Callable[[str], object], str]] = [
     ("document", "nested-list-items", _page, "<ul><li>x" * (N // 9)),
     ("document", "deep-and-wide", _page, "<ul><li>" * 1000 + "<li>x koordinoi y</li>" * (N // 22)),
     ("document", "many-paragraphs", _doc, "<p>Lisätietoja:</p>" * (N // 19)),
+    # Each box was read from the top of its column: quadratic (found by tests/test_fuzz.py).
+    ("boxes", "many-headings-one-column", _page,
+     "<main>" + "<p>Mer information: (</p><p>Salon kaupunki</p>" * (N // 44) + "</main>"),
+    ("boxes", "many-headings-one-div", _page,
+     "<div>" + "<h3>Lisätietoja</h3><p>Alho Olli</p>" * (N // 35) + "</div>"),
 ]  # fmt: skip
 
 

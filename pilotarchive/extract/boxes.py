@@ -28,6 +28,7 @@ from pilotarchive.extract.document import (
     is_site_chrome,
     norm,
     text_content,
+    walk_from,
 )
 from pilotarchive.extract.patterns import trie_pattern
 from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
@@ -146,15 +147,22 @@ def _contains(ancestor: lxml.html.HtmlElement, el: lxml.html.HtmlElement) -> boo
 
 
 def _container(
-    heading: lxml.html.HtmlElement, label: str, content: lxml.html.HtmlElement
+    heading: lxml.html.HtmlElement,
+    label: str,
+    content: lxml.html.HtmlElement,
+    lengths: dict[lxml.html.HtmlElement, int],
 ) -> lxml.html.HtmlElement:
-    """The smallest element around the heading that holds more than the heading itself."""
+    """The smallest element around the heading that holds more than the heading itself.
+    ``lengths`` remembers each element's text length for the page: many headings in one
+    large column must not each measure the column again."""
     el = heading
     while True:
         parent = el.getparent()
         if parent is None or parent.tag in ("body", "html") or _contains(parent, content):
             return parent if parent is not None else el
-        if len(norm(text_content(parent))) > len(label) + 2:
+        if parent not in lengths:
+            lengths[parent] = len(norm(text_content(parent)))
+        if lengths[parent] > len(label) + 2:
             return parent
         el = parent
 
@@ -192,10 +200,11 @@ def find_boxes(doc: Document) -> list[Box]:
     candidates = _candidates(doc)
     microdata_here = not doc.source or "itemtype" in doc.source
     heads = {el for el, _, _ in candidates}
+    lengths: dict[lxml.html.HtmlElement, int] = {}
     for el, label, rest in candidates:
         if el in claimed or any(a in claimed for a in el.iterancestors()):
             continue  # the heading of a box already read (an <h3> in a <div> that matched)
-        container = _container(el, label, content)
+        container = _container(el, label, content, lengths)
         rank = _rank(el)
 
         def stop(
@@ -231,12 +240,8 @@ def _people(
 ) -> list[dict[str, str]]:
     """schema.org ``Person`` items after the heading and before the box ends."""
     people = []
-    started = False
-    for node in container.iter():
-        if node is heading:
-            started = True
-            continue
-        if not started or not isinstance(node.tag, str):
+    for event, node, _ in walk_from(container, heading):
+        if event != "start" or node is heading:
             continue
         if stop(node):
             break
