@@ -27,7 +27,7 @@ from pilotarchive.extract.document import (
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
-from pilotarchive.extract.patterns import Phrases, alternation, lowered
+from pilotarchive.extract.patterns import Phrases, alternation, joined, lowered
 from pilotarchive.extract.phrases import (
     BOX_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
@@ -185,7 +185,7 @@ def _programme(lines: list[str], language: str | None) -> Programme | None:
     # part only (the pilot parsers note such lines), so nine searches stay cheap.
     if max(map(len, lines), default=0) > MAX_ENTRY_CHARS:
         lines = [capped(line, "a paragraph", None) for line in lines]
-    text = " ".join(lines)
+    text = joined(lines)
     # The counts and years are those of the pilots programme: a page that never speaks of
     # pilots ("pilotti", "pilotprojekt", "pilots") states none of them, and its "25 kuntaa"
     # counts something else. (Most pages of a site; the nine searches cost 0.8 ms a page.)

@@ -16,6 +16,8 @@ _last: tuple[str, str] = ("", "")
 def lowered(text: str) -> str:
     """``text.lower()``, remembered for the last text: several tables are matched in turn
     against one page's text, and lower-casing 20 KiB of Finnish costs as much as a search."""
+    if len(text) < 4096:  # a line or a sentence: cheap, and must not evict the page's text
+        return text.lower()
     global _last
     last = _last
     if last[0] is text:
@@ -23,6 +25,23 @@ def lowered(text: str) -> str:
     low = text.lower()
     _last = (text, low)
     return low
+
+
+_last_lines: tuple[list[str], str] = ([], "")
+
+
+def joined(lines: list[str]) -> str:
+    """A page's lines as one text, one per line, remembered for the last list of lines: the
+    programme and the project are both searched for in the whole text, and the same string
+    object lets :func:`lowered` lower-case it once. (A document's lines never change once
+    read.)"""
+    global _last_lines
+    last = _last_lines
+    if last[0] is lines:
+        return last[1]
+    text = "\n".join(lines)
+    _last_lines = (lines, text)
+    return text
 
 
 class Phrases:

@@ -19,7 +19,7 @@ from functools import cache
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.notes import Note, capped
-from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
+from pilotarchive.extract.patterns import Phrases, WordPhrases, joined, lowered, trie_pattern
 from pilotarchive.extract.phrases import (
     COORDINATOR_ACTIVE_VERBS,
     COORDINATOR_AGENT_PHRASES,
@@ -35,6 +35,10 @@ from pilotarchive.extract.phrases import (
 )
 
 PROJECT_RE = Phrases(trie_pattern({w for words in PROJECT_WORDS.values() for w in words}))
+# Every project phrase begins with one of these stems ("erilli", "separa", "särski"): three
+# substring searches (in C) tell the usual page without a project in a few microseconds,
+# where the phrase pattern, starting at every "e" and "s" of the page, costs 0.2 ms.
+_STEMS = frozenset(w[:6] for words in PROJECT_WORDS.values() for w in words)
 # A sentence ends at ". " (or "! ", "? ") before a capital letter or a quote; "puh. 029"
 # and "etunimi.sukunimi@" do not end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s{1,3}(?=[A-ZÅÄÖ\"'(])")
@@ -209,7 +213,9 @@ def parse_project(lines: list[str], language: str | None, notes: list[Note] | No
     at the start of the next paragraph). Returns a ``pilots.Pilot`` of kind "project"."""
     from pilotarchive.extract.pilots import Pilot  # pilots.py imports this module
 
-    if not PROJECT_RE.search("\n".join(lines)):  # one search for the usual page without one
+    text = joined(lines)
+    low = lowered(text)  # the same text's lower case, made once for every table
+    if not any(stem in low for stem in _STEMS) or not PROJECT_RE.search(text):
         return None
     for i, line in enumerate(lines):
         if not PROJECT_RE.search(line):
