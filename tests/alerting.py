@@ -3,12 +3,11 @@ for a replica target, running the CLI in a subprocess, and reading what the runs
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 SUBSCRIBERS = (
     ("researcher@example.org", "fi", "none"),
@@ -78,17 +77,8 @@ class Result:
 
 def pa(*args: str, cwd: Path, password: str | None = None, timeout: float = 180) -> Result:
     """``pilotarchive ARGS`` in a subprocess, in ``cwd`` (where pilotarchive.toml is)."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    env.pop("PILOTARCHIVE_SMTP_PASSWORD", None)
-    if password is not None:
-        env["PILOTARCHIVE_SMTP_PASSWORD"] = password
-    proc = subprocess.run(
-        [sys.executable, "-m", "pilotarchive", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-        env=env,
+    proc = run_cli(
+        *args, cwd=cwd, timeout=timeout, env_changes={"PILOTARCHIVE_SMTP_PASSWORD": password}
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return Result(proc.returncode, proc.stdout, proc.stderr)

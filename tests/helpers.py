@@ -26,8 +26,19 @@ class Run:
         return Path(self.stdout.strip().splitlines()[-1])
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Run:
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    env_changes: dict[str, str | None] | None = None,
+) -> Run:
+    """``pilotarchive ARGS`` in a subprocess; ``env_changes`` sets variables (None: unset)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    for key, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     proc = subprocess.run(
         [sys.executable, "-m", "pilotarchive", *args],
         capture_output=True,

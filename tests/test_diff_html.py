@@ -28,8 +28,9 @@ def html_diff(old: Path, new: Path, out: Path) -> Path:
 
 
 @contextmanager
-def opened(page_file: Path, errors: list[str]) -> Iterator[Page]:
-    """The page in Debian's headless Chromium, every error it meets collected."""
+def opened(page_file: Path, errors: list[str], requests: list[str] | None = None) -> Iterator[Page]:
+    """The page in Debian's headless Chromium, every error it meets collected (and every
+    URL it requests, when ``requests`` is given)."""
     assert Path(CHROMIUM).exists(), "headless Chromium is needed (apt-get install chromium)"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -38,6 +39,8 @@ def opened(page_file: Path, errors: list[str]) -> Iterator[Page]:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+            if requests is not None:
+                page.on("request", lambda r: requests.append(r.url))
             page.goto(page_file.as_uri())
             yield page
         finally:

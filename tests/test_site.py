@@ -8,14 +8,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from pilotarchive.archive.snapshot import list_snapshots
 from pilotarchive.diff.compare import diff_paths
 from pilotarchive.diff.render import render_html, render_text
 from pilotarchive.export.site import archive_links, build_site
 from tests.helpers import crawl, run_cli
-from tests.test_diff_html import CHROMIUM, FLAGS
+from tests.test_diff_html import opened
 
 
 @pytest.fixture(scope="module")
@@ -29,46 +28,36 @@ def test_the_site_in_chromium(site: Path, tmp_path: Path) -> None:
     errors: list[str] = []
     requests: list[str] = []
     inside = site.resolve().as_uri() + "/"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto((site / "index.html").as_uri())
-            assert page.get_by_text("degraded").first.is_visible()
-            # The index to the newest diff (newest first): the coordinator change.
-            page.get_by_role("link", name="changes").first.click()
-            page.wait_for_load_state()
-            assert "/diffs/" in page.url
-            assert "Changes on" in page.locator("h1").inner_text()
-            row = page.locator("tr", has_text="Loviisan kaupunki").first
-            assert row.is_visible() and "Porvoon kaupunki" in row.inner_text()
-            assert page.get_by_text("Totals:").is_visible()
-            diff_shot = tmp_path / "site-diff.png"
-            page.screenshot(path=str(diff_shot), full_page=True)
-            # An "archived" link opens the page's view in the site, not a WARC download.
-            page.get_by_role("link", name="snapshot of").first.click()
-            page.wait_for_load_state()
-            assert "/archive/" in page.url and page.url.endswith(".html")
-            assert page.locator("h1").inner_text().startswith("Archived page")
-            # The index to an entity's timeline, across languages.
-            page.goto((site / "index.html").as_uri())
-            page.get_by_role("link", name="Pilots, persons and pages").click()
-            page.get_by_role("link", name="Kaksikielisten kaupunkien yhteistyö").first.click()
-            page.wait_for_load_state()
-            assert "/entities/pilot-" in page.url
-            for value in ("Loviisan kaupunki", "Porvoon kaupunki", "Borgå stad", "City of Porvoo"):
-                assert page.get_by_text(value).first.is_visible(), value
-            assert page.get_by_text("current").first.is_visible()
-            shot = tmp_path / "site-timeline.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000 and diff_shot.stat().st_size > 10_000
-            print(f"\nscreenshots kept: {shot} {diff_shot}")
-        finally:
-            browser.close()
+    with opened(site / "index.html", errors, requests) as page:
+        assert page.get_by_text("degraded").first.is_visible()
+        # The index to the newest diff (newest first): the coordinator change.
+        page.get_by_role("link", name="changes").first.click()
+        page.wait_for_load_state()
+        assert "/diffs/" in page.url
+        assert "Changes on" in page.locator("h1").inner_text()
+        row = page.locator("tr", has_text="Loviisan kaupunki").first
+        assert row.is_visible() and "Porvoon kaupunki" in row.inner_text()
+        assert page.get_by_text("Totals:").is_visible()
+        diff_shot = tmp_path / "site-diff.png"
+        page.screenshot(path=str(diff_shot), full_page=True)
+        # An "archived" link opens the page's view in the site, not a WARC download.
+        page.get_by_role("link", name="snapshot of").first.click()
+        page.wait_for_load_state()
+        assert "/archive/" in page.url and page.url.endswith(".html")
+        assert page.locator("h1").inner_text().startswith("Archived page")
+        # The index to an entity's timeline, across languages.
+        page.goto((site / "index.html").as_uri())
+        page.get_by_role("link", name="Pilots, persons and pages").click()
+        page.get_by_role("link", name="Kaksikielisten kaupunkien yhteistyö").first.click()
+        page.wait_for_load_state()
+        assert "/entities/pilot-" in page.url
+        for value in ("Loviisan kaupunki", "Porvoon kaupunki", "Borgå stad", "City of Porvoo"):
+            assert page.get_by_text(value).first.is_visible(), value
+        assert page.get_by_text("current").first.is_visible()
+        shot = tmp_path / "site-timeline.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000 and diff_shot.stat().st_size > 10_000
+        print(f"\nscreenshots kept: {shot} {diff_shot}")
     assert errors == []
     outside = [url for url in requests if not url.startswith(inside)]
     assert outside == [] and requests

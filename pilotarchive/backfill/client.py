@@ -60,20 +60,24 @@ def ascii_url(url: str) -> str:
     return quote(url, safe="!#$%&'()*+,/:;=?@[]~")
 
 
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date header (``Retry-After``, ``Memento-Datetime``) as an aware datetime; None
+    when absent or not a date: archives and servers write these by hand at times."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    when = http_date(value)
+    return None if when is None else max(0.0, (when - now).total_seconds())
 
 
 class PoliteClient:

@@ -20,11 +20,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from pilotarchive.backfill.cdx import Capture, url_key
-from pilotarchive.backfill.client import PoliteClient, Response
+from pilotarchive.backfill.client import PoliteClient, Response, http_date
 
 ORIG_PREFIX = "x-archive-orig-"
 # Headers an archive passes through unprefixed that belong to the original response.
@@ -133,16 +132,8 @@ def decode_content(body: bytes, encoding: str | None) -> bytes:
 
 
 def _memento_timestamp(response: Response) -> str | None:
-    value = response.header("Memento-Datetime")
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    when = http_date(response.header("Memento-Datetime"))
+    return None if when is None else when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 def fetch_capture(
