@@ -10,13 +10,15 @@ alternating rounds, and the median round of each counts:
 
 a. ``pilotarchive crawl --scope site`` (extraction, validation, WARC, records);
 b. a bare Scrapy ``CrawlSpider`` with the same concurrency that yields url and title
-   (``bench/bare_spider.py``);
+   (``bench/bare_spider.py``), with Scrapy's defaults, and (b') with the generic speed
+   settings pilotarchive sets for itself (``CONCURRENT_ITEMS``,
+   ``WARN_ON_GENERATOR_RETURN_VALUE``), so that no default flatters the comparison;
 c. ``wget --recursive --warc-file`` (one connection; what a WARC costs at its cheapest).
 
 For each: pages, wall seconds, pages/s, CPU seconds (user + system, children included) and
-peak RSS, from ``/usr/bin/time``. Then the ratios a/b and a/c of pages/s. Targets: a/b at
-least 1.0 (archiving costs no throughput against Scrapy itself); with ``--workers 2``, a/c
-at least 0.5. The script exits 1 when a target is missed.
+peak RSS, from ``/usr/bin/time``. Then the ratios a/b, a/b' and a/c of pages/s. Targets:
+a/b at least 1.0 against the faster of b and b' (archiving costs no throughput against
+Scrapy itself); with ``--workers 2``, a/c at least 0.5. The script exits 1 when a target is missed.
 """
 
 import argparse
@@ -141,13 +143,18 @@ def run_pilotarchive(url: str, work: Path, concurrency: int, workers: int) -> Ro
     return Round(manifest["counts"]["page"]["total"], wall, cpu, rss)
 
 
-def run_scrapy(url: str, work: Path, concurrency: int) -> Round:
+# The generic Scrapy settings pilotarchive's crawl sets for speed (pilotarchive/settings.py):
+# the tuned baseline gets them too, so a/b' compares the work done per page, not defaults.
+TUNED = ["-s", "CONCURRENT_ITEMS=16", "-s", "WARN_ON_GENERATOR_RETURN_VALUE=False"]
+
+
+def run_scrapy(url: str, work: Path, concurrency: int, tuned: bool = False) -> Round:
     count = work / "count.txt"
     argv = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
             "-a", f"start={url}", "-a", f"count_file={count}",
             "-s", f"CONCURRENT_REQUESTS={concurrency}",
             "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-            "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
+            "-s", "LOG_LEVEL=ERROR", *(TUNED if tuned else [])]  # fmt: skip
     proc, wall, cpu, rss = timed(argv, work)
     if proc.returncode != 0 or not count.exists():
         raise SystemExit(f"bare Scrapy failed: {proc.stderr.strip()[-500:]}")
@@ -190,17 +197,18 @@ def main() -> int:
             f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
             f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median"
         )
-        results: dict[str, list[Round]] = {"a": [], "b": [], "c": []}
+        results: dict[str, list[Round]] = {"a": [], "b": [], "b'": [], "c": []}
         try:
             for n in range(args.rounds):
-                for key in ("a", "b", "c"):
+                for key in results:
                     work = tmp / f"round-{n}-{key}"
                     work.mkdir()
                     if key == "a":
                         results[key].append(run_pilotarchive(url, work, args.concurrency,
                                                               args.workers))  # fmt: skip
-                    elif key == "b":
-                        results[key].append(run_scrapy(url, work, args.concurrency))
+                    elif key in ("b", "b'"):
+                        results[key].append(run_scrapy(url, work, args.concurrency,
+                                                       tuned=key == "b'"))  # fmt: skip
                     else:
                         results[key].append(run_wget(url, work))
                     shutil.rmtree(work)
@@ -211,6 +219,7 @@ def main() -> int:
     names = {
         "a": f"a. pilotarchive crawl --scope site{workers}",
         "b": "b. bare Scrapy CrawlSpider (url, title)",
+        "b'": "b'. the same, pilotarchive's Scrapy settings",
         "c": "c. wget --recursive --warc-file",
     }
     medians = {}
@@ -220,9 +229,12 @@ def main() -> int:
         medians[key] = best
         print(f"{names[key]:46} {best.pages:6} {best.wall:7.1f} {best.rate:8.1f} "
               f"{best.cpu:7.1f} {best.rss_mb:7.0f} MB")  # fmt: skip
-    ab = medians["a"].rate / medians["b"].rate
+    # The target is judged against the faster of the two baselines.
+    ab = medians["a"].rate / max(medians["b"].rate, medians["b'"].rate)
     ac = medians["a"].rate / medians["c"].rate
-    print(f"a/b (pages/s): {ab:.2f}   target >= 1.0: {'meets' if ab >= 1.0 else 'MISSES'}")
+    a, b, b_tuned = medians["a"].rate, medians["b"].rate, medians["b'"].rate
+    print(f"a/b (pages/s): {a / b:.2f}   a/b' (pages/s): {a / b_tuned:.2f}   "
+          f"target >= 1.0 against the faster: {'meets' if ab >= 1.0 else 'MISSES'}")  # fmt: skip
     target_c = "meets" if ac >= 0.5 else "MISSES"
     note = "" if args.workers > 1 else " (the target is for --workers 2)"
     print(f"a/c (pages/s): {ac:.2f}   target >= 0.5 with --workers 2: {target_c}{note}")

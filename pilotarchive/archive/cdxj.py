@@ -7,6 +7,8 @@ WARC file named relative to the snapshot's ``archive/`` folder, as pywb and WACZ
 import os
 from pathlib import Path
 
+SORT_BUFFER = 8 << 20  # characters of CDXJ lines sorted in memory at once
+
 
 def write_cdxj(warcs: list[Path], out: Path) -> Path:
     """One index over the snapshot's WARC files (one per worker of a split crawl).
@@ -21,7 +23,13 @@ def write_cdxj(warcs: list[Path], out: Path) -> Path:
         write_cdx_index(
             fh,
             [str(w) for w in warcs],
-            {"sort": True, "post_append": True, "dir_root": str(warcs[0].parent)},
+            # The indexer sorts in runs on disk past this much text (32 MB by default).
+            {
+                "sort": True,
+                "post_append": True,
+                "dir_root": str(warcs[0].parent),
+                "max_sort_buff_size": SORT_BUFFER,
+            },
         )
     os.replace(tmp, out)
     return out

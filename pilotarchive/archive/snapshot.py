@@ -15,8 +15,6 @@ crawls into one folder never lose a snapshot: the second one waits its turn.
 import contextlib
 import errno
 import hashlib
-import heapq
-import itertools
 import json
 import os
 import re
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pilotarchive import __version__
+from pilotarchive.archive.extsort import sorted_lines
 from pilotarchive.archive.lock import output_lock
 from pilotarchive.exceptions import (
     DiskFull,
@@ -198,7 +197,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-SORT_CHUNK = 20_000  # record lines sorted in memory at once; more go through run files
 STATE_FILE = "part.json"  # what a worker or an interrupted crawl knows beyond its records
 
 
@@ -212,43 +210,27 @@ def _record_id(line: str) -> str:
 def sort_records(inputs: list[Path], output: Path, rejected: Callable[[str], None]) -> int:
     """Merge record files into ``output`` sorted by id, in bounded memory.
 
-    Each input is cut into runs of ``SORT_CHUNK`` lines, sorted, and the runs merged, so a
-    crawl of 100,000 pages never holds its records at once. A second record with an id
+    Sorted in runs on disk (:mod:`extsort`), so a crawl of 100,000 pages never holds its
+    records at once. A second record with an id
     already written (two workers met the same page) goes to ``rejected``. Returns the number
     of lines written.
     """
-    runs: list[Path] = []
     work = output.with_name(f"{TMP_PREFIX}runs-{output.stem}")
-    work.mkdir(exist_ok=True)
+    partial = output.with_name(f"{TMP_PREFIX}{output.name}")
+    written, last = 0, None
     try:
-        for source in inputs:
-            if not source.exists():
-                continue
-            with source.open(encoding="utf-8") as fh:
-                while chunk := list(itertools.islice(fh, SORT_CHUNK)):
-                    chunk.sort(key=_record_id)
-                    run = work / f"run-{len(runs)}"
-                    run.write_text("".join(chunk), encoding="utf-8")
-                    runs.append(run)
-        handles = [run.open(encoding="utf-8") for run in runs]
-        written, last = 0, None
-        partial = output.with_name(f"{TMP_PREFIX}{output.name}")
-        try:
-            with partial.open("w", encoding="utf-8") as out:
-                for line in heapq.merge(*handles, key=_record_id):
-                    ident = _record_id(line)
-                    if ident == last:
-                        rejected(line)
-                        continue
-                    out.write(line)
-                    written, last = written + 1, ident
-        finally:
-            for handle in handles:
-                handle.close()
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            for line in sorted_lines(inputs, work, key=_record_id):
+                ident = _record_id(line)
+                if ident == last:
+                    rejected(line)
+                    continue
+                out.write(line)
+                written, last = written + 1, ident
         os.replace(partial, output)
-        return written
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        partial.unlink(missing_ok=True)
+    return written
 
 
 class RecordSink:
