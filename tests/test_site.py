@@ -185,6 +185,18 @@ def test_history_as_json(archive: Path) -> None:
         coordinator
     )
     assert all(e["time"].endswith("Z") for e in data["events"])
+    # The degraded redesign is listed, neither a step nor a baseline: the pilot it could not
+    # read is not "added" again in 2015-06, only its coordinator changed.
+    by_what = {e["what"]: e for e in data["events"] if e["what"] != "changed"}
+    assert by_what["skipped"]["details"][0].startswith("a degraded snapshot")
+    last = [e for e in data["events"] if e["what"] == "changed"][-1]
+    assert {c["kind"] for c in last["changes"] if c["record_type"] == "pilot"} <= {
+        "modified", "removed"}  # fmt: skip
+    # The English page appeared with the pilot on it (the diff folds such records under
+    # the page): the timeline says so in the step it happened.
+    second = next(e for e in data["events"] if e["what"] == "changed")
+    assert any(c["kind"] == "added" and c["language"] == "en" and c["record_type"] == "pilot"
+               for c in second["changes"]), second  # fmt: skip
     many = run_cli("history", "kaupunki", "--format", "json", "--output", str(archive))
     assert many.returncode == 2 and len(json.loads(many.stdout)["matches"]) > 1
 

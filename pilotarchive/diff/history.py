@@ -17,7 +17,7 @@ from pilotarchive.diff.load import SnapshotView, load_snapshot
 from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, UsageError
 from pilotarchive.records.ids import normalise_text
 
-_ORDER = {"first seen": 0, "changed": 1, "last seen": 2, "gone": 3}
+_ORDER = {"first seen": 0, "changed": 1, "skipped": 1, "last seen": 2, "gone": 3}
 
 
 @dataclass
@@ -87,11 +87,53 @@ def _views(output: Path, warn: bool = False) -> list[SnapshotView]:
     return views
 
 
+def _with_pages(
+    diff: dict[str, Any],
+    old: SnapshotView,
+    new: SnapshotView,
+    entity: str,
+    details: list[str],
+    found: list[dict[str, Any]],
+) -> None:
+    """The entity's records that came or went with a whole page: the diff lists them under
+    the page ("added with it"), not as changes of their own, and a timeline must not miss
+    the English page appearing with the pilot on it."""
+    for c in diff["changes"]:
+        if c["record_type"] != "page" or c["kind"] not in ("appeared", "disappeared"):
+            continue
+        how, side = ("added", new) if c["kind"] == "appeared" else ("removed", old)
+        for kind in ("pilot", "contact"):
+            for record in side.records_of_page(kind, c["id"]):
+                if entity_of(kind, record) != entity:
+                    continue
+                found.append({
+                    "record_type": kind, "kind": how, "id": record["id"],
+                    "language": c["language"], "label": record.get("theme")
+                    or record.get("name"), "page_label": c["label"], "fields": [],
+                })  # fmt: skip
+                details.append(f"[{c['language']}] {how} with the page {c['label']!r}, "
+                               f"which {c['kind']}")  # fmt: skip
+
+
+def _healthy(views: list[SnapshotView], events: list[Event]) -> list[SnapshotView]:
+    """The views a timeline compares: a degraded snapshot is what the crawler could not
+    read, not what the site said, so it is neither a step nor a baseline; it is listed."""
+    kept = []
+    for view in views:
+        if (view.health or {}).get("verdict") == "degraded":
+            events.append(Event(view.id, "skipped", [
+                "a degraded snapshot: what the crawl could not read is no change of the site"
+            ]))  # fmt: skip
+        else:
+            kept.append(view)
+    return kept
+
+
 def timeline(output: Path, entity: str) -> list[Event]:
-    snapshots = _views(output, warn=True)
+    events: list[Event] = []
+    snapshots = _healthy(_views(output, warn=True), events)
     if not snapshots:
         raise UsageError(f"no snapshots under {output}; run `pilotarchive crawl` first")
-    events: list[Event] = []
     seen_before = False
     last_seen: str | None = None
     previous: SnapshotView | None = None
@@ -126,6 +168,7 @@ def timeline(output: Path, entity: str) -> list[Event]:
                                    for f in c["fields"] if f["field"] != "text")  # fmt: skip
                 where = f" on {c['page_label']}" if c.get("page_label") else ""
                 details.append(f"[{c['language']}] {c['kind']}{where}: {fields}".rstrip(" :"))
+            _with_pages(diff, previous, view, entity, details, found)
             if details:
                 events.append(Event(view.id, "changed", details, found))
             if not present and last_seen:
@@ -134,7 +177,7 @@ def timeline(output: Path, entity: str) -> list[Event]:
         if present:
             last_seen = view.id
         previous = view
-    if not events:
+    if not any(e.what != "skipped" for e in events):
         raise UsageError(f"entity {entity} is in no snapshot; search by name: "
                          "`pilotarchive history NAME`")  # fmt: skip
     if last_seen:
