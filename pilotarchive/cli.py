@@ -72,3 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # The last net: a file a command could not read or write is one line naming it and
+        # the reason, never a traceback (commands say more where they know more).
+        import errno
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        what = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
+        print(f"pilotarchive: {where}{what or exc}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -71,6 +71,13 @@ def one_line(run, code: int) -> str:
         (["diff", "2" * 300, "3" * 300], 2, "not a snapshot id or path"),
         (["history", "x", "--output", "/nonexistent/folder"], 1, "no snapshots"),
         (["wacz", "--file", "x.zip"], 2, "ends in .wacz"),
+        # An OS error no command foresaw is still one line naming the file (the CLI's net).
+        (
+            ["replica", "serve", "--synthetic", "3", "--static", "/proc/no/site"],
+            1,
+            "/proc/no/site: No such file or directory",
+        ),  # fmt: skip
+        (["history", ""], 2, ""),  # every entity matches: listed, not a traceback
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.diff.history import find_entities, timeline
     from pilotarchive.exceptions import SnapshotError
 
+    if not args.entity.strip():
+        raise UsageError("give an entity id or a part of a name, theme or title")
     if not list_snapshots(args.output, damaged=True):
         raise SnapshotError(
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
