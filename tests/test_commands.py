@@ -75,9 +75,9 @@ def one_line(run, code: int) -> str:
         (
             ["replica", "serve", "--synthetic", "3", "--static", "/proc/no/site"],
             1,
-            "/proc/no/site: No such file or directory",
-        ),  # fmt: skip
-        (["history", ""], 2, ""),  # every entity matches: listed, not a traceback
+            "/proc/no: No such file or directory",
+        ),
+        (["history", " "], 2, "give an entity id or a part of a name"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
