@@ -776,6 +776,8 @@ def test_captures_kept_are_200_or_3xx_of_the_url_asked_and_not_repeats(tmp_path:
         {**row, "timestamp": "20151231235959", "statuscode": "200", "digest": "F" * 32},
         {**row, "timestamp": "20160101000000", "statuscode": "200", "digest": "G" * 32},
         {**row, "timestamp": "x", "statuscode": "200", "digest": "G" * 32},
+        {**row, "timestamp": "20149999999999", "statuscode": "200", "digest": "H" * 32},
+        {**row, "timestamp": "20150230120000", "statuscode": "200", "digest": "H" * 32},
     ]  # fmt: skip
     listing = cdx._select("http://www.tem.fi/index.phtml?s=4398", rows)
     # 2013, "2014" (1 January) and 2016 are outside --from 2014-06 --to 2015.
@@ -786,7 +788,7 @@ def test_captures_kept_are_200_or_3xx_of_the_url_asked_and_not_repeats(tmp_path:
     ]
     assert listing.repeats == 2  # the 13 June copy, the revisit of the 301
     assert listing.other_status == {"404": 1} and listing.other_urls == 2
-    assert listing.unreadable == 1
+    assert listing.unreadable == 3  # "x"; digits that are no time; 30 February
     assert listing.captures[0].digest == "sha1:" + "A" * 32
     assert "2 repeating the one before" in listing.summary()
 

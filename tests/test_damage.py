@@ -251,6 +251,10 @@ def test_a_full_disk_leaves_nothing_half_written(replica: ReplicaServer, tmp_pat
     assert "Traceback" not in done.stdout
     assert ".tmp-" not in facts["left"] and "diff.html" not in facts["left"], facts
     assert "x.wacz" not in facts["left"], facts
+    # The dataset export (its SQLite says "database or disk is full", no OSError).
+    assert facts["export-exit"] == "1" and "disk full writing" in facts["export-err"], facts
+    assert "Traceback" not in facts["export-err"]
+    assert ".tmp-" not in facts["left-after-export"] and "ds" not in facts["left-after-export"]
 
 
 # -- 7. referential integrity ----------------------------------------------------------------

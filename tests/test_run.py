@@ -124,6 +124,35 @@ def test_no_file_means_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             "pilotarchive.toml:23: target[0].subscribers[1].email: 'analyst' is not an e-mail address",
         ),
         ("[mail]", "[mail]]", "pilotarchive.toml: not valid TOML"),
+        # A final newline passes a schema pattern ending in "$" (Python's re): refused, as
+        # every control character anywhere in the file, before it reaches a mail header.
+        (
+            '"analyst@example.org"',
+            '"analyst@example.org\\n"',
+            "pilotarchive.toml:23: target[0].subscribers[1].email: 'analyst@example.org\\n': "
+            "a control character ('\\n') is not allowed",
+        ),
+        (
+            'output = "output"',
+            'output = "out\\tput"',
+            "pilotarchive.toml:1: output: 'out\\tput': a control character ('\\t') is not allowed",
+        ),
+        (
+            '"mailto:unsubscribe@example.org"',
+            '"mailto:u@example.org\\r\\nBcc: x@y.z"',
+            "pilotarchive.toml:12: mail.unsubscribe: 'mailto:u@example.org\\r\\nBcc: x@y.z' is "
+            "not a mailto: address or an https:// URL",
+        ),
+        (
+            '"0 6 * * 1-5"',
+            '"0 0 30 2 *"',
+            "pilotarchive.toml:19: target[0].schedule: '0 0 30 2 *' never runs (no such date)",
+        ),
+        (
+            "port = 8025",
+            "port = 8025\ntimeout = 1e400",
+            "pilotarchive.toml:6: smtp.timeout: inf is greater than the maximum of 3600",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -135,6 +164,11 @@ def test_no_file_means_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "unknown-setting",
         "bad-email",
         "not-toml",
+        "newline-after-email",
+        "control-in-name",
+        "header-in-unsubscribe",
+        "cron-never-due",
+        "infinite-timeout",
     ],
 )
 def test_config_errors_name_the_key_and_the_line(

@@ -254,6 +254,9 @@ class CdxClient:
                 listing.other_urls += 1
                 continue
             stamp += "19700101000000"[len(stamp) :]  # "2014" is 1 January 2014
+            if not _real_time(stamp):  # "20149999999999": digits, and no time
+                listing.unreadable += 1
+                continue
             status_text = (row.get("statuscode") or "-").strip()
             if status_text.isdigit():
                 status: int | None = int(status_text)
@@ -295,3 +298,12 @@ def _repeats(capture: Capture, previous: Capture) -> bool:
     if capture.digest is None or capture.digest != previous.digest:
         return False
     return None in (capture.status, previous.status) or capture.status == previous.status
+
+
+def _real_time(stamp: str) -> bool:
+    """Whether 14 digits are a time of day on a date that exists."""
+    try:
+        datetime.strptime(stamp, "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True

@@ -10,6 +10,7 @@ folder with what was asked for (``--format csv`` leaves no stale SQLite behind).
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from pilotarchive.archive.lock import FileLock
 from pilotarchive.archive.snapshot import ANY_TARGET, os_error
-from pilotarchive.exceptions import UsageError
+from pilotarchive.exceptions import DiskFull, UsageError
 from pilotarchive.export.columns import TABLES
 from pilotarchive.export.formats import (
     SQLITE_NAME,
@@ -135,11 +136,15 @@ def export_dataset(
                 os.rename(to, old)
             os.rename(tmp, to)
             _fsync(parent)
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not to.exists():
             os.rename(old, to)  # put the previous dataset back
-        raise os_error(exc, to) from exc
+        if isinstance(exc, OSError):
+            raise os_error(exc, to) from exc
+        # SQLite says "database or disk is full" (SQLITE_FULL) rather than raise an OSError.
+        full = "full" in str(exc)
+        raise DiskFull(f"disk full writing {to}" if full else f"cannot write {to}: {exc}") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,9 +15,11 @@ variable that holds it, so the file can be shared and committed.
 import difflib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -211,7 +213,28 @@ def _check_schedule(expr: str) -> str | None:
         return f"{expr!r} is not a cron expression (five fields: minute hour day month weekday)"
     if len(expr.split()) not in (5,):
         return f"{expr!r}: give five fields (minute hour day month weekday)"
+    try:  # valid and never due ("0 0 30 2 *": 30 February) would stop `schedule` later
+        croniter(expr, datetime(2000, 1, 1)).get_next(datetime)
+    except Exception:  # croniter's CroniterBadDateError, or its own limits
+        return f"{expr!r} never runs (no such date)"
     return None
+
+
+def _check_text(value: Any, path: list[Any], errors: _Errors) -> None:
+    """No control character in any key or text of the file: they end up in mail headers,
+    lock file names and log lines (the schema's ``$`` lets a final newline through)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path, errors)
+            _check_text(item, [*path, key], errors)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _check_text(item, [*path, n], errors)
+    elif isinstance(value, str) and (bad := _CONTROL.search(value)):
+        errors.add(path, f"{value[:60]!r}: a control character ({bad.group()!r}) is not allowed")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _check_settings(settings: dict[str, str]) -> tuple[str, str] | None:
@@ -240,6 +263,7 @@ def parse_config(
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     errors = _Errors(file, text)
     _check_schema(data, errors)
+    _check_text(data, [], errors)
     errors.raise_any()  # the checks below trust the types
 
     smtp_data = data.get("smtp", {})
