@@ -270,3 +270,25 @@ def test_a_killed_run_loses_nothing(replica: ReplicaServer, mailserver, tmp_path
         "forskare@example.org",
     ]
     assert len(sent(tmp_path)) == 3 and outbox(tmp_path) == []
+
+
+def test_a_run_that_breaks_is_still_in_the_run_log(tmp_path: Path) -> None:
+    """An error of ours (not the target's) still leaves its line in runs.jsonl, then is
+    raised whole: the run log is what an archivist audits."""
+    from datetime import UTC, datetime
+
+    from pilotarchive.schedule.run import run_target
+
+    file = tmp_path / "pilotarchive.toml"
+    file.write_text(ISSUE_EXAMPLE.replace('output = "output"', f'output = "{tmp_path / "out"}"'))
+    config = load_config(file)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError):
+        run_target(config, config.targets[0], clock=lambda: datetime(2026, 1, 5, tzinfo=UTC),
+                   crawl=broken)  # fmt: skip
+    log = (tmp_path / "out" / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+    [line] = [json.loads(x) for x in log]
+    assert line["outcome"] == "error" and "internal error: RuntimeError: a bug" in line["error"]

@@ -411,6 +411,14 @@ def run_target(
         raise
     except PilotarchiveError as exc:
         result.outcome, result.error = "error", str(exc)
+    except Exception as exc:
+        # A bug of ours: the run is still logged (the run log is what archivists audit),
+        # then the error goes on to be seen whole.
+        result.outcome, result.error = "error", f"internal error: {type(exc).__name__}: {exc}"
+        result.ended = clock()
+        result.waiting = len(outbox.pending(target.name))
+        append_run(config.output, result.record())
+        raise
     result.ended = clock()
     result.waiting = len(outbox.pending(target.name))
     append_run(config.output, result.record())
