@@ -78,6 +78,7 @@ def one_line(run, code: int) -> str:
             "/proc/no: No such file or directory",
         ),
         (["history", " "], 2, "give an entity id or a part of a name"),
+        (["demo", "--layout", "nope"], 2, "--layout 'nope': known layouts are table"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

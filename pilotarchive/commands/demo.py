@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pilotarchive.commands._common import add_output, add_verbose
-from pilotarchive.exceptions import ReplicaError
+from pilotarchive.exceptions import ReplicaError, UsageError
 
 NAME = "demo"
 HELP = "a tour of pilotarchive on the bundled replica (no network)"
@@ -49,10 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _replica(layout: str | None) -> "object":
     from pilotarchive.replica.content import DEFAULT_VERSION
-    from pilotarchive.replica.layouts import DEFAULT_LAYOUT
+    from pilotarchive.replica.layouts import DEFAULT_LAYOUT, LAYOUTS
     from pilotarchive.replica.server import ReplicaServer
 
     layout = layout or DEFAULT_LAYOUT
+    if layout not in LAYOUTS:  # a wrong value as typed: a usage error (exit 2)
+        raise UsageError(f"--layout {layout!r}: known layouts are {', '.join(LAYOUTS)}")
     try:  # a fixed port keeps URLs (and so page ids and digests) the same across demos
         return ReplicaServer(DEFAULT_VERSION, port=DEMO_PORT, layout=layout)
     except ReplicaError as exc:

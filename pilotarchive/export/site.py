@@ -31,7 +31,7 @@ from typing import Any
 
 from pilotarchive import __version__
 from pilotarchive.archive.read import original_of
-from pilotarchive.archive.snapshot import ANY_TARGET, sha256_file, write_atomic
+from pilotarchive.archive.snapshot import ANY_TARGET, os_error, sha256_file, write_atomic
 from pilotarchive.diff.render import ArchiveHref, render_html, show
 from pilotarchive.exceptions import PilotarchiveError, UsageError
 from pilotarchive.export.identity import identity
@@ -605,7 +605,7 @@ def build_site(
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {root}: {exc.strerror}") from exc
+        raise os_error(exc, root) from exc  # a place that cannot be written: a failure
     out = _Writer(root, result)
     out.put("style.css", CSS)
     from pilotarchive.export.package import source_url
