@@ -223,6 +223,11 @@ def test_demo_is_a_tour_of_the_product(tmp_path: Path) -> None:
     where = lines.index(next(x for x in lines if x.startswith("done in ")))
     assert lines[where + 1].startswith("  the site:     file://")
     assert lines[where + 1].split()[2].endswith("/site/index.html")
+    assert "earlier tour" not in run.stdout
+    # Again into the same folder: the tour says it adds to the earlier one.
+    again = run_cli("demo", "--output", str(out), timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(f"{out} already holds 4 snapshot(s) of an earlier tour")
 
 
 REPO = Path(__file__).resolve().parent.parent

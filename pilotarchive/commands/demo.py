@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     given = load_config(args.config, need_password=True) if args.config else None
+    if earlier := list_snapshots(args.output, target=TARGET):
+        print(f"{args.output} already holds {len(earlier)} snapshot(s) of an earlier tour: this "
+              "one adds to them, and its first step is compared with their last (give "
+              "--output DIR, or remove the folder, for a fresh tour)")  # fmt: skip
     replica = _replica(args.layout)
     with replica:  # type: ignore[attr-defined]
         url = f"{replica.url}/seutukaupunkipilotit"  # type: ignore[attr-defined]
