@@ -119,7 +119,7 @@ def test_validate_finds_damage(tmp_path: Path) -> None:
     assert any(p.startswith("records/pilots.jsonl:1/theme") for p in problems)
     assert any("stray.txt: present but not listed" in p for p in problems)
     assert main(["validate", str(path)]) == 1
-    assert main(["validate", "--output", str(tmp_path), "nope"]) == 1
+    assert main(["validate", "--output", str(tmp_path), "nope"]) == 2  # a usage error
 
 
 def test_abort_and_stale_cleanup(tmp_path: Path) -> None:

@@ -603,7 +603,7 @@ def resolve_snapshot(output: Path, ref: str | None) -> Path:
                 return candidate
         except OSError as exc:  # a name too long for the file system, say
             raise UsageError(f"{ref[:40]!r}: not a snapshot id or path ({exc.strerror})") from exc
-        raise SnapshotError(
+        raise UsageError(  # a value as typed that names nothing: exit 2, as the README says
             f"no snapshot {ref[:80]!r} (looked for a folder and for an id under "
             f"{snapshot_dir(output)}); `pilotarchive snapshots` lists them"
         )

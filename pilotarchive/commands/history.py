@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if not entity.startswith(ENTITY_PREFIXES):
         hits = find_entities(args.output, entity)
         if not hits:
-            raise UsageError(f"no pilot, person or page matches {entity!r}")
+            shown = entity if len(entity) <= 80 else entity[:77] + "..."
+            raise UsageError(f"no pilot, person or page matches {shown!r}")
         if len(hits) > 1:
             if args.format == "json":
                 matches = [{"entity_id": e, "label": label} for e, label in sorted(hits.items())]
