@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +102,34 @@ def start_server(root: Path, tmp: Path) -> tuple[subprocess.Popen, int, str]:
         name = "Twisted's static file server (nginx is not installed)"
     wait_for(port)
     return proc, port, name
+
+
+@dataclass
+class ServedSite:
+    url: str  # the Finnish front page, where crawls start
+    pages: int
+    mean_kib: float
+    server: str  # which server, for the output
+    tmp: Path  # a work folder beside the site, removed with it
+
+
+@contextmanager
+def served_synthetic(pages: int, prefix: str) -> Iterator[ServedSite]:
+    """The synthetic site written as files in a temporary folder and served on 127.0.0.1
+    (nginx when installed) while the block runs; both benches start from this."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        tmp = Path(name)
+        tmp.chmod(0o755)  # nginx's workers run as another user and must read the site
+        site = tmp / "site"
+        written = write_static(SyntheticSite(pages), site)
+        sizes = [p.stat().st_size for p in site.rglob("*.html")]
+        server, port, server_name = start_server(site, tmp)
+        try:
+            yield ServedSite(f"http://127.0.0.1:{port}/fi/index.html", written,
+                             statistics.mean(sizes) / 1024, server_name, tmp)  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 @dataclass
@@ -183,38 +213,28 @@ def main() -> int:
     args = parser.parse_args()
     if not shutil.which("wget"):
         raise SystemExit("wget is not installed (apt-get install wget)")
-    with tempfile.TemporaryDirectory(prefix="pa-bench-") as name:
-        tmp = Path(name)
-        tmp.chmod(0o755)  # nginx's workers run as another user and must read the site
-        site = tmp / "site"
-        written = write_static(SyntheticSite(args.pages), site)
-        sizes = [p.stat().st_size for p in site.rglob("*.html")]
-        server, port, server_name = start_server(site, tmp)
-        url = f"http://127.0.0.1:{port}/fi/index.html"
-        print(f"site: {written} pages ({args.pages} per language, graphic and text), "
-              f"mean {statistics.mean(sizes) / 1024:.1f} KiB, served by {server_name}")  # fmt: skip
+    with served_synthetic(args.pages, "pa-bench-") as served:
+        url, tmp = served.url, served.tmp
+        print(f"site: {served.pages} pages ({args.pages} per language, graphic and text), "
+              f"mean {served.mean_kib:.1f} KiB, served by {served.server}")  # fmt: skip
         print(
             f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
             f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median"
         )
         results: dict[str, list[Round]] = {"a": [], "b": [], "b'": [], "c": []}
-        try:
-            for n in range(args.rounds):
-                for key in results:
-                    work = tmp / f"round-{n}-{key}"
-                    work.mkdir()
-                    if key == "a":
-                        results[key].append(run_pilotarchive(url, work, args.concurrency,
-                                                              args.workers))  # fmt: skip
-                    elif key in ("b", "b'"):
-                        results[key].append(run_scrapy(url, work, args.concurrency,
-                                                       tuned=key == "b'"))  # fmt: skip
-                    else:
-                        results[key].append(run_wget(url, work))
-                    shutil.rmtree(work)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        for n in range(args.rounds):
+            for key in results:
+                work = tmp / f"round-{n}-{key}"
+                work.mkdir()
+                if key == "a":
+                    results[key].append(run_pilotarchive(url, work, args.concurrency,
+                                                          args.workers))  # fmt: skip
+                elif key in ("b", "b'"):
+                    results[key].append(run_scrapy(url, work, args.concurrency,
+                                                   tuned=key == "b'"))  # fmt: skip
+                else:
+                    results[key].append(run_wget(url, work))
+                shutil.rmtree(work)
     workers = f" --workers {args.workers}" if args.workers > 1 else ""
     names = {
         "a": f"a. pilotarchive crawl --scope site{workers}",

@@ -19,19 +19,15 @@ the site shows as 3/2 far above 1. Target: the whole-site crawl stays under 300 
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawl import start_server
-
-from pilotarchive.replica.synthetic import SyntheticSite, write_static
+from crawl import served_synthetic
 
 LIMIT_MB = 300.0
 
@@ -71,28 +67,17 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="pilotarchive --workers")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pa-memory-") as name:
-        tmp = Path(name)
-        tmp.chmod(0o755)  # nginx's workers run as another user and must read the site
-        site = tmp / "site"
-        started = time.monotonic()
-        written = write_static(SyntheticSite(args.pages), site)
-        sizes = [p.stat().st_size for p in site.rglob("*.html")]
-        server, port, server_name = start_server(site, tmp)
-        url = f"http://127.0.0.1:{port}/fi/index.html"
-        print(f"site: {written:,} pages, mean {statistics.mean(sizes) / 1024:.1f} KiB, written "
-              f"in {time.monotonic() - started:.0f} s, served by {server_name}")  # fmt: skip
+    started = time.monotonic()
+    with served_synthetic(args.pages, "pa-memory-") as served:
+        print(f"site: {served.pages:,} pages, mean {served.mean_kib:.1f} KiB, written "
+              f"in {time.monotonic() - started:.0f} s, served by {served.server}")  # fmt: skip
         print(f"machine: {os.cpu_count()} cores; pilotarchive workers {args.workers}")
         runs = {}
-        try:
-            for key, max_pages, jobdir in (("1", 1, False), ("2", 2000, False),
-                                           ("3", 10_000_000, True)):  # fmt: skip
-                work = tmp / f"run-{key}"
-                work.mkdir()
-                runs[key] = crawl(url, work, max_pages, args.workers, jobdir)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        for key, max_pages, jobdir in (("1", 1, False), ("2", 2000, False),
+                                       ("3", 10_000_000, True)):  # fmt: skip
+            work = served.tmp / f"run-{key}"
+            work.mkdir()
+            runs[key] = crawl(served.url, work, max_pages, args.workers, jobdir)
     names = {
         "1": "1. baseline: a crawl of one page",
         "2": "2. a crawl of 2,000 pages",
