@@ -49,6 +49,18 @@ subscribers = [
 """
 
 
+def start_run(folder: Path, output: int) -> subprocess.Popen:
+    """``pilotarchive run`` in the background, in ``folder`` (its pilotarchive.toml)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pilotarchive", "run"],
+        cwd=folder,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+
+
 @pytest.fixture
 def mailserver() -> Iterator[MailServer]:
     server = MailServer().start()
@@ -203,15 +215,7 @@ def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
 def test_two_runs_of_one_target_at_once(replica: ReplicaServer, mailserver, tmp_path: Path):
     write_config(tmp_path, replica.url + START, mailserver.port)
     replica.inject(START, Fault(delay=4.0))  # the first run holds the lock for a while
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "pilotarchive", "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_run(tmp_path, subprocess.PIPE)
     lock = tmp_path / "output" / "locks" / "pilots.lock"
     deadline = time.monotonic() + 30
     while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
@@ -236,14 +240,7 @@ def test_a_killed_run_loses_nothing(replica: ReplicaServer, mailserver, tmp_path
     replica.set_version("2015-06")
     # Killed in the middle of the crawl (SIGKILL: no chance to clean up).
     replica.inject(START, Fault(delay=3.0))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "pilotarchive", "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    victim = start_run(tmp_path, subprocess.DEVNULL)
     time.sleep(1.5)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
