@@ -9,39 +9,43 @@ spans stay valid for the original text because lower-casing these scripts keeps 
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
-_last: tuple[str, str] = ("", "")
+T = TypeVar("T")
+
+
+def _remember_last(fn: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``fn`` that gives its last result again for the same argument (the same object):
+    several phrase tables are matched in turn against one page's text. (A page's text and
+    lines never change once read, so identity is enough.)"""
+    last: list[Any] = [None, None]
+
+    def remembered(arg: Any) -> T:
+        if last[0] is not arg:
+            last[0], last[1] = arg, fn(arg)
+        return last[1]
+
+    return remembered
+
+
+@_remember_last
+def _lower_page(text: str) -> str:
+    return text.lower()
 
 
 def lowered(text: str) -> str:
-    """``text.lower()``, remembered for the last text: several tables are matched in turn
-    against one page's text, and lower-casing 20 KiB of Finnish costs as much as a search."""
-    if len(text) < 4096:  # a line or a sentence: cheap, and must not evict the page's text
-        return text.lower()
-    global _last
-    last = _last
-    if last[0] is text:
-        return last[1]
-    low = text.lower()
-    _last = (text, low)
-    return low
+    """``text.lower()``; a page's whole text is lower-cased once for every table (20 KiB of
+    Finnish costs as much to lower-case as a search). A line or a sentence is cheap, and
+    must not evict the page's text."""
+    return text.lower() if len(text) < 4096 else _lower_page(text)
 
 
-_last_lines: tuple[list[str], str] = ([], "")
-
-
+@_remember_last
 def joined(lines: list[str]) -> str:
-    """A page's lines as one text, one per line, remembered for the last list of lines: the
-    programme and the project are both searched for in the whole text, and the same string
-    object lets :func:`lowered` lower-case it once. (A document's lines never change once
-    read.)"""
-    global _last_lines
-    last = _last_lines
-    if last[0] is lines:
-        return last[1]
-    text = "\n".join(lines)
-    _last_lines = (lines, text)
-    return text
+    """A page's lines as one text, one per line: the programme and the project are both
+    looked for in the whole text, and the same string object lets :func:`lowered` work
+    once."""
+    return "\n".join(lines)
 
 
 class Phrases:
