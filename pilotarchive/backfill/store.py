@@ -494,7 +494,7 @@ class SnapshotMaker:
             # Against the last healthy snapshot *before* this one in time, whatever was
             # made since: a backfill writes the past after the present.
             baseline = last_healthy(output, None, before=ident)
-            found = judge(baseline, load_snapshot(folder, manifest))
+            found = judge(baseline, load_snapshot(folder, manifest, detail=False))
             return {**found, "baseline": baseline.id if baseline is not None else None}
 
         return writer.commit(health, self._index_committed)

@@ -13,6 +13,7 @@ and a page that lost most of its records while its text is mostly the same was m
 """
 
 import difflib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,6 @@ def pilots_lost(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return now * 2 <= before
 
 
-def _records(view: SnapshotView, pid: str) -> int:
-    return sum(len(view.by_page.get(kind, {}).get(pid, [])) for kind in ("pilot", "contact"))
-
-
 def text_similarity(old: SnapshotView, new: SnapshotView, before: dict, now: dict) -> float | None:
     """How alike the two pages' main texts are (0..1), or None when one cannot be read."""
     from pilotarchive.diff.compare import text_lines
@@ -88,34 +85,73 @@ def _self_check(new: SnapshotView, pid: str, now: dict[str, Any]) -> dict | None
     )
 
 
-# What judging needs of a page of the baseline: read in one pass, kept small.
-_SUMMARY = ("id", "status", "pilot_count", "contact_count", "programme", "updated_source",
-            "content_sha256", "final_url", "language")  # fmt: skip
+class _Unsorted(Exception):
+    """A page file not in id order (written by hand, or damaged): judged the slow way."""
 
 
-def _summaries(view: SnapshotView) -> dict[str, dict[str, Any]]:
-    return {pid: {k: p.get(k) for k in _SUMMARY} for pid, p in view.pages.items()}
+def _in_order(items: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[tuple[str, dict]]:
+    last = ""
+    for pid, page in items:
+        if pid < last:
+            raise _Unsorted(pid)
+        last = pid
+        yield pid, page
+
+
+def _side_by_side(
+    old: Iterable[tuple[str, dict]], new: Iterable[tuple[str, dict]]
+) -> Iterator[tuple[str, dict | None, dict | None]]:
+    """The pages of two snapshots side by side: one pass over each file, both sorted by
+    id, so judging two site crawls of 100,000 pages holds two pages at a time."""
+    a_iter, b_iter = iter(old), iter(new)
+    a, b = next(a_iter, None), next(b_iter, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            assert a is not None
+            yield a[0], a[1], None
+            a = next(a_iter, None)
+        elif a is None or b[0] < a[0]:
+            yield b[0], None, b[1]
+            b = next(b_iter, None)
+        else:
+            yield a[0], a[1], b[1]
+            a, b = next(a_iter, None), next(b_iter, None)
 
 
 def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
     """The new snapshot's health; ``old`` is the last healthy one, or None for the first.
 
-    Both snapshots are read page by page, in one pass each, so judging a site crawl of
-    100,000 pages holds a few fields per page, not the pages.
+    Both snapshots are read page by page, side by side in one pass each, so judging a site
+    crawl of 100,000 pages holds a few pages, not the pages.
     """
+    old_pages = old.pages.items() if old is not None else ()
+    try:
+        return _judge(old, new, _side_by_side(_in_order(old_pages), _in_order(new.pages.items())))
+    except _Unsorted:
+        pairs = _side_by_side(sorted(old_pages), sorted(new.pages.items()))
+        return _judge(old, new, pairs)
+
+
+def _judge(
+    old: SnapshotView | None,
+    new: SnapshotView,
+    pairs: Iterator[tuple[str, dict | None, dict | None]],
+) -> dict[str, Any]:
     findings = []
-    earlier = _summaries(old) if old is not None else {}
     failed = {page_id(f["url"]) for f in new.manifest.get("failures", []) if f.get("url")}
-    lost_status: set[str] = set()
-    ok_now = 0
-    for pid, now in new.pages.items():  # in file order, by id; one page at a time
-        if now.get("status") != 200:
-            lost_status.add(pid)
+    ok_now = ok_before = lost = 0
+    for pid, before, now in pairs:
+        if before is not None and before.get("status") == 200:
+            ok_before += 1
+            # Answered 200 before, and the new crawl tried and lost it (an error status or a
+            # failure in the manifest); a page it did not try (out of its scope) says nothing.
+            if pid in failed or (now is not None and now.get("status") != 200):
+                lost += 1
+        if now is None or now.get("status") != 200:
             continue
         ok_now += 1
         if finding := _self_check(new, pid, now):
             findings.append(finding)
-        before = earlier.get(pid)
         if old is None or before is None or before.get("status") != 200:
             continue
         if finding is None and pilots_lost(before, now):
@@ -136,8 +172,8 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
                     "extraction_failed",
                     "error",
                     now,
-                    f"the page gave {_records(old, pid)} records before and {_records(new, pid)} "
-                    "now, while its text is mostly the same",
+                    f"the page gave {old.records_on(pid)} records before and "
+                    f"{new.records_on(pid)} now, while its text is mostly the same",
                     record_type="pilot",
                 )
             )
@@ -163,17 +199,13 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
                     record_type="page",
                 )
             )
-    # Pages that answered 200 before and that the new crawl tried and lost (an error status or
-    # a failure in the manifest); pages it did not try (out of its scope) say nothing.
-    ok_before = [pid for pid, p in earlier.items() if p.get("status") == 200]
-    lost = [pid for pid in ok_before if pid in failed or pid in lost_status]
-    if ok_before and len(lost) > (1 - PAGES_KEPT) * len(ok_before):
+    if ok_before and lost > (1 - PAGES_KEPT) * ok_before:
         findings.append(
             _finding(
                 "pages_missing",
                 "error",
                 None,
-                f"{len(lost)} of the {len(ok_before)} pages that answered 200 before were "
+                f"{lost} of the {ok_before} pages that answered 200 before were "
                 "lost (an error status or a failed fetch)",
                 record_type="page",
             )
@@ -182,14 +214,14 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
     return {
         "verdict": "degraded" if degraded else "healthy",
         "counts": {
-            "pages_ok": {"old": len(ok_before), "new": ok_now},
+            "pages_ok": {"old": ok_before, "new": ok_now},
             "pilots": {
-                "old": len(old.entries.get("pilot", {})) if old is not None else 0,
-                "new": len(new.entries.get("pilot", {})),
+                "old": old.total("pilot") if old is not None else 0,
+                "new": new.total("pilot"),
             },
             "contacts": {
-                "old": len(old.entries.get("contact", {})) if old is not None else 0,
-                "new": len(new.entries.get("contact", {})),
+                "old": old.total("contact") if old is not None else 0,
+                "new": new.total("contact"),
             },
         },
         "findings": findings,
@@ -198,18 +230,21 @@ def judge(old: SnapshotView | None, new: SnapshotView) -> dict[str, Any]:
 
 def _most_lost(old: SnapshotView, new: SnapshotView, pid: str, before: dict, now: dict) -> bool:
     """Most of the page's records are gone while its text is mostly the same."""
-    had, has = _records(old, pid), _records(new, pid)
+    had, has = old.records_on(pid), new.records_on(pid)
     if had < 2 or has >= had * RECORDS_KEPT:
         return False
     if before.get("content_sha256") == now.get("content_sha256"):
         return True  # the very same bytes read differently: the extractor changed
-    similarity = text_similarity(old, new, old.pages[pid], now)
+    similarity = text_similarity(old, new, before, now)
     return similarity is not None and similarity >= TEXT_SAME
 
 
-def last_healthy(output: Path, target: Any = ANY_TARGET, before: str | None = None) -> Any:
+def last_healthy(
+    output: Path, target: Any = ANY_TARGET, before: str | None = None, detail: bool = False
+) -> Any:
     """The newest snapshot judged healthy (of ``target``, older than ``before``) that can be
-    read, as a view; None when there is none."""
+    read, as a view (counts only, enough to judge by, unless ``detail``); None when there
+    is none."""
     from pilotarchive.archive.snapshot import list_snapshots
     from pilotarchive.diff.load import load_snapshot
 
@@ -219,7 +254,7 @@ def last_healthy(output: Path, target: Any = ANY_TARGET, before: str | None = No
         if (info.manifest.get("health") or {}).get("verdict") == "degraded":
             continue
         try:
-            return load_snapshot(info.path, info.manifest)
+            return load_snapshot(info.path, info.manifest, detail=detail)
         except PilotarchiveError:
             continue  # damaged: the one before it is the baseline
     return None
@@ -233,7 +268,7 @@ def judge_new(
     from pilotarchive.diff.load import load_snapshot
 
     baseline = last_healthy(output, target)
-    health = judge(baseline, load_snapshot(folder, manifest))
+    health = judge(baseline, load_snapshot(folder, manifest, detail=False))
     return {**health, "baseline": baseline.id if baseline is not None else None}
 
 
@@ -260,9 +295,9 @@ def health_series(paths: list) -> list[tuple[str, dict[str, Any] | None, str | N
                 if stored["verdict"] == "healthy":
                     baseline, baseline_view = path, None
                 continue
-            current = load_snapshot(path, manifest)
+            current = load_snapshot(path, manifest, detail=False)
             if baseline is not None and baseline_view is None:
-                baseline_view = load_snapshot(baseline)
+                baseline_view = load_snapshot(baseline, detail=False)
         except PilotarchiveError:
             out.append((path.name, None, None))  # damaged: listed as such by callers
             continue

@@ -8,6 +8,7 @@ records are few and are parsed in full; other records are parsed on demand.
 """
 
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -105,6 +106,10 @@ class SnapshotView:
     pages: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     entries: dict[str, dict[str, Entry]] = field(default_factory=dict)  # type -> id -> entry
     by_page: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # type -> page -> ids
+    # How many records of each tally key (below) each page gave, and in all: what judging
+    # a snapshot's health needs, kept when the entries are not (``load_snapshot(detail=False)``)
+    tally: dict[str, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
     _cache: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def record(self, kind: str, ident: str) -> dict[str, Any]:
@@ -123,11 +128,14 @@ class SnapshotView:
 
     def pilots_of(self, page_id: str, kind: str = "pilot") -> int:
         """How many pilot records of ``kind`` the page gave, without parsing them."""
-        return sum(
-            1
-            for ident in self.by_page.get("pilot", {}).get(page_id, [])
-            if self.entries["pilot"][ident].kind == kind
-        )
+        return self.tally.get(_tally_key("pilot", kind), {}).get(page_id, 0)
+
+    def records_on(self, page_id: str) -> int:
+        """How many pilot and contact records the page gave."""
+        return sum(counts.get(page_id, 0) for counts in self.tally.values())
+
+    def total(self, record_type: str) -> int:
+        return self.totals.get(record_type, 0)
 
     def payload(self, page: dict[str, Any]) -> bytes:
         """The page's archived body (this snapshot's own WARC, or an earlier one's through a
@@ -160,10 +168,19 @@ def _parse(line: bytes, file: Path, where: str) -> dict[str, Any]:
     return record
 
 
-def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> SnapshotView:
+def _tally_key(record_type: str, kind: str | None) -> str:
+    return f"{record_type}:{kind}" if record_type == "pilot" else record_type
+
+
+def load_snapshot(
+    path: Path, manifest: dict[str, Any] | None = None, detail: bool = True
+) -> SnapshotView:
     """A snapshot for diffing; ``manifest`` stands in for one not written yet.
 
-    A damaged file raises :class:`SnapshotDamaged` naming the file and the line.
+    Without ``detail`` the pilot and contact records are only counted per page (no
+    entries, no ``by_page``): enough to judge health, and a few bytes per page where the
+    entries take about a kilobyte, which a 100,000-page site crawl could not afford at its
+    end. A damaged file raises :class:`SnapshotDamaged` naming the file and the line.
     """
     if manifest is None:
         manifest = read_manifest(path)
@@ -183,7 +200,7 @@ def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> Snapsho
                 elif (ident := _field(line, _ID) or "") == "" or not line.endswith(b"\n"):
                     _parse(line, pages_file, str(n))
                     raise SnapshotDamaged(f"{pages_file}:{n}: not a complete record line")
-                offsets[ident] = offset
+                offsets[sys.intern(ident)] = offset
                 offset += len(line)
         if len(offsets) > EAGER_PAGES:
             view.pages = LazyPages(pages_file, offsets)
@@ -193,25 +210,33 @@ def load_snapshot(path: Path, manifest: dict[str, Any] | None = None) -> Snapsho
             entries: dict[str, Entry] = {}
             by_page: dict[str, list[str]] = {}
             file = path / "records" / RECORD_FILES[kind]
-            offset = 0
+            offset = total = 0
             if file.exists():
                 with file.open("rb") as fh:
                     for n, line in enumerate(fh, 1):
                         ident = _field(line, _ID)
-                        fp = _field(line, _FINGERPRINT)
                         page_id = _field(line, _PAGE_ID)
                         pilot_kind = _field(line, _KIND) if kind == "pilot" else None
                         if ident is None or not line.endswith(b"\n"):
                             _parse(line, file, str(n))  # says what is wrong with it
                             raise SnapshotDamaged(f"{file}:{n}: not a complete record line")
-                        if fp is None:  # written before records carried fingerprints
-                            fp = fingerprint(_parse(line, file, str(n)))
-                        entries[ident] = Entry(fp, page_id, offset, pilot_kind)
+                        total += 1
                         if page_id:
-                            by_page.setdefault(page_id, []).append(ident)
+                            page_id = sys.intern(page_id)  # one string per page, all kinds
+                            counts = view.tally.setdefault(_tally_key(kind, pilot_kind), {})
+                            counts[page_id] = counts.get(page_id, 0) + 1
+                        if detail:
+                            fp = _field(line, _FINGERPRINT)
+                            if fp is None:  # written before records carried fingerprints
+                                fp = fingerprint(_parse(line, file, str(n)))
+                            entries[ident] = Entry(fp, page_id, offset, pilot_kind)
+                            if page_id:
+                                by_page.setdefault(page_id, []).append(ident)
                         offset += len(line)
-            view.entries[kind] = entries
-            view.by_page[kind] = by_page
+            view.totals[kind] = total
+            if detail:
+                view.entries[kind] = entries
+                view.by_page[kind] = by_page
     except FileNotFoundError as exc:
         raise SnapshotDamaged(f"{path}: {Path(exc.filename).name} is missing") from exc
     except OSError as exc:
