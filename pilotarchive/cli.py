@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from pilotarchive import __version__
@@ -20,6 +21,18 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
 
 def _module(name: str) -> ModuleType:
     return importlib.import_module(f"pilotarchive.commands.{name.replace('-', '_')}")
+
+
+def _check_output(output: Path) -> None:
+    """A command that reads the output folder, given one that is not there: a usage error
+    (the value as typed names nothing), whatever the command. The default folder missing
+    is the commands' own "no snapshots; run crawl"."""
+    if output.is_dir():
+        return
+    if output.exists():
+        raise UsageError(f"--output {output}: not a folder")
+    if output != Path("output"):
+        raise UsageError(f"--output {output}: no such folder")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(_module(args.command).run(args))
+        module = _module(args.command)
+        if getattr(module, "READS_OUTPUT", False):
+            _check_output(args.output)
+        return int(module.run(args))
     except SnapshotInvalid as exc:
         print(f"pilotarchive: {exc}", file=sys.stderr)
         for problem in exc.problems:

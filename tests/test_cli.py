@@ -63,6 +63,33 @@ def test_missing_snapshot_is_a_clear_failure(tmp_path, capsys) -> None:
     assert err.startswith("pilotarchive: no snapshots under") and "pilotarchive crawl" in err
 
 
+READERS = [["snapshots"], ["diff"], ["history", "Salo"], ["export"], ["validate"],
+           ["wacz", "--file", "x.wacz"], ["site"], ["serve", "--port", "0"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", READERS, ids=lambda a: a[0])
+def test_an_output_folder_that_is_not_there_is_a_usage_error(argv, tmp_path, capsys) -> None:
+    """Every command that reads the output folder says the same of one that names nothing
+    (typed wrong) or a file, exit 2: `snapshots` listed nothing and exited 0, `serve` said
+    it was a usage error, `validate` a failure."""
+    for output, said in ((tmp_path / "typo", "no such folder"), (tmp_path / "f", "not a folder")):
+        (tmp_path / "f").write_text("")
+        assert main([*argv, "--output", str(output)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"pilotarchive: --output {output}: {said}\n"
+    assert not (tmp_path / "typo").exists()  # nothing made under the wrong name
+
+
+def test_site_with_a_dataset_or_wacz_that_is_not_there(tmp_path, capsys) -> None:
+    """The downloads page would silently list nothing: a usage error instead."""
+    for flag, value, said in (("--dataset", tmp_path / "nope", "no dataset there"),
+                              ("--dataset", tmp_path, "no dataset there"),
+                              ("--wacz", tmp_path / "nope.wacz", "no such file")):  # fmt: skip
+        assert main(["site", "--output", str(tmp_path), flag, str(value)]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
 def test_replica_versions(capsys) -> None:
     assert main(["replica", "versions"]) == 0
     out = capsys.readouterr().out

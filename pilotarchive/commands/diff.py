@@ -12,6 +12,7 @@ from pilotarchive.exceptions import PilotarchiveError, UsageError
 
 NAME = "diff"
 HELP = "what changed between two snapshots"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from pilotarchive.commands._common import add_output
 
 NAME = "export"
 HELP = "export every version as CSV, JSONL, SQLite and a data package"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 FORMAT_CHOICES = ("all", "csv", "jsonl", "sqlite", "datapackage")
 
 

@@ -9,6 +9,7 @@ from pilotarchive.exceptions import UsageError
 
 NAME = "history"
 HELP = "one entity's timeline over all snapshots"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 ENTITY_PREFIXES = ("pilot-", "project-", "person-", "page-", "text-")
 
 

@@ -8,6 +8,7 @@ from pilotarchive.commands._common import add_output
 
 NAME = "serve"
 HELP = "serve the site and the output folder on 127.0.0.1 (not for the public internet)"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

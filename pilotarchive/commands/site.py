@@ -12,6 +12,7 @@ from pilotarchive.commands.export import add_target
 
 NAME = "site"
 HELP = "build the static HTML site of the archive"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,8 +39,17 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from pilotarchive.archive.snapshot import ANY_TARGET
+    from pilotarchive.exceptions import UsageError
     from pilotarchive.export.site import build_site
 
+    if args.dataset is not None and not (args.dataset / "datapackage.json").is_file():
+        raise UsageError(
+            f"--dataset {args.dataset}: no dataset there (no datapackage.json); "
+            "make one with `pilotarchive export`"
+        )
+    for file in args.wacz or []:
+        if not file.is_file():
+            raise UsageError(f"--wacz {file}: no such file")
     target = args.target if args.target is not None else ANY_TARGET
     result = build_site(
         args.output, args.to, target=target, dataset_dir=args.dataset, wacz=args.wacz

@@ -8,6 +8,7 @@ from pilotarchive.commands._common import add_output
 
 NAME = "snapshots"
 HELP = "list snapshots with their counts and health"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

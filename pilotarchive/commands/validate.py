@@ -7,6 +7,7 @@ from pilotarchive.commands._common import add_output
 
 NAME = "validate"
 HELP = "re-check a snapshot's records, archive and checksums"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from pilotarchive.exceptions import UsageError
 
 NAME = "wacz"
 HELP = "package snapshots as a WACZ file"
+READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
