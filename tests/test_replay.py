@@ -100,6 +100,11 @@ def test_wacz_is_valid_for_webrecorders_validator(replica: ReplicaServer, tmp_pa
     run = run_cli("wacz", second.name, "--file", str(package), "--output", str(out))
     assert run.returncode == 0, run.stderr
     assert f"snapshot(s) {second.name}, {first.name}" in run.stdout
+    # Both WARCs the package holds are counted and named (the revisited subset was not).
+    assert (
+        f"2 WARC file(s) (pilotarchive-{second.name}.warc.gz, "
+        f"pilotarchive-{first.name}-revisited.warc.gz)" in run.stdout
+    )
     checked = subprocess.run(
         [BIN / "wacz", "validate", "-f", str(package)], capture_output=True, text=True
     )

@@ -33,7 +33,7 @@ _READ_ERRORS = (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError, gz
 class WaczResult:
     path: Path
     snapshots: list[str]  # asked for, then the earlier ones records were taken from
-    warcs: list[Path]
+    warcs: list[str]  # as named in the package, revisited originals of earlier ones too
     pages: int
     report: str  # what webrecorder's validator said of it
 
@@ -173,7 +173,7 @@ def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None)
         for path in tmp_files:
             path.unlink(missing_ok=True)
     names = [p.name for p in snapshots] + [d for d in taken_from if d not in snapshots]
-    return WaczResult(output, names, [w for w in warcs if w.exists()] or warcs, len(pages), report)
+    return WaczResult(output, names, [w.name for w in warcs], len(pages), report)
 
 
 def _wacz(args: list[str]) -> int:

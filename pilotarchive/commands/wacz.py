@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: a WACZ file name ends in .wacz")
     result = build_wacz(snapshot_paths(args.output, args.snapshots), args.file, title=args.title)
     print(
-        f"{result.path}: {len(result.warcs)} WARC file(s) from snapshot(s) "
+        f"{result.path}: {len(result.warcs)} WARC file(s) ({', '.join(result.warcs)}) from "
+        f"snapshot(s) "
         f"{', '.join(result.snapshots)}, {result.pages} pages"
     )
     print(f"{result.path}: valid WACZ ({result.report.splitlines()[-1]})")
