@@ -209,7 +209,6 @@ def finish(
         "previous_snapshot": baseline.previous.id if baseline.previous else None,
         "depends_on": sorted({d for p in parts for d in p["depends_on"]}),
     }
-    staged = [o for p in parts for o in p["staged"]]
     index = baseline.index
 
     def tell_index(path: Path) -> None:
@@ -218,7 +217,7 @@ def finish(
             return
         try:
             index.prune({s.id for s in list_snapshots(config.output_dir)})
-            index.add(staged)
+            index.add(o for p in parts for o in p["staged"])
         except Exception as exc:  # the snapshot stands; the next crawl rebuilds the index
             logger.warning("the digest index could not be updated (%s)", exc)
         finally:

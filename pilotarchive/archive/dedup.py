@@ -10,7 +10,7 @@ was (SQLite's journal makes the transaction itself atomic).
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,14 +95,22 @@ class DigestIndex:
         return dict(zip(_FIELDS, row, strict=True)) if row else None
 
     def add(self, originals: Iterable[dict[str, Any]]) -> int:
-        """Add originals of a committed snapshot, all or none."""
-        rows = [tuple(o[f] for f in _FIELDS) for o in originals]
+        """Add originals of a committed snapshot, all or none; streamed (a site crawl stages
+        a hundred thousand of them)."""
+        count = 0
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            nonlocal count
+            for o in originals:
+                count += 1
+                yield tuple(o[f] for f in _FIELDS)
+
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)", rows()
             )
-        return len(rows)
+        return count
 
     def prune(self, existing_snapshots: set[str]) -> int:
         """Forget originals whose snapshot was deleted, so no revisit points at nothing."""
