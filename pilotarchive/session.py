@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
 from pilotarchive.archive.cdxj import write_cdxj
-from pilotarchive.archive.dedup import DigestIndex
+from pilotarchive.archive.dedup import DigestIndex, Staged
 from pilotarchive.archive.lock import output_lock
 from pilotarchive.archive.previous import PreviousSnapshot
 from pilotarchive.archive.snapshot import (
@@ -231,6 +231,11 @@ def finish(
     )
 
 
+def _saved(part: dict[str, Any]) -> dict[str, Any]:
+    """A part as JSON can hold it, for a resumed crawl or the coordinator of workers."""
+    return {**part, "staged": list(part["staged"])}
+
+
 class CrawlSession:
     """One process's share of a crawl: the whole of it, or a worker's part of a split one."""
 
@@ -242,7 +247,7 @@ class CrawlSession:
         self.snapshot: SnapshotWriter | None = None  # a whole crawl's snapshot
         self.warc: WarcArchive | None = None
         self.baseline: Baseline | None = None
-        self.staged: dict[str, dict[str, Any]] = {}  # payload digest -> original, this crawl
+        self.staged = Staged()  # payload digest -> original, this crawl
         self.revisits = {"identical_payload": 0, "not_modified": 0}
         self.depends_on: set[str] = set()  # earlier snapshots our revisits point into
         self.error: PilotarchiveError | None = None  # what stopped the crawl, if anything
@@ -340,7 +345,7 @@ class CrawlSession:
         archive = state["archive"]
         self.revisits = dict(archive["revisits"])
         self.depends_on = set(archive["depends_on"])
-        self.staged = {o["payload_digest"]: o for o in archive["staged"]}
+        self.staged = Staged(archive["staged"])
         self.snapshot = self.writer = writer
         self.warc = WarcArchive(
             tmp / "archive", snapshot_id, info=self._warc_info(), resume=archive
@@ -399,7 +404,7 @@ class CrawlSession:
                 return self.warc.write_revisit(ex, original, PROFILE_IDENTICAL)
         ref = self.warc.write_response(ex)
         if self.config.dedup and ex.body and ref.payload_digest:
-            self.staged[ref.payload_digest] = ref.as_original(self.writer.snapshot_id)
+            self.staged.add(ref.as_original(self.writer.snapshot_id))
         return ref
 
     def _lookup(self, digest: str, url: str) -> dict[str, Any] | None:
@@ -424,7 +429,7 @@ class CrawlSession:
             "payload_bytes": self.warc.payload_bytes,
             "revisits": dict(self.revisits),
             "depends_on": sorted(self.depends_on),
-            "staged": list(self.staged.values()),
+            "staged": self.staged,  # a list of dicts in a saved state (see _saved)
         }
 
     def close(self, spider: Any = None, reason: str = "finished") -> None:
@@ -480,7 +485,7 @@ class CrawlSession:
             snapshot.close_files()
             snapshot.save_state(
                 {
-                    "archive": self.part(),
+                    "archive": _saved(self.part()),
                     "snapshot_id": snapshot.snapshot_id,
                     "started": iso(snapshot.started or utc_now()),
                     "interrupted_at": iso(utc_now()),
@@ -500,7 +505,7 @@ class CrawlSession:
         stats = self.crawler.stats
         try:
             writer.close_files()
-            writer.save_state({"archive": self.part(), "reason": reason,
+            writer.save_state({"archive": _saved(self.part()), "reason": reason,
                                "error": str(self.error) if self.error else None})  # fmt: skip
         except (OSError, PilotarchiveError) as exc:
             self.error = self.error or (os_error(exc) if isinstance(exc, OSError) else exc)

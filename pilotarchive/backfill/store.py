@@ -33,7 +33,7 @@ from warcio.timeutils import datetime_to_iso_date
 
 from pilotarchive import __version__
 from pilotarchive.archive.cdxj import write_cdxj
-from pilotarchive.archive.dedup import DigestIndex
+from pilotarchive.archive.dedup import DigestIndex, Staged
 from pilotarchive.archive.read import read_payload
 from pilotarchive.archive.snapshot import (
     SnapshotWriter,
@@ -242,7 +242,7 @@ class SnapshotMaker:
     notes: list[str] = field(default_factory=list)  # for the next snapshot's manifest
     # Per snapshot being written: payloads archived in full (for the index), revisits made,
     # earlier snapshots the revisits point into.
-    staged: dict[str, dict[str, Any]] = field(default_factory=dict)
+    staged: Staged = field(default_factory=Staged)
     revisits: int = 0
     depends_on: set[str] = field(default_factory=set)
 
@@ -319,7 +319,7 @@ class SnapshotMaker:
         not_captured: list[str],
     ) -> Written:
         result = Written(writer.snapshot_id, None)
-        self.staged, self.revisits, self.depends_on = {}, 0, set()
+        self.staged, self.revisits, self.depends_on = Staged(), 0, set()
         refs: dict[tuple[str, str], WarcRef] = {}
         chains: dict[str, list[Fetched]] = {}
         for capture in group:
@@ -398,7 +398,7 @@ class SnapshotMaker:
                 ref = warc.write_capture(got)
                 via = "fetched"
                 if got.body and got.digest:
-                    self.staged[got.digest] = ref.as_original(writer.snapshot_id)
+                    self.staged.add(ref.as_original(writer.snapshot_id))
         fields: list[tuple[str, str]] = [
             ("via", got.replay_url),
             ("archive-timestamp", capture.timestamp),

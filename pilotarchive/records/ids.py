@@ -25,7 +25,7 @@ def normalise_text(text: str | None) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # a page's records name its URLs a few times; 65,536 was 16 MB
 def page_key(url: str) -> str:
     """Path and sorted query of a URL; web-archive captures map to the original URL."""
     parts = urlsplit(url)
