@@ -25,9 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
+from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pilotarchive.extract.document import _PARSER
 from pilotarchive.extract.page import extract_page
 from pilotarchive.replica.content import VERSIONS
 from pilotarchive.replica.render import OTHER_PAGES, PageRef
@@ -120,6 +122,14 @@ def measure(name: str, pages: list, repeat: int, rounds: int) -> float:
             for _, body, _ in pages:
                 lxml.html.fromstring(body)
 
+    def floor() -> None:
+        # What any reader of a page's text costs at least: pilotarchive's own parse and one
+        # walk of the tree in Python that does nothing with it.
+        for _ in range(repeat):
+            for _, body, _ in pages:
+                for _event in etree.iterwalk(etree.fromstring(body, _PARSER), ("start", "end")):
+                    pass
+
     def extraction() -> None:
         for _ in range(repeat):
             for url, body, headers in pages:
@@ -127,11 +137,14 @@ def measure(name: str, pages: list, repeat: int, rounds: int) -> float:
 
     extraction()  # warm caches (compiled patterns) before measuring
     base_rate, _ = best_rate(baseline, count, rounds)
+    floor_rate, _ = best_rate(floor, count, rounds)
     rate, _ = best_rate(extraction, count, rounds)
     mb = size / 1e6
     print(f"{name}: {len(pages)} pages (mean {size / 1024:.1f} KiB), {repeat} passes x "
           f"{rounds} rounds, best round counts")  # fmt: skip
     print(f"  baseline lxml.html.fromstring: {base_rate:8.0f} pages/s {base_rate * mb:7.1f} MB/s")
+    print(f"  parse + an empty walk in Python:{floor_rate:7.0f} pages/s "
+          f"{floor_rate * mb:7.1f} MB/s (the least any reader of the text costs)")  # fmt: skip
     print(f"  pilotarchive extract_page:     {rate:8.0f} pages/s {rate * mb:7.1f} MB/s")
     print(f"  extract_page takes {base_rate / rate:.1f}x the time of a bare parse")
     return rate
