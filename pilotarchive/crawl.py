@@ -107,12 +107,26 @@ def _log_to_stderr(settings: Settings, overrides: dict[str, Any], tracebacks: bo
 
 def run_process(overrides: dict[str, Any], *, tracebacks: bool = False) -> dict[str, Any]:
     """One Scrapy crawl in this process (a whole crawl, or a worker's part); its stats."""
+    from contextlib import nullcontext
+
+    from pilotarchive.archive.lock import FileLock
+    from pilotarchive.session import JOBDIR_LOCK, check_jobdir
+
     settings = crawl_settings(overrides)
     _log_to_stderr(settings, overrides, tracebacks)
-    process = _Process(settings)
-    crawler = process.create_crawler(MinistrySpider)
-    process.crawl(crawler)
-    process.start()
+    jobdir = Path(settings["JOBDIR"]) if settings.get("JOBDIR") else None
+    # Two crawls on one JOBDIR would share (and garble) one disk queue.
+    with (
+        FileLock(jobdir / JOBDIR_LOCK, wait=0, what=f"--jobdir {jobdir}")
+        if jobdir
+        else nullcontext()
+    ):
+        if jobdir and (note := check_jobdir(jobdir, load_config(settings))):
+            logging.getLogger(__name__).warning("%s", note)
+        process = _Process(settings)
+        crawler = process.create_crawler(MinistrySpider)
+        process.crawl(crawler)
+        process.start()
     return crawler.stats.get_stats() if crawler.stats else {}
 
 

@@ -14,6 +14,7 @@ archived page that cannot be read back is fetched again.
 
 import json
 import logging
+import shutil
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ from pilotarchive.archive.warc import (
     payload_digest,
 )
 from pilotarchive.diff.health import judge_new
-from pilotarchive.exceptions import CrawlFailed, PilotarchiveError
+from pilotarchive.exceptions import CrawlFailed, PilotarchiveError, UsageError
 from pilotarchive.settings import Config, load_config
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,74 @@ class Baseline:
 
 
 INTERRUPTED = "pilotarchive-interrupted.json"  # in a JOBDIR: the snapshot it goes on with
+
+
+JOBDIR_LOCK = "pilotarchive.lock"
+_SCRAPY_JOB_FILES = ("requests.seen", "requests.queue", "spider.state")
+
+
+def crawl_identity(config: Config) -> dict[str, Any]:
+    """What a resumed crawl must share with the one it goes on with."""
+    return {
+        "output": str(config.output_dir.resolve()),
+        "start_urls": list(config.start_urls),
+        "scope": config.scope,
+        "max_pages": config.max_pages,
+        "target": config.target,
+        "allowed": config.allowed.describe(),
+    }
+
+
+_SAID = {"output": "--output", "start_urls": "start URLs", "scope": "--scope",
+         "max_pages": "--max-pages", "target": "--target", "allowed": "--allow-host"}  # fmt: skip
+
+
+def check_jobdir(jobdir: Path, config: Config) -> str | None:
+    """Before Scrapy opens a JOBDIR: go on only with the crawl it belongs to.
+
+    A JOBDIR kept by an interrupted crawl must be resumed by the same crawl (same output
+    folder, start URLs, scope, budget): another one would take its queue and write a
+    partial or mislabelled snapshot that looks complete. A JOBDIR whose crawl finished (or
+    was killed, so nothing could be kept) holds a queue and a seen-set that would make the
+    next crawl fetch nothing: it is emptied, and the returned note says so.
+    """
+    pointer_file = jobdir / INTERRUPTED
+    if pointer_file.exists():
+        try:
+            pointer = json.loads(pointer_file.read_text(encoding="utf-8"))
+            tmp = Path(pointer["tmp"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(
+                f"--jobdir {jobdir}: {INTERRUPTED} cannot be read ({exc}); remove the folder "
+                "to start a new crawl"
+            ) from None
+        now = crawl_identity(config)
+        then = pointer.get("crawl") or {}
+        differ = [k for k in _SAID if k in then and then[k] != now[k]]
+        if differ:
+            said = "; ".join(f"{_SAID[k]}: {then[k]!r} then, {now[k]!r} now" for k in differ)
+            raise UsageError(
+                f"--jobdir {jobdir} goes on with an interrupted crawl that was not this one "
+                f"({said}): run that crawl as it was to finish it, or give another --jobdir"
+            )
+        if not (tmp / STATE_FILE).is_file():
+            raise UsageError(
+                f"--jobdir {jobdir}: the unfinished snapshot it goes on with ({tmp}) is gone; "
+                "remove the folder to start a new crawl"
+            )
+        return None
+    stale = [jobdir / n for n in _SCRAPY_JOB_FILES if (jobdir / n).exists()]
+    if not stale:
+        return None
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return (
+        f"--jobdir {jobdir} held the queue of a crawl that finished or was killed (nothing "
+        "to go on with); it was emptied and this crawl started afresh"
+    )
 
 
 def find_interrupted(jobdir: Path, output: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -493,7 +562,11 @@ class CrawlSession:
             )
             (snapshot.path / RESUMABLE).write_text(str(jobdir.resolve()), encoding="utf-8")
             jobdir.mkdir(parents=True, exist_ok=True)
-            pointer = {"tmp": str(snapshot.path.resolve()), "snapshot_id": snapshot.snapshot_id}
+            pointer = {
+                "tmp": str(snapshot.path.resolve()),
+                "snapshot_id": snapshot.snapshot_id,
+                "crawl": crawl_identity(self.config),
+            }
             (jobdir / INTERRUPTED).write_text(json.dumps(pointer), encoding="utf-8")
         except (OSError, PilotarchiveError) as exc:
             logger.error("the interrupted crawl cannot be kept for resuming: %s", exc)

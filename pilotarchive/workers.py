@@ -19,6 +19,7 @@ the job's length (Debian's ``redis-server``).
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -35,8 +36,26 @@ KEY = "pilotarchive:{job}:{what}"
 IDLE_GRACE = 2.0  # seconds every worker must have been idle, queue empty, before all stop
 
 
+_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_job_name(name: str) -> None:
+    """A job name is part of Redis keys and of their patterns: ``*`` would match (and
+    clear) every job's keys."""
+    if not _JOB_NAME.fullmatch(name):
+        raise UsageError(
+            f"--job {name[:80]!r}: letters, digits, '.', '_' and '-', at most 64, "
+            "beginning with a letter or digit"
+        )
+
+
 def key(job: str, what: str) -> str:
     return KEY.format(job=job, what=what)
+
+
+def shown(url: str) -> str:
+    """A Redis URL as it may be printed: without its password."""
+    return re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def connect(url: str) -> Any:
@@ -47,11 +66,14 @@ def connect(url: str) -> Any:
         raise UsageError(
             "--workers and --redis need scrapy-redis: pip install 'pilotarchive[distributed]'"
         ) from None
-    client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    except ValueError as exc:
+        raise UsageError(f"--redis {shown(url)}: {exc}") from None
     try:
         client.ping()
-    except redis.RedisError as exc:
-        raise CrawlFailed(f"cannot reach Redis at {url}: {exc}") from exc
+    except (redis.RedisError, ValueError) as exc:
+        raise CrawlFailed(f"cannot reach Redis at {shown(url)}: {exc}") from exc
     return client
 
 

@@ -141,6 +141,11 @@ def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_pa
             break
         assert time.monotonic() < deadline and first.poll() is None
         time.sleep(0.05)
+    # A second crawl on the same JOBDIR meanwhile would garble its disk queue: refused.
+    meanwhile = subprocess.run(crawl_argv(site, output, "--jobdir", str(jobdir)),
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert meanwhile.returncode == 1
+    assert f"--jobdir {jobdir} is locked by pid {first.pid}" in meanwhile.stderr
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=60)
     assert first.returncode == 1
@@ -148,6 +153,20 @@ def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_pa
     assert not list_snapshots(output)  # nothing under a final name yet
     kept = [p.name for p in snapshot_dir(output).iterdir()]
     assert len(kept) == 1 and kept[0].startswith(".tmp-")
+    # Another crawl would take the interrupted one's queue and write a partial or
+    # mislabelled snapshot that looks whole: each is refused, naming what differs.
+    for argv, differs in (
+        (crawl_argv(site, tmp_path / "other", "--jobdir", str(jobdir)), "--output"),
+        ([*crawl_argv(site, output, "--jobdir", str(jobdir))[:4], f"{site.url}/sv/index.html",
+          *crawl_argv(site, output, "--jobdir", str(jobdir))[5:]], "start URLs"),
+        (crawl_argv(site, output, "--jobdir", str(jobdir), "--max-pages", "20"), "--max-pages"),
+    ):  # fmt: skip
+        wrong = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert wrong.returncode == 2, wrong.stderr
+        assert "goes on with an interrupted crawl that was not this one" in wrong.stderr
+        assert f"({differs}: " in wrong.stderr
+    assert [p.name for p in snapshot_dir(output).iterdir()] == kept
+    assert not (tmp_path / "other").exists() or not list_snapshots(tmp_path / "other")
     second = subprocess.run(
         crawl_argv(site, output, "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),
         capture_output=True, text=True, timeout=300,
@@ -163,3 +182,36 @@ def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_pa
     assert json.loads((snapshot / "manifest.json").read_text())["fetched"] >= len(
         expected_urls(site)
     )
+    # The same command once more: the finished crawl's queue and seen-set would make it
+    # fetch nothing ("no page could be read"); the JOBDIR is emptied and it crawls afresh.
+    third = subprocess.run(crawl_argv(site, output, "--jobdir", str(jobdir)),
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert third.returncode == 0, third.stderr
+    assert "held the queue of a crawl that finished or was killed" in third.stderr
+    again = Path(third.stdout.strip().splitlines()[-1])
+    assert again != snapshot
+    check_every_page_once(site, again)
+
+
+def test_a_jobdir_whose_snapshot_is_gone_or_unusable_is_refused(site, tmp_path) -> None:
+    """One line and exit 2, never a traceback or a partial snapshot that looks whole."""
+    output, jobdir = tmp_path / "out", tmp_path / "job"
+    jobdir.mkdir()
+    (jobdir / "pilotarchive-interrupted.json").write_text(
+        json.dumps({"tmp": str(snapshot_dir(output) / ".tmp-gone-1"), "snapshot_id": "gone"})
+    )
+    (jobdir / "requests.seen").write_text("")
+    gone = subprocess.run(crawl_argv(site, output, "--jobdir", str(jobdir)),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert gone.returncode == 2
+    assert "the unfinished snapshot it goes on with" in gone.stderr and "is gone" in gone.stderr
+    (tmp_path / "file").write_text("")
+    for bad, said in (
+        (tmp_path / "file", "not a folder"),
+        (tmp_path / "file" / "sub", "cannot be made"),
+    ):
+        run = subprocess.run(crawl_argv(site, output, "--jobdir", str(bad)),
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert run.returncode == 2 and f"--jobdir {bad}: {said}" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
+    assert not list_snapshots(output)

@@ -2,6 +2,7 @@
 write a validated snapshot. Prints the snapshot's path as the last line."""
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_verbose(p)
 
 
+MAX_WORKERS = max(8, 4 * (os.cpu_count() or 1))  # more on one machine only thrash it
+
+
+def check_split(workers: int, redis: str | None, job: str | None, jobdir: Path | None) -> None:
+    """The flags of a split crawl and of --jobdir, checked before anything starts."""
+    from pilotarchive.workers import check_job_name
+
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: give 1 or more")
+    if workers > MAX_WORKERS:
+        raise UsageError(
+            f"--workers {workers}: at most {MAX_WORKERS} on this machine of "
+            f"{os.cpu_count()} cores (4 a core); more machines join with `crawl-worker`"
+        )
+    if job is not None:
+        check_job_name(job)
+        if workers == 1 and not redis:
+            raise UsageError("--job names a split crawl: give --workers N or --redis URL too")
+    if jobdir is not None:
+        if workers > 1 or redis:
+            raise UsageError(
+                "--jobdir keeps one process's queue; a split crawl's queue is in Redis: "
+                "give one of --jobdir and --workers/--redis"
+            )
+        if str(jobdir) in ("", "."):
+            raise UsageError(f"--jobdir {str(jobdir)!r}: give a folder of its own")
+        if jobdir.exists() and not jobdir.is_dir():
+            raise UsageError(f"--jobdir {jobdir}: not a folder")
+        try:
+            jobdir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--jobdir {jobdir}: cannot be made ({exc.strerror})") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {
         "PILOTARCHIVE_START_URLS": args.start_urls or [DEFAULT_START],
@@ -109,8 +144,7 @@ def run(args: argparse.Namespace) -> int:
     settings = dict(args.set)
     overrides.update(settings)
     flags = {k: v for k, v in typed.items() if k not in settings}
-    if args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: give 1 or more")
+    check_split(args.workers, args.redis, args.job, args.jobdir)
     split = None
     if args.workers > 1 or args.redis:
         split = {"workers": args.workers, "redis_url": args.redis, "job_name": args.job}

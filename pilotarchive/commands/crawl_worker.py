@@ -25,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.crawl import run_worker
+    from pilotarchive.workers import check_job_name
 
+    check_job_name(args.job)
     run_worker(args.redis, args.job, args.output, tracebacks=args.verbose)
     return 0
