@@ -199,6 +199,7 @@ def run_split_crawl(
 ) -> CrawlResult:
     """One crawl over ``workers`` local processes (and any worker that joins from another
     host), merged into one snapshot."""
+    import contextlib
     import json
     import signal
 
@@ -206,6 +207,8 @@ def run_split_crawl(
     from pilotarchive.workers import (
         Job,
         PrivateRedis,
+        abort,
+        check_free,
         clear,
         connect,
         start_local_workers,
@@ -214,44 +217,68 @@ def run_split_crawl(
 
     settings = crawl_settings(overrides)
     config = load_config(settings)
+    client = connect(redis_url) if redis_url else None
+    if client is not None and job_name:
+        check_free(client, job_name)  # before anything is made: a live job keeps its name
     baseline = prepare(config)
     writer = new_writer(config, settings)
     for note in baseline.notes:
         writer.note(note)
-    private = None if redis_url else PrivateRedis()
-    url = redis_url or (private.url if private else "")
+    private = None
     name = job_name or f"crawl-{writer.snapshot_id}"
     procs: list[Any] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM (systemd, docker stop) ends it as Ctrl-C does
+
     try:
-        client = connect(url)
+        previous: Any = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding program): its signals are its own
+        previous = None
+    try:
+        if client is None:
+            private = PrivateRedis()
+            client = connect(private.url)
+        url = redis_url or (private.url if private else "")
         clear(client, name)
         relative = str(writer.path.relative_to(config.output_dir))
         Job(name, writer.snapshot_id, relative, overrides).publish(client)
         procs = start_local_workers(url, name, config.output_dir, workers, tracebacks)
-        for proc in procs:
-            proc.wait()
-        wait_for_workers(client, name)
-        parts = sorted((writer.path / "parts").glob("*/part.json"))
-        archives = []
-        for part in parts:
+        done = wait_for_workers(client, name, procs)
+        archives, parts = [], []
+        for number, outcome in sorted(done.items(), key=lambda kv: int(kv[0])):
+            part = writer.path / "parts" / number / "part.json"
+            if not part.is_file() and outcome != "done":
+                raise CrawlFailed(
+                    f"worker {number} failed before it wrote its part (run with -v to see "
+                    "why); no snapshot written"
+                )
+            if not part.is_file():
+                raise CrawlFailed(
+                    f"worker {number} finished ({outcome}), but its part is not in "
+                    f"{part.parent}: was its --output the crawl's shared output folder?"
+                )
             state = json.loads(part.read_text(encoding="utf-8"))
             if state.get("error"):
-                raise CrawlFailed(f"worker {part.parent.name}: {state['error']}")
+                raise CrawlFailed(f"worker {number}: {state['error']}")
             if state.get("reason") not in ("finished", None) and not str(
                 state.get("reason")
             ).startswith("closespider"):
                 raise CrawlFailed(
-                    f"worker {part.parent.name} was stopped ({state['reason']}); "
-                    "no snapshot written"
+                    f"worker {number} was stopped ({state['reason']}); no snapshot written"
                 )
             writer.absorb(state)
             archives.append(state["archive"])
+            parts.append(part.parent)
         if not archives:
             raise CrawlFailed("no worker wrote a part; no snapshot written")
-        writer.parts = [p.parent for p in parts]
+        writer.parts = parts
         path = finish(writer, config, archives, baseline)
         clear(client, name)
-    except BaseException:
+    except BaseException as exc:
+        if client is not None:
+            with contextlib.suppress(Exception):  # remote workers stop at their next beat
+                abort(client, name, str(exc) or type(exc).__name__)
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
@@ -263,6 +290,8 @@ def run_split_crawl(
         writer.abort()
         raise
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if private is not None:
             private.close()
     return CrawlResult(path, {}, ", ".join(baseline.cleaned) or None, read_manifest(path))

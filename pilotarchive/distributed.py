@@ -7,6 +7,7 @@ comes when every worker is idle and the queue is empty (a worker that found the 
 empty for a moment must not stop while another is about to add links to it).
 """
 
+import logging
 import time
 from typing import Any
 
@@ -14,7 +15,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
-from pilotarchive.workers import IDLE_GRACE, connect, key
+from pilotarchive.workers import BEAT, IDLE_GRACE, aborted, beat, connect, key
+
+logger = logging.getLogger(__name__)
 
 
 class Shared:
@@ -59,7 +62,35 @@ class SharedIdle:
         crawler.signals.connect(extension.idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.busy, signal=signals.response_received)
         crawler.signals.connect(extension.busy, signal=signals.request_scheduled)
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
         return extension
+
+    def opened(self, spider: Any = None) -> None:
+        from twisted.internet.task import LoopingCall
+
+        self._beat = LoopingCall(self.beat)
+        self._beat.start(BEAT, now=True)
+
+    def closed(self, spider: Any = None) -> None:
+        if getattr(self, "_beat", None) is not None and self._beat.running:
+            self._beat.stop()
+
+    def beat(self) -> None:
+        """Say this worker lives; stop when the coordinator gave the crawl up."""
+        shared = self.shared
+        try:
+            beat(shared.client, shared.job, shared.number)
+            reason = aborted(shared.client, shared.job)
+        except Exception as exc:  # Redis gone: the coordinator will see us silent
+            logger.warning("cannot reach the crawl's Redis (%s)", exc)
+            return
+        if reason is not None and self.crawler.engine is not None:
+            engine = self.crawler.engine
+            if engine.spider is not None and not getattr(self, "_stopping", False):
+                self._stopping = True
+                logger.error("the crawl was given up by its coordinator: %s", reason)
+                engine.close_spider(engine.spider, "aborted")
 
     def busy(self, *args: Any, **kwargs: Any) -> None:
         if self.idle_since is not None:

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +35,16 @@ from pilotarchive.exceptions import CrawlFailed, UsageError
 
 KEY = "pilotarchive:{job}:{what}"
 IDLE_GRACE = 2.0  # seconds every worker must have been idle, queue empty, before all stop
+BEAT = 2.0  # seconds between a worker's heartbeats
+DEAD_AFTER = 60.0  # a worker silent this long is taken for dead (killed, host gone)
+# Settings that name code or files: a job in Redis that sets them is refused, since whoever
+# can write to that Redis would run code or write files on every worker host.
+_NOT_FROM_REDIS = frozenset(
+    "ITEM_PIPELINES DOWNLOADER_MIDDLEWARES SPIDER_MIDDLEWARES EXTENSIONS DOWNLOAD_HANDLERS "
+    "FEEDS FEED_EXPORTERS FEED_STORAGES SPIDER_MODULES NEWSPIDER_MODULE COMMANDS_MODULE "
+    "ADDONS TWISTED_REACTOR ASYNCIO_EVENT_LOOP DNS_RESOLVER LOG_FILE JOBDIR SPIDER_LOADER_CLASS "
+    "REDIS_URL SCHEDULER".split()
+)
 
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -92,34 +103,130 @@ class Job:
 
     @classmethod
     def load(cls, client: Any, name: str) -> "Job":
+        """The job as published, checked: a worker writes only into the snapshot's own
+        temporary folder and takes no setting that names code or files."""
         raw = client.get(key(name, "job"))
         if raw is None:
             raise UsageError(f"no crawl job {name!r} in this Redis; start it with `crawl --job`")
-        return cls(**json.loads(raw))
+        try:
+            job = cls(**json.loads(raw))
+        except (ValueError, TypeError) as exc:
+            raise CrawlFailed(f"the crawl job {name!r} in Redis cannot be read ({exc})") from None
+        where = Path(job.tmp)
+        if (
+            where.is_absolute()
+            or len(where.parts) != 2
+            or where.parts[0] != "snapshots"
+            or not where.parts[1].startswith(".tmp-")
+        ):
+            raise CrawlFailed(
+                f"the crawl job {name!r} in Redis names {job.tmp!r} as its snapshot's folder; "
+                "a worker writes only into snapshots/.tmp-... of its output folder"
+            )
+        bad = sorted(
+            k for k in job.overrides if k in _NOT_FROM_REDIS or k.endswith(("_CLASS", "_BASE"))
+        )
+        if bad:
+            raise CrawlFailed(
+                f"the crawl job {name!r} in Redis sets {', '.join(bad)}, which name code or "
+                "files; a worker does not take them from Redis"
+            )
+        return job
 
 
 def join(client: Any, job: str) -> int:
-    """A worker's number in the job (0, 1, ...), registered so the coordinator waits for it."""
+    """A worker's number in the job (0, 1, ...), registered so the coordinator waits for it,
+    with where it runs (host:pid) and a first heartbeat."""
     number = int(client.incr(key(job, "next_worker"))) - 1
+    client.hset(key(job, "where"), number, f"{socket.gethostname()}:{os.getpid()}")
+    beat(client, job, number)
     client.sadd(key(job, "workers"), number)
     return number
+
+
+def beat(client: Any, job: str, number: int) -> None:
+    client.hset(key(job, "alive"), number, time.time())
+
+
+def aborted(client: Any, job: str) -> str | None:
+    """Why the coordinator gave the crawl up, when it did: every worker stops."""
+    reason = client.get(key(job, "abort"))
+    return reason.decode("utf-8", "replace") if reason is not None else None
+
+
+def abort(client: Any, job: str, reason: str) -> None:
+    """Tell every worker to stop; new ones find no job to join."""
+    client.set(key(job, "abort"), reason, ex=3600)
+    client.delete(key(job, "job"))
 
 
 def finish(client: Any, job: str, number: int, outcome: str) -> None:
     client.hset(key(job, "finished"), str(number), outcome)
 
 
-def wait_for_workers(client: Any, job: str, timeout: float | None = None) -> dict[str, str]:
-    """Block until every worker that joined has finished; their outcomes by number."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+def _died(proc: subprocess.Popen) -> str:
+    code = proc.returncode
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with {code} before it finished its part"
+
+
+def wait_for_workers(
+    client: Any, job: str, procs: list[subprocess.Popen], dead_after: float = DEAD_AFTER
+) -> dict[str, str]:
+    """Block until every worker that joined has finished; their outcomes by number.
+
+    A worker that dies without finishing (SIGKILL, out of memory, its host gone) would
+    leave the others waiting for it forever: a local one is seen to die, a remote one to
+    stop beating, and the crawl fails with :class:`CrawlFailed` naming it.
+    """
+    host = socket.gethostname()
     while True:
         joined = {m.decode() for m in client.smembers(key(job, "workers"))}
         done = {k.decode(): v.decode() for k, v in client.hgetall(key(job, "finished")).items()}
-        if joined and joined <= set(done):
+        running = [p for p in procs if p.poll() is None]
+        if joined and joined <= set(done) and not running:
             return done
-        if deadline is not None and time.monotonic() > deadline:
-            raise CrawlFailed(f"workers {sorted(joined - set(done))} of job {job} did not finish")
+        where = {k.decode(): v.decode() for k, v in client.hgetall(key(job, "where")).items()}
+        alive = {k.decode(): float(v) for k, v in client.hgetall(key(job, "alive")).items()}
+        ours = {f"{host}:{p.pid}": p for p in procs}
+        for number in sorted(joined - set(done)):
+            proc = ours.get(where.get(number, ""))
+            if proc is not None and proc.poll() is not None:
+                raise CrawlFailed(
+                    f"worker {number} (pid {proc.pid}) {_died(proc)}; no snapshot written"
+                )
+            silent = time.time() - alive.get(number, time.time())
+            if proc is None and silent > dead_after:
+                raise CrawlFailed(
+                    f"worker {number} ({where.get(number, 'unknown host')}) has not been heard "
+                    f"from for {silent:.0f} s; taken for dead, no snapshot written"
+                )
+        for proc in procs:  # a local process gone before it even joined
+            gone = proc.poll() is not None and f"{host}:{proc.pid}" not in where.values()
+            if gone and proc.returncode != 0:
+                raise CrawlFailed(f"a worker (pid {proc.pid}) {_died(proc)}")
         time.sleep(0.2)
+
+
+def check_free(client: Any, job: str, dead_after: float = DEAD_AFTER) -> None:
+    """A job name another live crawl uses is refused (clearing it would stop that crawl);
+    one left by a crawl that died is cleared."""
+    if client.get(key(job, "job")) is not None:
+        joined = {m.decode() for m in client.smembers(key(job, "workers"))}
+        done = {k.decode() for k in client.hkeys(key(job, "finished"))}
+        alive = {k.decode(): float(v) for k, v in client.hgetall(key(job, "alive")).items()}
+        now = time.time()
+        live = [n for n in joined - done if now - alive.get(n, 0.0) < dead_after]
+        if live:
+            raise CrawlFailed(
+                f"a crawl job named {job!r} is running in this Redis (workers "
+                f"{', '.join(sorted(live))}); give another --job, or wait for it to end"
+            )
+    clear(client, job)
 
 
 def clear(client: Any, job: str) -> None:

@@ -5,6 +5,7 @@ Run against the synthetic ministry site (realistic pages, a link graph of depth 
 """
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -215,3 +216,104 @@ def test_a_jobdir_whose_snapshot_is_gone_or_unusable_is_refused(site, tmp_path) 
         assert run.returncode == 2 and f"--jobdir {bad}: {said}" in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
     assert not list_snapshots(output)
+
+
+def _workers_of(coordinator: subprocess.Popen) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(coordinator.pid), "-f", "crawl-worker"],
+                         capture_output=True, text=True)  # fmt: skip
+    return [int(p) for p in out.stdout.split()]  # not the private redis-server
+
+
+def _start_split(site, output: Path) -> tuple[subprocess.Popen, list[int]]:
+    """A crawl over two local workers, slowed so that it is still running when the test
+    acts; returns it once both workers fetch."""
+    coordinator = subprocess.Popen(
+        crawl_argv(site, output, "--workers", "2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+                   "-s", "DOWNLOAD_DELAY=0.05"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        parts = list(snapshot_dir(output).glob(".tmp-*/parts/*/records/pages.jsonl"))
+        if len(parts) == 2 and all(p.stat().st_size for p in parts):
+            break
+        assert time.monotonic() < deadline and coordinator.poll() is None
+        time.sleep(0.05)
+    return coordinator, _workers_of(coordinator)
+
+
+def _gone(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(not Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@needs_redis
+def test_a_worker_killed_ends_the_split_crawl_with_one_line(site, tmp_path: Path) -> None:
+    """A worker killed with SIGKILL never says it finished: the others waited for it
+    forever. The coordinator sees it die, stops the rest, and says so; nothing is left."""
+    output = tmp_path / "out"
+    coordinator, workers = _start_split(site, output)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = coordinator.communicate(timeout=90)
+    assert coordinator.returncode == 1, err
+    assert err.splitlines()[-1].endswith(f"(pid {workers[0]}) was killed by SIGKILL; "
+                                         "no snapshot written")  # fmt: skip
+    assert "Traceback" not in err
+    assert _gone(workers)
+    assert list(snapshot_dir(output).iterdir()) == []  # the unfinished snapshot removed
+
+
+@needs_redis
+def test_sigterm_stops_a_split_crawl_and_its_workers(site, tmp_path: Path) -> None:
+    """systemd and `docker stop` send SIGTERM to the coordinator only: its workers were left
+    crawling (and its redis-server running). It ends as Ctrl-C does, workers too."""
+    output = tmp_path / "out"
+    coordinator, workers = _start_split(site, output)
+    coordinator.send_signal(signal.SIGTERM)
+    _, err = coordinator.communicate(timeout=90)
+    assert coordinator.returncode == 130, err
+    assert err.splitlines()[-1] == "pilotarchive: interrupted"
+    assert _gone(workers)
+    assert list(snapshot_dir(output).iterdir()) == []
+
+
+@needs_redis
+def test_a_job_in_redis_is_checked_before_a_worker_takes_it(redis_url, tmp_path) -> None:
+    """Whoever can write to the Redis must not make workers write elsewhere or load code;
+    a live job's name is not taken over, and a name is no Redis pattern."""
+    import redis
+
+    from pilotarchive.exceptions import CrawlFailed, UsageError
+    from pilotarchive.workers import Job, check_free, check_job_name, connect, join
+
+    client = connect(redis_url)
+    for tmp, overrides, said in (
+        ("../../../tmp/evil", {}, "a worker writes only into snapshots/.tmp-"),
+        ("/tmp/evil", {}, "a worker writes only into snapshots/.tmp-"),
+        ("snapshots/.tmp-x-1", {"ITEM_PIPELINES": {"os.system": 1}}, "ITEM_PIPELINES"),
+        ("snapshots/.tmp-x-1", {"DOWNLOADER_CLIENTCONTEXTFACTORY": "x"}, None),
+        ("snapshots/.tmp-x-1", {"STATS_CLASS": "os.system"}, "STATS_CLASS"),
+    ):
+        Job("j", "x", tmp, overrides).publish(client)
+        if said is None:
+            assert Job.load(client, "j").tmp == tmp
+            continue
+        with pytest.raises(CrawlFailed, match=said):
+            Job.load(client, "j")
+    # A live job (a worker beating now) keeps its name; one whose workers are silent is
+    # cleared for the new crawl.
+    Job("live", "x", "snapshots/.tmp-x-1").publish(client)
+    join(client, "live")
+    with pytest.raises(CrawlFailed, match="a crawl job named 'live' is running"):
+        check_free(client, "live")
+    check_free(client, "live", dead_after=0.0)
+    assert client.get("pilotarchive:live:job") is None
+    for name in ("*", "a b", "-x", "x" * 65, "ä"):
+        with pytest.raises(UsageError):
+            check_job_name(name)
+    assert isinstance(client, redis.Redis)
