@@ -50,10 +50,20 @@ def test_commands_are_all_there() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["nonsense"], ["crawl", "--scope", "world"], ["crawl", "--max-pages", "x"], ["replica"]],
-)
-def test_usage_errors_exit_2(argv: list[str], capsys) -> None:
+    [[], ["nonsense"], ["crawl", "--scope", "world"], ["crawl", "--max-pages", "x"], ["replica"],
+     # Found by a fresh-eyes pass: each was ignored, a fork bomb, or a traceback.
+     ["crawl", "--workers", "1000"], ["crawl", "--workers", "2", "--jobdir", "j"],
+     ["crawl", "--workers", "2", "--job", "*"], ["crawl", "--job", "x"],
+     ["crawl", "--redis", "notaurl"], ["crawl", "--redis", "redis://127.0.0.1:99999"],
+     ["crawl", "--jobdir", "output/snapshots/job"], ["crawl-worker", "--redis", "x", "--job", "*"],
+     ["replica", "serve", "--static", "x"],
+     ["replica", "serve", "--synthetic", "5", "--layout", "div"],
+     ["replica", "serve", "--synthetic", "999999999", "--static", "x"]],
+)  # fmt: skip
+def test_usage_errors_exit_2(argv: list[str], capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
+    assert list(tmp_path.iterdir()) == []  # refused before anything was made
     assert "Traceback" not in capsys.readouterr().err
 
 

@@ -120,6 +120,7 @@ def test_a_worker_from_another_host_joins_through_redis(site, tmp_path: Path, re
     )  # fmt: skip
     out, err = coordinator.communicate(timeout=300)
     assert other.returncode == 0, other.stderr
+    assert "this worker's part is written" in other.stdout  # it said nothing
     assert coordinator.returncode == 0, err
     snapshot = Path(out.strip().splitlines()[-1])
     manifest = check_every_page_once(site, snapshot)

@@ -144,6 +144,13 @@ def run(args: argparse.Namespace) -> int:
     settings = dict(args.set)
     overrides.update(settings)
     flags = {k: v for k, v in typed.items() if k not in settings}
+    if args.jobdir is not None and args.jobdir.resolve().is_relative_to(
+        (args.output / "snapshots").resolve()
+    ):
+        raise UsageError(
+            f"--jobdir {args.jobdir}: not inside {args.output / 'snapshots'}, which holds "
+            "snapshots only"
+        )
     check_split(args.workers, args.redis, args.job, args.jobdir)
     split = None
     if args.workers > 1 or args.redis:

@@ -28,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.workers import check_job_name
 
     check_job_name(args.job)
-    run_worker(args.redis, args.job, args.output, tracebacks=args.verbose)
+    part = run_worker(args.redis, args.job, args.output, tracebacks=args.verbose)
+    print(f"job {args.job}: this worker's part is written ({part}); the coordinator merges it")
     return 0

@@ -80,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535")
     if args.synthetic is not None:
+        if args.layout or args.site_version:
+            raise UsageError("--layout and --version are the replica's; the synthetic site has one")
         return _synthetic(args)
+    if args.static:
+        raise UsageError("--static writes the synthetic site: give --synthetic N too")
     replica = ReplicaServer(
         args.site_version or DEFAULT_VERSION,
         host=args.host,
@@ -101,12 +105,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+STATIC_LIMIT = 200_000  # pages per language written as files: 1.2 million pages, 26 GB
+
+
 def _synthetic(args: argparse.Namespace) -> int:
     from pilotarchive.replica.synthetic import SyntheticServer, SyntheticSite, write_static
 
     if args.synthetic < 1:
         raise UsageError(f"--synthetic {args.synthetic}: give a number of pages, 1 or more")
     site = SyntheticSite(args.synthetic, args.seed)
+    if args.static and args.synthetic > STATIC_LIMIT:
+        raise UsageError(
+            f"--synthetic {args.synthetic} --static: at most {STATIC_LIMIT:,} pages per "
+            f"language as files (about {STATIC_LIMIT * 6 * 23 // 1024 // 1024} GB)"
+        )
     if args.static:
         count = write_static(site, args.static)
         print(f"{count} pages of the synthetic site written under {args.static}")

@@ -178,7 +178,8 @@ def page_for(site: SyntheticSite, path: str) -> tuple[int, bytes, str]:
     parts = path.strip("/").split("/")
     if len(parts) == 2 and parts[0] in LANGUAGES and parts[1].endswith(".html"):
         name = parts[1].removesuffix(".html")
-        page = None if name == "index" else int(name) if name.isdigit() else -1
+        # A page number of thousands of digits is no page (and past int()'s digit limit).
+        page = None if name == "index" else int(name) if name.isdigit() and len(name) < 19 else -1
         if page is None or 0 <= page < site.pages:
             return 200, site.html(parts[0], page).encode("utf-8"), "text/html; charset=utf-8"
     return 404, b"<html><body><h1>404</h1></body></html>", "text/html; charset=utf-8"
