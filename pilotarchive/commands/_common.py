@@ -164,8 +164,8 @@ def print_summary(path: Path) -> None:
         more = max(len(budget), int(manifest.get("left_out") or 0))
         print(
             f"  page budget of {manifest.get('max_pages')} reached: {more} more link(s) not "
-            f"followed, e.g. {budget[0]['url']} (manifest.json lists the first "
-            f"{len(budget)}; raise --max-pages to fetch them)"
+            f"followed (a link on several pages counted on each), e.g. {budget[0]['url']} "
+            f"(manifest.json lists the first {len(budget)}; raise --max-pages to fetch them)"
         )
     for note in manifest.get("notes") or []:
         print(f"  note: {note}")
