@@ -251,6 +251,7 @@ class RecordSink:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.failures: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
+        self._skipped_keys: set[tuple[str, str]] = set()
         self.notes: list[str] = []
         self.missing_versions: list[dict[str, Any]] = []  # guesses answered 404/410
         self.rejected = 0
@@ -302,8 +303,12 @@ class RecordSink:
         self.failures.append({"url": url, "reason": reason, "status": status})
 
     def skip(self, url: str, reason: str) -> None:
-        """A URL deliberately not fetched (budget spent, out of scope, already fetched)."""
-        self.skipped.append({"url": url, "reason": reason})
+        """A URL deliberately not fetched (budget spent, out of scope, already fetched);
+        once, also when a resumed crawl meets it again."""
+        entry = {"url": url, "reason": reason}
+        if (url, reason) not in self._skipped_keys:
+            self._skipped_keys.add((url, reason))
+            self.skipped.append(entry)
 
     def note(self, text: str) -> None:
         """Something the archivist should know about this snapshot (a damaged baseline)."""
@@ -341,7 +346,8 @@ class RecordSink:
         for kind, by_language in state.get("counts", {}).items():
             self.counts[kind].update(by_language)
         self.failures += state.get("failures", [])
-        self.skipped += [s for s in state.get("skipped", []) if s not in self.skipped]
+        for entry in state.get("skipped", []):
+            self.skip(entry["url"], entry["reason"])
         for note in state.get("notes", []):
             self.note(note)
         for key in ("rejected", "fetched", "usable_pages", "left_out"):
