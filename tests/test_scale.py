@@ -168,6 +168,11 @@ def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_pa
         assert "goes on with an interrupted crawl that was not this one" in wrong.stderr
         assert f"({differs}: " in wrong.stderr
     assert [p.name for p in snapshot_dir(output).iterdir()] == kept
+    listed = subprocess.run([sys.executable, "-m", "pilotarchive", "snapshots", "-o", str(output)],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (
+        f"unfinished: {kept[0]} (an interrupted crawl; its command with --jobdir" in listed.stderr
+    )
     assert not (tmp_path / "other").exists() or not list_snapshots(tmp_path / "other")
     second = subprocess.run(
         crawl_argv(site, output, "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),

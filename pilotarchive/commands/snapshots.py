@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from pilotarchive.commands._common import add_output
 
@@ -16,11 +17,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
+def _resumable(output: Path) -> list[tuple[str, str]]:
+    """Unfinished snapshots an interrupted crawl kept for its JOBDIR: not snapshots yet,
+    but an archivist looking for a crawl's work must find them."""
+    from pilotarchive.archive.snapshot import RESUMABLE, TMP_PREFIX, snapshot_dir
+
+    found = []
+    for marker in sorted(snapshot_dir(output).glob(f"{TMP_PREFIX}*/{RESUMABLE}")):
+        try:
+            jobdir = marker.read_text(encoding="utf-8").strip()
+        except OSError:
+            jobdir = "?"
+        found.append((marker.parent.name, jobdir))
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots
     from pilotarchive.diff.health import health_series
 
     snapshots = list_snapshots(args.output, damaged=True)
+    for folder, jobdir in _resumable(args.output):
+        print(f"unfinished: {folder} (an interrupted crawl; its command with --jobdir "
+              f"{jobdir} goes on with it)", file=sys.stderr)  # fmt: skip
     if not snapshots:
         print(f"no snapshots under {args.output / 'snapshots'}", file=sys.stderr)
         return 0
