@@ -69,7 +69,8 @@ def one_line(run, code: int) -> str:
         (["replica", "serve", "--port", "99999"], 2, "a port is a number from 0 to 65535"),
         (["validate", "2" * 5000], 2, "not a snapshot id or path"),
         (["diff", "2" * 300, "3" * 300], 2, "not a snapshot id or path"),
-        (["history", "x", "--output", "/nonexistent/folder"], 1, "no snapshots"),
+        (["history", "x", "--output", "/nonexistent/folder"], 2, "no such folder"),
+        (["history", "x", "--output", "."], 1, "no snapshots"),
         (["wacz", "--file", "x.zip"], 2, "ends in .wacz"),
         # An OS error no command foresaw is still one line naming the file (the CLI's net).
         (
