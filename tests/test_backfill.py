@@ -507,9 +507,12 @@ def test_a_killed_backfill_resumes_without_reading_again(front: Front, tmp_path:
 def test_ctrl_c_keeps_finished_snapshots_only(front: Front, tmp_path: Path) -> None:
     out = tmp_path / "out"
     front.hold = lambda path: "/pilots/20150617" in path and "id_/" in path
+    # Ctrl-C's default action even when the tests run in the background (`pytest &`: a
+    # shell starts background jobs with SIGINT ignored, and Python keeps it ignored).
     proc = subprocess.Popen(
         [sys.executable, "-m", "pilotarchive", *backfill_args(front, out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
     )  # fmt: skip
     try:
         assert front.holding.wait(60)
