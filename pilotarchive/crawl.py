@@ -82,9 +82,11 @@ class _Quiet(logging.Filter):
 class _Process(CrawlerProcess):
     """Scrapy's process, saying on the first Ctrl-C what happens (at any log level)."""
 
-    @staticmethod
-    def _log_shutdown(signum: int) -> None:
-        announce_shutdown(signum)
+    worker = False  # a worker of a split crawl: its coordinator speaks for it
+
+    def _log_shutdown(self, signum: int) -> None:  # type: ignore[override]
+        if not self.worker:
+            announce_shutdown(signum)
 
     @staticmethod
     def _log_kill(signum: int) -> None:
@@ -124,6 +126,7 @@ def run_process(overrides: dict[str, Any], *, tracebacks: bool = False) -> dict[
         if jobdir and (note := check_jobdir(jobdir, load_config(settings))):
             logging.getLogger(__name__).warning("%s", note)
         process = _Process(settings)
+        process.worker = bool(settings.get("PILOTARCHIVE_WORKER"))
         crawler = process.create_crawler(MinistrySpider)
         process.crawl(crawler)
         process.start()
@@ -278,10 +281,11 @@ def run_split_crawl(
     except BaseException as exc:
         if client is not None:
             with contextlib.suppress(Exception):  # remote workers stop at their next beat
-                abort(client, name, str(exc) or type(exc).__name__)
-        for proc in procs:
+                interrupted = isinstance(exc, KeyboardInterrupt)
+                abort(client, name, "interrupted" if interrupted else str(exc) or repr(exc))
+        for proc in procs:  # SIGTERM: graceful in Scrapy, silent before Scrapy has started
             if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGTERM)
         for proc in procs:
             try:
                 proc.wait(timeout=60)

@@ -250,6 +250,7 @@ class PrivateRedis:
             [binary, "--port", "0", "--unixsocket", str(self.socket), "--save", "",
              "--appendonly", "no", "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C at the terminal is for the coordinator only
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while not self._answers():
@@ -291,8 +292,13 @@ def worker_command(redis_url: str, job: str, output: Path, verbose: bool) -> lis
 def start_local_workers(redis_url: str, job: str, output: Path, count: int,
                         verbose: bool) -> list[subprocess.Popen]:  # fmt: skip
     env = {**os.environ, "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore")}
+    # Each in a session of its own: Ctrl-C at the terminal reaches the coordinator only,
+    # which stops the workers in order (one SIGINT each; a second would abort them at once)
+    # and the redis-server after them.
     return [
-        subprocess.Popen(worker_command(redis_url, job, output, verbose), env=env)
+        subprocess.Popen(
+            worker_command(redis_url, job, output, verbose), env=env, start_new_session=True
+        )
         for _ in range(count)
     ]
 

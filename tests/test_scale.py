@@ -323,3 +323,26 @@ def test_a_job_in_redis_is_checked_before_a_worker_takes_it(redis_url, tmp_path)
         with pytest.raises(UsageError):
             check_job_name(name)
     assert isinstance(client, redis.Redis)
+
+
+@needs_redis
+@pytest.mark.parametrize("after", [1.0, 3.0])
+def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, after) -> None:
+    """A terminal's Ctrl-C reaches its whole process group: the private redis-server died
+    at once and the workers printed Redis and import tracebacks. Only the coordinator gets
+    it now, and it stops the rest in order."""
+    output = tmp_path / "out"
+    coordinator = subprocess.Popen(
+        crawl_argv(site, output, "--workers", "2"), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(after)
+    children = subprocess.run(["pgrep", "-P", str(coordinator.pid)], capture_output=True,
+                              text=True).stdout.split()  # fmt: skip
+    os.killpg(coordinator.pid, signal.SIGINT)
+    _, err = coordinator.communicate(timeout=90)
+    assert coordinator.returncode == 130, err
+    assert err.splitlines()[-1] == "pilotarchive: interrupted"
+    assert "Traceback" not in err and "cannot reach Redis" not in err, err
+    assert _gone([int(c) for c in children])
+    assert not snapshot_dir(output).exists() or list(snapshot_dir(output).iterdir()) == []
