@@ -33,9 +33,9 @@ from pilotarchive.replica.server import ReplicaServer  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], cwd: str) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
     took = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:3])} failed: {proc.stderr.strip()[-400:]}")
@@ -59,7 +59,7 @@ def main() -> int:
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.rounds):
             for name, argv in runs.items():
-                times[name].append(timed(argv))
+                times[name].append(timed(argv, tmp))  # no scrapy.cfg there: Scrapy bare
     median = {name: statistics.median(t) for name, t in times.items()}
     base = median["2. scrapy version (baseline)"]
     print(f"median of {args.rounds} alternating rounds, each a fresh process")
