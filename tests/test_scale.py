@@ -332,8 +332,11 @@ def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, after
     at once and the workers printed Redis and import tracebacks. Only the coordinator gets
     it now, and it stops the rest in order."""
     output = tmp_path / "out"
+    # Its own process group, as a terminal's foreground job; and Ctrl-C's default action
+    # even when the tests run in the background (a shell starts those with SIGINT ignored).
     coordinator = subprocess.Popen(
         crawl_argv(site, output, "--workers", "2"), start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     time.sleep(after)
