@@ -181,3 +181,31 @@ def test_ten_megabyte_page_extracts_in_seconds(place: str) -> None:
     took = time.perf_counter() - start
     assert took < 10, f"{took:.1f} s for a {len(body):,}-byte page"
     assert page.error is None and len(page.pilots) >= 4
+
+
+# Found by tests/test_fuzz.py: unclosed tags nest, and each heading held the rest of the
+# page, read whole to tell its label, its ancestors walked to tell the site's chrome.
+FUZZED = (
+    "<b>Lisätietoja:&amp; coordinated by 38 kuntaa käynnistänyt neljä pilottia Lisätietoja: "
+    'Å koordinaattorina<h3 role="main">Yhteyshenkilö: (at)a samordnas av ö<b id="content">'
+    '<a href="mailto:a@b.fi" hreflang="sv">&#13;</a>Neuvotteleva virkamies Tekstiversio'
+    '<dl role="main">etunimi.sukunimi@tem.fi Anttonen, Lari ä separate project '
+    "koordinaattorina . ö javascript:alert(1)tel. ; etunimi.sukunimi@tem.fi coordinated by "
+    "På svenska Salon kaupunki Further information Yhteyshenkilö:[dot] På svenska "
+    'Koordinaattori:\xa0<pre>Mer information: Mer information: [dot] (<h1 role="main">'
+    "jota koordinoi Mer information: koordinaattorina a : erillinen hanke"
+    '<a href="data:,x" hreflang="sv">javascript:alert(1)</a><a href="?l=en" lang="en">(at)'
+    "</a></h1></b>"
+)
+
+
+def test_nested_unclosed_headings_cost_time_linear_in_the_page() -> None:
+    small = FUZZED * (40_000 // len(FUZZED))
+    times = []
+    for text in (small, small * 16):
+        body = f"<html><body>{text}</body></html>".encode()
+        start = time.perf_counter()
+        extract_page(body, "http://www.tem.fi/x", headers={"Content-Type": "text/html"})
+        times.append(time.perf_counter() - start)
+    # Sixteen times the page: about sixteen times the time (7.7 s against 0.06 s before).
+    assert times[1] < 16 * 4 * max(times[0], 0.005) + 1.0, times

@@ -22,10 +22,11 @@ import lxml.html
 from lxml import etree
 
 from pilotarchive.extract.document import (
+    ChromeVerdicts,
     Document,
     block_lines,
-    element_text,
     is_site_chrome,
+    leading_text,
     norm,
     text_content,
     walk_from,
@@ -98,8 +99,7 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     text = el.text
     if not text or el.tag in ("a", "h1", "title") or not _may_head(text[: _LONGEST + 1]):
         return None  # a link, or the page's own title: no box
-    full = element_text(el)
-    heading = label_of(full if len(full) < 400 else full[:400])
+    heading = label_of(leading_text(el, 400))
     if heading is None or not _alone_on_its_line(el):
         return None
     if el.tag in _FIELD_TAGS and heading[0].lower() in PILOT_FIELD_LABELS:
@@ -133,11 +133,12 @@ def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
         return []
     body = doc.root.find("body")
     found = []
+    in_chrome = ChromeVerdicts()
     for text in _containing(tuple(sorted(words)))(body if body is not None else doc.root):
         if not text.is_text:  # a tail: the text after an element, no element's own text
             continue
         element = text.getparent()
-        if (heading := _heading(element)) and not is_site_chrome(element):
+        if (heading := _heading(element)) and not in_chrome(element):
             found.append(heading)
     return found
 

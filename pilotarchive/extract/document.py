@@ -115,6 +115,30 @@ def _chrome_here(el: lxml.html.HtmlElement) -> bool:
     return bool(classes) and any(c in _CHROME_TOKENS for c in classes.lower().split())
 
 
+class ChromeVerdicts:
+    """``is_site_chrome(el)`` for many elements of one page, each ancestor judged once.
+
+    Asked element by element, the question walks every ancestor each time: on a page of
+    unclosed tags nested thousands deep (fuzzing found one) that is quadratic.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[lxml.html.HtmlElement, bool] = {}
+
+    def __call__(self, el: lxml.html.HtmlElement) -> bool:
+        known = self._known
+        chain = []
+        node = el
+        while node is not None and node not in known:
+            chain.append(node)
+            node = node.getparent()
+        verdict = known[node] if node is not None else False
+        for n in reversed(chain):
+            verdict = verdict or (isinstance(n.tag, str) and _chrome_here(n))
+            known[n] = verdict
+        return known[el]
+
+
 def is_site_chrome(el: lxml.html.HtmlElement, up: bool = True) -> bool:
     """Whether ``el`` is (``up``: or stands in) the site's navigation, header or footer."""
     if not isinstance(el.tag, str):
@@ -298,6 +322,25 @@ def element_text(el: lxml.html.HtmlElement) -> str:
     if len(el) == 0:
         return _norm(el.text or "")
     return _norm("".join(el.itertext()))
+
+
+def leading_text(el: lxml.html.HtmlElement, limit: int) -> str:
+    """``element_text(el)[:limit]`` without joining the whole subtree: an element that
+    holds the rest of a page of unclosed tags (nested thousands deep) was read whole for
+    each heading looked at, which fuzzing found quadratic."""
+    if len(el) == 0:
+        return _norm(el.text or "")[:limit]
+    pieces: list[str] = []
+    size, check_at = 0, limit + 1
+    for piece in el.itertext():
+        pieces.append(piece)
+        size += len(piece)
+        if size >= check_at:
+            text = _norm("".join(pieces))
+            if len(text) > limit:  # more than the limit: its first ``limit`` are final
+                return text[:limit]
+            check_at = size * 2  # much whitespace: look again at twice the size
+    return _norm("".join(pieces))[:limit]
 
 
 def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
