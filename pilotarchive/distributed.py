@@ -15,7 +15,16 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
-from pilotarchive.workers import BEAT, IDLE_GRACE, aborted, beat, connect, key
+from pilotarchive.workers import (
+    BEAT,
+    IDLE_GRACE,
+    aborted,
+    beat,
+    connect,
+    key,
+    members,
+    table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +114,8 @@ class SharedIdle:
         client.hset(key(job, "idle"), self.shared.number, self.idle_since)
         if self._queued():  # scrapy-redis's scheduler counts the shared queue
             raise DontCloseSpider
-        workers = {m.decode() for m in client.smembers(key(job, "workers"))}
-        finished = {k.decode() for k in client.hkeys(key(job, "finished"))}
-        idle = {k.decode(): float(v) for k, v in client.hgetall(key(job, "idle")).items()}
+        workers, finished = members(client, job, "workers"), set(table(client, job, "finished"))
+        idle = {k: float(v) for k, v in table(client, job, "idle").items()}
         waiting = [w for w in workers - finished if w not in idle or now - idle[w] < IDLE_GRACE]
         if waiting:
             raise DontCloseSpider

@@ -144,6 +144,16 @@ def join(client: Any, job: str) -> int:
     return number
 
 
+def members(client: Any, job: str, what: str) -> set[str]:
+    """A set of the job's (worker numbers), decoded."""
+    return {m.decode() for m in client.smembers(key(job, what))}
+
+
+def table(client: Any, job: str, what: str) -> dict[str, str]:
+    """A hash of the job's (by worker number), decoded."""
+    return {k.decode(): v.decode() for k, v in client.hgetall(key(job, what)).items()}
+
+
 def beat(client: Any, job: str, number: int) -> None:
     client.hset(key(job, "alive"), number, time.time())
 
@@ -185,13 +195,12 @@ def wait_for_workers(
     """
     host = socket.gethostname()
     while True:
-        joined = {m.decode() for m in client.smembers(key(job, "workers"))}
-        done = {k.decode(): v.decode() for k, v in client.hgetall(key(job, "finished")).items()}
+        joined, done = members(client, job, "workers"), table(client, job, "finished")
         running = [p for p in procs if p.poll() is None]
         if joined and joined <= set(done) and not running:
             return done
-        where = {k.decode(): v.decode() for k, v in client.hgetall(key(job, "where")).items()}
-        alive = {k.decode(): float(v) for k, v in client.hgetall(key(job, "alive")).items()}
+        where = table(client, job, "where")
+        alive = {k: float(v) for k, v in table(client, job, "alive").items()}
         ours = {f"{host}:{p.pid}": p for p in procs}
         for number in sorted(joined - set(done)):
             proc = ours.get(where.get(number, ""))
@@ -216,9 +225,8 @@ def check_free(client: Any, job: str, dead_after: float = DEAD_AFTER) -> None:
     """A job name another live crawl uses is refused (clearing it would stop that crawl);
     one left by a crawl that died is cleared."""
     if client.get(key(job, "job")) is not None:
-        joined = {m.decode() for m in client.smembers(key(job, "workers"))}
-        done = {k.decode() for k in client.hkeys(key(job, "finished"))}
-        alive = {k.decode(): float(v) for k, v in client.hgetall(key(job, "alive")).items()}
+        joined, done = members(client, job, "workers"), set(table(client, job, "finished"))
+        alive = {k: float(v) for k, v in table(client, job, "alive").items()}
         now = time.time()
         live = [n for n in joined - done if now - alive.get(n, 0.0) < dead_after]
         if live:
