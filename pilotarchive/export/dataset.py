@@ -27,6 +27,7 @@ from pilotarchive.export.formats import (
     jsonl_bytes,
     write_sqlite,
 )
+from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
 from pilotarchive.export.package import (
     SOURCE,
     SOURCE_LICENCE,
@@ -78,18 +79,22 @@ def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> dict
         text = json.dumps(meta, ensure_ascii=False, indent=2)
         files[METADATA] = (text + "\n").encode("utf-8")
     files[CITATION] = citation_bytes(dataset)
+    sqlite = [SQLITE_NAME] if "sqlite" in formats else []
+    files[MARKER] = marker_bytes("dataset", [*files, *sqlite])
     return files
 
 
+# Every name an export may write: a folder holding only these and the marker is a dataset.
+KNOWN = frozenset(
+    {f"{t.name}.{ext}" for t in TABLES for ext in ("csv", "jsonl")}
+    | {"datapackage.json", SQLITE_NAME, METADATA, CITATION, MARKER}
+)
+
+
 def _check_destination(to: Path) -> None:
-    """Refuse to replace a folder that is not a dataset (``--to ~`` must not empty ``~``)."""
-    if to.exists() and not to.is_dir():
-        raise UsageError(f"{to} is a file; --to names the dataset folder")
-    if to.is_dir() and any(to.iterdir()) and not (to / CITATION).exists():
-        raise UsageError(
-            f"{to} exists and is not a dataset pilotarchive wrote (no {CITATION}); "
-            "give another --to or remove it"
-        )
+    """Refuse to replace a folder that is not a dataset pilotarchive wrote: ``--to ~`` or
+    a research repository that happens to hold a ``CITATION.cff`` must not be emptied."""
+    check_ours(to, "dataset", KNOWN, what="dataset", proof=(CITATION, b"# made by pilotarchive"))
 
 
 def _fsync(path: Path) -> None:
@@ -98,6 +103,27 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _is_cwd(folder: Path) -> bool:
+    """``--to .`` from inside the dataset: renaming the folder away would leave the user's
+    shell in a deleted folder that looks empty."""
+    try:
+        return folder.is_dir() and folder.samefile(Path.cwd())
+    except OSError:
+        return False
+
+
+def _swap_files(tmp: Path, to: Path) -> None:
+    """The dataset replaced file by file inside a folder that stays: each file is whole at
+    every moment (a rename), though old and new files stand side by side for an instant."""
+    fresh = {path.name for path in tmp.iterdir()}
+    for name in fresh:
+        os.replace(tmp / name, to / name)
+    for path in to.iterdir():
+        if path.name not in fresh:
+            path.unlink()  # a stale file of an earlier export (the check allowed no other)
+    tmp.rmdir()
 
 
 def export_dataset(
@@ -110,7 +136,7 @@ def export_dataset(
     """Export every version from the snapshots under ``output`` into ``to`` (default
     ``output/dataset``); ``dataset`` reuses tables already built (the site does)."""
     output = Path(output)
-    to = Path(to) if to is not None else output / "dataset"
+    to = absolute(Path(to) if to is not None else output / "dataset")
     chosen = formats_of(formats)
     _check_destination(to)
     if dataset is None:
@@ -132,9 +158,12 @@ def export_dataset(
         if (tmp / SQLITE_NAME).exists():
             _fsync(tmp / SQLITE_NAME)
         with FileLock(parent / f".{to.name}.lock", wait=60, what=f"the dataset folder {to}"):
-            if to.exists():
-                os.rename(to, old)
-            os.rename(tmp, to)
+            if _is_cwd(to):
+                _swap_files(tmp, to)
+            else:
+                if to.exists():
+                    os.rename(to, old)
+                os.rename(tmp, to)
             _fsync(parent)
     except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -33,8 +33,9 @@ from pilotarchive import __version__
 from pilotarchive.archive.read import original_of
 from pilotarchive.archive.snapshot import ANY_TARGET, os_error, sha256_file, write_atomic
 from pilotarchive.diff.render import ArchiveHref, render_html, show
-from pilotarchive.exceptions import PilotarchiveError, UsageError
+from pilotarchive.exceptions import PilotarchiveError
 from pilotarchive.export.identity import identity
+from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
 from pilotarchive.export.temporal import Dataset, Source, build
 
 h = escape
@@ -571,16 +572,15 @@ def _downloads(root: Path, dataset_dir: Path, wacz: list[Path], data: Dataset) -
 # -- the build -------------------------------------------------------------------------------
 
 
+# Every entry a site holds at its top: a folder holding only these is a site.
+SITE_ENTRIES = frozenset(
+    {"index.html", "style.css", "downloads.html", "snapshots", "diffs", "entities", MARKER}
+)
+
+
 def _check_destination(to: Path) -> None:
-    if to.exists() and not to.is_dir():
-        raise UsageError(f"{to} is a file; --to names the site folder")
-    if to.is_dir() and any(to.iterdir()):
-        index = to / "index.html"
-        ours = index.is_file() and GENERATOR.encode() in index.read_bytes()[:2000]
-        if not ours:
-            raise UsageError(
-                f"{to} exists and is not a site pilotarchive built; give another --to or remove it"
-            )
+    """The site prunes its pages in ``to``: only a folder the site itself wrote is used."""
+    check_ours(to, "site", SITE_ENTRIES, what="site", proof=("index.html", GENERATOR.encode()))
 
 
 def build_site(
@@ -596,7 +596,7 @@ def build_site(
     ``output``; ``dataset_dir`` (default ``output/dataset``) and ``wacz`` (default: the
     ``*.wacz`` files in ``output``) are listed on the downloads page."""
     output = Path(output)
-    root = Path(to) if to is not None else output / "site"
+    root = absolute(Path(to) if to is not None else output / "site")
     _check_destination(root)
     data = dataset if dataset is not None else build(output, target)
     dataset_dir = Path(dataset_dir) if dataset_dir is not None else output / "dataset"
@@ -607,6 +607,7 @@ def build_site(
     except OSError as exc:
         raise os_error(exc, root) from exc  # a place that cannot be written: a failure
     out = _Writer(root, result)
+    out.put(MARKER, marker_bytes("site", SITE_ENTRIES - {MARKER}).decode("utf-8"))
     out.put("style.css", CSS)
     from pilotarchive.export.package import source_url
 
