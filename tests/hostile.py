@@ -35,6 +35,11 @@ class HostileServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        # What a request whose exact path-and-query has no route gets when its path alone
+        # has one: None, a 404 (the default); "ignore", that route's answer, as the many
+        # servers that ignore query parameters they do not know; "redirect", a 301 to the
+        # path without its query, as servers that tidy their URLs.
+        self.unknown_query: str | None = None
         self._lock = threading.Lock()
         server = self
 
@@ -52,6 +57,12 @@ class HostileServer:
                 with server._lock:
                     server.requests.append(Seen(self.command, self.path, raw))
                 route = server.routes.get(self.path)
+                bare, query = self.path.split("?", 1)[0], "?" in self.path
+                if route is None and query and bare in server.routes:
+                    if server.unknown_query == "ignore":
+                        route = server.routes[bare]
+                    elif server.unknown_query == "redirect":
+                        route = Route(301, [(b"Location", bare.encode("latin-1"))])
                 if route is None and self.path == "/robots.txt":
                     route = Route(404, [(b"Content-Type", b"text/plain")], b"")
                 if route is None:
