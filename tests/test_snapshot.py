@@ -1,6 +1,7 @@
 """The snapshot store: validation on write, rejection with errors, atomic commit, checks."""
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -129,6 +130,9 @@ def test_abort_and_stale_cleanup(tmp_path: Path) -> None:
     assert list(snapshot_dir(tmp_path).iterdir()) == []
     stale = snapshot_dir(tmp_path) / ".tmp-20141119T120000Z-999999999"
     (stale / "records").mkdir(parents=True)
+    assert clean_stale(tmp_path) == []  # no owner file, just made: a writer may be starting
+    for path in (stale / "records", stale):
+        os.utime(path, (0, 0))  # nothing has moved in it for decades
     assert clean_stale(tmp_path) == [stale]
     assert not stale.exists()
     assert list_snapshots(tmp_path) == []

@@ -29,6 +29,7 @@ from typing import IO, Any
 from pilotarchive import __version__
 from pilotarchive.archive.extsort import sorted_lines
 from pilotarchive.archive.lock import output_lock
+from pilotarchive.archive.owner import Ownership, abandoned
 from pilotarchive.exceptions import (
     DiskFull,
     SnapshotDamaged,
@@ -118,19 +119,21 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def clean_stale(output: Path) -> list[Path]:
-    """Remove what killed runs left (``.tmp-*`` folders); return what was removed."""
+    """Remove what killed runs left (``.tmp-*`` folders) whose writers are provably gone
+    (:mod:`pilotarchive.archive.owner`: never on a pid alone, the folder may be another
+    host's); return what was removed."""
     root = snapshot_dir(output)
     removed = []
     if root.is_dir():
         for entry in root.iterdir():
-            if entry.name.startswith(TMP_PREFIX):
-                pid = entry.name.rsplit("-", 1)[-1]
-                if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
-                    continue  # a crawl is writing it right now (this one, or another)
-                if resumable(entry):
-                    continue  # an interrupted crawl, kept for its JOBDIR to go on with
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry)
+            if not entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
+                continue
+            if resumable(entry):
+                continue  # an interrupted crawl, kept for its JOBDIR to go on with
+            if not abandoned(entry):
+                continue  # a crawl, here or on another host, is writing it right now
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
     return removed
 
 
@@ -185,16 +188,6 @@ def allocate_snapshot(output: Path, started: datetime, snapshot_id: str | None =
     except OSError as exc:
         raise os_error(exc, root) from exc
     return ident, tmp
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 STATE_FILE = "part.json"  # what a worker or an interrupted crawl knows beyond its records
@@ -387,6 +380,12 @@ class SnapshotWriter(RecordSink):
             self.snapshot_id, self.tmp = allocate_snapshot(
                 self.output, self.started, self.snapshot_id or None
             )
+        try:
+            self.owner = Ownership(self.tmp)  # held until renamed: no one takes it for stale
+        except BlockingIOError:
+            raise SnapshotError(f"{self.tmp} is being written by another process") from None
+        except OSError as exc:
+            raise os_error(exc, self.tmp) from exc
         RecordSink.__init__(self, self.tmp, self.clock, self.snapshot_id)
         self.finished: datetime | None = None
         self.parts: list[Path] = []  # workers' parts to merge at commit
@@ -484,6 +483,7 @@ class SnapshotWriter(RecordSink):
         try:
             self._finish_files()
             with output_lock(self.output, wait=LOCK_WAIT):
+                self.owner.release(remove=True)  # not part of the snapshot
                 self.finished = self.finished or self.clock()
                 manifest = self.manifest(self.finished)
                 if judge is not None and (health := judge(self.path, manifest)):
@@ -519,6 +519,7 @@ class SnapshotWriter(RecordSink):
             with contextlib.suppress(OSError):  # a full disk fails the flush; the folder goes
                 fh.close()
         shutil.rmtree(self.path, ignore_errors=True)
+        self.owner.release()
 
 
 def _fsync_dir(path: Path) -> None:
