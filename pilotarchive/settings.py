@@ -9,6 +9,7 @@ demo and the tests, crawling the bundled replica).
 import difflib
 import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -346,20 +347,29 @@ FLOAT_SETTINGS = frozenset(
 
 def check_overrides(overrides: dict[str, Any]) -> None:
     """Refuse a setting no one knows (a typo), with the closest name, and a value of the
-    wrong type for its default (``DOWNLOAD_TIMEOUT=abc``), before the crawl starts."""
+    wrong type for its default (``DOWNLOAD_TIMEOUT=abc``), before the crawl starts.
+
+    A number must be finite: ``nan``, ``inf`` and ``1e999`` (infinity once parsed) pass
+    Python's ``float()``, and Scrapy then failed every page (a NaN timeout) instead of
+    refusing the setting.
+    """
     known = known_settings()
     for key, value in overrides.items():
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise SettingError(f"unknown setting {key!r}{hint}", key)
+        default = known[key]
+        if isinstance(value, float) and not math.isfinite(value):  # from TOML or Redis
+            raise SettingError(
+                f"setting {key}={value!r}: expected a finite number (default {default!r})", key
+            )
         if not isinstance(value, str):
             continue
-        default = known[key]
         if isinstance(default, bool):
             kind, ok = "true or false", value.strip().lower() in _BOOLEANS
         elif isinstance(default, float) or key in FLOAT_SETTINGS:
-            kind, ok = "a number", _parses(float, value)
+            kind, ok = "a finite number", _parses(_finite, value)
         elif isinstance(default, int):
             kind, ok = "a whole number", _parses(int, value)
         elif isinstance(default, dict):
@@ -381,6 +391,13 @@ def _parses(parse: Any, value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _finite(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
 
 
 def _json_object(value: str) -> dict:
