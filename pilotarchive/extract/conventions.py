@@ -44,14 +44,26 @@ def language_url(url: str, language: str) -> str | None:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-def text_version_url(url: str) -> str:
-    """The text version of ``url`` by the site's conventions."""
+def text_version_url(url: str) -> str | None:
+    """The text version of ``url`` by the site's conventions; None if ``url`` is one.
+
+    The query parameter is set, never added a second time: ``tv=0`` becomes ``tv=1``, and a
+    URL with ``tv=1`` already is the text version by this convention (guessing
+    ``tv=1&tv=1`` from it asks a server that ignores the repeat for the same page again).
+    """
     parts = urlsplit(url)
     for graphic, text in TEXT_VERSION_PATHS.items():
         if parts.path.endswith(graphic):
             path = parts.path[: len(parts.path) - len(graphic)] + text
             return urlunsplit(parts._replace(path=path, fragment=""))
-    query = [*parse_qsl(parts.query, keep_blank_values=True), TEXT_VERSION_QUERY]
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    key, value = TEXT_VERSION_QUERY
+    if (key, value) in query:
+        return None
+    if any(k == key for k, _ in query):
+        query = [(k, value if k == key else v) for k, v in query]
+    else:
+        query.append(TEXT_VERSION_QUERY)
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 

@@ -176,7 +176,7 @@ def _guesses(extraction: PageExtraction) -> None:
             extraction.guessed_alternates[lang] = url
     if not extraction.is_text_version and extraction.text_version_url is None:
         url = text_version_url(extraction.final_url)
-        if url not in linked:
+        if url is not None and url not in linked:
             extraction.guessed_text_version_url = url
 
 
