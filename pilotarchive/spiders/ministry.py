@@ -6,9 +6,11 @@ pipeline. Whatever it decides not to fetch is handed on too, with the reason: a 
 scope, a link too long, the page budget spent. Nothing is dropped without a trace.
 """
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, TypedDict
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -16,7 +18,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
 
 from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
@@ -32,6 +34,34 @@ LISTED_LEFT_OUT = 100  # URLs left out by the page budget that the manifest list
 STAT_LEFT_OUT = "pilotarchive/left_out"
 # A request for a URL built by convention (no page links to it): (version, guessed from).
 GUESS = "pilotarchive_guess"
+# The page a guess was made from, to know it again in the answer (see GuessSource).
+GUESS_SOURCE = "pilotarchive_guess_source"
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class GuessSource(TypedDict):
+    """What a guess's answer is compared with: the page it was guessed from.
+
+    Plain data (request meta goes to JOBDIR and to a split crawl's queue): the page's URLs
+    (the one asked for, its redirects, where they led), canonical; and its fingerprint.
+    """
+
+    urls: list[str]
+    fingerprint: str
+
+
+def fingerprint(body: bytes) -> str:
+    """The digest by which a guess's answer is "the same document" as its page.
+
+    The body's SHA-256 with all ASCII whitespace left out: a server that ignores the guessed
+    parameter answers with the page itself, byte for byte, or re-indented, re-wrapped, with
+    another line ending; whitespace between and inside tags changes no document the crawl
+    reads. Anything else that differs (a timestamp in a comment, a session token) makes
+    another document: comparing extracted text would also see through those, but could
+    take a real text version with the page's very words for no version at all. A page
+    answered for a guess costs a page's records, once; no guess is made from it.
+    """
+    return hashlib.sha256(b"".join(body.split())).hexdigest()
 
 
 def describe_failure(failure: Failure, maxsize: int = 0) -> str:
@@ -66,6 +96,7 @@ class MinistrySpider(scrapy.Spider):
         spider.left_out = 0
         spider.restored = False
         spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
         spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.session = session_for(crawler)
         spider.shared = shared_for(crawler)  # a worker of a split crawl: shared URLs, budget
@@ -77,18 +108,25 @@ class MinistrySpider(scrapy.Spider):
     left_out: int
     restored: bool
     url_limit: int
+    max_redirects: int
     maxsize: int
     session: CrawlSession
     shared: Any
 
     def _request(
-        self, url: str, hint: str | None = None, guess: tuple[str, str] | None = None
+        self,
+        url: str,
+        hint: str | None = None,
+        guess: tuple[str, str] | None = None,
+        source: GuessSource | None = None,
     ) -> scrapy.Request | Skipped | FetchFailure | None:
         """A request for ``url``, what stands in its way, or None when it was asked already.
 
         Checked in order of cost, before a Request is built: a page with a million links
         costs a set lookup per link once the budget is spent. ``guess`` marks a URL built by
-        convention: (the version, the page it was guessed from).
+        convention: (the version, the page it was guessed from), and ``source`` is that
+        page. A guess's redirects come back to the spider (``handle_httpstatus_all``, which
+        Scrapy's redirect middleware leaves alone), which asks whether they lead back to it.
         """
         if url in self.seen:
             return None
@@ -118,13 +156,13 @@ class MinistrySpider(scrapy.Spider):
             if canonical in self.seen:
                 return None
             self.seen.add(canonical)
+        meta: dict[str, Any] = {HINT: hint}
+        if guess:
+            meta[GUESS] = guess
+            if source is not None:
+                meta.update({GUESS_SOURCE: source, "handle_httpstatus_all": True})
         try:
-            request = scrapy.Request(
-                url,
-                callback=self.parse,
-                errback=self.failed,
-                meta={HINT: hint, **({GUESS: guess} if guess else {})},
-            )
+            request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
         except ValueError as exc:  # a link Scrapy cannot make a URL of
             return FetchFailure(url[:200], f"not a valid URL: {exc}")
         self.scheduled += 1
@@ -154,10 +192,13 @@ class MinistrySpider(scrapy.Spider):
             for k in response.headers
         }
         body, status = response.body, response.status
-        if meta.get(GUESS) and status in (404, 410):
+        guess, source = meta.get(GUESS), meta.get(GUESS_SOURCE)
+        if guess and status in (404, 410):
             # A version no page links to, tried by convention: there is no such version.
-            version, source = meta[GUESS]
-            yield NoSuchVersion(chain[0] if chain else response.url, version, source, status)
+            yield NoSuchVersion(chain[0] if chain else response.url, guess[0], guess[1], status)
+            return
+        if guess and source and status in REDIRECTS and response.headers.get("Location"):
+            yield from self.guess_redirected(response, guess, source)
             return
         if status == 304:
             # Not modified since the last snapshot: read the page as archived then.
@@ -172,6 +213,10 @@ class MinistrySpider(scrapy.Spider):
                 return
             status = page["status"]
             headers = {"Content-Type": page.get("content_type") or "text/html"}
+        if guess and source and status < 300 and fingerprint(body) == source["fingerprint"]:
+            # The server ignored what was guessed and answered with the page guessed from.
+            yield NoSuchVersion(chain[0] if chain else response.url, guess[0], guess[1], status)
+            return
         extraction = extract_page(
             body,
             chain[0] if chain else response.url,
@@ -200,7 +245,67 @@ class MinistrySpider(scrapy.Spider):
             return
         if extraction.error and not extraction.error.startswith("not HTML"):
             yield FetchFailure(response.url, extraction.error, status)
-        yield from self.follow(extraction)
+        # Versions are guessed from a page reached by a link only, never from a guess: on a
+        # server that ignores the parameters, guesses of guesses breed (?l=en&tv=1&tv=1...).
+        guessing = not guess and (
+            extraction.guessed_alternates or extraction.guessed_text_version_url
+        )
+        yield from self.follow(
+            extraction,
+            GuessSource(
+                urls=sorted(
+                    {canonicalize_url(u, keep_fragments=False) for u in (*chain, response.url)}
+                ),
+                fingerprint=fingerprint(body),
+            )
+            if guessing
+            else None,
+        )
+
+    def guess_redirected(
+        self, response: Response, guess: tuple[str, str], source: GuessSource
+    ) -> Iterator[Any]:
+        """A guess answered with a redirect: back to its page, it is no such version (the
+        server tidied the guessed parameter away); elsewhere, the redirect is followed.
+
+        Every hop of a guess comes here, so a way back to the page through other URLs is
+        seen too. It is followed as Scrapy's redirect middleware (with ours) would: the
+        chain in ``redirect_urls``, REDIRECT_MAX_TIMES, loops and scope as failures.
+        """
+        chain = [*response.meta.get("redirect_urls", []), response.url]
+        location = response.headers[b"Location"] or b""
+        target = safe_url_string(location)
+        if location.startswith(b"//"):
+            target = response.url.split(":", 1)[0] + "://" + target.lstrip("/")
+        target = urljoin(response.url, target)
+        note = f" (a URL guessed by convention for the {guess[0]} version of {guess[1]})"
+        if canonicalize_url(target, keep_fragments=False) in source["urls"]:
+            yield NoSuchVersion(chain[0], guess[0], guess[1], response.status)
+        elif not target.lower().startswith(("http://", "https://")):
+            yield FetchFailure(chain[0], f"redirect to {target[:200]}, not http(s){note}")
+        elif target in chain:
+            path = " -> ".join([*chain[chain.index(target) :], target])
+            yield FetchFailure(chain[0], f"redirect loop: {path}{note}")
+        elif len(chain) > self.max_redirects:
+            last = f"the last to {response.url}"
+            yield FetchFailure(
+                chain[0], f"max redirections reached ({len(chain) - 1} redirects, {last}){note}"
+            )
+        elif not self.config.allowed.allows(target):
+            yield FetchFailure(
+                chain[0],
+                f"redirect out of scope: {response.url} -> {target} (allowed: "
+                f"{self.config.allowed.describe()}; --allow-host adds a host){note}",
+            )
+        else:
+            kept = (HINT, GUESS, GUESS_SOURCE, "handle_httpstatus_all")
+            meta = {k: v for k, v in response.meta.items() if k in kept}
+            meta.update(
+                redirect_urls=chain,
+                redirect_reasons=[*response.meta.get("redirect_reasons", []), response.status],
+                redirect_times=len(chain),
+            )
+            yield scrapy.Request(target, callback=self.parse, errback=self.failed, meta=meta)
 
     def refetch(self, response: Response, why: str) -> Iterator[scrapy.Request]:
         """A 304 whose archived copy cannot be read: fetch the page in full rather than lose
@@ -231,11 +336,13 @@ class MinistrySpider(scrapy.Spider):
             if url:
                 yield url, extraction.language
 
-    def follow(self, extraction: Any) -> Iterator[Any]:
+    def follow(self, extraction: Any, source: GuessSource | None = None) -> Iterator[Any]:
         """Language and text versions in page scope; every same-site link in site scope.
 
-        Links are resolved one at a time; once the page budget is spent, a few more are
-        named (for the manifest) and the rest only counted, never resolved or requested.
+        Versions the page does not link to are guessed only with ``source`` (the page, to
+        know it again in a guess's answer). Links are resolved one at a time; once the page
+        budget is spent, a few more are named (for the manifest) and the rest only counted,
+        never resolved or requested.
         """
         for url, hint in self._versions(extraction):
             if (item := self._request(url, hint)) is not None:
@@ -245,10 +352,11 @@ class MinistrySpider(scrapy.Spider):
         guesses = [(url, lang, lang) for lang, url in extraction.guessed_alternates.items()]
         if extraction.guessed_text_version_url:
             guesses.append((extraction.guessed_text_version_url, extraction.language, "text"))
-        for url, hint, version in guesses:
+        for url, hint, version in guesses if source is not None else ():
             if not self.config.allowed.allows(url):
                 continue  # a guess is no reason to leave the crawl's scope, nor to say so
-            if (item := self._request(url, hint, (version, extraction.final_url))) is not None:
+            guess = (version, extraction.final_url)
+            if (item := self._request(url, hint, guess, source)) is not None:
                 yield item
         if self.config.scope != "site":
             return
