@@ -150,11 +150,16 @@ def run_crawl(overrides: dict[str, Any], *, tracebacks: bool = False) -> CrawlRe
 
 
 def worker_overrides(job: Any, number: int, redis_url: str, output: Path) -> dict[str, Any]:
-    """A worker's settings: the job's, with scrapy-redis's shared scheduler and filter."""
+    """A worker's settings: the job's, with scrapy-redis's shared scheduler and filter.
+
+    The queue holds requests as JSON, never pickles (scrapy-redis's default): whoever could
+    write a pickle into it would run code on every worker. Entries that are no request of
+    this crawl are refused, one line each, and the worker goes on.
+    """
     from pilotarchive.workers import key
 
     return {
-        **job.overrides,
+        **job.overrides,  # checked by Job.load: only the crawl's own settings
         "PILOTARCHIVE_OUTPUT_DIR": str(output),
         "PILOTARCHIVE_WORKER": f"{job.name}/{number}",
         "PILOTARCHIVE_PROGRESS": "off",
@@ -162,6 +167,8 @@ def worker_overrides(job: Any, number: int, redis_url: str, output: Path) -> dic
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": key(job.name, "requests"),
+        "SCHEDULER_QUEUE_CLASS": "pilotarchive.redis_dupefilter.RefusingPriorityQueue",
+        "SCHEDULER_SERIALIZER": "pilotarchive.redis_dupefilter",
         "SCHEDULER_DUPEFILTER_KEY": key(job.name, "dupefilter"),
         "DUPEFILTER_CLASS": "pilotarchive.redis_dupefilter.RecordingRedisDupeFilter",
     }
@@ -180,23 +187,38 @@ def _poll_often() -> None:
 
 def run_worker(redis_url: str, job_name: str, output: Path | None, *,
                tracebacks: bool = False) -> str:  # fmt: skip
-    """Join a split crawl as one of its workers; returns where the part was written."""
-    from pilotarchive.workers import Job, connect, finish, join
+    """Join a split crawl as one of its workers; returns where the part was written.
 
+    The output folder is this worker's own (``--output``, else the default ``output``),
+    never one named in Redis: whoever can write to the Redis must not choose where workers
+    write. A Redis that stops answering ends the worker with :class:`LostRedis`.
+    """
+    from pilotarchive.distributed import STAT_LOST_REDIS
+    from pilotarchive.settings import PILOTARCHIVE_OUTPUT_DIR
+    from pilotarchive.workers import Job, connect, finish, join, lost, redis_errors
+
+    where = output or Path(PILOTARCHIVE_OUTPUT_DIR)
     client = connect(redis_url)
-    job = Job.load(client, job_name)
-    number = join(client, job.name)
-    where = output or Path(job.overrides["PILOTARCHIVE_OUTPUT_DIR"])
+    try:
+        job = Job.load(client, job_name)
+        number = join(client, job.name)
+    except redis_errors() as exc:
+        raise lost(redis_url, exc) from None
     _poll_often()
     outcome = "failed"
     try:
         stats = run_process(worker_overrides(job, number, redis_url, where), tracebacks=tracebacks)
+        if stats.get(STAT_LOST_REDIS):
+            raise lost(redis_url, ConnectionError(stats[STAT_LOST_REDIS]))
         if stats.get(STAT_SNAPSHOT):
             outcome = "done"
             return str(stats[STAT_SNAPSHOT])
         raise CrawlFailed(stats.get(STAT_ERROR) or f"worker {number} wrote no part")
     finally:
-        finish(client, job.name, number, outcome)
+        try:
+            finish(client, job.name, number, outcome)
+        except redis_errors() as exc:
+            raise lost(redis_url, exc) from None
 
 
 def run_split_crawl(
@@ -221,11 +243,15 @@ def run_split_crawl(
         check_free,
         clear,
         connect,
+        job_settings,
+        lost,
+        redis_errors,
         start_local_workers,
         wait_for_workers,
     )
 
     settings = crawl_settings(overrides)
+    published = job_settings(overrides)  # a setting workers would refuse: refused here
     config = load_config(settings)
     client = connect(redis_url) if redis_url else None
     if client is not None and job_name:
@@ -237,6 +263,7 @@ def run_split_crawl(
     private = None
     name = job_name or f"crawl-{writer.snapshot_id}"
     procs: list[Any] = []
+    url = redis_url or ""  # the private one's once it runs
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt  # SIGTERM (systemd, docker stop) ends it as Ctrl-C does
@@ -252,7 +279,7 @@ def run_split_crawl(
         url = redis_url or (private.url if private else "")
         clear(client, name)
         relative = str(writer.path.relative_to(config.output_dir))
-        Job(name, writer.snapshot_id, relative, overrides).publish(client)
+        Job(name, writer.snapshot_id, relative, published).publish(client)
         procs = start_local_workers(url, name, config.output_dir, workers, tracebacks)
         done = wait_for_workers(client, name, procs)
         archives, parts = [], []
@@ -284,7 +311,8 @@ def run_split_crawl(
             raise CrawlFailed("no worker wrote a part; no snapshot written")
         writer.parts = parts
         path = finish(writer, config, archives, baseline)
-        clear(client, name)
+        with contextlib.suppress(*redis_errors()):  # the snapshot is whole; keys left over
+            clear(client, name)  # are cleared by the next crawl of this name (check_free)
     except BaseException as exc:
         if client is not None:
             with contextlib.suppress(Exception):  # remote workers stop at their next beat
@@ -299,6 +327,8 @@ def run_split_crawl(
             except Exception:
                 proc.kill()
         writer.abort()
+        if isinstance(exc, redis_errors()):  # one line, not redis-py's chained tracebacks
+            raise lost(url, exc) from None
         raise
     finally:
         if previous is not None:

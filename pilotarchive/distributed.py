@@ -5,6 +5,11 @@ add what one crawl needs on top of it: the page budget and the URLs asked for sh
 all workers, redirects the shared filter drops named in the manifest, and an end that
 comes when every worker is idle and the queue is empty (a worker that found the queue
 empty for a moment must not stop while another is about to add links to it).
+
+A Redis that stops answering ends the worker's crawl at the first call that fails: the
+frontier is gone, so no part can be finished. It is recorded once (:func:`lost_redis`),
+every later Redis call is skipped, and the worker's command says it in one line, instead
+of a traceback from each page, signal handler and scheduler call that met it.
 """
 
 import logging
@@ -23,27 +28,68 @@ from pilotarchive.workers import (
     connect,
     key,
     members,
+    redis_errors,
     table,
 )
 
 logger = logging.getLogger(__name__)
+STAT_LOST_REDIS = "pilotarchive/lost_redis"  # why this worker's Redis is gone
+
+
+def is_lost(crawler: Crawler) -> bool:
+    return bool(crawler.stats is not None and crawler.stats.get_value(STAT_LOST_REDIS))
+
+
+def lost_redis(crawler: Crawler, exc: BaseException) -> None:
+    """This worker's Redis failed: record why (once) and close the spider. Nothing is
+    logged here; :func:`pilotarchive.crawl.run_worker` raises ``LostRedis`` with it."""
+    if crawler.stats is None or is_lost(crawler):
+        return
+    crawler.stats.set_value(STAT_LOST_REDIS, str(exc) or type(exc).__name__)
+    close(crawler, "lost Redis")
+
+
+def close(crawler: Crawler, reason: str) -> None:
+    """Close the spider (once) from a signal handler, a beat or a scheduler call."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    engine = crawler.engine
+    if engine is None or engine.spider is None or getattr(crawler, "_pa_closing", False):
+        return
+    crawler._pa_closing = True  # type: ignore[attr-defined]
+    deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
 class Shared:
     """The crawl-wide facts the spider checks before it asks for a URL."""
 
-    def __init__(self, client: Any, job: str, number: int) -> None:
+    def __init__(self, client: Any, job: str, number: int, crawler: Crawler | None = None) -> None:
         self.client = client
         self.job = job
         self.number = number
+        self.crawler = crawler
 
     def first_time(self, url: str) -> bool:
-        """True for the first worker that asks for ``url``, False for every later one."""
-        return bool(self.client.sadd(key(self.job, "urls"), url))
+        """True for the first worker that asks for ``url``, False for every later one (and
+        for all once Redis is gone: the worker is stopping)."""
+        return bool(self._ask(lambda: self.client.sadd(key(self.job, "urls"), url), 0))
 
     def take_page(self, budget: int) -> bool:
         """One page of the crawl-wide budget, or False when it is spent."""
-        return int(self.client.incr(key(self.job, "pages"))) <= budget
+        taken = self._ask(lambda: self.client.incr(key(self.job, "pages")), budget + 1)
+        return int(taken) <= budget
+
+    def _ask(self, call: Any, otherwise: Any) -> Any:
+        """``call()`` on Redis; ``otherwise`` when Redis is gone, recorded once."""
+        if self.crawler is None:
+            return call()
+        if is_lost(self.crawler):
+            return otherwise
+        try:
+            return call()
+        except redis_errors() as exc:
+            lost_redis(self.crawler, exc)
+            return otherwise
 
 
 def shared_for(crawler: Crawler) -> Shared | None:
@@ -51,7 +97,7 @@ def shared_for(crawler: Crawler) -> Shared | None:
     if not worker:
         return None
     job, _, number = str(worker).rpartition("/")
-    return Shared(connect(crawler.settings.get("REDIS_URL")), job, int(number))
+    return Shared(connect(crawler.settings.get("REDIS_URL")), job, int(number), crawler)
 
 
 class SharedIdle:
@@ -88,37 +134,43 @@ class SharedIdle:
     def beat(self) -> None:
         """Say this worker lives; stop when the coordinator gave the crawl up."""
         shared = self.shared
-        try:
+
+        def beat_and_ask() -> str | None:
             beat(shared.client, shared.job, shared.number)
-            reason = aborted(shared.client, shared.job)
-        except Exception as exc:  # Redis gone: the coordinator will see us silent
-            logger.warning("cannot reach the crawl's Redis (%s)", exc)
-            return
+            return aborted(shared.client, shared.job)
+
+        reason = shared._ask(beat_and_ask, None)
         if reason is not None and self.crawler.engine is not None:
             engine = self.crawler.engine
             if engine.spider is not None and not getattr(self, "_stopping", False):
                 self._stopping = True
                 logger.error("the crawl was given up by its coordinator: %s", reason)
-                engine.close_spider(engine.spider, "aborted")
+                close(self.crawler, "aborted")
 
     def busy(self, *args: Any, **kwargs: Any) -> None:
         if self.idle_since is not None:
             self.idle_since = None
-            self.shared.client.hdel(key(self.shared.job, "idle"), self.shared.number)
+            shared = self.shared
+            shared._ask(lambda: shared.client.hdel(key(shared.job, "idle"), shared.number), 0)
 
     def idle(self, spider: Any = None) -> None:
+        if self.shared._ask(self._others, False):  # False with Redis gone: it is closing
+            raise DontCloseSpider
+
+    def _others(self) -> bool:
+        """Whether this worker must stay: the shared queue holds requests, or another worker
+        is busy or was idle for less than IDLE_GRACE."""
         client, job = self.shared.client, self.shared.job
         now = time.time()
         if self.idle_since is None:
             self.idle_since = now
         client.hset(key(job, "idle"), self.shared.number, self.idle_since)
         if self._queued():  # scrapy-redis's scheduler counts the shared queue
-            raise DontCloseSpider
+            return True
         workers, finished = members(client, job, "workers"), set(table(client, job, "finished"))
         idle = {k: float(v) for k, v in table(client, job, "idle").items()}
         waiting = [w for w in workers - finished if w not in idle or now - idle[w] < IDLE_GRACE]
-        if waiting:
-            raise DontCloseSpider
+        return bool(waiting)
 
     def _queued(self) -> int:
         engine = self.crawler.engine

@@ -37,14 +37,74 @@ KEY = "pilotarchive:{job}:{what}"
 IDLE_GRACE = 2.0  # seconds every worker must have been idle, queue empty, before all stop
 BEAT = 2.0  # seconds between a worker's heartbeats
 DEAD_AFTER = 60.0  # a worker silent this long is taken for dead (killed, host gone)
-# Settings that name code or files: a job in Redis that sets them is refused, since whoever
-# can write to that Redis would run code or write files on every worker host.
-_NOT_FROM_REDIS = frozenset(
-    "ITEM_PIPELINES DOWNLOADER_MIDDLEWARES SPIDER_MIDDLEWARES EXTENSIONS DOWNLOAD_HANDLERS "
-    "FEEDS FEED_EXPORTERS FEED_STORAGES SPIDER_MODULES NEWSPIDER_MODULE COMMANDS_MODULE "
-    "ADDONS TWISTED_REACTOR ASYNCIO_EVENT_LOOP DNS_RESOLVER LOG_FILE JOBDIR SPIDER_LOADER_CLASS "
-    "REDIS_URL SCHEDULER".split()
+# The settings a job in Redis may carry: what the coordinator's command line and a
+# target's settings set for the crawl itself (what to fetch, how politely, who runs it).
+# Whoever can write to that Redis can change these, and only these: any other setting may
+# name code (pipelines, middlewares, ``*_CLASS``) or files (HTTPCACHE_DIR, FEEDS, LOG_FILE),
+# and a blocklist of those was never complete (HTTPCACHE_DIR got through).
+JOB_SETTINGS = frozenset(
+    "PILOTARCHIVE_START_URLS PILOTARCHIVE_SCOPE PILOTARCHIVE_MAX_PAGES PILOTARCHIVE_ALLOWED_HOSTS "
+    "PILOTARCHIVE_FAST_LOOPBACK PILOTARCHIVE_DEDUP PILOTARCHIVE_CONDITIONAL PILOTARCHIVE_OPERATOR "
+    "PILOTARCHIVE_TARGET "
+    "USER_AGENT ROBOTSTXT_OBEY DOWNLOAD_DELAY RANDOMIZE_DOWNLOAD_DELAY DOWNLOAD_TIMEOUT "
+    "DOWNLOAD_MAXSIZE DOWNLOAD_WARNSIZE CONCURRENT_REQUESTS CONCURRENT_REQUESTS_PER_DOMAIN "
+    "AUTOTHROTTLE_ENABLED AUTOTHROTTLE_START_DELAY AUTOTHROTTLE_MAX_DELAY "
+    "AUTOTHROTTLE_TARGET_CONCURRENCY RETRY_ENABLED RETRY_TIMES RETRY_HTTP_CODES "
+    "URLLENGTH_LIMIT CLOSESPIDER_TIMEOUT CLOSESPIDER_PAGECOUNT CLOSESPIDER_ITEMCOUNT "
+    "CLOSESPIDER_ERRORCOUNT LOG_LEVEL".split()
 )
+# The coordinator's own settings, never published: each worker has its own output folder
+# (``crawl-worker --output``) and prints no progress.
+NOT_PUBLISHED = frozenset(
+    {"PILOTARCHIVE_OUTPUT_DIR", "PILOTARCHIVE_PROGRESS", "PILOTARCHIVE_PROGRESS_INTERVAL"}
+)
+
+
+class LostRedis(CrawlFailed):
+    """The split crawl's Redis stopped answering (killed, restarted, network gone): its
+    frontier is gone, so the crawl ends, with no snapshot. The message names the Redis."""
+
+
+def lost(url: str, exc: BaseException) -> LostRedis:
+    """The one line a coordinator or worker says when its Redis is gone."""
+    what = (str(exc) or type(exc).__name__).rstrip(".")
+    return LostRedis(f"lost the connection to Redis at {shown(url)}: {what}; no snapshot written")
+
+
+def redis_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions of a Redis that failed us (redis-py's own tree); none without it."""
+    try:
+        import redis
+    except ImportError:
+        return ()
+    return (redis.RedisError,)
+
+
+def job_settings(overrides: dict[str, Any]) -> dict[str, Any]:
+    """What the coordinator publishes of its settings: a setting workers would refuse from
+    Redis is refused here first, before anything starts, naming it."""
+    from pilotarchive.exceptions import SettingError
+
+    published = {k: v for k, v in overrides.items() if k not in NOT_PUBLISHED}
+    for name in sorted(published):
+        if name not in JOB_SETTINGS:
+            raise SettingError(
+                f"{name}: a split crawl's workers take only the crawl's own settings from "
+                f"Redis ({_listed()}), not {name}",
+                name,
+            )
+    return published
+
+
+def _listed() -> str:
+    return ", ".join(sorted(JOB_SETTINGS))
+
+
+def _plain(value: Any) -> bool:
+    """A setting's value as JSON plain data: text, a number, true/false, or a list of them."""
+    if isinstance(value, list):
+        return all(isinstance(v, str | int | float) for v in value)
+    return value is None or isinstance(value, str | int | float)
 
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -103,8 +163,12 @@ class Job:
 
     @classmethod
     def load(cls, client: Any, name: str) -> "Job":
-        """The job as published, checked: a worker writes only into the snapshot's own
-        temporary folder and takes no setting that names code or files."""
+        """The job as published, checked, since whoever can write to the Redis can write
+        it: a worker writes only into the snapshot's own temporary folder of its own output
+        folder, and takes only the settings of :data:`JOB_SETTINGS`, whose values are
+        plain data; anything else refuses the whole job, naming what was wrong."""
+        from pilotarchive.archive.snapshot import SNAPSHOT_ID
+
         raw = client.get(key(name, "job"))
         if raw is None:
             raise UsageError(f"no crawl job {name!r} in this Redis; start it with `crawl --job`")
@@ -112,6 +176,13 @@ class Job:
             job = cls(**json.loads(raw))
         except (ValueError, TypeError) as exc:
             raise CrawlFailed(f"the crawl job {name!r} in Redis cannot be read ({exc})") from None
+        said = f"the crawl job {name!r} in Redis"
+        if job.name != name or not isinstance(job.snapshot_id, str) or not isinstance(job.tmp, str):
+            raise CrawlFailed(f"{said} is not the job asked for, or not a job; not taken")
+        if not SNAPSHOT_ID.fullmatch(job.snapshot_id):
+            raise CrawlFailed(
+                f"{said} names {job.snapshot_id[:80]!r} as its snapshot id, which is none"
+            )
         where = Path(job.tmp)
         if (
             where.is_absolute()
@@ -120,17 +191,20 @@ class Job:
             or not where.parts[1].startswith(".tmp-")
         ):
             raise CrawlFailed(
-                f"the crawl job {name!r} in Redis names {job.tmp!r} as its snapshot's folder; "
+                f"{said} names {job.tmp!r} as its snapshot's folder; "
                 "a worker writes only into snapshots/.tmp-... of its output folder"
             )
-        bad = sorted(
-            k for k in job.overrides if k in _NOT_FROM_REDIS or k.endswith(("_CLASS", "_BASE"))
-        )
+        if not isinstance(job.overrides, dict):
+            raise CrawlFailed(f"{said} has no settings table; not taken")
+        bad = sorted(str(k) for k in job.overrides if k not in JOB_SETTINGS)
         if bad:
             raise CrawlFailed(
-                f"the crawl job {name!r} in Redis sets {', '.join(bad)}, which name code or "
-                "files; a worker does not take them from Redis"
+                f"{said} sets {', '.join(bad)}, which a worker does not take from Redis "
+                f"(only {_listed()})"
             )
+        odd = sorted(k for k, v in job.overrides.items() if not _plain(v))
+        if odd:
+            raise CrawlFailed(f"{said} gives {', '.join(odd)} a value that is not plain data")
         return job
 
 
@@ -293,7 +367,7 @@ class PrivateRedis:
 
 def worker_command(redis_url: str, job: str, output: Path, verbose: bool) -> list[str]:
     argv = [sys.executable, "-m", "pilotarchive", "crawl-worker", "--redis", redis_url,
-            "--job", job, "--output", str(output)]  # fmt: skip
+            "--job", job, "--output", str(output), "--coordinated"]  # fmt: skip
     return [*argv, "-v"] if verbose else argv
 
 

@@ -300,10 +300,12 @@ def test_a_job_in_redis_is_checked_before_a_worker_takes_it(redis_url, tmp_path)
         ("../../../tmp/evil", {}, "a worker writes only into snapshots/.tmp-"),
         ("/tmp/evil", {}, "a worker writes only into snapshots/.tmp-"),
         ("snapshots/.tmp-x-1", {"ITEM_PIPELINES": {"os.system": 1}}, "ITEM_PIPELINES"),
-        ("snapshots/.tmp-x-1", {"DOWNLOADER_CLIENTCONTEXTFACTORY": "x"}, None),
+        # An allowlist now: a setting that names no code is refused as well.
+        ("snapshots/.tmp-x-1", {"DOWNLOADER_CLIENTCONTEXTFACTORY": "x"}, "DOWNLOADER_CLIENT"),
         ("snapshots/.tmp-x-1", {"STATS_CLASS": "os.system"}, "STATS_CLASS"),
+        ("snapshots/.tmp-x-1", {"DOWNLOAD_DELAY": 0.5}, None),
     ):
-        Job("j", "x", tmp, overrides).publish(client)
+        Job("j", "20260101T000000Z", tmp, overrides).publish(client)
         if said is None:
             assert Job.load(client, "j").tmp == tmp
             continue
@@ -311,7 +313,7 @@ def test_a_job_in_redis_is_checked_before_a_worker_takes_it(redis_url, tmp_path)
             Job.load(client, "j")
     # A live job (a worker beating now) keeps its name; one whose workers are silent is
     # cleared for the new crawl.
-    Job("live", "x", "snapshots/.tmp-x-1").publish(client)
+    Job("live", "20260101T000000Z", "snapshots/.tmp-x-1").publish(client)
     join(client, "live")
     with pytest.raises(CrawlFailed, match="a crawl job named 'live' is running"):
         check_free(client, "live")

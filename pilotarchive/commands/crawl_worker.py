@@ -18,16 +18,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "-o",
         type=Path,
         metavar="DIR",
-        help="the shared output folder as mounted on this host (default: the coordinator's)",
+        help="the shared output folder as mounted on this host (default: output); never "
+        "taken from Redis",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO level")
+    # Set by a coordinator for the workers it starts on its own host: it says the crawl's
+    # end in one line (a lost Redis included), so they do not say it again.
+    p.add_argument("--coordinated", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.crawl import run_worker
-    from pilotarchive.workers import check_job_name
+    from pilotarchive.workers import LostRedis, check_job_name
 
     check_job_name(args.job)
-    part = run_worker(args.redis, args.job, args.output, tracebacks=args.verbose)
+    try:
+        part = run_worker(args.redis, args.job, args.output, tracebacks=args.verbose)
+    except LostRedis:
+        if args.coordinated:
+            return 1
+        raise
     print(f"job {args.job}: this worker's part is written ({part}); the coordinator merges it")
     return 0
