@@ -144,7 +144,9 @@ class SharedIdle:
             engine = self.crawler.engine
             if engine.spider is not None and not getattr(self, "_stopping", False):
                 self._stopping = True
-                logger.error("the crawl was given up by its coordinator: %s", reason)
+                # Text from Redis: control characters escaped, not sent to the terminal.
+                shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in reason[:300])
+                logger.error("the crawl was given up by its coordinator: %s", shown)
                 close(self.crawler, "aborted")
 
     def busy(self, *args: Any, **kwargs: Any) -> None:

@@ -44,6 +44,10 @@ def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
 def _text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -55,11 +59,13 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-# Scrapy's meta keys a queued request keeps (redirects and retries, counted across workers)
-# and the test of their values. Our own keys ("pilotarchive_...") hold plain data. Every
-# other key is a process's own (download_slot, download_timeout, proxy, the WARC record of
-# the answer a redirect came from): dropped when queued, set again for the next download by
-# the worker's own middlewares and settings, and refused when read from Redis.
+# Scrapy's meta keys a queued request keeps (redirects and retries, counted across workers;
+# how its answer is handled) and the test of their values. Our own keys ("pilotarchive_...")
+# hold plain data. Every other key is a process's own or names a place (download_slot,
+# download_timeout, download_maxsize, proxy, bindaddress, ftp_local_filename, the WARC
+# record of the answer a redirect came from): dropped when queued, set again for the next
+# download by the worker's own middlewares and settings, and refused when read from Redis.
+# A new meta key the spider relies on in a split crawl must be added here.
 SCRAPY_META = {
     "redirect_urls": _text_list,
     "redirect_reasons": lambda v: isinstance(v, list) and all(isinstance(r, int | str) for r in v),
@@ -67,7 +73,11 @@ SCRAPY_META = {
     "redirect_ttl": _count,
     "retry_times": _count,
     "depth": _count,
-    "dont_redirect": lambda v: isinstance(v, bool),
+    "dont_redirect": _flag,
+    "dont_retry": _flag,
+    "handle_httpstatus_all": _flag,  # a guessed URL's answer is seen as it is (the spider)
+    "handle_httpstatus_list": lambda v: isinstance(v, list) and all(_count(c) for c in v),
+    "is_start_request": _flag,
 }
 OURS = "pilotarchive_"
 
@@ -119,7 +129,7 @@ def loads(data: bytes | str) -> dict[str, Any]:
                 "encoding", "priority", "dont_filter", "flags", "callback", "errback"}  # fmt: skip
     if set(entry) != expected:
         odd = sorted(set(entry) ^ expected)
-        raise NotARequest(f"fields {', '.join(map(str, odd))[:200]} missing or not allowed")
+        raise NotARequest(f"fields {', '.join(map(repr, odd))[:200]} missing or not allowed")
     url, method, meta = entry["url"], entry["method"], entry["meta"]
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         raise NotARequest("its url is not an http(s) URL")
@@ -180,9 +190,10 @@ class RefusingPriorityQueue(PriorityQueue):
         try:
             return super()._decode_request(encoded_request)
         except Exception as exc:  # whatever it is, one entry never stops a worker
+            said = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc)[:300])
             logger.error(
                 "refused an entry of the crawl's Redis queue %s: %s (%r...); not run",
-                self.key, exc, bytes(encoded_request[:40]),
+                self.key, said, bytes(encoded_request[:40]),
             )  # fmt: skip
             if (stats := self.spider.crawler.stats) is not None:
                 stats.inc_value(STAT_REFUSED)

@@ -161,6 +161,9 @@ REFUSED = {
     "callback-dunder": json.dumps(_entry(errback="__init__")).encode(),
     "meta-proxy": json.dumps(_entry(meta={"proxy": "http://evil.example:8080"})).encode(),
     "meta-maxsize": json.dumps(_entry(meta={"download_maxsize": 10**12})).encode(),
+    "meta-file": json.dumps(_entry(meta={"ftp_local_filename": "/tmp/x"})).encode(),
+    "meta-robots": json.dumps(_entry(meta={"dont_obey_robotstxt": True})).encode(),
+    "meta-bad-value": json.dumps(_entry(meta={"redirect_times": "many"})).encode(),
     "meta-warc-record": json.dumps(_entry(meta={"pilotarchive_warc": {"x": 1}})).encode(),
     "file-url": json.dumps(_entry(url="file:///etc/passwd")).encode(),
     "post": json.dumps(_entry(method="POST")).encode(),
@@ -193,7 +196,9 @@ def test_a_request_goes_through_the_queue_as_data() -> None:
         meta={"pilotarchive_language": "sv", "pilotarchive_guess": ("text", "http://x/"),
               "redirect_urls": ["http://127.0.0.1:9/"], "redirect_reasons": [301],
               "redirect_times": 1, "redirect_ttl": 19, "retry_times": 1, "depth": 2,
-              "pilotarchive_warc": object(), "proxy": "http://p:1", "download_slot": "x"},
+              "pilotarchive_guess_source": "http://x/", "handle_httpstatus_all": True,
+              "pilotarchive_warc": object(), "proxy": "http://p:1", "download_slot": "x",
+              "download_maxsize": 10**12, "ftp_local_filename": "/tmp/x"},
     )  # fmt: skip
     data = dumps(request.to_dict(spider=spider))
     assert set(json.loads(data)) == set(_entry())
@@ -208,6 +213,7 @@ def test_a_request_goes_through_the_queue_as_data() -> None:
         "pilotarchive_language": "sv", "pilotarchive_guess": ["text", "http://x/"],
         "redirect_urls": ["http://127.0.0.1:9/"], "redirect_reasons": [301],
         "redirect_times": 1, "redirect_ttl": 19, "retry_times": 1, "depth": 2,
+        "pilotarchive_guess_source": "http://x/", "handle_httpstatus_all": True,
     }  # fmt: skip
 
 
