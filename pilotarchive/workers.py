@@ -11,7 +11,12 @@ until every worker that joined has finished, and merges their parts into one sna
 WARC per worker, records merged and sorted, one manifest, one health verdict, one commit.
 Every worker writes into ``snapshots/.tmp-<id>-<pid>/parts/<n>/`` and
 ``archive/pilotarchive-<id>-w<n>.warc.gz`` of the same output folder, so workers on other
-hosts need that folder shared (NFS, SMB) under the same path, or given with ``--output``.
+hosts need that folder shared (NFS, SMB), given with ``--output`` (a worker never takes its
+folder from Redis; default ``output``).
+
+Whoever can write to the job's Redis decides what the workers crawl (the settings of
+:data:`JOB_SETTINGS`), but not where they write or what code they run: the job is checked
+field by field (:meth:`Job.load`) and the request queue holds JSON, never pickles.
 
 Without ``--redis URL`` the coordinator starts a private redis-server on a Unix socket for
 the job's length (Debian's ``redis-server``).
