@@ -120,9 +120,9 @@ def test_a_dataset_written_before_the_marker_is_still_replaced(
     assert run_cli("export", "--output", str(archive), "--to", str(to)).returncode == 0
     assert (to / MARKER).is_file()
     (to / MARKER).unlink()
-    (to / "README.md").write_text("mine\n", encoding="utf-8")
+    (to / "notes.md").write_text("mine\n", encoding="utf-8")
     run = run_cli("export", "--output", str(archive), "--to", str(to))
-    assert run.returncode == 2 and (to / "README.md").read_text(encoding="utf-8") == "mine\n"
+    assert run.returncode == 2 and (to / "notes.md").read_text(encoding="utf-8") == "mine\n"
 
 
 def test_a_marker_from_a_newer_release_is_not_overwritten(

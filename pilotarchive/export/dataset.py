@@ -29,12 +29,14 @@ from pilotarchive.export.formats import (
 )
 from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
 from pilotarchive.export.package import (
+    README,
     SOURCE,
     SOURCE_LICENCE,
     TITLE,
     about,
     citation_bytes,
     datapackage_bytes,
+    readme_bytes,
     source_url,
 )
 from pilotarchive.export.temporal import Dataset, build
@@ -80,6 +82,7 @@ def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> dict
         files[METADATA] = (text + "\n").encode("utf-8")
     files[CITATION] = citation_bytes(dataset)
     sqlite = [SQLITE_NAME] if "sqlite" in formats else []
+    files[README] = readme_bytes(dataset, [*files, *sqlite])
     files[MARKER] = marker_bytes("dataset", [*files, *sqlite])
     return files
 
@@ -87,7 +90,7 @@ def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> dict
 # Every name an export may write: a folder holding only these and the marker is a dataset.
 KNOWN = frozenset(
     {f"{t.name}.{ext}" for t in TABLES for ext in ("csv", "jsonl")}
-    | {"datapackage.json", SQLITE_NAME, METADATA, CITATION, MARKER}
+    | {"datapackage.json", SQLITE_NAME, METADATA, CITATION, MARKER, README}
 )
 
 

@@ -6,7 +6,11 @@ gives the same bytes and a row's bytes depend on that row alone.
 
 - CSV: UTF-8 without a byte-order mark, a header row, RFC 4180 (CRLF line ends, fields
   quoted only when they hold a comma, quote or line break); an empty field is a null;
-  booleans ``true``/``false``; arrays as JSON text.
+  booleans ``true``/``false``; arrays as JSON text. A cell that a spreadsheet would run
+  as a formula (it begins with ``=``, ``+``, ``-``, ``@``, TAB or CR and is not a plain
+  number) gets a leading ``'``, OWASP's rule against CSV injection: a crawled page's text
+  must not run code when a researcher opens the file. JSON Lines and SQLite keep the
+  exact value.
 - JSON Lines: one object per row, keys in column order, nulls as ``null``, arrays as
   arrays.
 - SQLite: one table per table, its primary key, indexes on entity ids and times; booleans
@@ -16,6 +20,7 @@ gives the same bytes and a row's bytes depend on that row alone.
 import csv
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -30,14 +35,26 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIX = "'"
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def defuse(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: a formula gets a leading ``'``."""
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return FORMULA_PREFIX + text
+    return text
+
+
 def csv_cell(column: Column, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if column.type == "array" or isinstance(value, list | dict):
-        return _json(value)
-    return str(value)
+        return _json(value)  # begins with [ or {: no spreadsheet reads it as a formula
+    return defuse(str(value))
 
 
 def csv_bytes(table: Table, rows: list[dict[str, Any]]) -> bytes:

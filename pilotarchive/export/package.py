@@ -13,6 +13,7 @@ from typing import Any
 
 from pilotarchive import PROJECT_URL, __version__
 from pilotarchive.export.columns import TABLES, Table, description
+from pilotarchive.export.formats import FORMULA_PREFIX
 from pilotarchive.export.temporal import Dataset
 
 TITLE = "Pilots for developing regional towns (TEM, 2014-): every version"
@@ -31,6 +32,13 @@ ENUMS = {
     "record_type": ["page", "pilot", "contact"],
     "health": ["healthy", "degraded", "damaged", "unknown"],
 }
+# Said wherever the CSV files are described (the data package, the dataset's README).
+CSV_FORMULAS = (
+    "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return "
+    "and is not a plain number has a ' put before it, so that no spreadsheet runs text "
+    "taken from a web page as a formula (OWASP's rule against CSV injection); the JSON "
+    "Lines and SQLite files hold the exact values."
+)
 DATETIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # every time of the version tables and changes
 
 
@@ -93,7 +101,7 @@ def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
             {
                 "name": table.name,
                 "title": table.title,
-                "description": table.description,
+                "description": f"{table.description} {CSV_FORMULAS}",
                 "path": name,
                 "type": "table",
                 "scheme": "file",
@@ -122,6 +130,11 @@ def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
         "sources": [{"title": SOURCE, "path": source_url(dataset)}],
         "contributors": [{"title": "pilotarchive", "path": PROJECT_URL, "role": "author"}],
         "keywords": ["Finland", "regional towns", "pilots", "web archive", "TEM"],
+        "pilotarchive:csv_formula_prefix": {
+            "prefix": FORMULA_PREFIX,
+            "applies_to": "CSV cells that begin with = + - @ TAB or CR and are not plain numbers",
+            "why": CSV_FORMULAS,
+        },
         "resources": resources,
     }
 
@@ -129,6 +142,30 @@ def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
 def datapackage_bytes(dataset: Dataset, files: dict[str, bytes]) -> bytes:
     text = json.dumps(datapackage(dataset, files), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
+
+
+README = "README.md"
+
+
+def readme_bytes(dataset: Dataset, names: list[str]) -> bytes:
+    """What a researcher who opens the folder reads first: what the files are, where the
+    data came from, and what the CSV files change of the values."""
+    table_names = {f"{t.name}.{ext}": t for t in TABLES for ext in ("csv", "jsonl")}
+    lines = [f"# {TITLE}", "", about(dataset), "", "## Files", ""]
+    for name in sorted(names):
+        if name in table_names:
+            lines.append(f"- `{name}`: {table_names[name].title}")
+        elif name == "datapackage.json":
+            lines.append(f"- `{name}`: the Frictionless Data Package describing the CSV files")
+        elif name == "CITATION.cff":
+            lines.append(f"- `{name}`: how to cite this dataset")
+        elif name.endswith(".sqlite"):
+            lines.append(f"- `{name}`: every table in one SQLite database (Datasette reads it)")
+        elif name == "metadata.json":
+            lines.append(f"- `{name}`: Datasette's metadata for the database")
+    lines += ["", "## Values in the CSV files", "", CSV_FORMULAS, "",
+              f"Source: {SOURCE}, {source_url(dataset)}.", ""]  # fmt: skip
+    return "\n".join(lines).encode("utf-8")
 
 
 def _yaml(text: str) -> str:
