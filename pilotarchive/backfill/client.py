@@ -11,17 +11,26 @@ dropped connection, a timeout or a 5xx is tried ``retries`` more times.
 urllib is enough: the requests are few, sequential and plain GETs, and redirects must not
 be followed (a captured 301 is what we archive, not something to chase). The sleep and
 the clock are injected, so tests check the waits without waiting.
+
+An archive is not trusted to be kind. ``timeout`` bounds a whole exchange, from the
+connection to the last byte of the body, not each read: a server that sends a byte every
+second would otherwise hold the backfill (and its lock) for ever. A body is read up to
+``DOWNLOAD_MAXSIZE`` bytes, and a compressed one is decompressed as a stream that stops at
+``DOWNLOAD_MAXSIZE`` bytes too (:class:`BoundedDecoder`): 500 KB of gzip can hold 500 MB.
 """
 
 import http.client
+import io
 import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 from pilotarchive.backfill.config import BackfillConfig
@@ -44,6 +53,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     oversize: bool = False  # the body was cut at the size limit
+    # Why the answer is not whole though it began (the deadline passed while it came).
+    unfinished: str | None = None
 
     def header(self, name: str) -> str | None:
         low = name.lower()
@@ -53,6 +64,177 @@ class Response:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None  # a 3xx comes back as it is
+
+
+class _Exchange:
+    """One request's clock: the deadline for the whole answer, and the bytes received.
+
+    A socket timeout bounds one read; a server that drips a byte within each timeout never
+    trips it. So every read is given the time left until the deadline instead.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.received = 0  # bytes of the answer: 0 means the server said nothing at all
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no whole answer within {self.seconds:g} s")
+        return left
+
+
+class _DeadlineSocket:
+    """A connected socket whose reads end at the exchange's deadline (see :class:`_Exchange`).
+
+    http.client reads an answer through ``sock.makefile("rb")``; here that file reads through
+    :meth:`recv_into`, which sets the socket's timeout to the time left before each read.
+    Everything else is the socket's own.
+    """
+
+    def __init__(self, sock: socket.socket, exchange: _Exchange) -> None:
+        self._sock = sock
+        self._exchange = exchange
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sock, name)
+
+    def makefile(self, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if mode != "rb":
+            return self._sock.makefile(mode, *args, **kwargs)  # type: ignore[call-overload]
+        self._sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile does
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def recv_into(self, buffer: bytearray | memoryview) -> int:
+        self._sock.settimeout(self._exchange.remaining())
+        count = self._sock.recv_into(buffer)
+        self._exchange.received += count
+        return count
+
+    def _decref_socketios(self) -> None:
+        self._sock._decref_socketios()  # type: ignore[attr-defined]
+
+
+class _DeadlineConnection(http.client.HTTPConnection):
+    """An HTTP connection whose connect, TLS handshake and reads share one deadline."""
+
+    def __init__(self, *args: object, exchange: _Exchange, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._exchange = exchange
+        self._create_connection = self._connect_in_time  # type: ignore[method-assign]
+
+    def _connect_in_time(
+        self, address: tuple[str, int], timeout: object = None, source: object = None
+    ) -> socket.socket:
+        sock = socket.create_connection(address, self._exchange.remaining(), source)  # type: ignore[arg-type]
+        # The TLS handshake (CPython bounds it as a whole by this timeout) and the request.
+        sock.settimeout(self._exchange.remaining())
+        return sock
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self._exchange)  # type: ignore[assignment]
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
+    pass
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, exchange: _Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(partial(_DeadlineConnection, exchange=self.exchange), req)  # type: ignore[arg-type]
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, exchange: _Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(  # type: ignore[arg-type]
+            partial(_DeadlineHTTPSConnection, exchange=self.exchange),
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+        )
+
+
+class BoundedDecoder:
+    """A body with its content-encoding (gzip, deflate) undone as a stream, in pieces, and
+    never more than ``limit`` bytes in all: a few hundred kilobytes of gzip can hold
+    gigabytes of zeros, and ``gzip.decompress`` would hold them all at once.
+
+    ``cut`` tells, once the pieces are read, that the content went on past ``limit``.
+    ``lenient`` passes a body through as it is when it does not even begin as the encoding
+    it claims (servers that say gzip and send plain text); otherwise that is a ValueError.
+    """
+
+    PIECE = 1 << 16
+
+    def __init__(self, body: bytes, encoding: str | None, limit: int, *, lenient: bool = False):
+        self.body = body
+        self.coding = (encoding or "identity").strip().lower() or "identity"
+        self.limit = limit
+        self.lenient = lenient
+        self.cut = False
+        if self.coding not in ("identity", "gzip", "x-gzip", "deflate"):
+            raise ValueError(f"content encoding {encoding!r} is not supported")
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.coding == "identity":
+            self.cut = len(self.body) > self.limit
+            yield self.body[: self.limit]
+            return
+        total = 0
+        for piece in self._inflate():
+            if total + len(piece) > self.limit:
+                self.cut = True
+                yield piece[: self.limit - total]
+                return
+            total += len(piece)
+            yield piece
+
+    def read(self) -> bytes:
+        """The whole decoded content (at most ``limit`` bytes; see ``cut``)."""
+        return b"".join(self)
+
+    def _inflate(self) -> Iterator[bytes]:
+        attempts = [zlib.MAX_WBITS | 32]  # zlib or gzip, told by the header
+        if self.coding == "deflate":
+            attempts.append(-zlib.MAX_WBITS)  # raw deflate, as some servers send it
+        data, started = self.body, False
+        while data:
+            decoder = zlib.decompressobj(attempts[0])
+            try:
+                while True:
+                    piece = decoder.decompress(data, self.PIECE)
+                    data = decoder.unconsumed_tail
+                    if piece:
+                        started = True
+                        yield piece
+                    elif not data or decoder.eof:
+                        break
+            except zlib.error as exc:
+                if not started and len(attempts) > 1:
+                    attempts.pop(0)
+                    data = self.body
+                    continue
+                if not started and self.lenient:
+                    yield self.body
+                    return
+                raise ValueError(f"cannot decode {self.coding} content: {exc}") from None
+            if not decoder.eof:
+                if not started and self.lenient:
+                    yield self.body
+                    return
+                raise ValueError(f"cannot decode {self.coding} content: it is cut short")
+            data = decoder.unused_data  # another gzip member follows, or nothing
+            if data and not data.startswith(b"\x1f\x8b"):
+                break  # trailing bytes that are no gzip member: ignored, as zlib does
 
 
 def ascii_url(url: str) -> str:
@@ -99,8 +281,6 @@ class PoliteClient:
         self.answered = False  # has the archive answered anything yet?
         self._last: float | None = None
         self._last_cdx: float | None = None
-        self._opener = urllib.request.build_opener(_NoRedirect)
-        self._opener.addheaders = [("User-Agent", config.user_agent)]
 
     def _pace(self, cdx: bool) -> None:
         """Wait until the delays since the last request (and the last CDX query) are over."""
@@ -114,18 +294,44 @@ class PoliteClient:
             self.sleep(wait)
 
     def _send(self, url: str) -> Response:
+        """One exchange, bounded as a whole by ``timeout`` (see the module's docstring).
+
+        An answer that began but did not finish in time comes back with ``unfinished`` set
+        and whatever status it had got to; a server that said nothing at all raises, as a
+        refused connection does, and is tried again.
+        """
+        exchange = _Exchange(self.config.timeout)
+        opener = urllib.request.build_opener(
+            _NoRedirect, _DeadlineHTTPHandler(exchange), _DeadlineHTTPSHandler(exchange)
+        )
+        opener.addheaders = [("User-Agent", self.config.user_agent)]
         request = urllib.request.Request(ascii_url(url), headers={"Accept-Encoding": "gzip"})
+        late = (
+            f"did not finish its answer within {self.config.timeout:g} s "
+            "(PILOTARCHIVE_BACKFILL_TIMEOUT bounds a whole answer, not each read)"
+        )
         try:
-            answer = self._opener.open(request, timeout=self.config.timeout)
+            answer = opener.open(request, timeout=self.config.timeout)
         except urllib.error.HTTPError as exc:  # 3xx, 4xx, 5xx: an answer all the same
             answer = exc
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            if exchange.received and _reason(exc) == "timed out":
+                return Response(url=url, status=0, reason="", unfinished=late)
+            raise
         with answer:
-            body = answer.read(self.config.max_size + 1)
+            status = answer.status if answer.status is not None else 0
+            headers = list(answer.headers.items())
+            try:
+                body = answer.read(self.config.max_size + 1)
+            except (OSError, http.client.HTTPException) as exc:
+                if _reason(exc) != "timed out":
+                    raise
+                return Response(url, status, str(answer.reason or ""), headers, unfinished=late)
             return Response(
                 url=url,
-                status=answer.status if answer.status is not None else 0,
+                status=status,
                 reason=str(answer.reason or ""),
-                headers=list(answer.headers.items()),
+                headers=headers,
                 body=body[: self.config.max_size],
                 oversize=len(body) > self.config.max_size,
             )
@@ -168,6 +374,8 @@ class PoliteClient:
                 attempt += 1
                 continue
             self.answered = True
+            if response.unfinished:
+                return response  # not tried again: a server that drips would take as long
             if response.status in RATE_LIMITED:
                 asked = retry_after(response.header("Retry-After"), self.now())
                 backoff = self.config.backoff * 2**limited

@@ -11,19 +11,23 @@ The payload is checked against the digest the CDX index gave (SHA-1 of the paylo
 stored, content-encoding kept): we ask for gzip so a gzipped capture comes back as it was
 stored; if an archive compressed an uncompressed capture for the transfer, the decoded
 bytes are the ones that match and are kept.
+
+Decoding stops at ``DOWNLOAD_MAXSIZE`` bytes, as the crawl's download does: a capture
+whose content goes on past it (a decompression bomb, say) is a failure that names the
+limit, never read whole into memory. An answer the archive did not finish within the
+timeout is a failure too.
 """
 
 import base64
 import hashlib
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from pilotarchive.backfill.cdx import Capture, url_key
-from pilotarchive.backfill.client import PoliteClient, Response, http_date
+from pilotarchive.backfill.client import BoundedDecoder, PoliteClient, Response, http_date
 
 ORIG_PREFIX = "x-archive-orig-"
 # Headers an archive passes through unprefixed that belong to the original response.
@@ -82,6 +86,13 @@ class Fetched:
     held: dict | None = None  # the original record already archived (not fetched again)
     content: bytes | None = None  # body with its content-encoding undone, for extraction
     served: str | None = None  # the archive gave the payload from its capture of this time
+    unfinished: bool = False  # the archive did not finish its answer in time
+
+    @property
+    def archive_failed(self) -> bool:
+        """The archive failed to give it (a 5xx, an answer not finished in time), rather
+        than the capture being unusable: a few in a row mean the replay is failing."""
+        return self.error is not None and (self.status >= 500 or self.unfinished)
 
     @property
     def usable(self) -> bool:
@@ -113,22 +124,17 @@ def original_head(archive_headers: list[tuple[str, str]], encoded: bool) -> list
     return head
 
 
-def decode_content(body: bytes, encoding: str | None) -> bytes:
-    """The payload with its content-encoding undone (gzip, deflate); ValueError otherwise."""
-    if not encoding or encoding.strip().lower() in ("identity", ""):
-        return body
-    coding = encoding.strip().lower()
-    if coding in ("gzip", "x-gzip", "deflate"):
-        try:
-            return zlib.decompress(body, zlib.MAX_WBITS | 32)
-        except zlib.error:
-            if coding == "deflate":
-                try:
-                    return zlib.decompress(body, -zlib.MAX_WBITS)
-                except zlib.error as exc:
-                    raise ValueError(f"cannot decode {coding} content: {exc}") from exc
-            raise ValueError(f"cannot decode {coding} content") from None
-    raise ValueError(f"content encoding {encoding!r} is not supported")
+def decode_content(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """The payload with its content-encoding undone (gzip, deflate), as a stream that stops
+    at ``limit`` bytes; ValueError when it cannot be decoded or goes on past ``limit``."""
+    decoder = BoundedDecoder(body, encoding, limit)
+    content = decoder.read()
+    if decoder.cut:
+        raise ValueError(
+            f"its content, decompressed, is larger than DOWNLOAD_MAXSIZE ({limit:,} bytes): "
+            f"cut, not read ({len(body):,} bytes as sent)"
+        )
+    return content
 
 
 def _memento_timestamp(response: Response) -> str | None:
@@ -148,6 +154,10 @@ def fetch_capture(
     fetched = Fetched(capture, url)
     response = client.get(url)
     fetched.fetched_at = now()
+    if response.unfinished:
+        fetched.status, fetched.reason, fetched.unfinished = response.status, response.reason, True
+        fetched.error = f"the archive {response.unfinished}; not kept"
+        return fetched
     hops = 0
     # An archive may redirect an id_ URL to its own copy at another time (a capture it does
     # not have at the exact second asked for): that is the archive's redirect, not the
@@ -158,6 +168,10 @@ def fetch_capture(
             break
         response = client.get(urljoin(response.url, response.header("Location") or ""))
         hops += 1
+        if response.unfinished:
+            fetched.status, fetched.unfinished = response.status, True
+            fetched.error = f"the archive {response.unfinished}; not kept"
+            return fetched
     fetched.status, fetched.reason = response.status, response.reason
     fetched.archive_headers = response.headers
     served = _memento_timestamp(response)
@@ -176,7 +190,7 @@ def fetch_capture(
             )
             return fetched
     if response.oversize:
-        fetched.error = "larger than DOWNLOAD_MAXSIZE: not kept"
+        fetched.error = f"larger than DOWNLOAD_MAXSIZE ({client.config.max_size:,} bytes): not kept"
         return fetched
     body = response.body
     sent_encoding = response.header("Content-Encoding")
@@ -185,7 +199,7 @@ def fetch_capture(
     if capture.digest and digest != capture.digest and encoded:
         # Compressed for the transfer only? Then the decoded bytes are the capture's.
         try:
-            plain = decode_content(body, sent_encoding)
+            plain = decode_content(body, sent_encoding, client.config.max_size)
         except ValueError:
             plain = None
         if plain is not None and sha1_base32(plain) == capture.digest:
@@ -215,7 +229,9 @@ def fetch_capture(
                 ]
         return fetched
     try:
-        fetched.content = decode_content(body, fetched.header("Content-Encoding"))
+        fetched.content = decode_content(
+            body, fetched.header("Content-Encoding"), client.config.max_size
+        )
     except ValueError as exc:
         fetched.error = str(exc)
     return fetched
