@@ -5,14 +5,22 @@ asked anything; the error names the flag or setting as the user typed it.
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pilotarchive import settings as defaults
 from pilotarchive.exceptions import SettingError, UsageError
-from pilotarchive.settings import check_overrides, no_control_characters, origin
+from pilotarchive.settings import (
+    Origin,
+    Scope,
+    _allowed_origins,
+    check_overrides,
+    no_control_characters,
+    origin,
+)
 
 DEFAULT_CDX_API = "https://web.archive.org/cdx/search/cdx"
 DEFAULT_REPLAY = "https://web.archive.org/web/"
@@ -28,6 +36,11 @@ APPLIES = (
     "USER_AGENT",
     "DOWNLOAD_MAXSIZE",
 )
+# No capture is older than the web (the first web server went public in 1991), and none is
+# from the future; an index entry that says otherwise is wrong (a 2999 capture would be the
+# snapshot every later crawl diffs against). A day of skew allows for clocks that are off.
+FIRST_WEB = datetime(1991, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
 _DATE = re.compile(r"^(\d{4})(?:-?(\d{2})(?:-?(\d{2})(?:[T ]?(\d{2}):?(\d{2})?:?(\d{2})?)?)?)?Z?$")
 
 
@@ -59,6 +72,9 @@ class BackfillConfig:
     user_agent: str
     operator: str
     max_size: int
+    # Where captures may be of, and redirects may lead: the start URLs' scheme, host and
+    # port, and --allow-host; the crawl's own rule (pilotarchive.settings.Scope).
+    scope: Scope = field(default_factory=lambda: Scope(frozenset()))
 
     def describe(self) -> dict[str, Any]:
         """The settings as the manifest keeps them."""
@@ -74,8 +90,19 @@ class BackfillConfig:
         }
 
 
-def parse_bound(text: str, flag: str, *, upper: bool) -> Bound:
-    """``2014``, ``2014-06``, ``2014-06-12``, ``20140612101500`` ... as a :class:`Bound`."""
+def possible_time(when: datetime, now: datetime) -> bool:
+    """Whether a capture can have been made at ``when``: not before the web, not after now
+    (give or take ``CLOCK_SKEW``)."""
+    return FIRST_WEB <= when <= now + CLOCK_SKEW
+
+
+def parse_bound(text: str, flag: str, *, upper: bool, now: datetime | None = None) -> Bound:
+    """``2014``, ``2014-06``, ``2014-06-12``, ``20140612101500`` ... as a :class:`Bound`.
+
+    A date no capture can have (before 1991, or after ``now`` and its skew) is a usage
+    error: a bound there is a typo, and ``--to 9999`` would overflow the date arithmetic.
+    ``--to`` may name the year or month in progress: its first second is what is checked.
+    """
     m = _DATE.match(text.strip())
     if not m:
         raise UsageError(
@@ -88,6 +115,12 @@ def parse_bound(text: str, flag: str, *, upper: bool) -> Bound:
         first = datetime.strptime(low, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(f"{flag} {text!r} is not a date") from None
+    now = now or datetime.now(UTC)
+    if not possible_time(first, now):
+        raise UsageError(
+            f"{flag} {text!r}: no capture can be from then; give a date from 1991 to today "
+            f"({now:%Y-%m-%d})"
+        )
     if not upper:
         return Bound(text, digits, low)
     # The last second the text covers: the next unit's start, less a second.
@@ -134,8 +167,12 @@ def load_backfill_config(
     delay: float | None,
     operator: str | None,
     overrides: dict[str, Any],
+    allow_hosts: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> BackfillConfig:
-    """Every flag and setting of one backfill, checked; the error names the wrong one."""
+    """Every flag and setting of one backfill, checked; the error names the wrong one.
+
+    ``now`` (injected in tests) bounds ``--from`` and ``--to``."""
     check_overrides(overrides)
     for key in overrides:
         if key not in APPLIES:
@@ -147,8 +184,11 @@ def load_backfill_config(
         return overrides.get(name, getattr(defaults, name))
 
     checked = [_http_url(u, "URL") for u in urls]
-    bound_start = parse_bound(start, "--from", upper=False) if start else None
-    bound_end = parse_bound(end, "--to", upper=True) if end else None
+    origins: set[Origin] = {found for u in checked if (found := origin(u)) is not None}
+    for entry in allow_hosts:
+        origins |= _allowed_origins(no_control_characters("--allow-host", str(entry).strip()))
+    bound_start = parse_bound(start, "--from", upper=False, now=now) if start else None
+    bound_end = parse_bound(end, "--to", upper=True, now=now) if end else None
     if bound_start and bound_end and bound_start.full > bound_end.full:
         raise UsageError(f"--from {start} is after --to {end}")
     if not 0 < window <= 366:
@@ -200,4 +240,5 @@ def load_backfill_config(
             "--operator", operator if operator is not None else str(get("PILOTARCHIVE_OPERATOR"))
         ),
         max_size=_number("DOWNLOAD_MAXSIZE", get("DOWNLOAD_MAXSIZE"), int, 1, 1 << 34),
+        scope=Scope(frozenset(origins)),
     )

@@ -20,13 +20,16 @@ for years before and after, and those captures are no versions of the pilots pag
 Alternates of versions are not followed (the English front page's language links lead to
 the Finnish and Swedish front pages, which are not versions of the pilots page).
 
+A URL outside the crawl's scope (``allows``) is never a member, whoever links or
+redirects to it: its captures are not listed and its links not followed.
+
 Captures are then grouped in time order: a group starts at the earliest capture not yet
 used and takes, within ``window`` days of it, at most one capture per URL; it closes at the
 first capture beyond the window or of a URL it already holds, so snapshots never overlap in
 time.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,9 +71,16 @@ class PageLinks:
 
 
 class Family:
-    def __init__(self, window: timedelta, limit: int = MAX_MEMBERS) -> None:
+    def __init__(
+        self,
+        window: timedelta,
+        limit: int = MAX_MEMBERS,
+        allows: Callable[[str], bool] = lambda url: True,
+    ) -> None:
         self.window = window
         self.limit = limit
+        self.allows = allows  # the crawl's scope: pilotarchive.settings.Scope.allows
+        self.out_of_scope: list[str] = []  # URLs linked or redirected to, not followed
         self.members: dict[str, Member] = {}
         self.history: dict[str, dict[str, PageLinks]] = {}  # page key -> timestamp -> links
         self.left_out: list[str] = []  # URLs not added once the limit was reached
@@ -85,6 +95,10 @@ class Family:
         self, url: str, *, anchor: bool, hint: str | None = None, parent: str | None = None
     ) -> Member | None:
         """Add a URL (or make a known one an anchor); the member when something changed."""
+        if not self.allows(url):
+            if url not in self.out_of_scope and len(self.out_of_scope) < self.limit:
+                self.out_of_scope.append(url)
+            return None
         key = url_key(url)
         known = self.members.get(key)
         if known is not None:

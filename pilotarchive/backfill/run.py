@@ -14,6 +14,11 @@ start page's captures up to two windows ahead (they say which versions count the
 captures of versions no captured page linked then, read the next group's captures, or
 write it. Reading a page can reveal a URL (a text version, a redirect target); then the
 groups are formed again before anything is written.
+
+The crawl's scope holds here too: a captured redirect to a host outside it (the start
+URLs' scheme, host and port, and --allow-host) is a failure, "redirect out of scope", not a
+page, and a link out of it is not followed; a web archive cannot lead the backfill to list
+and record another site as the pilots page.
 """
 
 import json
@@ -57,6 +62,8 @@ class Outcome:
     known_redirects: int = 0  # redirects known from earlier snapshots
     failed: int = 0
     out_of_time: int = 0  # captures of versions not linked at their time
+    impossible: int = 0  # listed with a time before the web or after now: skipped
+    out_of_scope: int = 0  # listed for a URL in the family, but on a host outside the scope
     requests: int = 0
     cleaned: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -81,9 +88,9 @@ class Backfill:
         self.make_id = make_id
         self.reporter = reporter
         self.client = client or PoliteClient(config, reporter.progress)
-        self.cdx = CdxClient(self.client, config)
+        self.cdx = CdxClient(self.client, config, now=clock)
         self.clock = clock
-        self.family = Family(config.window)
+        self.family = Family(config.window, allows=config.scope.allows)
         self.outcome = Outcome()
         self.done: set[tuple[str, str]] = set()  # captures in snapshots (earlier or this run)
         self.dropped: set[tuple[str, str]] = set()  # versions' captures outside their time
@@ -124,6 +131,13 @@ class Backfill:
                         f"the page family has over {self.family.limit} URLs; not followed: "
                         + ", ".join(self.family.left_out[:5])
                         + (" ..." if len(self.family.left_out) > 5 else "")
+                    )
+                if self.family.out_of_scope:
+                    self.outcome.notes.append(
+                        "links out of scope not followed (allowed: "
+                        f"{self.config.scope.describe()}; --allow-host adds a host): "
+                        + ", ".join(self.family.out_of_scope[:5])
+                        + (" ..." if len(self.family.out_of_scope) > 5 else "")
                     )
             finally:
                 self.outcome.requests = self.client.requests
@@ -218,10 +232,17 @@ class Backfill:
             already = sum(1 for c in kept if c.id in self.done)
             self.outcome.listed += len(kept)
             self.outcome.already += already
+            self.outcome.impossible += member.listing.impossible
+            self.outcome.out_of_scope += member.listing.out_of_scope
             line = f"  {member.listing.summary()}"
             if already:
                 line += f"; {already} in earlier snapshots"
             self.reporter.progress(line)
+            for note in member.listing.notes:  # what was cut: said now, and in the snapshot
+                self.reporter.progress(f"note: {note}")
+                self.outcome.notes.append(note)
+                if self.maker is not None:
+                    self.maker.notes.append(note)
             listed = True
         return listed
 
@@ -257,6 +278,15 @@ class Backfill:
         self.reads[capture.id] = got
         when = f"{capture.time:%Y-%m-%d %H:%M:%S}"
         if got.error:
+            self.outcome.failed += 1
+            self.reporter.progress(f"{when}  {capture.url}  failed: {got.error}")
+            return False
+        if got.location is not None and not self.config.scope.allows(got.location):
+            # Never followed, whatever the archive holds there: a failure, not a page.
+            got.error = (
+                f"redirect out of scope: {capture.url} -> {got.location} (allowed: "
+                f"{self.config.scope.describe()}; --allow-host adds a host)"
+            )
             self.outcome.failed += 1
             self.reporter.progress(f"{when}  {capture.url}  failed: {got.error}")
             return False
@@ -324,13 +354,14 @@ class Backfill:
                     )
         got = fetch_capture(self.client, self.config.replay, capture, self.clock)
         self.outcome.fetched += 1
-        if got.error and got.status >= 500:
+        if got.archive_failed:
             self.server_errors += 1
             if self.server_errors >= SERVER_ERRORS_IN_A_ROW:
+                last = "no whole answer in time" if got.unfinished else str(got.status)
                 raise ArchiveError(
                     f"the archive's replay at {self.config.replay} is failing: "
-                    f"{self.server_errors} captures in a row answered 5xx (the last: "
-                    f"{got.status} for {got.replay_url}); stopped: run the same command "
+                    f"{self.server_errors} captures in a row answered 5xx or not in time (the "
+                    f"last: {last} for {got.replay_url}); stopped: run the same command "
                     "later, it resumes where it stopped"
                 )
         else:
@@ -395,6 +426,10 @@ def describe(outcome: Outcome) -> str:
         parts.append(f"{outcome.failed} failed")
     if outcome.out_of_time:
         parts.append(f"{outcome.out_of_time} left out (versions not linked at their time)")
+    if outcome.impossible:
+        parts.append(f"{outcome.impossible} dated before 1991 or after now skipped")
+    if outcome.out_of_scope:
+        parts.append(f"{outcome.out_of_scope} on hosts out of scope skipped")
     if outcome.not_written:
         parts.append(f"{len(outcome.not_written)} group(s) with nothing readable")
     parts.append(f"{outcome.requests} request(s)")

@@ -45,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--from",
         dest="start",
         metavar="DATE",
-        help="first capture time to use: YYYY, YYYY-MM, YYYY-MM-DD or yyyyMMddhhmmss (UTC)",
+        help="first capture time to use: YYYY, YYYY-MM, YYYY-MM-DD or yyyyMMddhhmmss (UTC), "
+        "from 1991 to today; captures an index dates before 1991 or after now (a day of "
+        "clock skew allowed) are skipped and counted in any case",
     )
     p.add_argument(
         "--to",
@@ -62,6 +64,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "make one snapshot (default: 7)",
     )
     add_output(p)
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also take captures of HOST (host, host:port or https://host) and follow captured "
+        "redirects there; by default only the start URLs' scheme, host and port, as in a crawl "
+        "(a redirect elsewhere is a failure, 'redirect out of scope')",
+    )
     p.add_argument(
         "--delay",
         type=float,
@@ -129,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
             delay=args.delay,
             operator=args.operator,
             overrides=dict(args.set),
+            allow_hosts=args.allow_host,
         )
     except SettingError as exc:
         flag = flags.get(exc.setting or "")
