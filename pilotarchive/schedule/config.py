@@ -17,10 +17,12 @@ import json
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
+from email.errors import HeaderParseError, NonASCIILocalPartDefect
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ class SmtpConfig:
     password: str = field(default="", repr=False)  # from the environment, never the file
     ca_file: Path | None = None
     timeout: float = 30.0
+    smtputf8: bool = False  # the server offers SMTPUTF8: internationalised addresses allowed
 
     def describe(self) -> str:
         login = f", login {self.username}" if self.username else ""
@@ -104,6 +107,113 @@ class Config:
 
     def maintainers(self, target: Target) -> list[str]:
         return list(dict.fromkeys([*self.mail.maintainers, *target.maintainers]))
+
+
+# -- mail addresses ------------------------------------------------------------------------
+# The stdlib's parsers are lenient by design (``parseaddr("a@b:c")`` is ``a@b``; comments and
+# route syntax are skipped) and ``headerregistry.Address`` refuses every non-ASCII local part,
+# so the grammar is checked here and the stdlib only confirms it reads ASCII ones alike. No
+# dependency (email-validator) is needed for a grammar this small.
+
+_ATEXT = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
+)
+_LDH = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+PLAIN = "one plain address (name@example.org: no name, comment, quotes or list)"
+SMTPUTF8_HINT = (
+    "an internationalised address is sent only with SMTPUTF8: set [smtp] smtputf8 = true "
+    "when your SMTP server offers it"
+)
+
+
+def _local_char(ch: str) -> bool:
+    """RFC 5322 atext, and (RFC 6532) non-ASCII letters, marks and digits."""
+    return ch in _ATEXT or (not ch.isascii() and unicodedata.category(ch)[0] in "LMN")
+
+
+def ascii_domain(domain: str) -> str | None:
+    """The domain in ASCII (IDNA A-labels), or None when it is no host name."""
+    labels = domain.split(".")
+    out = []
+    for label in labels:
+        if not label.isascii():
+            if (
+                label[:1] == "-"
+                or label[-1:] == "-"
+                or not all(ch == "-" or unicodedata.category(ch)[0] in "LMN" for ch in label)
+            ):
+                return None
+            try:
+                label = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                return None
+        if not _LDH.fullmatch(label):
+            return None
+        out.append(label)
+    text = ".".join(out)
+    return text if len(text) <= 253 else None
+
+
+def address_problem(text: str, *, smtputf8: bool = True) -> str | None:
+    """Why ``text`` is not exactly one plain addr-spec ``local@domain``, or None.
+
+    Plain: a dot-atom local part and a host name, nothing else. Refused: display names,
+    comments, quoted local parts, groups, lists, route syntax, domain literals, trailing
+    text; they are legal in headers but each was seen to reach a different mailbox than the
+    one written. A non-ASCII address needs ``smtputf8`` (the server must offer SMTPUTF8).
+    """
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain:
+        return f"{text!r} is not {PLAIN}"
+    if (
+        not all(ch == "." or _local_char(ch) for ch in local)
+        or local[0] == "."
+        or local[-1] == "."
+        or ".." in local
+        or len(local.encode("utf-8")) > 64
+    ):
+        return f"{text!r} is not {PLAIN}"
+    wire_domain = ascii_domain(domain)
+    if wire_domain is None:
+        return f"{text!r} is not {PLAIN}: {domain!r} is not a host name"
+    if text.isascii():
+        try:  # the stdlib reads it as the same address (as a header, as the envelope)
+            same = Address(addr_spec=text).addr_spec == text
+        except (ValueError, IndexError, HeaderParseError):
+            same = False
+        if not same:
+            return f"{text!r} is not {PLAIN}"
+    elif not smtputf8:
+        if local.isascii():
+            return f"{text!r}: write the domain as {wire_domain!r}, or {SMTPUTF8_HINT}"
+        return f"{text!r}: {SMTPUTF8_HINT}"
+    return None
+
+
+def sender_problem(text: str, *, smtputf8: bool = True) -> str | None:
+    """Why ``text`` is not one ``Name <address>`` (or a bare address), or None."""
+    match = re.fullmatch(
+        r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>|(?P<bare>[^<>]*?))\s*", text
+    )
+    if match is None:
+        return f"{text!r} is not a name and one address"
+    addr = match["addr"] if match["addr"] is not None else match["bare"]
+    if problem := address_problem(addr, smtputf8=smtputf8):
+        return problem
+    header = HeaderRegistry()("From", text)
+    if not isinstance(header, AddressHeader):  # always one; for the type checker
+        return f"{text!r} is not a name and one address"
+    defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    groups = header.groups
+    if (
+        defects
+        or len(header.addresses) != 1
+        or len(groups) != 1
+        or groups[0].display_name is not None
+        or header.addresses[0].addr_spec != addr
+    ):
+        return f"{text!r} is not a name and one address (quote a name with , ; : or @ in it)"
+    return None
 
 
 def setting_text(value: Any) -> str:
@@ -289,17 +399,17 @@ def parse_config(
         password=password,
         ca_file=(file.parent / ca_file) if ca_file else None,
         timeout=float(smtp_data.get("timeout", 30.0)),
+        smtputf8=bool(smtp_data.get("smtputf8", False)),
     )
+    utf8 = smtp.smtputf8
     mail_data = data.get("mail", {})
     defaults = MailConfig()
     sender = mail_data.get("sender", defaults.sender)
-    name, address = parseaddr(sender)
-    try:
-        Address(display_name=name, addr_spec=address)
-        if "@" not in address:
-            raise ValueError(address)
-    except (ValueError, IndexError):
-        errors.add(["mail", "sender"], f"{sender!r} is not a name and an address")
+    if problem := sender_problem(sender, smtputf8=utf8):
+        errors.add(["mail", "sender"], problem)
+    for m, person in enumerate(mail_data.get("maintainers", ())):
+        if problem := address_problem(person, smtputf8=utf8):
+            errors.add(["mail", "maintainers", m], problem)
     mail = MailConfig(
         sender=sender,
         unsubscribe=mail_data.get("unsubscribe", ""),
@@ -324,8 +434,13 @@ def parse_config(
             errors.add(
                 [*where, "settings", key] if key in settings else [*where, "settings"], message
             )
+        for m, person in enumerate(item.get("maintainers", ())):
+            if problem := address_problem(person, smtputf8=utf8):
+                errors.add([*where, "maintainers", m], problem)
         emails: set[str] = set()
         for m, sub in enumerate(item.get("subscribers", [])):
+            if problem := address_problem(sub["email"], smtputf8=utf8):
+                errors.add([*where, "subscribers", m, "email"], problem)
             if sub["email"].lower() in emails:
                 errors.add([*where, "subscribers", m, "email"], f"{sub['email']} is listed twice")
             emails.add(sub["email"].lower())
