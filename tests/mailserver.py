@@ -4,12 +4,17 @@ Messages are kept as the server received them (envelope and bytes) and parsed wi
 standard library's ``email`` package, as a mail client would. The TLS certificate is made
 by the test (``cryptography``), self-signed for 127.0.0.1, and handed to pilotarchive as
 ``[smtp] ca_file``: verification stays on.
+
+:class:`DripServer` is the hostile one: a plain socket server that answers, but never
+finishes an answer (a ``250-`` continuation line, or one byte, every so often).
 """
 
 import datetime
 import email
 import ipaddress
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default
@@ -35,6 +40,7 @@ class Received:
     data: bytes
     authenticated: bool
     tls: bool
+    mail_options: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> EmailMessage:
@@ -55,6 +61,7 @@ class _Handler:
                 envelope.original_content or envelope.content,
                 bool(getattr(session, "authenticated", False)),
                 session.ssl is not None,
+                list(envelope.mail_options),
             )
         )
         return "250 OK"
@@ -111,10 +118,17 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 class MailServer:
     """``start()``/``stop()`` on a fixed port, so a test can take it down and bring it back."""
 
-    def __init__(self, port: int | None = None, *, tls_files: tuple[Path, Path] | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        tls_files: tuple[Path, Path] | None = None,
+        smtputf8: bool = False,
+    ):
         self.port = port or free_port()
         self.handler = _Handler()
         self.tls_files = tls_files
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (aiosmtpd's Controller would by default)
         self.controller: Controller | None = None
 
     @property
@@ -122,13 +136,13 @@ class MailServer:
         return self.handler.received
 
     def start(self) -> "MailServer":
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.tls_files is not None:
             import ssl
 
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*map(str, self.tls_files))
-            kwargs = {
+            kwargs |= {
                 "tls_context": context,
                 "require_starttls": True,
                 "authenticator": _authenticator,
@@ -144,3 +158,77 @@ class MailServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class DripServer:
+    """An SMTP server on 127.0.0.1 that never finishes an answer.
+
+    ``where`` is when it starts to drip: ``"greeting"`` (one endless banner, a byte at a
+    time), ``"ehlo"`` (``250-`` lines after EHLO) or ``"data"`` (it takes the message, then
+    ``250-`` lines instead of the final answer). Before that it answers as a plain server.
+    Every connection is served in a thread of its own; ``connections`` counts them.
+    """
+
+    def __init__(self, where: str, every: float = 0.5) -> None:
+        self.where, self.every = where, every
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = int(self.listener.getsockname()[1])
+        self.connections = 0
+        self.stopping = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket, pieces: bytes) -> None:
+        """``pieces`` again and again, one every ``every`` seconds, until the client leaves."""
+        while not self.stopping.is_set():
+            conn.sendall(pieces)
+            time.sleep(self.every)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as lines:
+            try:
+                if self.where == "greeting":
+                    conn.sendall(b"220 ")
+                    self._drip(conn, b"x")  # one banner line that never ends
+                    return
+                conn.sendall(b"220 drip.example ESMTP\r\n")
+                in_data = False
+                for line in lines:
+                    if in_data:
+                        if line == b".\r\n":
+                            self._drip(conn, b"250-still thinking\r\n")
+                            return
+                        continue
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        if self.where == "ehlo":
+                            conn.sendall(b"250-drip.example\r\n")
+                            self._drip(conn, b"250-AND-ANOTHER-THING\r\n")
+                            return
+                        conn.sendall(b"250 drip.example\r\n")
+                    elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                        conn.sendall(b"250 OK\r\n")
+                    elif verb == b"DATA":
+                        conn.sendall(b"354 go on\r\n")
+                        in_data = True
+                    elif verb == b"QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                        return
+                    else:
+                        conn.sendall(b"502 no\r\n")
+            except OSError:
+                return  # the client cut the connection: what it should do
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.listener.close()

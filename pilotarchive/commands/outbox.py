@@ -1,8 +1,12 @@
-"""The messages waiting in output/outbox/: list them (the default), or send them now.
+"""The messages waiting in output/outbox/: list them (the default), send them now, or
+retry the ones given up on.
 
 A message waits when the SMTP server could not take it (down, refused, timeout, bad
 login) or when it was written by `run --dry-run`. `send` first writes the digests of
-periods that have ended, then sends everything waiting; what fails keeps waiting."""
+periods that have ended, then sends everything waiting; what fails keeps waiting, its
+failures counted, and after MAX_ATTEMPTS it moves to output/undeliverable/ so it stops
+coming back in every run's error. `retry` puts those back (after the address or the
+server was fixed)."""
 
 import argparse
 from typing import TYPE_CHECKING
@@ -10,7 +14,7 @@ from typing import TYPE_CHECKING
 from pilotarchive.commands._config import add_config
 
 if TYPE_CHECKING:
-    from pilotarchive.alerts.outbox import Outbox
+    from pilotarchive.alerts.outbox import Outbox, Waiting
     from pilotarchive.schedule.config import Config
 
 NAME = "outbox"
@@ -19,7 +23,12 @@ HELP = "list or send the messages waiting in the outbox"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "action", nargs="?", choices=("list", "send"), default="list", help="default: list"
+        "action",
+        nargs="?",
+        choices=("list", "send", "retry"),
+        default="list",
+        help="list (the default): what waits and what was given up on; send: send what "
+        "waits now; retry: put the undeliverable messages back in the outbox",
     )
     add_config(p)
     p.add_argument("--target", metavar="NAME", help="only the messages of this target")
@@ -35,11 +44,31 @@ def run(args: argparse.Namespace) -> int:
     outbox = Outbox(config.output)
     if args.action == "send":
         return _send(config, outbox, args.target)
+    if args.action == "retry":
+        back = outbox.retry(args.target)
+        print(f"{len(back)} message(s) back in {outbox.waiting}; `outbox send` sends them")
+        return 0
     waiting = outbox.pending(args.target)
     for item in waiting:
-        print(f"{item.name}  to {item.recipient}  {item.subject}")
+        print(f"{item.name}  to {item.recipient}  {item.subject}{_failures(item)}")
     print(f"{len(waiting)} message(s) waiting in {outbox.waiting}")
+    given_up = outbox.given_up(args.target)
+    for item in given_up:
+        print(f"{item.name}  to {item.recipient}  {item.subject}{_failures(item)}")
+    if given_up:
+        print(
+            f"{len(given_up)} message(s) undeliverable in {outbox.undeliverable} "
+            "(`pilotarchive outbox retry` puts them back)"
+        )
     return 0
+
+
+def _failures(item: "Waiting") -> str:
+    """``  (2 failed attempts, last: why)``, or nothing for a message never tried."""
+    if not item.attempts:
+        return ""
+    plural = "s" if item.attempts != 1 else ""
+    return f"  ({item.attempts} failed attempt{plural}, last: {item.last_failure})"
 
 
 def _send(config: "Config", outbox: "Outbox", only: str | None) -> int:
