@@ -14,6 +14,7 @@ from types import ModuleType
 
 from pilotarchive import __version__
 from pilotarchive.commands import COMMANDS
+from pilotarchive.controls import TerminalSafe
 from pilotarchive.exceptions import PilotarchiveError, SnapshotInvalid, UsageError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
@@ -55,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; whatever it prints reaches the terminal with its control
+    characters shown, not obeyed (text from pages, archives and Redis is printed)."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafe(sys.stdout), TerminalSafe(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

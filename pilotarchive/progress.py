@@ -21,6 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from pilotarchive.controls import printable, raw_stream
 from pilotarchive.settings import load_config
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,9 @@ class Progress:
     def show(self) -> None:
         text = self.line()
         if self.terminal:
-            sys.stderr.write("\r" + text.ljust(self.width))
-            sys.stderr.flush()
+            raw = raw_stream(sys.stderr)  # its own CR moves the cursor; the text is shown
+            raw.write("\r" + printable(text).ljust(self.width))
+            raw.flush()
             self.width = len(text)
         else:
             logger.info("progress: %s", text)
@@ -81,8 +83,9 @@ class Progress:
         if self.task is not None and self.task.running:
             self.task.stop()
         if self.terminal and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
+            raw = raw_stream(sys.stderr)
+            raw.write("\r" + " " * self.width + "\r")
+            raw.flush()
 
 
 def announce_shutdown(signum: int) -> None:

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from pilotarchive.alerts.clean import one_line
 from pilotarchive.alerts.words import LANGUAGE_NAMES, count_words, field_name, local_count, words
 from pilotarchive.archive.snapshot import snapshot_time
+from pilotarchive.controls import printable
 from pilotarchive.diff.render import show
 from pilotarchive.schedule.config import LANGUAGES, Config, Subscriber, Target
 
@@ -438,7 +439,7 @@ def change_alert(
         target=target.name,
         bulk=True,
     )
-    msg.set_content(text + "\n")
+    msg.set_content(printable(text) + "\n")  # a terminal mail reader obeys ESC
     msg.add_alternative(html, subtype="html")
     msg["Content-Language"] = lang  # after the content: set_content clears Content-* headers
     return msg
@@ -488,7 +489,7 @@ def digest_alert(
         target=target.name,
         bulk=True,
     )
-    msg.set_content("\n".join([*text_lines, "", "-- ", foot_text]) + "\n")
+    msg.set_content(printable("\n".join([*text_lines, "", "-- ", foot_text])) + "\n")
     msg.add_alternative(_html_document(lang, subject, [*html_parts, foot_html]), subtype="html")
     msg["Content-Language"] = lang
     return msg
@@ -563,7 +564,7 @@ def health_alert(
     _headers(
         msg, config, to=recipient, subject=subject, key=key, now=now, target=target.name, bulk=False
     )
-    msg.set_content("\n".join(lines) + "\n")
+    msg.set_content(printable("\n".join(lines)) + "\n")
     msg.add_alternative(html, subtype="html")
     return msg
 

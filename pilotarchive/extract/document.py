@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from pilotarchive.controls import CONTROL, may_hold_controls, strip_controls
 from pilotarchive.exceptions import ExtractionError
 
 _BLOCK = frozenset(
@@ -78,6 +79,7 @@ class Document:
     title: str | None
     meta: dict[str, str] = field(default_factory=dict)
     source: str = ""  # the decoded HTML, for cheap first looks before a walk of the tree
+    controls_removed: int = 0  # control characters taken out of the page's text
 
 
 def norm(text: str) -> str:
@@ -450,6 +452,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
     if root is None:
         raise ExtractionError("not parseable as HTML: the document is empty")
+    removed = _strip_controls(root) if may_hold_controls(text) else 0
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
@@ -485,4 +488,25 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         title=title or None,
         meta=meta,
         source=text,
+        controls_removed=removed,
     )
+
+
+def _strip_controls(root: lxml.html.HtmlElement) -> int:
+    """Take the control characters out of every text and attribute of the tree (raw ones,
+    and those that ``&#27;`` became), so no extractor sees one; how many there were."""
+    removed = 0
+    for el in root.iter():
+        for part in ("text", "tail"):
+            value = getattr(el, part)
+            if value and CONTROL.search(value):
+                value, n = strip_controls(value)
+                setattr(el, part, value)
+                removed += n
+        if isinstance(el.tag, str):
+            for name, value in el.attrib.items():
+                if CONTROL.search(value):
+                    value, n = strip_controls(value)
+                    el.set(name, value)
+                    removed += n
+    return removed

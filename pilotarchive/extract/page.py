@@ -318,6 +318,14 @@ def extract_page(
     except ExtractionError as exc:
         extraction.error = str(exc)
         return extraction
+    if doc.controls_removed:
+        extraction.notes.append(
+            Note(
+                "control_characters",
+                f"{doc.controls_removed} control character(s) (such as ESC, which a terminal "
+                "obeys) removed from the page's text; the archived page keeps them",
+            )
+        )
     if with_links:
         extraction.links = Links(doc.base_url, [link.href for link in doc.links])
     language, source = detect_language(
