@@ -30,6 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from pilotarchive.archive.owner import Ownership
 from pilotarchive.archive.snapshot import list_snapshots, make_snapshot_id, snapshot_dir
 from pilotarchive.backfill.cdx import Capture, CdxClient, parse_listing, url_key
 from pilotarchive.backfill.client import PoliteClient, retry_after
@@ -484,6 +485,7 @@ def test_a_killed_backfill_resumes_without_reading_again(front: Front, tmp_path:
     assert read_before and all("/pilots/201406" in p for p in read_before)
     stale = snapshot_dir(out) / ".tmp-20141120T100001.000000Z-999999999"  # as a kill leaves
     (stale / "records").mkdir(parents=True)
+    Ownership(stale).release()  # its owner file stays, its lock went with the process
     front.log.clear()
     assert main(backfill_args(front, out)) == 0
     err = capsys.readouterr().err

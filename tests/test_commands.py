@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pilotarchive.archive.owner import Ownership
 from pilotarchive.cli import build_parser
 from pilotarchive.replica.server import Fault, ReplicaServer
 from tests.helpers import crawl, load_manifest, run_cli, warc_records
@@ -40,7 +41,7 @@ def one_line(run, code: int) -> str:
         (
             ["crawl", "http://127.0.0.1:1/", "-s", "DOWNLOAD_TIMEOUT=abc"],
             2,
-            "DOWNLOAD_TIMEOUT='abc': expected a number",
+            "DOWNLOAD_TIMEOUT='abc': expected a finite number",
         ),
         (["crawl", "http://127.0.0.1:99999/"], 2, "valid port"),
         (["crawl", "http://[::1/"], 2, "is not an http(s) URL"),
@@ -175,6 +176,7 @@ def test_stale_folders_are_reported_once(replica: ReplicaServer, tmp_path: Path)
     crawl(replica, tmp_path)
     stale = tmp_path / "snapshots" / ".tmp-20141119T120000Z-999999999"
     (stale / "records").mkdir(parents=True)
+    Ownership(stale).release()  # as a killed crawl leaves it: its owner file, no lock held
     run = crawl(replica, tmp_path)
     assert run.stderr.count(".tmp-20141119T120000Z-999999999") == 1, run.stderr
 
