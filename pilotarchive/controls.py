@@ -60,4 +60,4 @@ class TerminalSafe:
 
 def raw_stream(stream: Any) -> TextIO:
     """The stream beneath a :class:`TerminalSafe` (or the stream itself)."""
-    return getattr(stream, "raw", stream) if isinstance(stream, TerminalSafe) else stream
+    return stream.raw if isinstance(stream, TerminalSafe) else stream

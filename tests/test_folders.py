@@ -7,6 +7,7 @@ by hand and check that every byte of them is still there after the command.
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,7 @@ def test_export_to_dot_from_inside_the_dataset_keeps_the_folder(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".tmp-", ".old-"))] == []
 
 
-def test_a_file_the_user_added_to_a_dataset_stops_the_export(
-    archive: Path, tmp_path: Path
-) -> None:
+def test_a_file_the_user_added_to_a_dataset_stops_the_export(archive: Path, tmp_path: Path) -> None:
     to = tmp_path / "dataset"
     assert run_cli("export", "--output", str(archive), "--to", str(to)).returncode == 0
     (to / "my-notes.txt").write_text("mine", encoding="utf-8")
@@ -125,9 +124,7 @@ def test_a_dataset_written_before_the_marker_is_still_replaced(
     assert run.returncode == 2 and (to / "notes.md").read_text(encoding="utf-8") == "mine\n"
 
 
-def test_a_marker_from_a_newer_release_is_not_overwritten(
-    archive: Path, tmp_path: Path
-) -> None:
+def test_a_marker_from_a_newer_release_is_not_overwritten(archive: Path, tmp_path: Path) -> None:
     to = tmp_path / "dataset"
     to.mkdir()
     body = {"tool": "pilotarchive", "output": "dataset", "format": 99, "files": []}
@@ -135,3 +132,26 @@ def test_a_marker_from_a_newer_release_is_not_overwritten(
     run = run_cli("export", "--output", str(archive), "--to", str(to))
     assert run.returncode == 2 and "newer" in run.stderr
     assert os.listdir(to) == [MARKER]
+
+
+def test_no_command_but_the_crawl_writes_inside_snapshots(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    snapshot = sorted(p for p in (output / "snapshots").iterdir() if not p.name.startswith("."))[0]
+    (tmp_path / "link").symlink_to(snapshot)
+    before = tree(output)
+    attempts = [
+        ("diff", "--file", str(snapshot / "records" / "pilots.jsonl")),
+        ("diff", "--file", str(tmp_path / "link" / "records" / "pilots.jsonl")),
+        ("diff", "--file", str(output / "snapshots" / "diff.txt")),
+        ("wacz", "--file", str(snapshot / "x.wacz")),
+        ("export", "--to", str(output / "snapshots" / "dataset")),
+        ("site", "--to", str(snapshot / "site")),
+    ]
+    for command, flag, where in attempts:
+        run = run_cli(command, "--output", str(output), flag, where)
+        assert run.returncode == 2, (command, where, run.stderr)
+        assert "only a crawl writes" in run.stderr and "Traceback" not in run.stderr
+        assert tree(output) == before, (command, where)
+    run = run_cli("diff", "--output", str(output), "--file", str(tmp_path / "diff.txt"))
+    assert run.returncode == 0 and (tmp_path / "diff.txt").is_file(), run.stderr

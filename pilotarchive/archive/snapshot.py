@@ -83,6 +83,27 @@ def snapshot_dir(output: Path) -> Path:
     return Path(output) / "snapshots"
 
 
+def refuse_inside_snapshots(path: Path, flag: str, output: Path | None = None) -> None:
+    """Only a crawl writes inside ``snapshots/``: a diff, a package or a dataset written
+    there (``diff --file output/snapshots/<id>/records/pilots.jsonl``) would overwrite
+    the archive. Symbolic links are followed; any output folder's snapshots count."""
+    target = Path(os.path.abspath(path)).resolve()
+    if output is not None:
+        snapshots = Path(os.path.abspath(snapshot_dir(output))).resolve()
+        if target == snapshots or snapshots in target.parents:
+            raise UsageError(f"{flag} {path}: inside the archive's snapshots/, which only a "
+                             "crawl writes; give a path outside it")  # fmt: skip
+    for folder in (target, *target.parents):
+        name = folder.name
+        if folder.parent.name == "snapshots" and (
+            SNAPSHOT_ID.match(name) or name.startswith(TMP_PREFIX)
+        ):
+            raise UsageError(
+                f"{flag} {path}: inside snapshot {name}, which only a crawl writes; "
+                "give a path outside snapshots/"
+            )
+
+
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 

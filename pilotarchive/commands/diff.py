@@ -72,13 +72,15 @@ def two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, P
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import write_atomic
+    from pilotarchive.archive.snapshot import refuse_inside_snapshots, write_atomic
     from pilotarchive.diff.compare import diff_paths
     from pilotarchive.diff.render import render_html, render_json, render_text
     from pilotarchive.records.validate import errors_for
 
     if args.replay_url:
         check_replay_template(args.replay_url)
+    if args.file:
+        refuse_inside_snapshots(args.file, "--file", args.output)
     old, new = two_snapshots(args.output, args.old, args.new)
     diff = diff_paths(old, new)
     problems = errors_for(diff, "diff")

@@ -20,10 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.snapshot import refuse_inside_snapshots
     from pilotarchive.archive.wacz import build_wacz, snapshot_paths
 
     if args.file.suffix != ".wacz":
         raise UsageError(f"{args.file}: a WACZ file name ends in .wacz")
+    refuse_inside_snapshots(args.file, "--file", args.output)
     result = build_wacz(snapshot_paths(args.output, args.snapshots), args.file, title=args.title)
     print(
         f"{result.path}: {len(result.warcs)} WARC file(s) ({', '.join(result.warcs)}) from "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.lock import FileLock
-from pilotarchive.archive.snapshot import ANY_TARGET, os_error
+from pilotarchive.archive.snapshot import ANY_TARGET, os_error, refuse_inside_snapshots
 from pilotarchive.exceptions import DiskFull, UsageError
 from pilotarchive.export.columns import TABLES
 from pilotarchive.export.formats import (
@@ -140,6 +140,7 @@ def export_dataset(
     ``output/dataset``); ``dataset`` reuses tables already built (the site does)."""
     output = Path(output)
     to = absolute(Path(to) if to is not None else output / "dataset")
+    refuse_inside_snapshots(to, "--to", output)
     chosen = formats_of(formats)
     _check_destination(to)
     if dataset is None:

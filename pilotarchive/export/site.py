@@ -31,7 +31,13 @@ from typing import Any
 
 from pilotarchive import __version__
 from pilotarchive.archive.read import original_of
-from pilotarchive.archive.snapshot import ANY_TARGET, os_error, sha256_file, write_atomic
+from pilotarchive.archive.snapshot import (
+    ANY_TARGET,
+    os_error,
+    refuse_inside_snapshots,
+    sha256_file,
+    write_atomic,
+)
 from pilotarchive.diff.render import ArchiveHref, render_html, show
 from pilotarchive.exceptions import PilotarchiveError
 from pilotarchive.export.identity import identity
@@ -597,6 +603,7 @@ def build_site(
     ``*.wacz`` files in ``output``) are listed on the downloads page."""
     output = Path(output)
     root = absolute(Path(to) if to is not None else output / "site")
+    refuse_inside_snapshots(root, "--to", output)
     _check_destination(root)
     data = dataset if dataset is not None else build(output, target)
     dataset_dir = Path(dataset_dir) if dataset_dir is not None else output / "dataset"
