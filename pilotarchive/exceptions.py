@@ -30,6 +30,11 @@ class CrawlFailed(PilotarchiveError):
     """A crawl produced no usable page, so no snapshot was written."""
 
 
+class LostRedis(CrawlFailed):
+    """The split crawl's Redis stopped answering (killed, restarted, network gone): its
+    frontier is gone, so the crawl ends, with no snapshot. The message names the Redis."""
+
+
 class Degraded(PilotarchiveError):
     """A snapshot was written but judged degraded (an extraction failure, pages lost).
 

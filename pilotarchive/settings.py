@@ -380,6 +380,33 @@ def check_overrides(overrides: dict[str, Any]) -> None:
             raise SettingError(
                 f"setting {key}={value[:60]!r}: expected {kind} (default {default!r})", key
             )
+    for key, value in overrides.items():
+        _check_sign(key, value, known[key])
+
+
+# Numbers that mean nothing at zero: every page would fail, or nothing would be fetched.
+POSITIVE_SETTINGS = frozenset(
+    {"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+     "AUTOTHROTTLE_TARGET_CONCURRENCY", "PILOTARCHIVE_PROGRESS_INTERVAL",
+     "PILOTARCHIVE_BACKFILL_TIMEOUT"}
+)  # fmt: skip
+
+
+def _check_sign(key: str, value: Any, default: Any) -> None:
+    """A negative timeout, delay, size or count (``DOWNLOAD_TIMEOUT=-1``) was accepted and
+    then failed every page. Priorities are the one kind of number that may be negative."""
+    if isinstance(default, bool) or not isinstance(default, int | float) or "PRIORITY" in key:
+        return
+    if key == "PILOTARCHIVE_MAX_PAGES":
+        return  # load_config says what it must be, in its own words
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return  # not a number: said above, or a type Scrapy itself will judge
+    if key in POSITIVE_SETTINGS and number <= 0:
+        raise SettingError(f"setting {key}={value!r}: expected a number above 0", key)
+    if number < 0:
+        raise SettingError(f"setting {key}={value!r}: expected 0 or more", key)
 
 
 _BOOLEANS = frozenset({"1", "0", "true", "false", "yes", "no", "on", "off"})

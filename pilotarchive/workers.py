@@ -23,6 +23,7 @@ the job's length (Debian's ``redis-server``).
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pilotarchive.exceptions import CrawlFailed, UsageError
+from pilotarchive.exceptions import CrawlFailed, LostRedis, UsageError
 
 KEY = "pilotarchive:{job}:{what}"
 IDLE_GRACE = 2.0  # seconds every worker must have been idle, queue empty, before all stop
@@ -63,11 +64,6 @@ JOB_SETTINGS = frozenset(
 NOT_PUBLISHED = frozenset(
     {"PILOTARCHIVE_OUTPUT_DIR", "PILOTARCHIVE_PROGRESS", "PILOTARCHIVE_PROGRESS_INTERVAL"}
 )
-
-
-class LostRedis(CrawlFailed):
-    """The split crawl's Redis stopped answering (killed, restarted, network gone): its
-    frontier is gone, so the crawl ends, with no snapshot. The message names the Redis."""
 
 
 def lost(url: str, exc: BaseException) -> LostRedis:
@@ -279,7 +275,7 @@ def wait_for_workers(
         if joined and joined <= set(done) and not running:
             return done
         where = table(client, job, "where")
-        alive = {k: float(v) for k, v in table(client, job, "alive").items()}
+        alive = _beats(client, job)
         ours = {f"{host}:{p.pid}": p for p in procs}
         for number in sorted(joined - set(done)):
             proc = ours.get(where.get(number, ""))
@@ -300,12 +296,25 @@ def wait_for_workers(
         time.sleep(0.2)
 
 
+def _beats(client: Any, job: str) -> dict[str, float]:
+    """Each worker's last heartbeat; a value that is no finite time (anyone who can write
+    to the Redis can put one there) counts as never heard from, not as a traceback."""
+    beats = {}
+    for number, value in table(client, job, "alive").items():
+        try:
+            beat = float(value)
+        except ValueError:
+            beat = 0.0
+        beats[number] = beat if math.isfinite(beat) else 0.0
+    return beats
+
+
 def check_free(client: Any, job: str, dead_after: float = DEAD_AFTER) -> None:
     """A job name another live crawl uses is refused (clearing it would stop that crawl);
     one left by a crawl that died is cleared."""
     if client.get(key(job, "job")) is not None:
         joined, done = members(client, job, "workers"), set(table(client, job, "finished"))
-        alive = {k: float(v) for k, v in table(client, job, "alive").items()}
+        alive = _beats(client, job)
         now = time.time()
         live = [n for n in joined - done if now - alive.get(n, 0.0) < dead_after]
         if live:

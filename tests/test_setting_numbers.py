@@ -70,3 +70,29 @@ def test_finite_numbers_still_pass() -> None:
 
     check_overrides({"DOWNLOAD_TIMEOUT": "2.5", "DOWNLOAD_DELAY": 0.0, "RETRY_TIMES": "3",
                      "AUTOTHROTTLE_MAX_DELAY": "1e3"})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("DOWNLOAD_TIMEOUT=-1", "expected a number above 0"),
+        ("DOWNLOAD_TIMEOUT=0", "expected a number above 0"),
+        ("CONCURRENT_REQUESTS=0", "expected a number above 0"),
+        ("DOWNLOAD_DELAY=-0.5", "expected 0 or more"),
+        ("DOWNLOAD_MAXSIZE=-1", "expected 0 or more"),
+        ("RETRY_TIMES=-3", "expected 0 or more"),
+        ("PILOTARCHIVE_BACKFILL_TIMEOUT=0", "expected a number above 0"),
+    ],
+)
+def test_a_negative_or_zero_number_that_means_nothing_is_refused(
+    setting: str, said: str, tmp_path: Path, capsys
+) -> None:
+    code = main(["crawl", "http://127.0.0.1:9/", "-o", str(tmp_path), "-s", setting])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err and setting.split("=")[0] in err, err
+
+
+def test_priorities_may_be_negative() -> None:
+    from pilotarchive.settings import check_overrides
+
+    check_overrides({"DEPTH_PRIORITY": "-1", "RETRY_PRIORITY_ADJUST": -2, "DOWNLOAD_DELAY": "0"})

@@ -348,3 +348,22 @@ def test_a_remote_worker_says_a_lost_redis_in_one_line(
     assert worker.returncode == 1, err
     assert len(err.splitlines()) == 1, err
     assert err.startswith(f"pilotarchive: lost the connection to Redis at {server.url}: ")
+
+
+@needs_redis
+def test_heartbeats_that_are_no_time_are_taken_for_silence(server: RedisServer) -> None:
+    """Anyone who can write to the Redis can put text where a worker's heartbeat goes: the
+    coordinator reads it as "never heard from", never as a traceback."""
+    from pilotarchive.exceptions import CrawlFailed
+    from pilotarchive.workers import check_free, wait_for_workers
+
+    client = server.client
+    client.set("pilotarchive:j:job", "{}")
+    client.sadd("pilotarchive:j:workers", "1", "2", "3")
+    client.hset("pilotarchive:j:alive", mapping={"1": "garbage", "2": "nan", "3": "inf"})
+    check_free(client, "j")  # none of them counts as a live worker: the job is cleared
+    assert client.get("pilotarchive:j:job") is None
+    client.sadd("pilotarchive:j:workers", "1")
+    client.hset("pilotarchive:j:alive", mapping={"1": "1e999"})
+    with pytest.raises(CrawlFailed, match="has not been heard from"):
+        wait_for_workers(client, "j", [])

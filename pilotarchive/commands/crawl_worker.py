@@ -29,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.crawl import run_worker
-    from pilotarchive.workers import LostRedis, check_job_name
+    from pilotarchive.exceptions import LostRedis
+    from pilotarchive.workers import check_job_name
 
     check_job_name(args.job)
     try:
