@@ -39,8 +39,15 @@ def original_of(page: dict[str, Any], snapshot_id: str) -> dict[str, Any] | None
     }
 
 
-def read_payload(snapshots_dir: Path, original: dict[str, Any]) -> bytes:
-    """The body of a response record, content-decoded (gzip undone), its digest checked."""
+# A crawl keeps what it decoded under DOWNLOAD_MAXSIZE (16 MiB); an archive written by an
+# earlier release, or by a crawl with a larger limit, may hold a gzip body that grows to
+# gigabytes. Reading one stops here instead of filling the memory.
+MAX_PAYLOAD = 64 * 1024 * 1024
+
+
+def read_payload(snapshots_dir: Path, original: dict[str, Any], limit: int = MAX_PAYLOAD) -> bytes:
+    """The body of a response record, content-decoded (gzip undone) up to ``limit`` bytes,
+    its digest checked."""
     warc = Path(snapshots_dir) / original["snapshot_id"] / "archive" / original["filename"]
     where = f"{warc} at offset {original['offset']}"
     try:
@@ -51,7 +58,11 @@ def read_payload(snapshots_dir: Path, original: dict[str, Any]) -> bytes:
                 record.rec_headers.get_header("WARC-Record-ID") != original["record_id"]
             ):
                 raise SnapshotError(f"{where}: no record {original['record_id']}")
-            body = record.content_stream().read()
+            body = record.content_stream().read(limit + 1)
+            if len(body) > limit:
+                raise SnapshotError(
+                    f"{where}: its content, decompressed, is larger than {limit:,} bytes; not read"
+                )
             while record.raw_stream.read(1 << 16):
                 pass  # to the end, so the digests are checked
             if record.digest_checker.passed is False:
