@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from w3lib.url import canonicalize_url
 
 from pilotarchive.settings import is_loopback, load_config
 
@@ -26,6 +27,17 @@ class OutOfScope(IgnoreRequest):
 
 class RedirectLoop(IgnoreRequest):
     """A redirect back to a URL of its own chain."""
+
+
+class BackToGuessSource(IgnoreRequest):
+    """A URL guessed by convention, redirected (by HTTP or a meta refresh) back to the page
+    it was guessed from: the site has no such version, and the page is not fetched again."""
+
+
+# A request for a URL built by convention (no page links to it): (version, guessed from).
+GUESS = "pilotarchive_guess"
+# The page a guess was made from, to know it again in the answer (spiders/ministry.py).
+GUESS_SOURCE = "pilotarchive_guess_source"
 
 
 class LoopbackSlotMiddleware:
@@ -80,6 +92,9 @@ class _ScopedRedirects:
         if self._scope is None:
             self._scope = load_config(self.crawler.settings).allowed
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        source = request.meta.get(GUESS_SOURCE)
+        if source and canonicalize_url(redirected.url, keep_fragments=False) in source["urls"]:
+            raise BackToGuessSource(f"redirected back to {redirected.url}")
         if redirected.url in chain:
             path = " -> ".join([*chain[chain.index(redirected.url) :], redirected.url])
             raise RedirectLoop(f"redirect loop: {path}")

@@ -105,6 +105,27 @@ def test_a_guess_redirected_to_the_page_it_was_guessed_from_is_no_such_version(
     assert_one_page(run.snapshot, start)
 
 
+def test_a_guess_refreshed_back_to_its_page_is_no_such_version(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """The same, by a ``<meta http-equiv=refresh>`` page instead of an HTTP redirect."""
+    hostile.page("/pilotit", PAGE)
+    refresh = '<html><head><meta http-equiv="refresh" content="0; url=/pilotit"></head></html>'
+    for query in ("l=sv", "l=en", "tv=1"):
+        hostile.page(f"/pilotit?{query}", refresh)
+    start = f"{hostile.url}/pilotit"
+    run = crawl_of(hostile, tmp_path, "/pilotit")
+    assert sorted(asked(hostile)) == [
+        "/pilotit", "/pilotit?l=en", "/pilotit?l=sv", "/pilotit?tv=1"
+    ]  # fmt: skip
+    manifest = load_manifest(run.snapshot)
+    assert sorted((m["version"], m["url"], m["status"]) for m in manifest["no_such_version"]) == [
+        ("en", f"{start}?l=en", 200), ("sv", f"{start}?l=sv", 200), ("text", f"{start}?tv=1", 200)
+    ]  # fmt: skip
+    assert manifest["failures"] == [] and manifest["skipped"] == []
+    assert_one_page(run.snapshot, start)
+
+
 def test_every_hop_of_a_guess_is_judged_and_other_redirects_are_followed(
     hostile: HostileServer, canary: HostileServer, tmp_path: Path
 ) -> None:

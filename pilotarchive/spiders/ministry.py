@@ -24,7 +24,13 @@ from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
 from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
-from pilotarchive.middlewares import UNCONDITIONAL_META, WARC_META
+from pilotarchive.middlewares import (
+    GUESS,
+    GUESS_SOURCE,
+    UNCONDITIONAL_META,
+    WARC_META,
+    BackToGuessSource,
+)
 from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, load_config
 
@@ -32,10 +38,6 @@ logger = logging.getLogger(__name__)
 HINT = "pilotarchive_language"
 LISTED_LEFT_OUT = 100  # URLs left out by the page budget that the manifest lists by name
 STAT_LEFT_OUT = "pilotarchive/left_out"
-# A request for a URL built by convention (no page links to it): (version, guessed from).
-GUESS = "pilotarchive_guess"
-# The page a guess was made from, to know it again in the answer (see GuessSource).
-GUESS_SOURCE = "pilotarchive_guess_source"
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -372,7 +374,7 @@ class MinistrySpider(scrapy.Spider):
             if (item := self._request(url)) is not None:
                 yield item
 
-    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+    def failed(self, failure: Failure) -> Iterator[FetchFailure | NoSuchVersion]:
         """A failure is the URL the crawl asked for (a redirect's first URL), with a reason
         that names the rest of the way."""
         request = getattr(failure, "request", None)
@@ -380,9 +382,14 @@ class MinistrySpider(scrapy.Spider):
             yield FetchFailure("?", describe_failure(failure, self.maxsize))
             return
         chain = request.meta.get("redirect_urls") or []
+        guess = request.meta.get(GUESS)
+        if guess and failure.check(BackToGuessSource):
+            # A meta refresh back to the page (an HTTP redirect back is seen in parse).
+            yield NoSuchVersion(chain[0] if chain else request.url, guess[0], guess[1], 200)
+            return
         reason = describe_failure(failure, self.maxsize)
         if reason == "max redirections reached":
             reason += f" ({len(chain)} redirects, the last to {request.url})"
-        if guess := request.meta.get(GUESS):
+        if guess:
             reason += f" (a URL guessed by convention for the {guess[0]} version of {guess[1]})"
         yield FetchFailure(chain[0] if chain else request.url, reason)
