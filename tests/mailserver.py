@@ -164,9 +164,11 @@ class DripServer:
     """An SMTP server on 127.0.0.1 that never finishes an answer.
 
     ``where`` is when it starts to drip: ``"greeting"`` (one endless banner, a byte at a
-    time), ``"ehlo"`` (``250-`` lines after EHLO) or ``"data"`` (it takes the message, then
-    ``250-`` lines instead of the final answer). Before that it answers as a plain server.
-    Every connection is served in a thread of its own; ``connections`` counts them.
+    time), ``"ehlo"`` (``250-`` lines after EHLO), ``"flood"`` (a megabyte of ``250-``
+    lines after EHLO, again and again, as fast as they are read) or ``"data"`` (it takes
+    the message, then ``250-`` lines instead of the final answer). Before that it answers
+    as a plain server. Every connection is served in a thread of its own; ``connections``
+    counts them.
     """
 
     def __init__(self, where: str, every: float = 0.5) -> None:
@@ -214,6 +216,10 @@ class DripServer:
                         if self.where == "ehlo":
                             conn.sendall(b"250-drip.example\r\n")
                             self._drip(conn, b"250-AND-ANOTHER-THING\r\n")
+                            return
+                        if self.where == "flood":  # as fast as the client reads
+                            conn.sendall(b"250-drip.example\r\n")
+                            self._drip(conn, (b"250-" + b"A" * 2000 + b"\r\n") * 500)
                             return
                         conn.sendall(b"250 drip.example\r\n")
                     elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):

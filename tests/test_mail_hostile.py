@@ -297,3 +297,35 @@ def test_a_recipient_the_server_refuses_is_recorded_and_the_rest_go(tmp_path: Pa
         assert len(list(box.sent.glob("*.eml"))) == 2 and [i.path for i in box.pending()] == [gone]
     finally:
         controller.stop()
+
+
+def test_a_server_flooding_one_reply_is_cut_off_in_bounded_memory(tmp_path: Path):
+    """smtplib keeps every ``250-`` line of a reply: a server sending a megabyte of them at
+    a time grew `outbox send` to 4 GB before the deadline. A reply is bounded in lines and
+    bytes; the message waits for the next send."""
+    import subprocess
+    import sys
+
+    server = DripServer("flood", every=0)
+    try:
+        write_config(tmp_path, NOWHERE, server.port, timeout=30)
+        (message,) = _queue(tmp_path, "ops@example.org")
+        probe = (
+            "import json, resource, sys\n"
+            "from pilotarchive.cli import main\n"
+            "code = main(['outbox', 'send'])\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+            "print(json.dumps([code, peak]), file=sys.stderr)\n"
+        )
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    said, result = proc.stderr.strip().splitlines()[:-1], json.loads(proc.stderr.splitlines()[-1])
+    code, peak = result
+    assert code == 1 and len(said) == 1 and "reply too long" in said[0], proc.stderr
+    assert peak < 200 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+    assert took < 20, f"took {took:.1f} s"  # not the 30 s deadline: cut at the bound
+    assert outbox(tmp_path) == [message] and sent(tmp_path) == []

@@ -125,7 +125,54 @@ def _open_socket(
     return sock
 
 
-class _BoundedSMTP(smtplib.SMTP):
+# An EHLO answer is a dozen lines; smtplib keeps every continuation line of a reply, with
+# no bound, so a server that floods ``250-`` lines filled gigabytes before the deadline.
+MAX_REPLY_LINES = 100
+MAX_REPLY_BYTES = 64 * 1024
+MAX_LINE: int = getattr(smtplib, "_MAXLINE", 8192)  # smtplib's own bound on one line
+
+
+class _CappedReplies:
+    """smtplib's ``getreply`` with a bound on the lines and bytes of one reply."""
+
+    file: Any
+    sock: Any
+
+    def getreply(self) -> tuple[int, bytes]:
+        lines: list[bytes] = []
+        size = 0
+        if self.file is None:
+            self.file = self.sock.makefile("rb")
+        while True:
+            try:
+                line = self.file.readline(MAX_LINE + 1)
+            except OSError as exc:
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPServerDisconnected(
+                    f"Connection unexpectedly closed: {exc}"
+                ) from exc
+            if not line:
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            size += len(line)
+            too_long = len(line) > MAX_LINE or size > MAX_REPLY_BYTES
+            if too_long or len(lines) >= MAX_REPLY_LINES:
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPResponseException(
+                    500,
+                    b"reply too long (over %d lines or %d bytes): cut off"
+                    % (MAX_REPLY_LINES, MAX_REPLY_BYTES),
+                )
+            lines.append(line[4:].strip(b" \t\r\n"))
+            try:
+                code = int(line[:3])
+            except ValueError:
+                return -1, b"\n".join(lines)
+            if line[3:4] != b"-":
+                return code, b"\n".join(lines)
+
+
+class _BoundedSMTP(_CappedReplies, smtplib.SMTP):
     """smtplib's client whose socket the watchdog can shut down."""
 
     def __init__(self, host: str, port: int, *, timeout: float, watchdog: _Watchdog) -> None:
@@ -136,7 +183,7 @@ class _BoundedSMTP(smtplib.SMTP):
         return _open_socket(host, port, timeout, self.watchdog, self.source_address)
 
 
-class _BoundedSMTPSSL(smtplib.SMTP_SSL):
+class _BoundedSMTPSSL(_CappedReplies, smtplib.SMTP_SSL):
     """Implicit TLS, the handshake under the watchdog too."""
 
     def __init__(
