@@ -155,3 +155,37 @@ def test_no_command_but_the_crawl_writes_inside_snapshots(archive: Path, tmp_pat
         assert tree(output) == before, (command, where)
     run = run_cli("diff", "--output", str(output), "--file", str(tmp_path / "diff.txt"))
     assert run.returncode == 0 and (tmp_path / "diff.txt").is_file(), run.stderr
+
+
+def test_the_site_never_writes_or_prunes_through_a_link(archive: Path, tmp_path: Path) -> None:
+    """A link inside the site folder (entities/ pointing at the user's notes) once had its
+    HTML files deleted by the site's pruning and the site's pages written into it."""
+    site = tmp_path / "site"
+    assert run_cli("site", "--output", str(archive), "--to", str(site)).returncode == 0
+    notes = tmp_path / "notes"
+    (notes / "deep").mkdir(parents=True)
+    (notes / "notes.html").write_text("mine", encoding="utf-8")
+    (notes / "deep" / "thesis.html").write_text("mine too", encoding="utf-8")
+    shutil.rmtree(site / "entities")
+    (site / "entities").symlink_to(notes)
+    before = tree(notes)
+    run = run_cli("site", "--output", str(archive), "--to", str(site))
+    assert run.returncode == 2 and "symbolic link inside the site folder" in run.stderr
+    assert tree(notes) == before
+
+
+def test_the_site_prunes_only_pages_it_wrote(archive: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run_cli("site", "--output", str(archive), "--to", str(site)).returncode == 0
+    pages = json.loads((site / MARKER).read_text(encoding="utf-8"))["pages"]
+    assert "entities/index.html" in pages and all((site / p).is_file() for p in pages)
+    (site / "entities" / "my-notes.html").write_text("mine", encoding="utf-8")
+    stale = site / "diffs" / "old_new.html"  # as a deleted snapshot's diff would be
+    stale.write_text("x", encoding="utf-8")
+    marker = json.loads((site / MARKER).read_text(encoding="utf-8"))
+    marker["pages"].append("diffs/old_new.html")
+    (site / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    run = run_cli("site", "--output", str(archive), "--to", str(site))
+    assert run.returncode == 0, run.stderr
+    assert not stale.exists()  # ours, no longer made: pruned
+    assert (site / "entities" / "my-notes.html").read_text(encoding="utf-8") == "mine"

@@ -27,8 +27,8 @@ def absolute(to: Path) -> Path:
     return Path(os.path.abspath(to))
 
 
-def marker_bytes(kind: str, files: Iterable[str]) -> bytes:
-    body = {"tool": TOOL, "output": kind, "format": FORMAT, "files": sorted(files)}
+def marker_bytes(kind: str, files: Iterable[str], **more: Any) -> bytes:
+    body = {"tool": TOOL, "output": kind, "format": FORMAT, "files": sorted(files), **more}
     return (json.dumps(body, indent=2) + "\n").encode("utf-8")
 
 

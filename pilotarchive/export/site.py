@@ -21,6 +21,7 @@ adds its pages and rewrites the index pages and the timelines of the entities it
 nothing else.
 """
 
+import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -39,7 +40,7 @@ from pilotarchive.archive.snapshot import (
     write_atomic,
 )
 from pilotarchive.diff.render import ArchiveHref, render_html, show
-from pilotarchive.exceptions import PilotarchiveError
+from pilotarchive.exceptions import PilotarchiveError, UsageError
 from pilotarchive.export.identity import identity
 from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
 from pilotarchive.export.temporal import Dataset, Source, build
@@ -149,12 +150,15 @@ class _Writer:
         write_atomic(path, data)
         self.result.written.append(rel)
 
-    def prune(self) -> None:
-        """Remove pages of the site that are no longer made (a snapshot deleted)."""
+    def prune(self, written_before: set[str] | None) -> None:
+        """Remove pages of the site that are no longer made (a snapshot deleted): only pages
+        the last build says it wrote (``written_before``; a site of a release before that
+        list: its pages under the three folders), never a file someone else put there."""
         for sub in ("snapshots", "diffs", "entities"):
             for path in sorted((self.root / sub).rglob("*.html")):
                 rel = path.relative_to(self.root).as_posix()
-                if rel not in self.made:
+                ours = written_before is None or rel in written_before
+                if rel not in self.made and ours:
                     path.unlink()
                     self.result.removed.append(rel)
 
@@ -585,8 +589,29 @@ SITE_ENTRIES = frozenset(
 
 
 def _check_destination(to: Path) -> None:
-    """The site prunes its pages in ``to``: only a folder the site itself wrote is used."""
+    """The site prunes its pages in ``to``: only a folder the site itself wrote is used, and
+    never through a symbolic link inside it (pruning would delete, and writing would
+    write, in the folder the link points to)."""
     check_ours(to, "site", SITE_ENTRIES, what="site", proof=("index.html", GENERATOR.encode()))
+    if to.is_symlink():
+        return  # the site folder itself may be a link the user made: it is the site
+    for folder, dirs, files in os.walk(to):
+        for name in [*dirs, *files]:
+            if os.path.islink(os.path.join(folder, name)):
+                link = Path(folder, name)
+                raise UsageError(
+                    f"{link} is a symbolic link inside the site folder; the site is not "
+                    "written through links: remove it or give another --to"
+                )
+
+
+def _written_before(root: Path) -> set[str] | None:
+    """The pages the last build wrote, as its marker lists them (None: an older site)."""
+    try:
+        listed = json.loads((root / MARKER).read_text(encoding="utf-8")).get("pages")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {str(p) for p in listed} if isinstance(listed, list) else None
 
 
 def build_site(
@@ -613,8 +638,12 @@ def build_site(
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise os_error(exc, root) from exc  # a place that cannot be written: a failure
+    written_before = _written_before(root)
     out = _Writer(root, result)
-    out.put(MARKER, marker_bytes("site", SITE_ENTRIES - {MARKER}).decode("utf-8"))
+    # Marked first (a build that dies half-way leaves a folder that is still ours), with
+    # the pages the last build wrote, so that they can still be pruned later.
+    tops = SITE_ENTRIES - {MARKER}
+    out.put(MARKER, marker_bytes("site", tops, pages=sorted(written_before or ())).decode())
     out.put("style.css", CSS)
     from pilotarchive.export.package import source_url
 
@@ -655,5 +684,7 @@ def build_site(
     out.put("entities/index.html", _entities_index(groups))
     out.put("downloads.html", _downloads(root, dataset_dir, packages, data))
     out.put("index.html", _index(data, source_url(data)))
-    out.prune()
+    out.prune(written_before)
+    pages = sorted(p for p in out.made if "/" in p)
+    out.put(MARKER, marker_bytes("site", tops, pages=pages).decode())
     return result
