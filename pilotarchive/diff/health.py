@@ -20,6 +20,7 @@ from typing import Any
 from pilotarchive.archive.snapshot import ANY_TARGET
 from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
+from pilotarchive.extract.notes import RECORDS_CAPPED
 from pilotarchive.records.ids import page_id
 
 PAGES_KEPT = 0.7  # fewer than this share of the pages answering 200: pages are missing
@@ -150,6 +151,17 @@ def _judge(
         if now is None or now.get("status") != 200:
             continue
         ok_now += 1
+        for note in now.get("notes") or ():
+            if note.get("kind") == RECORDS_CAPPED:  # far more than a page of this family
+                findings.append(
+                    _finding(
+                        "extraction_failed",
+                        "error",
+                        now,
+                        note.get("message", ""),
+                        record_type="pilot",
+                    )
+                )
         if finding := _self_check(new, pid, now):
             findings.append(finding)
         if old is None or before is None or before.get("status") != 200:

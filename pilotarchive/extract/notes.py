@@ -35,3 +35,21 @@ def capped(text: str, what: str, notes: list[Note] | None) -> str:
             )
         )
     return text[:MAX_ENTRY_CHARS]
+
+
+# The ministry's page lists five pilots and a dozen persons; a page with thousands is not a
+# page of this family but an attack or a mistake (60,000 list items made 334 MB of records,
+# and the export of them 2 GB of memory). Past these, the rest is not kept, which is noted
+# and judged: the snapshot is degraded (diff/health.py), so nobody is alerted by it.
+MAX_PILOTS_PER_PAGE = 200
+MAX_CONTACTS_PER_PAGE = 500
+RECORDS_CAPPED = "records_capped"
+
+
+def cap_records(items: list, limit: int, what: str, notes: list[Note]) -> list:
+    """``items`` cut to ``limit``; the cut is recorded in ``notes``."""
+    if len(items) <= limit:
+        return items
+    said = f"{len(items):,} {what} read on one page; only the first {limit:,} kept"
+    notes.append(Note(RECORDS_CAPPED, said))
+    return items[:limit]

@@ -26,7 +26,14 @@ from pilotarchive.extract.document import (
 )
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
-from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
+from pilotarchive.extract.notes import (
+    MAX_CONTACTS_PER_PAGE,
+    MAX_ENTRY_CHARS,
+    MAX_PILOTS_PER_PAGE,
+    Note,
+    cap_records,
+    capped,
+)
 from pilotarchive.extract.patterns import Phrases, alternation, joined, lowered
 from pilotarchive.extract.phrases import (
     BOX_LABELS,
@@ -352,5 +359,11 @@ def extract_page(
     extraction.contacts = further_information(doc, language, extraction.notes)
     extraction.programme = _programme(doc.lines, language)
     stated = extraction.programme.pilot_count if extraction.programme else None
-    extraction.pilots = extract_pilots(doc, language, extraction.notes, stated)
+    extraction.pilots = cap_records(
+        extract_pilots(doc, language, extraction.notes, stated),
+        MAX_PILOTS_PER_PAGE, "pilots", extraction.notes,
+    )  # fmt: skip
+    extraction.contacts = cap_records(
+        extraction.contacts, MAX_CONTACTS_PER_PAGE, "contact persons", extraction.notes
+    )
     return extraction
