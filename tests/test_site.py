@@ -226,6 +226,55 @@ def test_serve_answers_on_loopback_and_a_busy_port_is_one_line(archive: Path, si
     assert run.returncode == 2 and run.stderr.count("\n") == 1
 
 
+def test_serve_answers_only_this_machines_name_and_only_what_is_published(
+    archive: Path, tmp_path: Path
+) -> None:
+    """A web page in the browser can rebind its own name to 127.0.0.1 and read what `serve`
+    answers: the outbox holds the subscribers' addresses. Only requests naming this machine
+    are answered, and only the site, the dataset, the snapshots and WACZ packages."""
+    import http.client
+
+    from pilotarchive.export.serve import make_server
+
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    build_site(output)
+    (output / "outbox").mkdir()
+    (output / "outbox" / "m.eml").write_text("To: researcher@example.org\n", encoding="utf-8")
+    (output / "runs.jsonl").write_text("{}\n", encoding="utf-8")
+    (output / "site" / "leak").symlink_to(output / "outbox")
+    (output / "pilots.wacz").write_bytes(b"PK")
+    server = make_server(output, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    def get(path: str, host: str = f"127.0.0.1:{port}") -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": host})
+            answer = conn.getresponse()
+            return answer.status, answer.read()
+        finally:
+            conn.close()
+
+    try:
+        assert get("/site/index.html")[0] == 200
+        assert get("/site/index.html", f"localhost:{port}")[0] == 200
+        assert get("/pilots.wacz")[0] == 200
+        status, body = get("/")
+        assert status == 200 and b"site/" in body and b"outbox" not in body
+        assert get("/snapshots/")[0] == 200
+        for path in ("/outbox/", "/outbox/m.eml", "/runs.jsonl", "/.lock", "/site/leak/m.eml",
+                     "/site/../outbox/m.eml"):  # fmt: skip
+            assert get(path)[0] == 404, path
+        for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}"):
+            status, body = get("/site/index.html", host)
+            assert status == 421 and b"the archive" not in body, host
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_downloads_list_the_dataset_the_wacz_and_the_warcs(archive: Path, tmp_path: Path) -> None:
     from pilotarchive.archive.snapshot import sha256_file
     from pilotarchive.archive.wacz import build_wacz, snapshot_paths
