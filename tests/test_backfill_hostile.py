@@ -537,3 +537,32 @@ def test_listing_stops_at_its_bounds_with_a_note(archive: Archive, tmp_path: Pat
         f"the archive's listing of {SV} goes on past 20 pages; the rest is not read (narrow "
         "the time with --from/--to)"
     ]
+
+
+@pytest.mark.parametrize("odd", ["&a b x=1", "&a\x1bb=1", "&ä=1"], ids=["space", "esc", "8bit"])
+def test_a_captured_redirect_to_an_odd_url_is_normalised_once(
+    odd: str, archive: Archive, tmp_path: Path
+) -> None:
+    """A Location with spaces, a control character or 8-bit text is percent-encoded as the
+    crawl's Scrapy does, before it becomes a URL of the family: the WARC record and the page
+    record then name the same URL, and `validate` agrees."""
+    from w3lib.url import safe_url_string
+
+    target = safe_url_string(f"{FI}{odd}")
+    assert " " not in target and "\x1b" not in target
+    archive.add(ALIAS, "20140616090000", b"", status=301)
+    archive.add(target, "20140616090001", page())
+
+    def replay(stamp: str, url: str) -> Reply:
+        if url == ALIAS:
+            return Reply(301, [("Location", f"/index.phtml?s=4398{odd}".encode().decode(
+                "latin-1"))])  # fmt: skip
+        return archive.default_replay(stamp, url)
+
+    archive.replay = replay
+    out = tmp_path / "out"
+    assert main(args(archive, out, ALIAS)) == 0
+    [snapshot] = list_snapshots(out)
+    pages = load_records(snapshot.path)["pages"]
+    assert target in {p["final_url"] for p in pages}, [p["final_url"] for p in pages]
+    assert main(["validate", "--output", str(out), snapshot.id]) == 0

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+from w3lib.url import safe_url_string
+
 from pilotarchive.backfill.cdx import Capture, url_key
 from pilotarchive.backfill.client import BoundedDecoder, PoliteClient, Response, http_date
 
@@ -50,6 +52,15 @@ def replay_url(prefix: str, timestamp: str, url: str) -> str:
 
 def sha1_base32(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def _header_text(value: str) -> str:
+    """A header read as latin-1 (each byte a character) as the UTF-8 it was sent in, when
+    it is UTF-8: browsers and Scrapy read a Location's 8-bit bytes so."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def unarchived(location: str, base: str) -> tuple[str, str] | None:
@@ -222,7 +233,11 @@ def fetch_capture(
         location = response.header("Location")
         if location:
             inside = unarchived(location, response.url)
-            fetched.location = inside[1] if inside else urljoin(capture.url, location.strip())
+            # Percent-encoded once, as Scrapy does a Location in the crawl: a space, a
+            # control character or 8-bit text would otherwise name one URL in the records
+            # and another in the WARC (warcio encodes the target URI itself).
+            raw = inside[1] if inside else urljoin(capture.url, location.strip())
+            fetched.location = safe_url_string(_header_text(raw), encoding="utf-8")
             if inside:  # rewritten into the archive: the original pointed at the original URL
                 fetched.headers = [
                     (k, inside[1] if k.lower() == "location" else v) for k, v in fetched.headers
