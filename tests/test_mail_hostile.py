@@ -104,6 +104,7 @@ def _config(
         ("sender", "p <p@example.org(c)>", "mail.sender: 'p@example.org(c)' is not one plain"),
         ("sender", "archive, pilots <p@example.org>", "quote a name with"),
         ("sender", "p <pä@example.org>", "set [smtp] smtputf8 = true"),
+        ("sender", "=?utf-8?q?a=0D=0ABcc:_x@example.org?= <p@example.org>", "a line break"),
     ],
     ids=[
         "trailing-colon",
@@ -120,6 +121,7 @@ def _config(
         "sender-comment",
         "sender-unquoted-comma",
         "sender-international",
+        "sender-encoded-line-break",
     ],
 )
 def test_config_takes_one_plain_address_only(field: str, value: str, said: str) -> None:

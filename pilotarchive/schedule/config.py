@@ -200,7 +200,10 @@ def sender_problem(text: str, *, smtputf8: bool = True) -> str | None:
     addr = match["addr"] if match["addr"] is not None else match["bare"]
     if problem := address_problem(addr, smtputf8=smtputf8):
         return problem
-    header = HeaderRegistry()("From", text)
+    try:
+        header = HeaderRegistry()("From", text)
+    except ValueError:  # an encoded word that decodes to CR or LF (a header injection)
+        return f"{text[:80]!r}: the name holds a line break once decoded"
     if not isinstance(header, AddressHeader):  # always one; for the type checker
         return f"{text!r} is not a name and one address"
     defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
