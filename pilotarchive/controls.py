@@ -17,7 +17,12 @@ from typing import Any, TextIO
 _C0 = [c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
 _CONTROL_CODES = [*_C0, 0x7F, *range(0x80, 0xA0)]
 _REMOVE = dict.fromkeys(_CONTROL_CODES)
-_SHOW = {c: f"\\x{c:02x}" for c in (*_CONTROL_CODES, 0x0D)}  # a terminal also fears CR
+_SHOW: dict[int, str] = {c: f"\\x{c:02x}" for c in (*_CONTROL_CODES, 0x0D)}  # and CR
+# Bidirectional formatting (Trojan Source): a right-to-left override makes a terminal show
+# text in another order than it is. Kept in records (a page in Arabic may need them),
+# shown as \u202e where printed.
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_SHOW.update({c: f"\\u{c:04x}" for c in _BIDI})
 CONTROL = re.compile("[" + "".join(f"\\x{c:02x}" for c in _CONTROL_CODES) + "]")
 # A numeric reference the HTML parser turns into a control character: &#27; &#x1B; &#0;
 # (&#128;-&#159; are read as Windows-1252 letters by HTML parsers, and are safe).

@@ -115,3 +115,4 @@ def test_which_pages_are_looked_at_closely(source: str, expected: bool) -> None:
 def test_strip_and_show() -> None:
     assert strip_controls("a\x1b[2Kb\x9b\x00\tc\nd\re") == ("a[2Kb\tc\nd\re", 3)
     assert printable("a\x1b[2K\rb\x9b\tc\n") == "a\\x1b[2K\\x0db\\x9b\tc\n"
+    assert printable("gpj.\u202eexe\u2066x\u2069") == "gpj.\\u202eexe\\u2066x\\u2069"
