@@ -1,0 +1,1 @@
+"""Identity over time: the entity register, the gazetteer, assigning records to entities."""
