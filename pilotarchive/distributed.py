@@ -47,6 +47,25 @@ def lost_redis(crawler: Crawler, exc: BaseException) -> None:
         return
     crawler.stats.set_value(STAT_LOST_REDIS, str(exc) or type(exc).__name__)
     close(crawler, "lost Redis")
+    # Scrapy's close waits for every request in progress; one lost with the Redis (a
+    # counter made garbage while the spider starts) never ends, and the worker hung for
+    # ever. The crawl is lost anyway: after a grace, the reactor stops.
+    _reactor().callLater(LOST_GRACE, _stop_if_open, crawler)
+
+
+LOST_GRACE = 10.0  # seconds a worker that lost its Redis has to close before it is stopped
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def _stop_if_open(crawler: Crawler) -> None:
+    reactor = _reactor()
+    if reactor.running:
+        reactor.stop()
 
 
 def close(crawler: Crawler, reason: str) -> None:

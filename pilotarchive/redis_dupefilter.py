@@ -23,8 +23,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 
 from pilotarchive.distributed import is_lost, lost_redis
-from pilotarchive.middlewares import WARC_META
-from pilotarchive.workers import redis_errors
+from pilotarchive.middlewares import CONDITIONAL_META, GUESS, GUESS_SOURCE, UNCONDITIONAL_META
+from pilotarchive.workers import key, redis_errors
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,44 @@ def _text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _plain(value: Any) -> bool:
-    """JSON plain data: what our own meta keys hold (a language, a guessed version, flags)."""
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, str | int | float | bool)
+def _short_text(value: Any, limit: int = 64) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _guess(value: Any) -> bool:
+    """(the version, the page it was guessed from): what the spider unpacks."""
+    return isinstance(value, list) and len(value) == 2 and all(_short_text(v, 4096) for v in value)
+
+
+def _guess_source(value: Any) -> bool:
+    """The page a guess came from (spiders/ministry.py GuessSource): its URLs, its digest."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"urls", "fingerprint"}
+        and _text_list(value["urls"])
+        and 0 < len(value["urls"]) <= 32
+        and _short_text(value["fingerprint"], 128)
+    )
+
+
+# Our own meta keys, each with the test of what the spider reads from it: a value of another
+# shape would fail in the spider after the page was fetched and archived, and the page would
+# be in the WARC but in neither the records nor the failures.
+OUR_META = {
+    "pilotarchive_language": lambda v: v is None or _short_text(v, 16),
+    GUESS: _guess,
+    GUESS_SOURCE: _guess_source,
+    CONDITIONAL_META: _flag,
+    UNCONDITIONAL_META: _flag,
+}
+# Headers a queued request may carry: those the crawl's own middlewares set and a redirect
+# copies. Host, Cookie, Authorization and the like from Redis would make the worker ask
+# another site (or as someone else) and archive the answer under the crawl's URL.
+HEADERS = frozenset(
+    {"accept", "accept-language", "accept-encoding", "user-agent", "referer",
+     "if-none-match", "if-modified-since", "cache-control"}
+)  # fmt: skip
+MAX_ENTRY = 64 * 1024  # bytes of one queue entry: a request is a few hundred
 
 
 # Scrapy's meta keys a queued request keeps (redirects and retries, counted across workers;
@@ -79,11 +112,10 @@ SCRAPY_META = {
     "handle_httpstatus_list": lambda v: isinstance(v, list) and all(_count(c) for c in v),
     "is_start_request": _flag,
 }
-OURS = "pilotarchive_"
 
 
 def _kept(key: str) -> bool:
-    return key in SCRAPY_META or (key.startswith(OURS) and key != WARC_META)
+    return key in SCRAPY_META or key in OUR_META
 
 
 def _latin1(value: Any) -> str:
@@ -101,9 +133,13 @@ def dumps(obj: dict[str, Any]) -> str:
         "pilotarchive_request": FORMAT,
         "url": obj["url"],
         "method": obj["method"],
-        "headers": {_latin1(k): [_latin1(v) for v in vs] for k, vs in obj["headers"].items()},
+        "headers": {
+            _latin1(k): [_latin1(v) for v in vs]
+            for k, vs in obj["headers"].items()
+            if _latin1(k).lower() in HEADERS
+        },
         "body": _latin1(obj["body"]),
-        "cookies": obj.get("cookies") or {},
+        "cookies": {},  # the worker's own cookie jar sends what the site set
         "meta": {k: v for k, v in obj["meta"].items() if _kept(k)},
         "encoding": obj["encoding"],
         "priority": obj["priority"],
@@ -119,6 +155,8 @@ def loads(data: bytes | str) -> dict[str, Any]:
     """A queue entry as ``request_from_dict`` takes it, or :class:`NotARequest`: an entry
     of any other shape (a pickle, garbage, other JSON) is data that is refused, and nothing
     of it is run or looked up."""
+    if len(data) > MAX_ENTRY:
+        raise NotARequest(f"an entry of {len(data):,} bytes (a request is a few hundred)")
     try:
         entry = json.loads(data)
     except (ValueError, RecursionError):
@@ -144,13 +182,15 @@ def loads(data: bytes | str) -> dict[str, Any]:
     headers = entry["headers"]
     if not isinstance(headers, dict) or not all(_text_list(v) for v in headers.values()):
         raise NotARequest("its headers are not names with lists of values")
-    cookies = entry["cookies"]
-    if not isinstance(cookies, dict) or not all(isinstance(v, str) for v in cookies.values()):
-        raise NotARequest("its cookies are not names with values")
+    for name in headers:
+        if name.lower() not in HEADERS:
+            raise NotARequest(f"header {name[:40]!r} is not one a queued request may carry")
+    if entry["cookies"] != {}:
+        raise NotARequest("it carries cookies (the worker's own cookie jar sends them)")
     if not isinstance(meta, dict):
         raise NotARequest("its meta is not a table")
     for k, v in meta.items():
-        test = SCRAPY_META.get(k, _plain if _kept(k) else None)
+        test = SCRAPY_META.get(k) or OUR_META.get(k)
         if test is None or not test(v):
             raise NotARequest(f"meta {str(k)[:40]!r} is not one a queued request may carry")
     checks = (
@@ -186,9 +226,36 @@ class RefusingPriorityQueue(PriorityQueue):
 
     refused = object()  # what a refused entry decodes to: the next one is taken
 
+    _allowed: Any = None
+
+    def _asked(self, request: Request) -> Request:
+        """A request this crawl asked for, or :class:`NotARequest`: in its scope (the URL and
+        every URL of its redirect chain), not longer than URLLENGTH_LIMIT, and asked by a
+        worker (its URL, or its chain's first, is in the crawl's set of URLs asked for, which
+        the spider fills as it takes pages of the budget): an entry pushed into the queue
+        alone would fetch pages past ``--max-pages`` and record what no page linked to."""
+        crawler = self.spider.crawler
+        if self._allowed is None:
+            from pilotarchive.settings import load_config
+
+            self._allowed = load_config(crawler.settings).allowed
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        for url in chain:
+            if limit and len(url) > limit:
+                raise NotARequest(f"a URL of {len(url):,} characters, past URLLENGTH_LIMIT")
+            if not self._allowed.allows(url):
+                raise NotARequest(f"{url[:200]} is out of the crawl's scope")
+        shared = getattr(self.spider, "shared", None)
+        if shared is not None and not shared._ask(
+            lambda: shared.client.sismember(key(shared.job, "urls"), chain[0]), True
+        ):
+            raise NotARequest(f"{chain[0][:200]} was not asked for by this crawl")
+        return request
+
     def _decode_request(self, encoded_request: bytes) -> Any:
         try:
-            return super()._decode_request(encoded_request)
+            return self._asked(super()._decode_request(encoded_request))
         except Exception as exc:  # whatever it is, one entry never stops a worker
             said = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc)[:300])
             logger.error(

@@ -364,6 +364,11 @@ def check_overrides(overrides: dict[str, Any]) -> None:
             raise SettingError(
                 f"setting {key}={value!r}: expected a finite number (default {default!r})", key
             )
+        if key == "LOG_LEVEL" and value not in LOG_LEVELS:  # Python's logging takes no other
+            raise SettingError(
+                f"setting LOG_LEVEL={str(value)[:20]!r}: expected one of {', '.join(LOG_LEVELS)}",
+                key,
+            )
         if not isinstance(value, str):
             continue
         if isinstance(default, bool):
@@ -374,6 +379,8 @@ def check_overrides(overrides: dict[str, Any]) -> None:
             kind, ok = "a whole number", _parses(int, value)
         elif isinstance(default, dict):
             kind, ok = "a JSON object", not value.strip() or _parses(_json_object, value)
+        elif isinstance(default, list) and default and all(isinstance(v, int) for v in default):
+            kind, ok = "whole numbers separated by commas", _parses(_int_list, value)
         else:
             continue
         if not ok:
@@ -403,6 +410,8 @@ def _check_sign(key: str, value: Any, default: Any) -> None:
         number = float(value)
     except (TypeError, ValueError):
         return  # not a number: said above, or a type Scrapy itself will judge
+    except OverflowError:  # a whole number of hundreds of digits (TOML, a job in Redis)
+        raise SettingError(f"setting {key}: a number far too large", key) from None
     if key in POSITIVE_SETTINGS and number <= 0:
         raise SettingError(f"setting {key}={value!r}: expected a number above 0", key)
     if number < 0:
@@ -418,6 +427,14 @@ def _parses(parse: Any, value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def _int_list(value: str) -> list[int]:
+    """As Scrapy's ``getlist`` and ``int()`` read ``RETRY_HTTP_CODES=500,502``."""
+    return [int(part) for part in value.split(",")]
 
 
 def _finite(value: str) -> float:

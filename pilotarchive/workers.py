@@ -209,13 +209,22 @@ class Job:
         return job
 
 
+MAX_WORKERS_A_JOB = 1024
+
+
 def join(client: Any, job: str) -> int:
     """A worker's number in the job (0, 1, ...), registered so the coordinator waits for it,
     with where it runs (host:pid) and a first heartbeat."""
-    number = int(client.incr(key(job, "next_worker"))) - 1
+    # A number is this worker's only once it is added to the set: a counter set back (by
+    # anyone who can write to the Redis) must not give two workers one part folder.
+    for _ in range(MAX_WORKERS_A_JOB):
+        number = int(client.incr(key(job, "next_worker"))) - 1
+        if number >= 0 and client.sadd(key(job, "workers"), number):
+            break
+    else:
+        raise CrawlFailed(f"no free worker number in job {job!r} (its counter in Redis is off)")
     client.hset(key(job, "where"), number, f"{socket.gethostname()}:{os.getpid()}")
     beat(client, job, number)
-    client.sadd(key(job, "workers"), number)
     return number
 
 
@@ -269,6 +278,7 @@ def wait_for_workers(
     stop beating, and the crawl fails with :class:`CrawlFailed` naming it.
     """
     host = socket.gethostname()
+    started = time.time()  # a worker that never beat counts as silent from here
     while True:
         joined, done = members(client, job, "workers"), table(client, job, "finished")
         running = [p for p in procs if p.poll() is None]
@@ -283,7 +293,7 @@ def wait_for_workers(
                 raise CrawlFailed(
                     f"worker {number} (pid {proc.pid}) {_died(proc)}; no snapshot written"
                 )
-            silent = time.time() - alive.get(number, time.time())
+            silent = time.time() - alive.get(number, started)
             if proc is None and silent > dead_after:
                 raise CrawlFailed(
                     f"worker {number} ({where.get(number, 'unknown host')}) has not been heard "
@@ -305,7 +315,8 @@ def _beats(client: Any, job: str) -> dict[str, float]:
             beat = float(value)
         except ValueError:
             beat = 0.0
-        beats[number] = beat if math.isfinite(beat) else 0.0
+        # A time to come would keep a silent worker "alive" for ever: silence too.
+        beats[number] = beat if math.isfinite(beat) and beat <= time.time() + 60 else 0.0
     return beats
 
 

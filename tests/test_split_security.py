@@ -22,6 +22,7 @@ import pytest
 
 from pilotarchive.archive.snapshot import snapshot_dir, validate_snapshot
 from pilotarchive.replica.synthetic import SyntheticServer, SyntheticSite
+from tests.helpers import load_manifest, load_records
 from tests.test_scale import REDIS, _free_port, _gone, crawl_argv, needs_redis
 
 PAGES = 40
@@ -168,7 +169,20 @@ REFUSED = {
     "file-url": json.dumps(_entry(url="file:///etc/passwd")).encode(),
     "post": json.dumps(_entry(method="POST")).encode(),
     "body-not-latin1": json.dumps(_entry(body="\u20ac")).encode(),
-    "deep-json": b"[" * 100_000 + b"]" * 100_000,
+    "deep-json": b"[" * 30_000 + b"]" * 30_000,
+    "huge-entry": json.dumps(_entry(url="http://127.0.0.1:9/" + "a" * 70_000)).encode(),
+    "header-host": json.dumps(_entry(headers={"Host": ["evil.example"]})).encode(),
+    "header-cookie": json.dumps(_entry(headers={"cookie": ["sess=1"]})).encode(),
+    "header-authorization": json.dumps(_entry(headers={"Authorization": ["Basic eDp5"]})).encode(),
+    "cookies": json.dumps(_entry(cookies={"sess": "1"})).encode(),
+    "meta-unknown-ours": json.dumps(_entry(meta={"pilotarchive_other": 1})).encode(),
+    "meta-guess-text": json.dumps(_entry(meta={"pilotarchive_guess": "x"})).encode(),
+    "meta-guess-short": json.dumps(_entry(meta={"pilotarchive_guess": [1]})).encode(),
+    "meta-language-list": json.dumps(_entry(meta={"pilotarchive_language": [1, 2]})).encode(),
+    "meta-source-text": json.dumps(_entry(meta={"pilotarchive_guess_source": "x"})).encode(),
+    "meta-source-shape": json.dumps(
+        _entry(meta={"pilotarchive_guess_source": {"urls": "x", "fingerprint": "y"}})
+    ).encode(),
 }
 
 
@@ -192,12 +206,14 @@ def test_a_request_goes_through_the_queue_as_data() -> None:
     spider = MinistrySpider()
     request = Request(
         "http://127.0.0.1:9/fi/?q=\u00e4", callback=spider.parse, errback=spider.failed,
-        headers={"If-None-Match": b'"\xe4"'}, body=b"\xff\x00", priority=-3, dont_filter=True,
+        headers={"If-None-Match": b'"\xe4"', "Cookie": b"a=1", "Host": b"evil.example"},
+        body=b"\xff\x00", priority=-3, dont_filter=True,
         meta={"pilotarchive_language": "sv", "pilotarchive_guess": ("text", "http://x/"),
               "redirect_urls": ["http://127.0.0.1:9/"], "redirect_reasons": [301],
               "redirect_times": 1, "redirect_ttl": 19, "retry_times": 1, "depth": 2,
-              "pilotarchive_guess_source": "http://x/", "handle_httpstatus_all": True,
-              "pilotarchive_warc": object(), "proxy": "http://p:1", "download_slot": "x",
+              "pilotarchive_guess_source": {"urls": ["http://x/"], "fingerprint": "ab"},
+              "handle_httpstatus_all": True, "pilotarchive_warc": object(),
+              "proxy": "http://p:1", "download_slot": "x",
               "download_maxsize": 10**12, "ftp_local_filename": "/tmp/x"},
     )  # fmt: skip
     data = dumps(request.to_dict(spider=spider))
@@ -208,12 +224,14 @@ def test_a_request_goes_through_the_queue_as_data() -> None:
         request.url, b"\xff\x00", -3, True,
     )  # fmt: skip
     assert back.headers[b"If-None-Match"] == b'"\xe4"'
+    assert b"Cookie" not in back.headers and b"Host" not in back.headers  # not queued
     assert back.callback == spider.parse and back.errback == spider.failed
     assert back.meta == {
         "pilotarchive_language": "sv", "pilotarchive_guess": ["text", "http://x/"],
         "redirect_urls": ["http://127.0.0.1:9/"], "redirect_reasons": [301],
         "redirect_times": 1, "redirect_ttl": 19, "retry_times": 1, "depth": 2,
-        "pilotarchive_guess_source": "http://x/", "handle_httpstatus_all": True,
+        "pilotarchive_guess_source": {"urls": ["http://x/"], "fingerprint": "ab"},
+        "handle_httpstatus_all": True,
     }  # fmt: skip
 
 
@@ -367,3 +385,120 @@ def test_heartbeats_that_are_no_time_are_taken_for_silence(server: RedisServer) 
     client.hset("pilotarchive:j:alive", mapping={"1": "1e999"})
     with pytest.raises(CrawlFailed, match="has not been heard from"):
         wait_for_workers(client, "j", [])
+
+
+# Found by the second attacker's pass.
+
+
+def _split_of(url: str, output: Path, server: RedisServer, *extra: str) -> Path:
+    run = subprocess.run(
+        [sys.executable, "-m", "pilotarchive", "crawl", url, "--output", str(output),
+         "--fast-loopback", "--workers", "2", "--redis", server.url, "--job", "g", *extra],
+        capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "refused an entry" not in run.stderr, run.stderr
+    return Path(run.stdout.strip().splitlines()[-1])
+
+
+@needs_redis
+def test_a_split_crawl_keeps_its_guesses_as_a_single_one_does(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    """A guessed version's request carries the page it was guessed from (a table): the
+    queue once refused it, so a split crawl lost every guess and said HEALTHY."""
+    from pilotarchive.replica.server import ReplicaServer
+    from tests.helpers import crawl
+
+    with ReplicaServer(layout="2016") as replica:
+        single = crawl(replica, tmp_path / "single").snapshot
+        split = _split_of(f"{replica.url}/seutukaupunkipilotit", tmp_path / "split", server)
+    said = [load_manifest(s)["no_such_version"] for s in (single, split)]
+    assert said[0] and said[0] == said[1]
+    ids = [{r["id"] for rows in load_records(s).values() for r in rows} for s in (single, split)]
+    assert ids[0] == ids[1]
+
+
+@needs_redis
+def test_an_entry_no_worker_asked_for_is_refused(
+    site: SyntheticServer, server: RedisServer, tmp_path: Path
+) -> None:
+    """Entries pushed into the queue alone, in scope and well formed: a page no worker asked
+    for (past the budget), one with a redirect chain that never happened, one out of
+    scope through its chain. None is fetched; each is one line."""
+    output = tmp_path / "out"
+    coordinator = start_split(site, output, server, "ministry")
+    fake = [
+        _entry(url=f"{site.url}/injected-{n}.html", meta={}, dont_filter=True) for n in range(5)
+    ]
+    fake.append(_entry(url=f"{site.url}/p1.html", meta={"redirect_urls": [f"{site.url}/p2"]}))
+    fake.append(_entry(url=f"{site.url}/p3.html", meta={"redirect_urls": ["http://evil.example/"]}))
+    server.client.zadd(QUEUE.format(job="ministry"), {json.dumps(e): -1000 for e in fake})
+    out, err = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, err
+    refusals = [line for line in err.splitlines() if "refused an entry" in line]
+    assert len(refusals) == len(fake), err
+    assert sum("was not asked for by this crawl" in line for line in refusals) == 6
+    assert sum("out of the crawl's scope" in line for line in refusals) == 1
+    snapshot = Path(out.strip().splitlines()[-1])
+    urls = {p["final_url"] for p in load_records(snapshot)["pages"]}
+    assert not {u for u in urls if "injected" in u or u.endswith(("/p1.html", "/p3.html"))}
+
+
+@needs_redis
+def test_a_worker_that_never_beat_is_taken_for_dead(server: RedisServer) -> None:
+    from pilotarchive.exceptions import CrawlFailed
+    from pilotarchive.workers import wait_for_workers
+
+    server.client.sadd("pilotarchive:j:workers", "7")  # a number nobody holds, no heartbeat
+    started = time.monotonic()
+    with pytest.raises(CrawlFailed, match=r"worker 7 .* has not been heard from"):
+        wait_for_workers(server.client, "j", [], dead_after=1.0)
+    assert time.monotonic() - started < 5
+    server.client.hset("pilotarchive:j:alive", "7", str(time.time() + 10**9))  # "beats" later
+    with pytest.raises(CrawlFailed, match="has not been heard from"):
+        wait_for_workers(server.client, "j", [], dead_after=1.0)
+
+
+@needs_redis
+def test_a_counter_set_back_never_gives_two_workers_one_number(server: RedisServer) -> None:
+    from pilotarchive.workers import join
+
+    first = join(server.client, "j")
+    server.client.set("pilotarchive:j:next_worker", 0)
+    second = join(server.client, "j")
+    server.client.set("pilotarchive:j:next_worker", -5)
+    third = join(server.client, "j")
+    assert len({first, second, third}) == 3 and min(first, second, third) >= 0
+
+
+@needs_redis
+def test_a_garbage_budget_counter_at_the_start_ends_in_one_line(
+    site: SyntheticServer, server: RedisServer, tmp_path: Path
+) -> None:
+    """A page counter that is no number when the workers take their first page: a worker
+    closed its spider from inside the spider's start and hung for ever with its crawl."""
+    import threading
+
+    def spoil() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if server.client.exists("pilotarchive:g:job"):
+                server.client.set("pilotarchive:g:pages", "abc")
+                return
+            time.sleep(0.005)
+
+    spoiler = threading.Thread(target=spoil, daemon=True)
+    spoiler.start()
+    started = time.monotonic()
+    run = subprocess.run(
+        crawl_argv(site, tmp_path / "out", "--workers", "2", "--redis", server.url, "--job", "g"),
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    spoiler.join()
+    assert run.returncode == 1, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+    assert time.monotonic() - started < 60
+    assert not [p for p in (tmp_path / "out" / "snapshots").iterdir() if not p.name.startswith(".")]

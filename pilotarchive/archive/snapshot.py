@@ -353,6 +353,7 @@ class RecordSink:
             "fetched": self.fetched,
             "usable_pages": self.usable_pages,
             "left_out": self.left_out,
+            "no_such_version": self.missing_versions,
         }
 
     def absorb(self, state: dict[str, Any]) -> None:
@@ -364,6 +365,8 @@ class RecordSink:
             self.skip(entry["url"], entry["reason"])
         for note in state.get("notes", []):
             self.note(note)
+        # Guesses no page links to, answered "no such version": a worker's or before a resume.
+        self.missing_versions += state.get("no_such_version", [])
         for key in ("rejected", "fetched", "usable_pages", "left_out"):
             setattr(self, key, getattr(self, key) + int(state.get(key, 0)))
 

@@ -167,6 +167,9 @@ class MinistrySpider(scrapy.Spider):
             request = scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
         except ValueError as exc:  # a link Scrapy cannot make a URL of
             return FetchFailure(url[:200], f"not a valid URL: {exc}")
+        if self.shared is not None and request.url != url:
+            # The queue takes only URLs the crawl asked for: the form Scrapy made too.
+            self.shared.first_time(request.url)
         self.scheduled += 1
         if (state := getattr(self, "state", None)) is not None:  # kept in JOBDIR
             state["pilotarchive_scheduled"] = self.scheduled
