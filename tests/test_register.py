@@ -1,0 +1,112 @@
+"""The entity register of a target: built from the snapshots in time order, kept beside
+them, brought up to date, rebuilt when the snapshots no longer agree with it."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pilotarchive.archive.snapshot import list_snapshots
+from pilotarchive.identity.register import ensure_register, timeline_of
+from tests.helpers import load_records
+
+
+@pytest.fixture
+def output(archive: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "output"
+    shutil.copytree(archive, copy)
+    return copy
+
+
+def files(register_root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(register_root).as_posix(): p.read_bytes()
+        for p in sorted(register_root.rglob("*.json"))
+    }
+
+
+def test_every_record_of_every_snapshot_is_one_entity(output: Path) -> None:
+    register = ensure_register(output)
+    snapshots = [s.id for s in list_snapshots(output)]
+    assert register.snapshots == snapshots
+    for snapshot in snapshots:
+        assigned = register.assignment(snapshot)["records"]
+        records = load_records(output / "snapshots" / snapshot)
+        ids = {r["id"] for rows in records.values() for r in rows}
+        assert set(assigned) == ids
+        assert all(v[0] in register.entities for v in assigned.values())
+    # The bilingual pilot is one entity in every healthy snapshot, in fi, sv and en, page
+    # and text, through its coordinator's change from Loviisa to Porvoo (2015-06).
+    bilingual = {
+        register.entity_of(s)[r["id"]]
+        for s in snapshots
+        if register.health[s] != "degraded"
+        for r in load_records(output / "snapshots" / s)["pilots"]
+        if re.search(r"Lovi|Porvoo|Borgå", r.get("coordinator") or "")
+    }
+    assert len(bilingual) == 1, bilingual
+    (entity,) = bilingual
+    seen = dict(timeline_of(register, entity))
+    assert list(seen) == snapshots  # the degraded snapshot read it too
+    coordinators = {
+        r["coordinator"]
+        for s in snapshots
+        for r in load_records(output / "snapshots" / s)["pilots"]
+        if r["id"] in seen[s] and r["language"] == "fi"
+    }
+    assert {"Loviisan kaupunki", "Porvoon kaupunki"} <= coordinators, coordinators
+
+
+def test_a_degraded_snapshot_is_never_the_baseline(output: Path) -> None:
+    register = ensure_register(output)
+    snapshots = register.snapshots
+    degraded = [s for s in snapshots if register.health[s] == "degraded"]
+    assert len(degraded) == 1
+    after = snapshots[snapshots.index(degraded[0]) + 1]
+    assert register.baselines[after] == snapshots[snapshots.index(degraded[0]) - 1]
+    # What the degraded snapshot's broken extraction lost did not end an entity.
+    assert register.assignment(degraded[0])["ended"] == []
+
+
+def test_brought_up_to_date_as_a_rebuild_would_make_it(output: Path) -> None:
+    snapshots = sorted((output / "snapshots").iterdir())
+    last = snapshots[-1]
+    aside = output.parent / "aside"
+    shutil.move(last, aside)
+    ensure_register(output)  # three snapshots
+    shutil.move(aside, last)
+    register = ensure_register(output)  # the fourth added to it
+    root = register.root
+    incremental = files(root)
+    rebuilt = ensure_register(output, rebuild=True)
+    assert rebuilt.snapshots == register.snapshots
+    assert files(root) == incremental  # the same ids, the same assignments, byte for byte
+
+
+def test_a_deleted_snapshot_or_a_garbled_register_is_built_again(output: Path) -> None:
+    register = ensure_register(output)
+    first = register.snapshots[0]
+    shutil.rmtree(output / "snapshots" / first)
+    again = ensure_register(output)
+    assert first not in again.snapshots and len(again.snapshots) == 3
+    assert not again.assignment_file(first).exists()
+    again.file.write_text("{not json", encoding="utf-8")
+    assert ensure_register(output).snapshots == again.snapshots
+    body = json.loads(again.file.read_text(encoding="utf-8"))
+    assert body["register_version"] == 1 and len(body["snapshots"]) == 3
+
+
+def test_ids_are_minted_once_and_never_recomputed(output: Path) -> None:
+    """An entity keeps the id it was given when first seen, whatever its records say now;
+    a new entity whose content would give an id already taken gets a suffix."""
+    register = ensure_register(output)
+    first = register.snapshots[0]
+    entities = set(register.entity_of(first).values())
+    # Every entity of the first snapshot that is still there later has the same id.
+    for snapshot in register.snapshots[1:]:
+        later = set(register.entity_of(snapshot).values())
+        for entity in later & entities:
+            assert register.entities[entity].first_snapshot == first
+    assert all(e.first_snapshot <= e.last_snapshot for e in register.entities.values())
