@@ -110,3 +110,19 @@ def test_ids_are_minted_once_and_never_recomputed(output: Path) -> None:
         for entity in later & entities:
             assert register.entities[entity].first_snapshot == first
     assert all(e.first_snapshot <= e.last_snapshot for e in register.entities.values())
+
+
+def test_a_page_that_answers_404_is_the_entity_its_url_was(output: Path) -> None:
+    """2015-06: the Swedish text version is gone (404). Its record says nothing of what it
+    was, not even its rendering; it is still the pilots page's family, not a new page."""
+    register = ensure_register(output)
+    last = register.snapshots[-1]
+    pages = load_records(output / "snapshots" / last)["pages"]
+    (gone,) = [p for p in pages if p["status"] == 404 and "text" in p["url"]]
+    (pilots,) = [p for p in pages if p["language"] == "fi" and not p["is_text_version"]
+                 and p["status"] == 200 and p.get("pilot_count")]  # fmt: skip
+    entity_of = register.entity_of(last)
+    assert entity_of[gone["id"]] == entity_of[pilots["id"]]
+    assert register.assignment(last)["began"] == sorted(
+        e for e in register.assignment(last)["began"] if not e.startswith("page-")
+    )

@@ -210,11 +210,24 @@ def _assign(
     results: dict[str, Assignment] = assign_snapshot(
         previous, current, new_id=minter.placeholder, place_key=_place_key
     )
+    # A page that now answers 404 says nothing of what it was (no title, no links, not even
+    # which rendering): it is the entity its URL was.
+    by_url = {
+        str(r.get("url")): entity
+        for entity, rows in previous.get("page", {}).items()
+        for r in rows
+        if r.get("url")
+    }
     # Placeholders to real ids, from the first record of each new entity, in record order.
     rename: dict[str, str] = {}
     for kind in KINDS:
         for record, match in zip(current.get(kind, ()), results[kind].matches, strict=True):
-            if match.entity_id.startswith("\x00new:") and match.entity_id not in rename:
+            if not match.entity_id.startswith("\x00new:") or match.entity_id in rename:
+                continue
+            was = by_url.get(str(record.get("url"))) if kind == "page" else None
+            if was is not None and (record.get("status") or 0) >= 400:
+                rename[match.entity_id] = was
+            else:
                 rename[match.entity_id] = minter.final(kind, record)
     records: dict[str, list[Any]] = {}
     began: list[str] = []
