@@ -38,6 +38,7 @@ def test_commands_are_all_there() -> None:
         "wacz",
         "diff",
         "history",
+        "identity",
         "run",
         "outbox",
         "schedule",

@@ -126,3 +126,22 @@ def test_a_page_that_answers_404_is_the_entity_its_url_was(output: Path) -> None
     assert register.assignment(last)["began"] == sorted(
         e for e in register.assignment(last)["began"] if not e.startswith("page-")
     )
+
+
+def test_the_identity_command_lists_the_entities(output: Path) -> None:
+    from tests.helpers import run_cli
+
+    run = run_cli("identity", "--output", str(output))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert lines[-1].startswith("17 entities over 4 snapshots")
+    assert any("pilot-" in line and "Kaksikielisten" in line and ".. now" in line
+               for line in lines)  # fmt: skip
+    listed = [json.loads(line) for line in run_cli("identity", "--output", str(output),
+                                                   "--json").stdout.splitlines()]  # fmt: skip
+    assert len(listed) == 17 and all(e["first_snapshot"] <= e["last_snapshot"] for e in listed)
+    manifest = next((output / "snapshots").glob("2*/manifest.json"))
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "target": "other"}), encoding="utf-8")
+    run = run_cli("identity", "--output", str(output))
+    assert run.returncode == 2 and "--target" in run.stderr

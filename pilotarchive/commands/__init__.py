@@ -13,6 +13,7 @@ COMMANDS = (
     "validate",
     "diff",
     "history",
+    "identity",
     "wacz",
     "export",
     "site",

@@ -38,7 +38,7 @@ from pilotarchive.archive.snapshot import (
     list_snapshots,
     write_atomic,
 )
-from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
+from pilotarchive.exceptions import SnapshotDamaged, SnapshotError, UsageError
 from pilotarchive.identity.assign import KINDS, Assignment, assign_snapshot
 from pilotarchive.records.entities import compute_entity
 
@@ -302,7 +302,12 @@ def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = F
     output = Path(output)
     if target is ANY_TARGET:
         targets = {info.target for info in list_snapshots(output, damaged=True)}
-        target = next(iter(targets)) if len(targets) == 1 else None
+        if len(targets) > 1:
+            names = ", ".join(sorted(t or "(none)" for t in targets))
+            raise UsageError(
+                f"the snapshots belong to several targets ({names}); choose one with --target"
+            )
+        target = next(iter(targets)) if targets else None
     root = _folder(output, target)
     (root / "snapshots").mkdir(parents=True, exist_ok=True)
     with FileLock(root / ".lock", wait=600, what=f"the entity register of {target or 'crawls'}"):
