@@ -74,13 +74,12 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from pilotarchive.extract.conventions import graphic_version_url
-from pilotarchive.extract.phrases import LANGUAGE_PATH_PREFIXES, LANGUAGE_QUERY_KEYS
+from pilotarchive.records.entities import page_family
 from pilotarchive.records.ids import normalise_text, page_key
 
 Record = Mapping[str, Any]
@@ -672,14 +671,7 @@ def page_family_key(record: Record) -> str:
     url = record.get("final_url") or record.get("url") or ""
     if _rendering(record) == "text":
         url = record.get("graphic_version_url") or graphic_version_url(url)
-    parts = urlsplit(url)
-    path = parts.path
-    for prefix in LANGUAGE_PATH_PREFIXES:
-        if path.startswith(prefix):
-            path = "/" + path[len(prefix) :]
-            break
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in LANGUAGE_QUERY_KEYS]
-    return page_key(f"http://x{path}" + (f"?{urlencode(query)}" if query else ""))
+    return page_family(url)
 
 
 class _PageSpec(_Spec):

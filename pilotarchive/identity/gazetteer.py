@@ -31,6 +31,8 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from pilotarchive.exceptions import PilotarchiveError
+
 DATA_FILE = "municipalities.csv"
 
 # Two stems this similar (difflib ratio, 0..1) are one place. At 0.8 a genitive and its
@@ -280,7 +282,7 @@ def stem_similarity(a: str, b: str) -> float:
 # --- the table -----------------------------------------------------------------------------
 
 
-class GazetteerError(ValueError):
+class GazetteerError(PilotarchiveError, ValueError):
     """The data file is inconsistent: a broken row, or one name for two municipalities."""
 
 
