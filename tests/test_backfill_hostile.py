@@ -5,8 +5,8 @@ as a test tells it, streaming its bodies as it likes: a redirect to another host
 dated 2999, a byte every few tenths of a second, gzip bombs, endless resume pages. Each
 test says what backfill must do instead of what it did: stay in scope, skip impossible
 times, end at its deadline, and hold no more memory than a bound, whatever the archive
-sends. Memory is measured in a subprocess (``ru_maxrss``), so the test's own servers and
-bombs do not count.
+sends. Memory is measured in a subprocess (its own high-water mark, ``VmHWM``), so the
+test's own servers and bombs do not count.
 """
 
 import base64
@@ -184,12 +184,13 @@ def args(archive: Archive, out: Path, *extra: str) -> list[str]:
 
 def in_subprocess(argv: list[str], timeout: float = 120) -> tuple[int, int, str, str]:
     """``pilotarchive ARGV`` in a fresh interpreter: exit code, peak memory (bytes, from
-    ``ru_maxrss``), stdout and stderr."""
+    ``VmHWM``, see tests/memory.py), stdout and stderr."""
     script = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
         "from pilotarchive.cli import main\n"
         "code = main(json.loads(sys.argv[1]))\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "from tests.memory import peak_rss\n"
+        "peak = peak_rss()\n"
         "print(json.dumps([code, peak]), file=sys.stderr)\n"
     )
     proc = subprocess.run(

@@ -313,10 +313,12 @@ def test_a_server_flooding_one_reply_is_cut_off_in_bounded_memory(tmp_path: Path
         write_config(tmp_path, NOWHERE, server.port, timeout=30)
         (message,) = _queue(tmp_path, "ops@example.org")
         probe = (
-            "import json, resource, sys\n"
+            "import json, sys\n"
+            f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
             "from pilotarchive.cli import main\n"
+            "from tests.memory import peak_rss\n"
             "code = main(['outbox', 'send'])\n"
-            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+            "peak = peak_rss()\n"
             "print(json.dumps([code, peak]), file=sys.stderr)\n"
         )
         started = time.monotonic()

@@ -335,10 +335,12 @@ def test_redis_killed_mid_crawl_ends_it_with_one_line(
     server.kill()
     _, err = coordinator.communicate(timeout=120)
     assert coordinator.returncode == 1, err
-    assert err.splitlines() == [
-        f"pilotarchive: lost the connection to Redis at {server.url}: Error 111 connecting to "
-        f"127.0.0.1:{server.port}. Connection refused; no snapshot written"
-    ], err
+    # Which call meets the dead Redis first decides redis-py's words: a read cut off
+    # ("Connection reset by peer") or a connect refused ("Error 111 ... refused").
+    (line,) = err.splitlines()
+    assert line.startswith(f"pilotarchive: lost the connection to Redis at {server.url}: ")
+    assert line.endswith("; no snapshot written")
+    assert "refused" in line or "reset by peer" in line or "closed" in line, line
     assert _gone(workers)
     assert list(snapshot_dir(output).iterdir()) == []  # no snapshot, no unfinished one
 
