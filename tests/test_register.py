@@ -145,3 +145,54 @@ def test_the_identity_command_lists_the_entities(output: Path) -> None:
     manifest.write_text(json.dumps({**data, "target": "other"}), encoding="utf-8")
     run = run_cli("identity", "--output", str(output))
     assert run.returncode == 2 and "--target" in run.stderr
+
+
+GOLDEN = Path(__file__).parent / "golden" / "pages" / "replica-2014-11-19-fi.html"
+URL = "http://www.tem.fi/index.phtml?s=4398"
+
+
+def _snapshot(output: Path, html: bytes, day: int) -> Path:
+    from datetime import UTC, datetime, timedelta
+
+    from pilotarchive.archive.snapshot import SnapshotWriter
+    from pilotarchive.extract.page import extract_page
+    from pilotarchive.records.build import FetchFacts, build_records
+
+    when = datetime(2014, 11, 19, tzinfo=UTC) + timedelta(days=day)
+    writer = SnapshotWriter(output, start_urls=[URL], scope="page", clock=lambda: when)
+    page = extract_page(html, URL, headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    writer.fetched += 1
+    for record in build_records(page, FetchFacts(writer.snapshot_id, writer.retrieved_at)):
+        writer.add(record)
+    return writer.commit()
+
+
+def test_the_diff_keeps_a_pilot_whose_theme_coordinator_and_partners_change(
+    tmp_path: Path,
+) -> None:
+    """Three things of one pilot change at once: reworded, another coordinator, a partner
+    town more. Its content gives another id; the register keeps the one it had, and the
+    diff reports a modification of that entity, paired through the register."""
+    from pilotarchive.diff.compare import diff_paths
+
+    page = GOLDEN.read_bytes()
+    first = _snapshot(tmp_path, page, 0)
+    changed = (
+        page.replace("rakennemuutos ja uudet".encode("latin-1"), b"murros ja uudet")
+        .replace(b"koordinaattorina Raahen kaupunki", b"koordinaattorina Ylivieskan kaupunki")
+        .replace(b"Nivala ja Oulainen", "Nivala, Oulainen ja Haapajärvi".encode("latin-1"))
+    )
+    assert changed.count(b"Ylivieskan kaupunki") == 1
+    second = _snapshot(tmp_path, changed, 1)
+    diff = diff_paths(first, second)
+    (change,) = [c for c in diff["changes"] if c["record_type"] == "pilot"]
+    register = ensure_register(tmp_path)
+    (before,) = [
+        register.entity_of(first.name)[r["id"]]
+        for r in load_records(first)["pilots"]
+        if r["theme"].startswith("Teollisuuden")
+    ]
+    assert change["kind"] == "modified" and change["matched_by"] == "entity"
+    assert change["entity_id"] == before
+    assert {f["field"] for f in change["fields"]} == {"theme", "coordinator", "municipalities"}
+    assert register.assignment(second.name)["began"] == []

@@ -22,7 +22,7 @@ from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
 from pilotarchive.records.ids import comparable, normalise_text, page_id
 
-DIFF_VERSION = "1.1.0"
+DIFF_VERSION = "1.2.0"
 COMPARED = {
     "page": ("title", "status", "updated", "alternates", "text_version_url", "programme"),
     "pilot": ("kind", "theme", "coordinator", "contact", "municipalities"),
@@ -162,9 +162,39 @@ def _presence(kind: str, record: dict[str, Any], how: str) -> list[dict[str, Any
     return out
 
 
+class Identity:
+    """Which entity a record of a snapshot was, as the entity register keeps it
+    (``pilotarchive.identity.register``); None for a snapshot the register does not hold."""
+
+    def __init__(self, register: Any) -> None:
+        self.register = register
+        self._cache: dict[str, dict[str, str]] = {}
+
+    def of(self, snapshot_id: str, record_id: str) -> str | None:
+        if snapshot_id not in self._cache:
+            held = snapshot_id in set(self.register.snapshots)
+            self._cache[snapshot_id] = self.register.entity_of(snapshot_id) if held else {}
+        return self._cache[snapshot_id].get(record_id)
+
+
+def identity_for(output: Path, target: Any) -> Identity | None:
+    """The register of ``target`` brought up to date, or None when it cannot be had (the
+    diff then pairs records by their ids and by similarity, as before the register)."""
+    from pilotarchive.exceptions import PilotarchiveError
+    from pilotarchive.identity.register import ensure_register
+
+    try:
+        return Identity(ensure_register(output, target))
+    except (PilotarchiveError, OSError):
+        return None
+
+
 class _Differ:
-    def __init__(self, old: SnapshotView, new: SnapshotView) -> None:
+    def __init__(
+        self, old: SnapshotView, new: SnapshotView, identity: Identity | None = None
+    ) -> None:
         self.old, self.new = old, new
+        self.identity = identity
         self.changes: list[dict[str, Any]] = []
         self.unchanged: dict[str, int] = defaultdict(int)
         self.folded: dict[str, dict[str, list[str]]] = {}
@@ -184,12 +214,16 @@ class _Differ:
         # A page that now answers 404 says nothing of what it was (no title, no links):
         # its entity is the one the old page had.
         known = old if old is not None and (record.get("status") or 0) >= 400 else record
+        entity = None
+        if self.identity is not None:  # the register's, for the side the record is from
+            side = self.old if change in ("removed", "disappeared") else self.new
+            entity = self.identity.of(side.id, record["id"])
         item = {
             "record_type": kind,
             "kind": change,
             "id": record["id"],
             "old_id": old["id"] if old and old["id"] != record["id"] else None,
-            "entity_id": entity_of(kind, known),
+            "entity_id": entity or entity_of(kind, known),
             "language": record.get("language"),
             "label": label(kind, record),
             "page_id": page_id,
@@ -322,6 +356,9 @@ class _Differ:
                 self._fold(record["page_id"], "added", kind, record)
             else:
                 news.append(record)
+        for old, new in self._same_entity(olds, news):
+            self.change(kind, "modified", new, old=old, fields=field_changes(kind, old, new),
+                        matched_by="entity")  # fmt: skip
         pairs, removed, added = pair_leftovers(kind, olds, news)
         for old, new, score in pairs:
             self.change(
@@ -338,6 +375,33 @@ class _Differ:
         for record in added:
             self.change(kind, "added", record, fields=_presence(kind, record, "added"))
         return dict(hidden)
+
+    def _same_entity(self, olds: list[dict], news: list[dict]) -> list[tuple[dict, dict]]:
+        """Records the register says are one entity, in one language and rendering: a
+        pilot whose coordinator changed is modified, not removed and added. Taken out of
+        ``olds`` and ``news``; what is left is paired by similarity."""
+        if self.identity is None:
+            return []
+
+        def key(view: SnapshotView, r: dict) -> tuple | None:
+            entity = self.identity.of(view.id, r["id"]) if self.identity else None
+            return (entity, r.get("language"), r.get("rendering")) if entity else None
+
+        waiting: dict[tuple, list[dict]] = {}
+        for r in olds:
+            if (k := key(self.old, r)) is not None:
+                waiting.setdefault(k, []).append(r)
+        pairs, used_old, used_new = [], set(), set()
+        for r in news:
+            k = key(self.new, r)
+            if k is not None and waiting.get(k):
+                old = waiting[k].pop(0)
+                pairs.append((old, r))
+                used_old.add(id(old))
+                used_new.add(id(r))
+        olds[:] = [r for r in olds if id(r) not in used_old]
+        news[:] = [r for r in news if id(r) not in used_new]
+        return pairs
 
     def _fold(self, page: str, how: str, kind: str, record: dict) -> None:
         entry = self.folded.setdefault(page, {"added": [], "removed": []})
@@ -447,8 +511,12 @@ def translation_lag(new: SnapshotView, changes: list[dict[str, Any]]) -> list[di
     return sorted(lag.values(), key=lambda x: (x["behind"], x["field"], x["label"]))
 
 
-def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
-    differ = _Differ(old, new)
+def diff_snapshots(
+    old: SnapshotView, new: SnapshotView, identity: Identity | None = None
+) -> dict[str, Any]:
+    """The changes from ``old`` to ``new``; with ``identity`` (the entity register), records
+    of one entity are paired as the register says, and changes carry its entity ids."""
+    differ = _Differ(old, new, identity)
     health = judge(old, new)
     broken: dict[str, dict] = {}  # page -> its first extraction finding (pilots before contacts)
     for finding in health["findings"]:
@@ -511,6 +579,10 @@ def diff_snapshots(old: SnapshotView, new: SnapshotView) -> dict[str, Any]:
 
 
 def diff_paths(old: Path, new: Path) -> dict[str, Any]:
+    """Two snapshots of an output folder, compared through its entity register (the
+    target's, brought up to date first)."""
     from pilotarchive.diff.load import load_snapshot
 
-    return diff_snapshots(load_snapshot(old), load_snapshot(new))
+    older, newer = load_snapshot(old), load_snapshot(new)
+    identity = identity_for(Path(new).parent.parent, newer.manifest.get("target"))
+    return diff_snapshots(older, newer, identity)
