@@ -196,3 +196,25 @@ def test_the_diff_keeps_a_pilot_whose_theme_coordinator_and_partners_change(
     assert change["entity_id"] == before
     assert {f["field"] for f in change["fields"]} == {"theme", "coordinator", "municipalities"}
     assert register.assignment(second.name)["began"] == []
+
+
+def test_history_follows_the_pilot_through_the_change(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    page = GOLDEN.read_bytes()
+    _snapshot(tmp_path, page, 0)
+    changed = page.replace(b"koordinaattorina Raahen", b"koordinaattorina Ylivieskan")
+    changed = changed.replace(b"Nivala ja Oulainen", b"Nivala, Oulainen ja Pyh\xe4joki")
+    _snapshot(tmp_path, changed.replace(b"rakennemuutos ja uudet", b"murros ja uudet"), 1)
+    run = run_cli("history", "Teollisuuden murros", "--output", str(tmp_path),
+                  "--format", "json")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    events = json.loads(run.stdout)["events"]
+    assert [e["what"] for e in events] == ["first seen", "changed", "last seen"], events
+    (changed,) = [e for e in events if e["what"] == "changed"]
+    fields = {f["field"] for c in changed["changes"] for f in c["fields"]}
+    assert fields == {"theme", "coordinator", "municipalities"}
+    # The same entity by its old name: one entity, not two.
+    assert json.loads(run_cli("history", "rakennemuutos ja uudet", "--output", str(tmp_path),
+                              "--format", "json").stdout)["entity_id"] == json.loads(
+        run.stdout)["entity_id"]  # fmt: skip

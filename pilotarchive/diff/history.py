@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.snapshot import list_snapshots
-from pilotarchive.diff.compare import diff_snapshots
+from pilotarchive.diff.compare import Identity, diff_snapshots, identity_for
 from pilotarchive.diff.entities import entity_of
 from pilotarchive.diff.load import SnapshotView, load_snapshot
 from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, UsageError
@@ -41,34 +41,51 @@ class Event:
         }
 
 
-def _entity_records(view: SnapshotView, entity: str) -> list[tuple[str, dict[str, Any]]]:
+def _entity(identity: Identity | None, view: SnapshotView, kind: str, record: dict) -> str:
+    """The register's entity of a record, or (no register) the one its content gives."""
+    held = identity.of(view.id, record["id"]) if identity is not None else None
+    return held or entity_of(kind, record)
+
+
+def _entity_records(
+    view: SnapshotView, entity: str, identity: Identity | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for page in view.pages.values():
         if (page.get("status") or 0) >= 400:
             continue  # an error page is no instance of any page (its title is "404")
-        if entity_of("page", page) == entity:
+        if _entity(identity, view, "page", page) == entity:
             found.append(("page", page))
         for kind in ("pilot", "contact"):
             for record in view.records_of_page(kind, page["id"]):
-                if entity_of(kind, record) == entity:
+                if _entity(identity, view, kind, record) == entity:
                     found.append((kind, record))
     return found
+
+
+def _identity(output: Path) -> Identity | None:
+    """The output folder's entity register (None with several targets: history has no
+    --target yet, and falls back to the entities the records carry)."""
+    from pilotarchive.archive.snapshot import ANY_TARGET
+
+    return identity_for(output, ANY_TARGET)
 
 
 def find_entities(output: Path, query: str) -> dict[str, str]:
     """Entities whose theme, name, coordinator or title contains ``query``: id -> label."""
     needle = normalise_text(query)
     hits: dict[str, str] = {}
+    identity = _identity(output)
     for view in _views(output):
         for page in view.pages.values():
             if (page.get("status") or 0) >= 400:
                 continue
             if needle in normalise_text(page.get("title")):
-                hits.setdefault(entity_of("page", page), page.get("title") or "")
+                hits.setdefault(_entity(identity, view, "page", page), page.get("title") or "")
             for kind, keys in (("pilot", ("theme", "coordinator")), ("contact", ("name",))):
                 for record in view.records_of_page(kind, page["id"]):
                     if any(needle in normalise_text(record.get(k)) for k in keys):
-                        hits.setdefault(entity_of(kind, record),
+                        hits.setdefault(_entity(identity, view, kind, record),
                                         record.get(keys[0]) or "")  # fmt: skip
     return hits
 
@@ -94,6 +111,7 @@ def _with_pages(
     entity: str,
     details: list[str],
     found: list[dict[str, Any]],
+    identity: Identity | None = None,
 ) -> None:
     """The entity's records that came or went with a whole page: the diff lists them under
     the page ("added with it"), not as changes of their own, and a timeline must not miss
@@ -104,7 +122,7 @@ def _with_pages(
         how, side = ("added", new) if c["kind"] == "appeared" else ("removed", old)
         for kind in ("pilot", "contact"):
             for record in side.records_of_page(kind, c["id"]):
-                if entity_of(kind, record) != entity:
+                if _entity(identity, side, kind, record) != entity:
                     continue
                 found.append({
                     "record_type": kind, "kind": how, "id": record["id"],
@@ -137,8 +155,9 @@ def timeline(output: Path, entity: str) -> list[Event]:
     seen_before = False
     last_seen: str | None = None
     previous: SnapshotView | None = None
+    identity = _identity(output)
     for view in snapshots:
-        present = _entity_records(view, entity)
+        present = _entity_records(view, entity, identity)
         if present and not seen_before:
             langs = sorted({r.get("language") or "-" for _, r in present})
             labels = sorted({r.get("theme") or r.get("name") or r.get("title") or ""
@@ -147,7 +166,7 @@ def timeline(output: Path, entity: str) -> list[Event]:
                 f"in {', '.join(langs)}: {'; '.join(labels)}"]))  # fmt: skip
             seen_before = True
         elif previous is not None and seen_before:
-            diff = diff_snapshots(previous, view)
+            diff = diff_snapshots(previous, view, identity)
             details = []
             found = []
             for c in diff["changes"]:
@@ -168,7 +187,7 @@ def timeline(output: Path, entity: str) -> list[Event]:
                                    for f in c["fields"] if f["field"] != "text")  # fmt: skip
                 where = f" on {c['page_label']}" if c.get("page_label") else ""
                 details.append(f"[{c['language']}] {c['kind']}{where}: {fields}".rstrip(" :"))
-            _with_pages(diff, previous, view, entity, details, found)
+            _with_pages(diff, previous, view, entity, details, found, identity)
             if details:
                 events.append(Event(view.id, "changed", details, found))
             if not present and last_seen:
