@@ -218,3 +218,20 @@ def test_history_follows_the_pilot_through_the_change(tmp_path: Path) -> None:
     assert json.loads(run_cli("history", "rakennemuutos ja uudet", "--output", str(tmp_path),
                               "--format", "json").stdout)["entity_id"] == json.loads(
         run.stdout)["entity_id"]  # fmt: skip
+
+
+def test_the_dataset_shows_one_entity_with_two_adjoining_versions(tmp_path: Path) -> None:
+    from pilotarchive.export.temporal import build
+
+    page = GOLDEN.read_bytes()
+    _snapshot(tmp_path, page, 0)
+    changed = page.replace(b"koordinaattorina Raahen", b"koordinaattorina Ylivieskan")
+    changed = changed.replace(b"Nivala ja Oulainen", b"Nivala, Oulainen ja Pyh\xe4joki")
+    _snapshot(tmp_path, changed.replace(b"rakennemuutos ja uudet", b"murros ja uudet"), 1)
+    rows = [r for r in build(tmp_path).rows["pilots"] if r["theme"].startswith("Teollisuuden")]
+    assert len({r["entity_id"] for r in rows}) == 1, rows
+    first, second = sorted(rows, key=lambda r: r["valid_from"])
+    assert first["valid_to"] == second["valid_from"] and second["valid_to"] is None
+    assert (first["coordinator"], second["coordinator"]) == (
+        "Raahen kaupunki", "Ylivieskan kaupunki"
+    )  # fmt: skip

@@ -182,7 +182,11 @@ class Identities:
     """Entity and rendering of every record; an error page takes those its URL had when it
     answered (in any snapshot: the earliest), since a 404 says nothing of what it was."""
 
-    def __init__(self, sources: Iterable[Source]) -> None:
+    def __init__(self, sources: Iterable[Source], register: Any = None) -> None:
+        """``register``: the entity register (``diff.compare.Identity``); where it holds a
+        snapshot, its entity ids are the dataset's, so a pilot whose coordinator, partners
+        or theme changed stays one entity with versions that adjoin."""
+        self.register = register
         self.pages: dict[str, tuple[str, str]] = {}
         for source in sources:
             for page in source.pages.values():
@@ -200,6 +204,9 @@ class Identities:
             found = self.page(record)
         else:
             found = identity(kind, record, source.pages.get(str(record.get("page_id"))))
+        held = self.register.of(source.id, record["id"]) if self.register is not None else None
+        if held is not None:
+            found = (held, found[1])
         self.by_snapshot.setdefault(source.id, {})[(kind, record["id"])] = found
         return found
 
@@ -394,6 +401,7 @@ def changes(
             diff = diff_snapshots(
                 load_snapshot(old.info.path, old.info.manifest),
                 load_snapshot(new.info.path, new.info.manifest),
+                ids.register,
             )
         except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
             raise SnapshotDamaged(f"cannot diff {old.id} and {new.id}: {exc}") from exc
@@ -474,7 +482,9 @@ def build(output: Path, target: Any = ANY_TARGET) -> Dataset:
     """Read the snapshots under ``output`` and compute every table."""
     sources = load_sources(Path(output), target)
     skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
-    ids = Identities(s for s in sources if s.used)
+    from pilotarchive.diff.compare import identity_for
+
+    ids = Identities((s for s in sources if s.used), identity_for(Path(output), target))
     rows = versions(sources, ids)
     diffs: dict[tuple[str, str], dict[str, Any]] = {}
     rows["changes"] = changes(sources, ids, diffs)
