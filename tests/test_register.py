@@ -198,14 +198,20 @@ def test_the_diff_keeps_a_pilot_whose_theme_coordinator_and_partners_change(
     assert register.assignment(second.name)["began"] == []
 
 
+def _before_and_after(output: Path) -> None:
+    """Two snapshots of the golden page: the industry pilot reworded, with another
+    coordinator and a partner town more in the second (its content gives another id)."""
+    page = GOLDEN.read_bytes()
+    _snapshot(output, page, 0)
+    changed = page.replace(b"koordinaattorina Raahen", b"koordinaattorina Ylivieskan")
+    changed = changed.replace(b"Nivala ja Oulainen", b"Nivala, Oulainen ja Pyh\xe4joki")
+    _snapshot(output, changed.replace(b"rakennemuutos ja uudet", b"murros ja uudet"), 1)
+
+
 def test_history_follows_the_pilot_through_the_change(tmp_path: Path) -> None:
     from tests.helpers import run_cli
 
-    page = GOLDEN.read_bytes()
-    _snapshot(tmp_path, page, 0)
-    changed = page.replace(b"koordinaattorina Raahen", b"koordinaattorina Ylivieskan")
-    changed = changed.replace(b"Nivala ja Oulainen", b"Nivala, Oulainen ja Pyh\xe4joki")
-    _snapshot(tmp_path, changed.replace(b"rakennemuutos ja uudet", b"murros ja uudet"), 1)
+    _before_and_after(tmp_path)
     run = run_cli("history", "Teollisuuden murros", "--output", str(tmp_path),
                   "--format", "json")  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -223,11 +229,7 @@ def test_history_follows_the_pilot_through_the_change(tmp_path: Path) -> None:
 def test_the_dataset_shows_one_entity_with_two_adjoining_versions(tmp_path: Path) -> None:
     from pilotarchive.export.temporal import build
 
-    page = GOLDEN.read_bytes()
-    _snapshot(tmp_path, page, 0)
-    changed = page.replace(b"koordinaattorina Raahen", b"koordinaattorina Ylivieskan")
-    changed = changed.replace(b"Nivala ja Oulainen", b"Nivala, Oulainen ja Pyh\xe4joki")
-    _snapshot(tmp_path, changed.replace(b"rakennemuutos ja uudet", b"murros ja uudet"), 1)
+    _before_and_after(tmp_path)
     rows = [r for r in build(tmp_path).rows["pilots"] if r["theme"].startswith("Teollisuuden")]
     assert len({r["entity_id"] for r in rows}) == 1, rows
     first, second = sorted(rows, key=lambda r: r["valid_from"])
