@@ -237,3 +237,20 @@ def test_the_dataset_shows_one_entity_with_two_adjoining_versions(tmp_path: Path
     assert (first["coordinator"], second["coordinator"]) == (
         "Raahen kaupunki", "Ylivieskan kaupunki"
     )  # fmt: skip
+
+
+def test_history_walks_one_target(output: Path) -> None:
+    """Two targets in one folder are two archives: history names them and needs --target,
+    and with it walks that target's snapshots only."""
+    from tests.helpers import run_cli
+
+    first = sorted((output / "snapshots").glob("2*/manifest.json"))[0]
+    data = json.loads(first.read_text(encoding="utf-8"))
+    first.write_text(json.dumps({**data, "target": "other"}), encoding="utf-8")
+    run = run_cli("history", "Kaksikielisten", "--output", str(output))
+    assert run.returncode == 2 and "several targets" in run.stderr and "--target" in run.stderr
+    run = run_cli("history", "Kaksikielisten", "--output", str(output), "--target", "other",
+                  "--format", "json")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    seen = {e["snapshot_id"] for e in json.loads(run.stdout)["events"]}
+    assert seen == {first.parent.name}

@@ -21,6 +21,14 @@ def add_output(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the snapshots of this target only (needed when the output folder holds several)",
+    )
+
+
 def add_file(parser: argparse.ArgumentParser, what: str, *, required: bool = False) -> None:
     """``--file FILE``: the one file a command writes, the same flag everywhere."""
     parser.add_argument(

@@ -7,20 +7,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import add_output, add_target
 
 NAME = "export"
 HELP = "export every version as CSV, JSONL, SQLite and a data package"
 READS_OUTPUT = True  # an --output that names no folder is a usage error
 FORMAT_CHOICES = ("all", "csv", "jsonl", "sqlite", "datapackage")
-
-
-def add_target(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--target",
-        metavar="NAME",
-        help="the snapshots of this target only (needed when the output folder holds several)",
-    )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

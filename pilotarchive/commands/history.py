@@ -4,7 +4,7 @@ each change, last seen. Give an entity id (from a diff) or a part of a name, the
 import argparse
 import json
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import add_output, add_target
 from pilotarchive.exceptions import UsageError
 
 NAME = "history"
@@ -23,10 +23,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="text (default), or JSON: the entity id and its events with their changes",
     )
     add_output(p)
+    add_target(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
+    from pilotarchive.archive.snapshot import ANY_TARGET, list_snapshots, snapshot_dir
     from pilotarchive.diff.history import find_entities, timeline
     from pilotarchive.exceptions import SnapshotError
 
@@ -37,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
         )
     entity = args.entity
+    target = args.target if args.target is not None else ANY_TARGET
     if not entity.startswith(ENTITY_PREFIXES):
-        hits = find_entities(args.output, entity)
+        hits = find_entities(args.output, entity, target)
         if not hits:
             shown = entity if len(entity) <= 80 else entity[:77] + "..."
             raise UsageError(f"no pilot, person or page matches {shown!r}")
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(hits)} entities match {entity!r}; say which:\n{lines}")
             return 2
         entity = next(iter(hits))
-    events = timeline(args.output, entity)
+    events = timeline(args.output, entity, target)
     if args.format == "json":
         data = {"entity_id": entity, "events": [e.as_json() for e in events]}
         print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))

@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from pilotarchive.commands._common import add_output
-from pilotarchive.commands.export import add_target
+from pilotarchive.commands._common import add_output, add_target
 
 NAME = "identity"
 HELP = "the entity register: every pilot, person and page with its id and lifetime"

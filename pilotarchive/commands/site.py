@@ -7,8 +7,7 @@ pages whose content changed are rewritten."""
 import argparse
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output
-from pilotarchive.commands.export import add_target
+from pilotarchive.commands._common import add_output, add_target
 
 NAME = "site"
 HELP = "build the static HTML site of the archive"

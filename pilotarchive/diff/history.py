@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pilotarchive.archive.snapshot import list_snapshots
+from pilotarchive.archive.snapshot import ANY_TARGET, list_snapshots
 from pilotarchive.diff.compare import Identity, diff_snapshots, identity_for
 from pilotarchive.diff.entities import entity_of
 from pilotarchive.diff.load import SnapshotView, load_snapshot
@@ -63,20 +63,28 @@ def _entity_records(
     return found
 
 
-def _identity(output: Path) -> Identity | None:
-    """The output folder's entity register (None with several targets: history has no
-    --target yet, and falls back to the entities the records carry)."""
-    from pilotarchive.archive.snapshot import ANY_TARGET
+def one_target(output: Path, target: Any = ANY_TARGET) -> str | None:
+    """The target whose snapshots a timeline walks: the one given, or the only one there.
+    Snapshots of two targets are two archives: walked as one, the last crawl of one and the
+    first of the other made a reversal that never happened."""
+    if target is not ANY_TARGET:
+        return str(target) if target is not None else None
+    targets = {info.target for info in list_snapshots(output)}
+    if len(targets) > 1:
+        names = ", ".join(sorted(t or "(none)" for t in targets))
+        raise UsageError(
+            f"the snapshots belong to several targets ({names}); choose one with --target"
+        )
+    return next(iter(targets), None)
 
-    return identity_for(output, ANY_TARGET)
 
-
-def find_entities(output: Path, query: str) -> dict[str, str]:
+def find_entities(output: Path, query: str, target: Any = ANY_TARGET) -> dict[str, str]:
     """Entities whose theme, name, coordinator or title contains ``query``: id -> label."""
     needle = normalise_text(query)
     hits: dict[str, str] = {}
-    identity = _identity(output)
-    for view in _views(output):
+    chosen = one_target(output, target)
+    identity = identity_for(output, chosen)
+    for view in _views(output, target=chosen):
         for page in view.pages.values():
             if (page.get("status") or 0) >= 400:
                 continue
@@ -90,10 +98,13 @@ def find_entities(output: Path, query: str) -> dict[str, str]:
     return hits
 
 
-def _views(output: Path, warn: bool = False) -> list[SnapshotView]:
-    """Every readable snapshot, oldest first; a damaged one is named on stderr and skipped."""
+def _views(output: Path, warn: bool = False, target: Any = ANY_TARGET) -> list[SnapshotView]:
+    """Every readable snapshot (of ``target``), oldest first; a damaged one is named on
+    stderr and skipped."""
     views = []
     for info in list_snapshots(output, damaged=True):
+        if target is not ANY_TARGET and not info.damaged and info.target != target:
+            continue
         try:
             if info.damaged:
                 raise SnapshotDamaged(info.damaged)
@@ -147,15 +158,16 @@ def _healthy(views: list[SnapshotView], events: list[Event]) -> list[SnapshotVie
     return kept
 
 
-def timeline(output: Path, entity: str) -> list[Event]:
+def timeline(output: Path, entity: str, target: Any = ANY_TARGET) -> list[Event]:
     events: list[Event] = []
-    snapshots = _healthy(_views(output, warn=True), events)
+    chosen = one_target(output, target)
+    snapshots = _healthy(_views(output, warn=True, target=chosen), events)
     if not snapshots:
         raise UsageError(f"no snapshots under {output}; run `pilotarchive crawl` first")
     seen_before = False
     last_seen: str | None = None
     previous: SnapshotView | None = None
-    identity = _identity(output)
+    identity = identity_for(output, chosen)
     for view in snapshots:
         present = _entity_records(view, entity, identity)
         if present and not seen_before:
