@@ -73,6 +73,16 @@ def crawl(
     return run
 
 
+def start_crawl(replica: ReplicaServer, output: Path, *args: str) -> subprocess.Popen:
+    """``pilotarchive crawl`` of the replica's pilots page in the background, for tests that
+    act while it runs (kill it, crawl beside it, press Ctrl-C)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pilotarchive", "crawl", f"{replica.url}/seutukaupunkipilotit",
+         "--output", str(output), "--fast-loopback", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 def check_archive(snapshot: Path) -> None:
     """Every snapshot a test makes passes our validation and warcio's own check."""
     assert validate_snapshot(snapshot) == []

@@ -18,7 +18,7 @@ import pytest
 from pilotarchive.archive.owner import Ownership
 from pilotarchive.cli import build_parser
 from pilotarchive.replica.server import Fault, ReplicaServer
-from tests.helpers import crawl, load_manifest, run_cli, warc_records
+from tests.helpers import crawl, load_manifest, run_cli, start_crawl, warc_records
 from tests.hostile import HostileServer, html_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,11 +190,7 @@ def test_a_spent_budget_is_said_with_the_pages_left(replica: ReplicaServer, tmp_
 
 def test_ctrl_c_says_what_happens(replica: ReplicaServer, tmp_path: Path) -> None:
     replica.inject("/text.phtml", Fault(delay=8))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pilotarchive", "crawl", f"{replica.url}/seutukaupunkipilotit",
-         "--output", str(tmp_path), "--fast-loopback", "-s", "DOWNLOAD_TIMEOUT=30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = start_crawl(replica, tmp_path, "-s", "DOWNLOAD_TIMEOUT=30")
     deadline = time.monotonic() + 30
     while not any(p.startswith("/text.phtml") for _, p, _ in replica.requests):
         assert time.monotonic() < deadline

@@ -17,18 +17,14 @@ from pilotarchive.archive.lock import FileLock, output_lock, target_lock
 from pilotarchive.archive.snapshot import list_snapshots, validate_snapshot
 from pilotarchive.exceptions import LockHeld
 from pilotarchive.replica.server import ReplicaServer
-from tests.helpers import crawl, load_manifest, load_records, run_cli
+from tests.helpers import crawl, load_manifest, load_records, run_cli, start_crawl
 from tests.hostile import HostileServer, html_page
 
 FI = "/index.phtml?s=4398"
 
 
 def _popen(replica: ReplicaServer, output: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pilotarchive", "crawl", f"{replica.url}/seutukaupunkipilotit",
-         "--output", str(output), "--fast-loopback"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    return start_crawl(replica, output)
 
 
 # -- 2. two crawls at once -------------------------------------------------------------------

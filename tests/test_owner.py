@@ -21,7 +21,7 @@ import pytest
 from pilotarchive.archive.owner import OWNER, STALE_AFTER, Ownership, abandoned, boot_id
 from pilotarchive.archive.snapshot import clean_stale, list_snapshots, snapshot_dir
 from pilotarchive.replica.server import Fault, ReplicaServer
-from tests.helpers import check_archive, crawl
+from tests.helpers import check_archive, crawl, start_crawl
 
 
 def leftover(output: Path, owner: dict | None, *, age: float = 0.0) -> Path:
@@ -124,11 +124,7 @@ def test_a_second_hosts_crawl_leaves_the_first_ones_snapshot_alone(
 ) -> None:
     prefix = _second_host()
     replica.inject("/index.phtml?l=sv&s=4398", Fault(delay=8))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "pilotarchive", "crawl", f"{replica.url}/seutukaupunkipilotit",
-         "--output", str(tmp_path), "--fast-loopback", "-s", "DOWNLOAD_TIMEOUT=30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    first = start_crawl(replica, tmp_path, "-s", "DOWNLOAD_TIMEOUT=30")
     deadline = time.monotonic() + 20
     while not any(p.name.startswith(".tmp-") for p in snapshot_dir(tmp_path).glob(".tmp-*")):
         assert time.monotonic() < deadline and first.poll() is None, "the first crawl never began"
