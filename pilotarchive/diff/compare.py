@@ -176,6 +176,12 @@ class Identity:
             self._cache[snapshot_id] = self.register.entity_of(snapshot_id) if held else {}
         return self._cache[snapshot_id].get(record_id)
 
+    def holds(self, *snapshot_ids: str) -> bool:
+        """Whether the register has assigned all these snapshots: then it alone says what
+        is the same, and the diff pairs nothing by similarity of its own."""
+        held = set(self.register.snapshots)
+        return all(s in held for s in snapshot_ids)
+
 
 def identity_for(output: Path, target: Any) -> Identity | None:
     """The register of ``target`` brought up to date, or None when it cannot be had (the
@@ -324,9 +330,18 @@ class _Differ:
         old_entries, new_entries = self.old.entries[kind], self.new.entries[kind]
         hidden: dict[str, int] = defaultdict(int)
         left_old, left_new = [], []
+        # With the register holding both snapshots, one truth says what is the same: a
+        # record id that it gives to two different entities (two pilots that exchanged
+        # what the id was made from) pairs nothing, and nothing is paired by similarity.
+        by_register = self.identity is not None and self.identity.holds(self.old.id, self.new.id)
+        split = {
+            ident
+            for ident in new_entries
+            if by_register and ident in old_entries and not self._one_entity(ident)
+        }
         for ident, entry in new_entries.items():
             prev = old_entries.get(ident)
-            if prev is None:
+            if prev is None or ident in split:
                 left_new.append(ident)
             elif prev.fingerprint == entry.fingerprint:
                 self.unchanged[kind] += 1
@@ -337,7 +352,7 @@ class _Differ:
                     self.change(kind, "modified", new, old=old, fields=fields, matched_by="id")
                 else:
                     self.unchanged[kind] += 1
-        left_old = [i for i in old_entries if i not in new_entries]
+        left_old = [i for i in old_entries if i not in new_entries or i in split]
         olds, news = [], []
         for ident in left_old:
             record = self.old.record(kind, ident)
@@ -357,9 +372,15 @@ class _Differ:
             else:
                 news.append(record)
         for old, new in self._same_entity(olds, news):
-            self.change(kind, "modified", new, old=old, fields=field_changes(kind, old, new),
-                        matched_by="entity")  # fmt: skip
-        pairs, removed, added = pair_leftovers(kind, olds, news)
+            if fields := field_changes(kind, old, new):
+                self.change(kind, "modified", new, old=old, fields=fields, matched_by="entity")
+            else:  # only its record id moved (its pilot's theme was reworded): no change
+                self.unchanged[kind] += 1
+        pairs: list[tuple[dict, dict, float]]
+        if by_register:
+            pairs, removed, added = [], olds, news
+        else:
+            pairs, removed, added = pair_leftovers(kind, olds, news)
         for old, new, score in pairs:
             self.change(
                 kind,
@@ -379,7 +400,9 @@ class _Differ:
     def _same_entity(self, olds: list[dict], news: list[dict]) -> list[tuple[dict, dict]]:
         """Records the register says are one entity, in one language and rendering: a
         pilot whose coordinator changed is modified, not removed and added. Taken out of
-        ``olds`` and ``news``; what is left is paired by similarity."""
+        ``olds`` and ``news``; what is left is paired by similarity only when the register
+        does not hold both snapshots (a snapshot given by path from elsewhere)."""
+
         if self.identity is None:
             return []
 
@@ -402,6 +425,14 @@ class _Differ:
         olds[:] = [r for r in olds if id(r) not in used_old]
         news[:] = [r for r in news if id(r) not in used_new]
         return pairs
+
+    def _one_entity(self, ident: str) -> bool:
+        """Whether the register gives record ``ident`` one entity in both snapshots (or
+        knows it on one side only, which is no evidence against)."""
+        assert self.identity is not None
+        old = self.identity.of(self.old.id, ident)
+        new = self.identity.of(self.new.id, ident)
+        return old is None or new is None or old == new
 
     def _fold(self, page: str, how: str, kind: str, record: dict) -> None:
         entry = self.folded.setdefault(page, {"added": [], "removed": []})

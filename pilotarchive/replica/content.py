@@ -267,6 +267,107 @@ VERSIONS: dict[str, SiteVersion] = {
         ),
     )
 }
+
+# Later versions, after the dated sequence, that change what stays while one thing changes:
+# the archive must keep each pilot and person one entity through them (issue 17). Each is
+# a realistic edit of the ministry's page: a pilot led by a town missing from every old
+# table; its leadership handed to a joint authority that is not a town at all; a partner
+# town joining; a theme reworded; the whole list reordered; two pilots exchanging their
+# coordinators; a contact person's new title and e-mail address.
+KORHONEN = Person(
+    "Petri",
+    "Korhonen",
+    {"fi": "kehittämisjohtaja", "sv": "Utvecklingsdirektör", "en": "Director of Development"},
+    "petri.korhonen@kemijarvi.fi",
+    "040 721 4410",
+)
+ARCTIC = PilotEntry(
+    "arctic",
+    {
+        "fi": "Arktinen biotalous ja luontomatkailu",
+        "sv": "Arktisk bioekonomi och naturturism",
+        "en": "Arctic bioeconomy and nature tourism",
+    },
+    {"fi": "Kemijärven kaupunki", "sv": "Kemijärvi stad", "en": "Town of Kemijärvi"},
+    ("Kemijärvi", "Pelkosenniemi", "Salla", "Savukoski"),
+    KORHONEN,
+)
+_V4_PILOTS = (*_V3_PILOTS, ARCTIC)
+_EAST_LAPLAND = {
+    "fi": "Itä-Lapin kuntayhtymä",
+    "sv": "Samkommunen för Östra Lappland",
+    "en": "East Lapland Joint Municipal Authority",
+}
+_V5 = {p.key: p for p in _V4_PILOTS}
+_V5["arctic"] = replace(ARCTIC, coordinators=_EAST_LAPLAND)
+_V5["wellbeing"] = replace(
+    _V5["wellbeing"], municipalities=(*WELLBEING.municipalities, "Pielavesi")
+)
+_V5["tourism"] = replace(
+    TOURISM,
+    themes={
+        "fi": "Matkailun ja kulttuuripalvelujen kehittäminen seudulla",
+        "sv": "Utveckling av regionens turism- och kulturtjänster",
+        "en": "Developing the region's tourism and cultural services",
+    },
+)
+# The list renumbered: every pilot at a new position.
+_V5_PILOTS = tuple(
+    _V5[k] for k in ("arctic", "tourism", "rural", "bilingual", "wellbeing", "industry")
+)
+_V6 = dict(_V5)
+_V6["industry"] = replace(_V5["industry"], coordinators=RURAL.coordinators)
+_V6["rural"] = replace(_V5["rural"], coordinators=INDUSTRY.coordinators)
+_V6["industry"] = replace(
+    _V6["industry"],
+    contact=replace(
+        MÄKINEN,
+        titles={"fi": "kehitysjohtaja", "sv": "Utvecklingsdirektör", "en": "Development Director"},
+        email="leena.makinen@raahenseutu.fi",
+    ),
+)
+_V6_PILOTS = tuple(_V6[p.key] for p in _V5_PILOTS)
+
+
+def _everywhere(day: date, pilots: tuple[PilotEntry, ...], towns: int) -> dict[str, LanguageState]:
+    return {language: LanguageState(day, pilots, towns) for language in ("fi", "sv", "en")}
+
+
+for _version in (
+    SiteVersion(
+        "2016-02",
+        "A sixth pilot, led by Kemijärvi, a town in none of the old tables.",
+        _everywhere(date(2016, 2, 10), _V4_PILOTS, 47),
+        ("pilot arctic: added (fi, sv, en)", "programme: 43 -> 47 municipalities"),
+    ),
+    SiteVersion(
+        "2016-09",
+        "The list renumbered in a new order; the arctic pilot's lead handed to a joint "
+        "authority (not a town); Pielavesi joins the wellbeing pilot; the tourism theme "
+        "reworded.",
+        _everywhere(date(2016, 9, 1), _V5_PILOTS, 48),
+        (
+            "pilots: every pilot at a new position",
+            "pilot arctic: coordinator Kemijärvi -> Itä-Lapin kuntayhtymä (fi, sv, en)",
+            "pilot wellbeing: Pielavesi joins (fi, sv, en)",
+            "pilot tourism: theme reworded (fi, sv, en)",
+            "programme: 47 -> 48 municipalities",
+        ),
+    ),
+    SiteVersion(
+        "2017-03",
+        "The industry and rural pilots exchange their coordinators (Raahe, Kokkola); the "
+        "industry pilot's contact Leena Mäkinen has a new title and e-mail address.",
+        _everywhere(date(2017, 3, 20), _V6_PILOTS, 48),
+        (
+            "pilot industry: coordinator Raahe -> Kokkola (fi, sv, en)",
+            "pilot rural: coordinator Kokkola -> Raahe (fi, sv, en)",
+            "person Leena Mäkinen: title and e-mail changed (fi, sv, en)",
+        ),
+    ),
+):
+    VERSIONS[_version.id] = _version
+IDENTITY_VERSIONS = ("2015-06", "2016-02", "2016-09", "2017-03")
 _SEED = VERSIONS["2014-11-19"]
 # Broken states of the seed version, outside the dated sequence: what a crawl meets when the
 # site's layout changes under it, or its CMS fails. Only the graphic pilots pages are hit.
@@ -425,7 +526,7 @@ OUTRO: dict[str, tuple[str, ...]] = {
     ),
 }
 NUMBER_WORD = {
-    "fi": {4: "neljä", 5: "viisi"},
-    "sv": {4: "fyra", 5: "fem"},
-    "en": {4: "four", 5: "five"},
+    "fi": {4: "neljä", 5: "viisi", 6: "kuusi"},
+    "sv": {4: "fyra", 5: "fem", 6: "sex"},
+    "en": {4: "four", 5: "five", 6: "six"},
 }

@@ -207,6 +207,7 @@ CONTACT_STYLE = {
         "bilingual": ("tfg", "explicit", "puh."),
         "rural": ("tgf", "[at]", "puh."),
         "tourism": ("tf,g", "explicit", "puh."),
+        "arctic": ("tfg", "(at)", "puh."),
     },
     "sv": {
         "industry": ("tgf", "pattern", "tfn"),
@@ -214,6 +215,7 @@ CONTACT_STYLE = {
         "bilingual": ("tgf", "ät", "tfn"),
         "rural": ("tf,g", "[at]", "tfn"),
         "tourism": ("tgf", "explicit", "tfn"),
+        "arctic": ("tf,g", "explicit", "tfn"),
     },
     "en": {
         "industry": ("tgf", "pattern", "tel."),
@@ -221,6 +223,7 @@ CONTACT_STYLE = {
         "bilingual": ("tgf", " at ", "tel."),
         "rural": ("tgf", "[at]", "tel."),
         "tourism": ("tgf", "explicit", "tel."),
+        "arctic": ("tgf", "[at]", "tel."),
     },
 }
 
