@@ -144,7 +144,7 @@ def members(path: Path) -> Iterator[tuple[int, bytes, str | None]]:
                     if len(head) < _HEAD:
                         head += out[: _HEAD - len(head)]
             except (zlib.error, EOFError) as exc:
-                yield pos, bytes(head), _short(exc)
+                yield pos, _salvage(fh, pos), _short(exc)
                 found = _next_member(fh, pos + 1, size)
                 if found is None:
                     return
@@ -152,6 +152,23 @@ def members(path: Path) -> Iterator[tuple[int, bytes, str | None]]:
                 continue
             yield pos, bytes(head), None
             pos += consumed - len(inflater.unused_data)
+
+
+def _salvage(fh: Any, pos: int) -> bytes:
+    """As much of a damaged member's start as decompresses, fed a few bytes at a time (a
+    CRC that fails loses the output of the piece it came with)."""
+    fh.seek(pos)
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    head = bytearray()
+    try:
+        while len(head) < _HEAD and not inflater.eof:
+            piece = fh.read(8)
+            if not piece:
+                break
+            head += inflater.decompress(piece)
+    except zlib.error:
+        pass
+    return bytes(head[:_HEAD])
 
 
 def _next_member(fh: Any, start: int, size: int) -> int | None:
@@ -180,8 +197,9 @@ def _next_member(fh: Any, start: int, size: int) -> int | None:
 
 
 def head_fields(head: bytes) -> dict[str, str]:
+    """The WARC header fields of a record's start; a line cut short is left out."""
     fields: dict[str, str] = {}
-    for line in head.split(b"\r\n")[1:]:
+    for line in head.split(b"\r\n")[1:-1]:
         if not line:
             break
         name, sep, value = line.decode("latin-1").partition(":")
@@ -221,7 +239,11 @@ def damaged_members(path: Path, label: str) -> list[str]:
                 continue
             fields = head_fields(head) if head.startswith(b"WARC/") else {}
             if fields.get("warc-record-id"):
-                uri = fields.get("warc-target-uri")
+                # The index, written when the record was whole, before what a damaged
+                # header decompresses to.
+                if indexed is None:
+                    indexed = _cdxj_by_offset(path)
+                uri = indexed.get(offset, "").partition(" ")[2] or fields.get("warc-target-uri")
                 what = f"{fields.get('warc-type', '?')} {fields['warc-record-id']}" + (
                     f" {uri}" if uri else ""
                 )
@@ -230,6 +252,7 @@ def damaged_members(path: Path, label: str) -> list[str]:
                     indexed = _cdxj_by_offset(path)
                 what = (f"{indexed[offset]}, as archive/index.cdxj says" if offset in indexed
                         else "its header is unreadable too")  # fmt: skip
+            what = "".join(ch if ch.isprintable() else "?" for ch in what)
             problems.append(f"{label} record {n} at offset {offset} ({what}): damaged ({why})")
     except OSError as exc:
         problems.append(f"{label}: cannot be read ({exc.strerror or exc})")
