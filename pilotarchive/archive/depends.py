@@ -249,9 +249,10 @@ class SnapshotDependencies:
 def archive_dependencies(output: Path) -> dict[str, SnapshotDependencies]:
     """Every readable snapshot of the output folder with what its revisits depend on.
 
-    All snapshots are read, whatever target they belong to: an original may be in any.
+    All snapshots are read, whatever target they belong to: an original may be in any;
+    also those whose manifest is damaged, whose WARCs may still hold originals.
     """
-    snapshots = list_snapshots(output)
+    snapshots = list_snapshots(output, damaged=True)
     scans = [scan_snapshot(info) for info in snapshots]
     originals = Originals(scans)
     originals.add_revisits(scans)

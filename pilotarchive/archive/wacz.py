@@ -26,7 +26,7 @@ from typing import Any
 from warcio.exceptions import ArchiveLoadFailed
 
 from pilotarchive.archive.read import QuietArchiveIterator, original_of, read_payload
-from pilotarchive.archive.snapshot import RECORD_FILES, os_error, resolve_snapshot
+from pilotarchive.archive.snapshot import RECORD_FILES, os_error, read_manifest, resolve_snapshot
 from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
@@ -234,6 +234,8 @@ def _dependencies(snapshots: list[Path], root: Path) -> list[Path]:
     say, which a crawl wrote before anything was pruned or deleted."""
     from pilotarchive.archive.depends import archive_dependencies, needed_closure
 
+    for path in snapshots:
+        read_manifest(path)  # a damaged one is named as such, not as missing originals
     deps = archive_dependencies(root.parent)
     names = [p.name for p in snapshots]
     for name in names:
