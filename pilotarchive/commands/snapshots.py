@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         (ident, health)
         for ident, health, _ in health_series([s.path for s in snapshots if not s.damaged])
     )
-    deps = archive_dependencies(args.output)
+    deps = archive_dependencies(args.output, indexed=True)  # headers only, by the CDXJ
     for info in snapshots:
         m = info.manifest
         dep = deps.get(info.id)
