@@ -142,3 +142,19 @@ def test_validate_usage(archive, tmp_path) -> None:
     unknown = run_cli("validate", "--all", "--target", "nosuch", "--output", str(out))
     assert unknown.returncode == 2 and "no snapshot of target 'nosuch'" in unknown.stderr
     assert "targets: a" in unknown.stderr
+
+
+def test_the_listing_reads_headers_by_the_index_and_falls_back_to_the_warcs(
+    archive, tmp_path
+) -> None:
+    from pilotarchive.archive.depends import archive_dependencies
+
+    out, first, second = _copy(archive, tmp_path)
+    through = archive_dependencies(out)
+    indexed = archive_dependencies(out, indexed=True)
+    assert {k: v.as_json() for k, v in indexed.items()} == {
+        k: v.as_json() for k, v in through.items()
+    }
+    (second / "archive" / "index.cdxj").unlink()  # no index: the WARC is read through
+    listed = run_cli("snapshots", "--output", str(out))
+    assert f"depends on {first.name} ({len(_revisits(second))} revisits)" in listed.stdout
