@@ -292,8 +292,8 @@ def audit(output: Path, only: list[Path] | None = None, target: str | None = Non
         chosen = every
     else:
         chosen = [info for info in every if info.damaged or info.target == target]
-    deps = archive_dependencies(output)
     audited = {info.id for info in chosen}
+    deps = archive_dependencies(output, indexed=True, through=audited)
     checked_outside: dict[str, str | None] = {}
     verdicts = []
     for info in chosen:

@@ -316,17 +316,22 @@ class SnapshotDependencies:
         }
 
 
-def archive_dependencies(output: Path, *, indexed: bool = False,
-                         ) -> dict[str, SnapshotDependencies]:  # fmt: skip
+def archive_dependencies(
+    output: Path, *, indexed: bool = False, through: Iterable[str] = ()
+) -> dict[str, SnapshotDependencies]:
     """Every readable snapshot of the output folder with what its revisits depend on.
 
     All snapshots are read, whatever target they belong to: an original may be in any;
     also those whose manifest is damaged, whose WARCs may still hold originals.
     ``indexed``: read headers where the CDXJ indexes say (:func:`scan_indexed`), for a
-    listing; anything that deletes or certifies reads the WARCs through.
+    listing; anything that deletes or certifies reads the WARCs through. ``through``:
+    snapshots read through even so (those being validated: every revisit of theirs must be
+    seen; the others only lend originals, whose digests are re-computed where used, and an
+    original the index left out shows as missing, never as present).
     """
+    through = set(through)
     snapshots = list_snapshots(output, damaged=True)
-    scans = [scan_snapshot(info, indexed=indexed) for info in snapshots]
+    scans = [scan_snapshot(info, indexed=indexed and info.id not in through) for info in snapshots]
     originals = Originals(scans)
     originals.add_revisits(scans)
     return {
