@@ -255,3 +255,28 @@ def test_a_crawl_after_pruning_never_revisits_a_deleted_original(
     crawl(replica, out, "--target", "a", *NO_304)
     checked = run_cli("validate", "--all", "--output", str(out))
     assert checked.returncode == 0, checked.stderr
+
+
+def test_another_targets_revisits_keep_their_originals(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """Target a's first snapshot holds originals only a snapshot of another target still
+    revisits: pruning a keeps it, and never touches the other target's snapshot."""
+    out = tmp_path / "out"
+    config = tmp_path / "pilotarchive.toml"
+    config.write_text(POLICY, encoding="utf-8")
+    first = crawl(replica, out, "--target", "a").snapshot.name
+    # Archived in full (no deduplication): it needs nothing of the first.
+    second = crawl(replica, out, "--target", "a", "-s", "PILOTARCHIVE_DEDUP=false", *NO_304)
+    second = second.snapshot.name
+    third = crawl(replica, out, "--target", "a", *NO_304).snapshot
+    manifest = json.loads((third / "manifest.json").read_text(encoding="utf-8"))
+    manifest["target"] = "demo"  # made by another target, revisiting the first
+    (third / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    run = run_cli("prune", "--target", "a", "--yes", "--output", str(out),
+                  "--config", str(config))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"keep    {first}  needed by " in run.stdout and f"of kept {third.name}" in run.stdout
+    assert f"keep    {second}  one of the last 1" in run.stdout
+    assert _ids(out) == [first, second, third.name]
+    assert run_cli("validate", "--all", "--output", str(out)).returncode == 0
