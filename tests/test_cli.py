@@ -46,6 +46,8 @@ def test_commands_are_all_there() -> None:
         "export",
         "site",
         "serve",
+        "prune",
+        "bag",
     }
 
 

@@ -1,8 +1,12 @@
 """WACZ 1.1.1 packages of snapshots, made by webrecorder's own ``wacz`` package.
 
-A package holds the snapshots' WARC files, a CDXJ index, ``pages/pages.jsonl`` (the HTML
-pages of the snapshots asked for, with url, ts and title) and ``datapackage.json`` with the
-hash of every file. A revisit record replays nothing without the original it points at, so
+A package holds the snapshots' WARC files whole (every record: pages and the stylesheets,
+images and scripts captured with them), a CDXJ index, ``pages/pages.jsonl`` and
+``datapackage.json`` with the hash of every file. ``pages.jsonl`` is written as Browsertrix
+writes it with ``--text``: a header with ``hasText``, then every HTML page of every
+snapshot asked for with its id, url, ts (the capture's WARC-Date, so each snapshot's
+version opens at its own time), title and the page's visible text, which ReplayWeb.page
+searches. A revisit record replays nothing without the original it points at, so
 the originals that the snapshots' revisits need are copied, record by record, from the
 earlier snapshots' WARCs into one extra WARC per earlier snapshot; the rest of those
 snapshots (their other pages) stays out. The package is written under a temporary name,
@@ -21,11 +25,11 @@ from typing import Any
 
 from warcio.exceptions import ArchiveLoadFailed
 
-from pilotarchive.archive.read import QuietArchiveIterator
+from pilotarchive.archive.read import QuietArchiveIterator, original_of, read_payload
 from pilotarchive.archive.snapshot import RECORD_FILES, os_error, read_manifest, resolve_snapshot
 from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
 
-PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
 _READ_ERRORS = (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError, gzip.BadGzipFile)
 
 
@@ -78,6 +82,36 @@ def _copy_records(warc: Path, wanted: set[str], out: Path) -> set[str]:
     return found
 
 
+def page_text(body: bytes, encoding: str | None) -> str:
+    """The text a reader sees on a page, in one line: what ReplayWeb.page searches (as
+    Browsertrix writes it with ``--text``). Scripts, styles and the head are left out."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        text = body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # an encoding Python does not know
+        text = body.decode("utf-8", errors="replace")
+    try:
+        doc = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return ""
+    for el in doc.xpath("//script|//style|//noscript|//template|//head"):
+        el.drop_tree()
+    return " ".join(doc.text_content().split())
+
+
+def _text_of(root: Path, snapshot: str, page: dict[str, Any]) -> str:
+    original = original_of(page, snapshot)
+    if original is None:
+        return ""
+    try:
+        body = read_payload(root, original)
+    except SnapshotError as exc:  # a damaged original: the package is refused below
+        raise SnapshotDamaged(f"{snapshot}: the text of {page.get('final_url')}: {exc}") from exc
+    return page_text(body, page.get("encoding"))
+
+
 def _pages(snapshots: list[Path]) -> list[dict[str, Any]]:
     pages = []
     for path in snapshots:
@@ -96,6 +130,7 @@ def _pages(snapshots: list[Path]) -> list[dict[str, Any]]:
                             "url": page["final_url"],
                             "ts": page["warc_date"],
                             "title": page.get("title") or "",
+                            "text": _text_of(path.parent, path.name, page),
                         }
                     )
     return sorted(pages, key=lambda p: (p["ts"], p["url"]))
@@ -194,18 +229,23 @@ def _record_ids(warc: Path) -> set[str]:
 
 
 def _dependencies(snapshots: list[Path], root: Path) -> list[Path]:
-    """The earlier snapshots the given ones' revisits point into, nearest first."""
-    out: list[Path] = []
+    """The other snapshots the given ones' revisits point into, nearest first: resolved from
+    the WARCs of every snapshot of the folder (:mod:`depends`), not from what the manifests
+    say, which a crawl wrote before anything was pruned or deleted."""
+    from pilotarchive.archive.depends import archive_dependencies, needed_closure
+
     for path in snapshots:
-        for dep in read_manifest(path).get("archive", {}).get("depends_on", []):
-            dep_path = root / dep
-            if not dep_path.is_dir():
-                raise SnapshotError(
-                    f"{path.name} depends on snapshot {dep}, which is gone; "
-                    "its revisit records cannot be replayed"
-                )
-            if dep_path not in out and dep_path not in snapshots:
-                out.append(dep_path)
+        read_manifest(path)  # a damaged one is named as such, not as missing originals
+    deps = archive_dependencies(root.parent)
+    names = [p.name for p in snapshots]
+    for name in names:
+        if name in deps and (dangling := deps[name].dangling):
+            raise SnapshotError(
+                f"{name}: {len(dangling)} revisit record(s) point at originals that are gone "
+                f"or differ (e.g. {dangling[0].problem}); they could not be replayed "
+                "(`pilotarchive validate` names them all)"
+            )
+    out = [root / d for d in needed_closure(deps, names) if d not in names]
     return sorted(out, key=lambda p: p.name, reverse=True)
 
 
@@ -218,6 +258,19 @@ def validate_wacz(path: Path) -> tuple[bool, str]:
     except Exception as exc:  # a broken zip makes the validator itself raise
         return False, f"{type(exc).__name__}: {exc}"
     return status == 0, log.getvalue().strip()
+
+
+def target_paths(output: Path, target: str) -> list[Path]:
+    """Every snapshot of ``target``, oldest first."""
+    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
+    from pilotarchive.exceptions import UsageError
+
+    found = [s.path for s in list_snapshots(output, target=target)]
+    if not found:
+        known = sorted({str(s.target) for s in list_snapshots(output) if s.target})
+        raise UsageError(f"no snapshot of target {target!r} under {snapshot_dir(output)} "
+                         f"(targets: {', '.join(known) or 'none'})")  # fmt: skip
+    return found
 
 
 def snapshot_paths(output: Path, refs: list[str]) -> list[Path]:

@@ -23,4 +23,6 @@ COMMANDS = (
     "outbox",
     "schedule",
     "backfill",
+    "prune",
+    "bag",
 )

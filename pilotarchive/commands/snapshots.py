@@ -1,4 +1,6 @@
-"""List complete snapshots, oldest first, with record counts per type, failures and health."""
+"""List complete snapshots, oldest first, with record counts per type, failures and health,
+and what each depends on: the earlier snapshots holding the originals its revisit records
+point at (read from the WARCs), and any revisit whose original is gone."""
 
 import argparse
 import json
@@ -33,6 +35,7 @@ def _resumable(output: Path) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.depends import archive_dependencies
     from pilotarchive.archive.snapshot import list_snapshots
     from pilotarchive.diff.health import health_series
 
@@ -47,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
         (ident, health)
         for ident, health, _ in health_series([s.path for s in snapshots if not s.damaged])
     )
+    deps = archive_dependencies(args.output, indexed=True)  # headers only, by the CDXJ
     for info in snapshots:
         m = info.manifest
+        dep = deps.get(info.id)
         health = series.get(info.id)
         verdict = "damaged" if info.damaged else (health["verdict"] if health else None)
         counts = {k: v.get("total", 0) for k, v in m.get("counts", {}).items()}
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                         "start_urls": m.get("start_urls"),
                         "health": verdict,
                         "damaged": info.damaged,
+                        **(dep.as_json() if dep else {}),
                     },
                     ensure_ascii=False,
                 )
@@ -81,4 +87,10 @@ def run(args: argparse.Namespace) -> int:
             f"rejected {m.get('rejected', 0)}  health {verdict or '-':8}  "
             f"{' '.join(m.get('start_urls', []))}{target}"
         )
+        if dep and dep.needs:
+            needs = ", ".join(f"{d} ({n} revisits)" for d, n in sorted(dep.needs.items()))
+            print(f"    depends on {needs}")
+        if dep and dep.dangling:
+            print(f"    DANGLING: {len(dep.dangling)} revisit(s) whose original is gone or "
+                  "differs (`pilotarchive validate` names them)")  # fmt: skip
     return 0

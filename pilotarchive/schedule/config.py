@@ -79,6 +79,19 @@ class Subscriber:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """What ``pilotarchive prune`` keeps of a target (``[target.retention]``): the newest
+    ``keep_last``; the newest of each day younger than ``daily_days`` days, of each week
+    younger than ``weekly_weeks`` weeks, of each month younger than ``monthly_months``
+    months (0: every month, for ever). Counted from the time of the prune."""
+
+    keep_last: int = 7
+    daily_days: int = 31
+    weekly_weeks: int = 52
+    monthly_months: int = 0
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     start_urls: tuple[str, ...] = (DEFAULT_START,)
@@ -88,6 +101,7 @@ class Target:
     settings: Mapping[str, str] = field(default_factory=dict)  # as -s KEY=VALUE
     maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
     subscribers: tuple[Subscriber, ...] = ()
+    retention: Retention = Retention()
 
 
 @dataclass(frozen=True)
@@ -460,6 +474,7 @@ def parse_config(
                     Subscriber(s["email"], s.get("language", "fi"), s.get("digest", "none"))
                     for s in item.get("subscribers", [])
                 ),
+                retention=Retention(**item.get("retention", {})),
             )
         )
     errors.raise_any()

@@ -1,0 +1,73 @@
+"""Thin a target's snapshots by its retention policy ([target.retention] in the
+configuration: the last N, the newest of each day for a month, of each week for a year, of
+each month after). A snapshot whose originals a kept snapshot's revisits need is kept too,
+as is the newest healthy one. A dry run unless --yes: it prints what it would keep (and
+why) and delete."""
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pilotarchive.commands._config import add_config
+
+NAME = "prune"
+HELP = "delete old snapshots of a target by its retention policy (dry run unless --yes)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", metavar="NAME", required=True, help="the target to prune")
+    p.add_argument("--yes", action="store_true", help="delete for real (default: a dry run)")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="DIR",
+        help="output folder holding snapshots/ (default: the configuration's, else output)",
+    )
+    add_config(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pilotarchive.archive.prune import execute, plan
+    from pilotarchive.exceptions import ConfigError, UsageError
+    from pilotarchive.schedule.config import Retention, load_config
+
+    config = load_config(args.config, need_password=False)
+    output = args.output if args.output is not None else config.output
+    if not output.is_dir():
+        raise UsageError(f"--output {output}: no such folder")
+    try:
+        policy = config.target(args.target).retention
+        source = f"[target.retention] of {args.target!r} in {config.file}"
+        if config.file is None:
+            source = "the default policy (no configuration file)"
+    except ConfigError:
+        if config.file is not None:
+            raise
+        policy, source = Retention(), "the default policy (no configuration file)"
+    now = datetime.now(UTC)
+    result = (
+        execute(output, args.target, policy, now)
+        if args.yes
+        else plan(output, args.target, policy, now)
+    )
+    monthly = (f"for {policy.monthly_months} months" if policy.monthly_months
+               else "for ever")  # fmt: skip
+    print(f"policy ({source}): the last {policy.keep_last}, one a day for "
+          f"{policy.daily_days} days, one a week for {policy.weekly_weeks} weeks, one a "
+          f"month {monthly}")  # fmt: skip
+    for decision in result.decisions:
+        if decision.keep:
+            print(f"keep    {decision.id}  {'; '.join(decision.reasons)}")
+        else:
+            print(f"{'deleted' if args.yes else 'delete':7} {decision.id}")
+    if result.dangling:
+        print(f"note: {result.dangling} revisit(s) in the folder were dangling before this "
+              "prune (`pilotarchive validate --all` names them)")  # fmt: skip
+    doomed = len(result.delete)
+    if args.yes:
+        print(f"{doomed} snapshot(s) deleted, {len(result.kept)} kept")
+    else:
+        print(f"dry run: {doomed} snapshot(s) would be deleted, {len(result.kept)} kept; "
+              "run again with --yes to delete them")  # fmt: skip
+    return 0
