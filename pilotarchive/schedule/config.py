@@ -61,6 +61,9 @@ class MailConfig:
     maintainers: tuple[str, ...] = ()
     list_id: str = ""
     replay_url: str = ""
+    site_url: str = ""  # where `pilotarchive site` is published; ends with "/"; empty: no links
+    one_click: bool = False  # RFC 8058 unsubscribe through `pilotarchive serve` at site_url
+    maintainer_language: str = "en"
 
     @property
     def sender_address(self) -> str:
@@ -76,6 +79,8 @@ class Subscriber:
     email: str
     language: str = "fi"
     digest: str = "none"  # none | daily | weekly
+    entities: tuple[str, ...] = ()  # entity ids or kinds to hear of; empty: all
+    fields: tuple[str, ...] = ()  # fields to hear of; empty: all
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Target:
     settings: Mapping[str, str] = field(default_factory=dict)  # as -s KEY=VALUE
     maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
     subscribers: tuple[Subscriber, ...] = ()
+    ignore_fields: tuple[str, ...] = ()  # never alerted: "updated", "person.phone"
 
 
 @dataclass(frozen=True)
@@ -300,6 +306,7 @@ def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]
             "unsubscribe": "a mailto: address or an https:// URL",
             "password_env": "the name of an environment variable",
             "replay_url": "a URL template with {url} (and {timestamp})",
+            "site_url": "an http(s) URL of the published site (never file://)",
             "list_id": "a domain-like name",
         }.get(str(leaf), "")
         if isinstance(leaf, int) and len(path) > 1:  # an item of maintainers or start_urls
@@ -413,12 +420,21 @@ def parse_config(
     for m, person in enumerate(mail_data.get("maintainers", ())):
         if problem := address_problem(person, smtputf8=utf8):
             errors.add(["mail", "maintainers", m], problem)
+    site_url = mail_data.get("site_url", "")
+    if site_url and not site_url.endswith("/"):
+        site_url += "/"  # the site's folder: pages are joined to it
+    if mail_data.get("one_click") and not site_url:
+        errors.add(["mail", "one_click"], "one-click unsubscribe needs [mail] site_url, "
+                   "the address where `pilotarchive serve` publishes the site")  # fmt: skip
     mail = MailConfig(
         sender=sender,
         unsubscribe=mail_data.get("unsubscribe", ""),
         maintainers=tuple(mail_data.get("maintainers", ())),
         list_id=mail_data.get("list_id", ""),
         replay_url=mail_data.get("replay_url", ""),
+        site_url=site_url,
+        one_click=bool(mail_data.get("one_click", False)),
+        maintainer_language=mail_data.get("maintainer_language", "en"),
     )
 
     targets = []
@@ -457,9 +473,16 @@ def parse_config(
                 settings=settings,
                 maintainers=tuple(item.get("maintainers", ())),
                 subscribers=tuple(
-                    Subscriber(s["email"], s.get("language", "fi"), s.get("digest", "none"))
+                    Subscriber(
+                        s["email"],
+                        s.get("language", "fi"),
+                        s.get("digest", "none"),
+                        tuple(s.get("entities", ())),
+                        tuple(s.get("fields", ())),
+                    )
                     for s in item.get("subscribers", [])
                 ),
+                ignore_fields=tuple(item.get("ignore_fields", ())),
             )
         )
     errors.raise_any()
