@@ -16,7 +16,7 @@ count and say the same things.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from dataclasses import field as _field
+from dataclasses import field as dc_field
 from typing import Any
 
 from pilotarchive.alerts.changeset import ChangeSet
@@ -41,7 +41,7 @@ class Variant:
 @dataclass
 class FieldNews:
     field: str
-    variants: list[Variant] = _field(default_factory=list)
+    variants: list[Variant] = dc_field(default_factory=list)
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Event:
     status: int | None = None
     pilots: int = 0
     persons: int = 0
-    details: list[FieldNews] = _field(default_factory=list)  # what an added one says
+    details: list[FieldNews] = dc_field(default_factory=list)  # what an added one says
 
 
 @dataclass
@@ -71,9 +71,9 @@ class EntityNews:
     entity_id: str
     kind: str
     labels: dict[str, str]
-    events: list[Event] = _field(default_factory=list)
-    fields: list[FieldNews] = _field(default_factory=list)
-    pages: list[PageRef] = _field(default_factory=list)
+    events: list[Event] = dc_field(default_factory=list)
+    fields: list[FieldNews] = dc_field(default_factory=list)
+    pages: list[PageRef] = dc_field(default_factory=list)
 
     def label(self, language: str) -> tuple[str, str]:
         """The entity's name and the language it is in: the reader's when there is one."""
@@ -156,7 +156,7 @@ def _add_variant(news: FieldNews, lang: str, old: Any, new: Any) -> None:
     news.variants.append(Variant([lang], {lang: (old, new)}))
 
 
-def _field(fields: list[FieldNews], name: str) -> FieldNews:
+def _field_news(fields: list[FieldNews], name: str) -> FieldNews:
     for f in fields:
         if f.field == name:
             return f
@@ -237,7 +237,7 @@ def news_of(cs: ChangeSet, choices: Choices = Choices()) -> list[EntityNews]:
             for f in c["fields"]:
                 if choices.wants_field(kind, f["field"]):
                     value = f["new"] if c["kind"] == "added" else f["old"]
-                    _add_variant(_field(event.details, f["field"]), lang, value, value)
+                    _add_variant(_field_news(event.details, f["field"]), lang, value, value)
             fields = []
         else:
             fields = c["fields"]
@@ -252,7 +252,7 @@ def news_of(cs: ChangeSet, choices: Choices = Choices()) -> list[EntityNews]:
                 continue
             if not choices.wants_field(kind, name) or same(f["old"], f["new"], name):
                 continue
-            _add_variant(_field(item.fields, name), lang, f["old"], f["new"])
+            _add_variant(_field_news(item.fields, name), lang, f["old"], f["new"])
             touched = True
         if ref is not None and touched and all(p.page_id != ref.page_id for p in item.pages):
             item.pages.append(ref)
