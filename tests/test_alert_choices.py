@@ -56,6 +56,8 @@ def test_each_language_has_every_phrase_and_none_of_the_others() -> None:
     for lang in FIELDS:
         for key, name in FIELDS[lang].items():
             assert "_" not in name and name != key, (lang, key)  # never the raw field
+            others = [FIELDS[o][key] for o in FIELDS if o != lang]
+            assert name not in others, (lang, key, name)
     assert set(IN_LANGUAGE["fi"].values()).isdisjoint(IN_LANGUAGE["sv"].values())
 
 

@@ -295,7 +295,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "name": "Name",
         "email": "E-mail",
         "phone": "Phone number",
-        "organization": "Organisation",
+        "organization": "Organization",
         "role": "Role",
     },
 }
