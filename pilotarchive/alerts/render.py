@@ -243,7 +243,7 @@ def pages_block(language: str, news: list[EntityNews], links: Links) -> Block | 
             if href:
                 parts.append((w[word], href))
         for n, (word, href) in enumerate(parts):
-            line += [_t((", " if n else "") + f"{word} "), ("link", href, href)]
+            line += [_t(", " if n else ""), ("link", word, href)]
         if parts:
             block.lines.append(line)
     return block if block.lines else None
@@ -253,7 +253,14 @@ def pages_block(language: str, news: list[EntityNews], links: Links) -> Block | 
 
 
 def seg_text(segments: list[Segment]) -> str:
-    return "".join(f"<{text}>" if kind == "link" else text for kind, text, _ in segments)
+    """A link is written "word <URL>" (or "<URL>" when the URL is its own text)."""
+    out = []
+    for kind, text, href in segments:
+        if kind == "link":
+            out.append(f"<{href}>" if text == href else f"{text} <{href}>")
+        else:
+            out.append(text)
+    return "".join(out)
 
 
 def seg_html(segments: list[Segment]) -> str:
