@@ -35,8 +35,8 @@ IMMEDIATE = {
     "forskare@example.org": "sv",
     "analyst@example.org": "en",
 }
-SITE = "https://archive.example.org/pilots/"
-UNSUBSCRIBE = "https://example.org/unsubscribe?"  # write_config's [mail] unsubscribe  # [mail] site_url: where the site is published
+SITE = "https://archive.example.org/pilots/"  # [mail] site_url: where the site is published
+UNSUBSCRIBE = "https://example.org/unsubscribe?"  # write_config's [mail] unsubscribe
 TITLES = {
     "fi": "Pilotit seutukaupunkien kehittämiseen",
     "sv": "Pilotprojekt för utveckling av regionstäder",
