@@ -277,3 +277,79 @@ def test_html_part_renders_in_headless_chromium(
     shown = html_text(dumped.stdout)
     assert "4 muutosta: Pilotit seutukaupunkien kehittämiseen" in shown
     assert "Koordinaattori: Loviisan kaupunki → Porvoon kaupunki" in shown
+
+
+# -- configuration and the maintainers' message ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mail", "said"),
+    [
+        ('site_url = "file:///srv/site"', "mail.site_url: 'file:///srv/site' is not an http(s)"),
+        ('site_url = "https://a.example.org/x?y"', "mail.site_url:"),
+        ("one_click = true", "mail.one_click: one-click unsubscribe needs [mail] site_url"),
+        ('maintainer_language = "de"', "mail.maintainer_language: must be one of"),
+    ],
+    ids=["file-url", "query", "one-click-without-site", "language"],
+)
+def test_wrong_mail_settings_are_refused_at_start(tmp_path: Path, mail: str, said: str) -> None:
+    write_config(tmp_path, "http://127.0.0.1:9/x", 25, mail_extra=mail)
+    result = pa("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert said in result.stderr and "pilotarchive.toml:" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_wrong_subscriber_choices_are_refused(tmp_path: Path) -> None:
+    write_config(
+        tmp_path, "http://127.0.0.1:9/x", 25, subscriber_extra={FI: 'fields = ["Coordinator!"]'},
+        target_extra='ignore_fields = ["person.phone"]',
+    )  # fmt: skip
+    result = pa("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "subscribers[0].fields[0]: 'Coordinator!' is not a field name" in result.stderr
+    write_config(
+        tmp_path, "http://127.0.0.1:9/x", 25, subscriber_extra={FI: 'fields = ["coordinater"]'},
+        target_extra='ignore_fields = ["persn.phone"]',
+    )  # fmt: skip
+    result = pa("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ignore_fields[0]: 'persn' is no kind of entity" in result.stderr
+    assert "fields[0]: no field 'coordinater'; did you mean 'coordinator'?" in result.stderr
+
+
+def test_maintainers_hear_in_their_language_since_when_and_what_to_do(
+    replica: ReplicaServer, mailserver: MailServer, tmp_path: Path
+):
+    write_config(tmp_path, replica.url + START, mailserver.port, subscribers=ONLY_THREE,
+                 mail_extra='maintainer_language = "fi"')  # fmt: skip
+    replica.set_version("2014-11-19")
+    assert pa("run", cwd=tmp_path).returncode == 0
+    replica.set_version("2014-11-19-empty")  # the CMS serves the pilots pages empty, twice
+    assert pa("run", cwd=tmp_path).returncode == 3
+    assert pa("run", cwd=tmp_path).returncode == 3
+    received = mailserver.received
+    assert {r.rcpt_tos[0] for r in received} == {"ops@example.org", "oncall@example.org"}
+    snaps = sorted(
+        p.name for p in (tmp_path / "output" / "snapshots").iterdir() if p.name[0] != "."
+    )
+    last = [r.message for r in received if r.rcpt_tos == ["ops@example.org"]][-1]
+    assert last["Subject"] == (
+        "pilotarchive: haku tarvitsee huomiota (pilots: tiedot jäivät lukematta)"
+    )
+    assert last["Content-Language"] == "fi"
+    text, markup = _parts(last)
+    from pilotarchive.alerts.headers import when
+    from tests.test_alerts import foreign_phrases
+
+    for other in ("sv", "en"):
+        for phrase in foreign_phrases("fi", other):
+            assert phrase not in text and phrase not in html_text(markup), phrase
+    # Which pages: the three graphic pilots pages (fi, sv, en), each named once.
+    failed = [line for line in text.splitlines() if "pilotteja ei saatu luettua" in line]
+    assert len(failed) == 3 and len(set(failed)) == 3
+    # Since when: the first of the two degraded runs, and how many.
+    assert f"Ongelma on jatkunut {when(snaps[1], 'fi')} alkaen (2 hakua)." in text
+    assert f"Viimeisin ehjä tilannekuva: {snaps[0]}" in text
+    assert "pilotarchive reextract --target pilots" in text
+    assert f"pilotarchive validate {snaps[2]}" in text

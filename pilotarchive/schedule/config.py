@@ -310,9 +310,12 @@ def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]
             "list_id": "a domain-like name",
         }.get(str(leaf), "")
         if isinstance(leaf, int) and len(path) > 1:  # an item of maintainers or start_urls
-            what = {"maintainers": "an e-mail address", "start_urls": "an http(s) URL"}.get(
-                str(path[-2]), ""
-            )
+            what = {
+                "maintainers": "an e-mail address",
+                "start_urls": "an http(s) URL",
+                "fields": "a field name (coordinator, contact, updated, ...)",
+                "ignore_fields": "a field or kind.field (updated, person.phone)",
+            }.get(str(path[-2]), "")
         return path, f"{value!r} is not {what}" if what else error.message
     return path, error.message
 
@@ -366,6 +369,23 @@ def _check_settings(settings: dict[str, str]) -> tuple[str, str] | None:
     except SettingError as exc:
         return exc.setting or "", str(exc)
     return None
+
+
+ALERT_KINDS = ("pilot", "project", "person", "page", "contact")
+
+
+def _field_problem(field: str, kind: str = "") -> str | None:
+    """Why a field named in ``fields`` or ``ignore_fields`` is none the alerts know."""
+    from pilotarchive.diff.compare import COMPARED
+
+    known = sorted({f for fields in COMPARED.values() for f in fields} | {"text"})
+    if kind and kind not in ALERT_KINDS:
+        return f"{kind!r} is no kind of entity (one of {', '.join(ALERT_KINDS[:4])})"
+    if field in known:
+        return None
+    close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+    return f"no field {field!r}{hint}"
 
 
 def parse_config(
@@ -456,8 +476,14 @@ def parse_config(
         for m, person in enumerate(item.get("maintainers", ())):
             if problem := address_problem(person, smtputf8=utf8):
                 errors.add([*where, "maintainers", m], problem)
+        for m, name in enumerate(item.get("ignore_fields", ())):
+            if problem := _field_problem(name.rpartition(".")[2], name.rpartition(".")[0]):
+                errors.add([*where, "ignore_fields", m], problem)
         emails: set[str] = set()
         for m, sub in enumerate(item.get("subscribers", [])):
+            for k, name in enumerate(sub.get("fields", ())):
+                if problem := _field_problem(name):
+                    errors.add([*where, "subscribers", m, "fields", k], problem)
             if problem := address_problem(sub["email"], smtputf8=utf8):
                 errors.add([*where, "subscribers", m, "email"], problem)
             if sub["email"].lower() in emails:
