@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from pilotarchive.alerts.changeset import ChangeSet
 from pilotarchive.alerts.labels import FIELDS, IN_LANGUAGE, LABELS
 from pilotarchive.alerts.noise import canonical_url, same, text_is_noise
 from pilotarchive.export.serve import make_server
@@ -353,3 +354,52 @@ def test_maintainers_hear_in_their_language_since_when_and_what_to_do(
     assert f"Viimeisin ehjä tilannekuva: {snaps[0]}" in text
     assert "pilotarchive reextract --target pilots" in text
     assert f"pilotarchive validate {snaps[2]}" in text
+
+
+# -- another language's values, through the gazetteer ----------------------------------------
+
+
+def _swedish_only(old: str, new: str) -> ChangeSet:
+    change = {
+        "record_type": "pilot", "kind": "modified", "id": "pilot-r1", "entity_id": "pilot-x",
+        "language": "sv", "label": "Samarbete", "page_id": "page-sv", "archive": {},
+        "fields": [{"field": "coordinator", "old": old, "new": new}],
+    }  # fmt: skip
+    names = {"fi": "Kaksikielisten kaupunkien yhteistyö", "sv": "Samarbete"}
+    return ChangeSet(
+        "pilots", "20150101T060000.000000Z", "20150102T060000.000000Z",
+        {"changes": [change], "translation_lag": []}, {"fi": "Pilotit"},
+        {"pilot-x": {"kind": "pilot", "labels": names}},
+        {"page-sv": {"language": "sv", "rendering": "page", "url": "http://x/"}},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "old", "new", "line"),
+    [
+        ("fi", "Lovisa stad", "Borgå stad", "Koordinaattori: Loviisa → Porvoo (ruotsiksi)"),
+        ("en", "Lovisa stad", "Borgå stad", "Coordinator: Loviisa → Porvoo (in Swedish)"),
+        ("sv", "Lovisa stad", "Borgå stad", "Samordnare: Lovisa stad → Borgå stad (på svenska)"),
+        (
+            "fi",
+            "Lovisa stad",
+            "Nowhere stad",
+            "Koordinaattori: Loviisa → ”Nowhere stad” (ruotsiksi) (ruotsiksi)",
+        ),
+    ],
+    ids=["fi-reader", "en-reader", "sv-reader", "unknown-town-quoted"],
+)
+def test_a_town_only_another_language_names_is_said_in_the_reader_s(
+    lang: str, old: str, new: str, line: str
+) -> None:
+    from pilotarchive.alerts.news import news_of
+    from pilotarchive.alerts.render import Links, blocks_text, news_blocks
+
+    text = "\n".join(blocks_text(news_blocks(lang, news_of(_swedish_only(old, new)), [], Links())))
+    assert line in text, text
+    heading = {
+        "fi": "Pilotti: Kaksikielisten kaupunkien yhteistyö",
+        "sv": "Pilotprojekt: Samarbete",
+        "en": "Pilot: “Kaksikielisten kaupunkien yhteistyö” (in Finnish)",
+    }[lang]
+    assert heading in text
