@@ -156,19 +156,26 @@ def wanted_entities(diff: dict[str, Any]) -> set[str]:
 
 
 def make_change_set(
-    target: str, old: Path, new: Path, diff: dict[str, Any], output: Path | None = None
+    target: str,
+    old: Path,
+    new: Path,
+    diff: dict[str, Any],
+    output: Path | None = None,
+    identity: Any = None,
 ) -> ChangeSet:
     """The change set of ``diff`` from snapshot ``old`` to ``new``, its entities named
-    through the target's entity register when it holds them."""
+    through the target's entity register when it holds them (``identity``, from
+    :func:`pilotarchive.diff.compare.identity_for`, or found under ``output``)."""
     maps: dict[str, dict[str, str]] = {old.name: {}, new.name: {}}
-    if output is not None:
+    if identity is None and output is not None:
         from pilotarchive.diff.compare import identity_for
 
         identity = identity_for(Path(output), target)
-        if identity is not None:
-            for snapshot in maps:
-                if snapshot in set(identity.register.snapshots):
-                    maps[snapshot] = identity.register.entity_of(snapshot)
+    if identity is not None:
+        held = set(identity.register.snapshots)
+        for snapshot in maps:
+            if snapshot in held:
+                maps[snapshot] = identity.register.entity_of(snapshot)
     entities, pages = name_entities(
         [(new, maps[new.name]), (old, maps[old.name])], wanted_entities(diff)
     )

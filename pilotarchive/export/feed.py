@@ -125,14 +125,15 @@ def write_feeds(
     """Write the three feeds through ``put(relative path, text)`` from the site's diffs
     (in time order; only the last :data:`ENTRIES` are kept in memory)."""
     from pilotarchive.alerts.changeset import make_change_set
+    from pilotarchive.diff.compare import identity_for
 
     site_url, ignore = _settings(target)
     snapshots = Path(output) / "snapshots"
-    recent = deque(diffs, maxlen=ENTRIES)
+    recent = [item for item in deque(diffs, maxlen=ENTRIES) if item[1].get("changes")]
+    identity = identity_for(Path(output), target) if recent else None  # read once
     sets = [
-        make_change_set(target or "", snapshots / old, snapshots / new, diff, Path(output))
+        make_change_set(target or "", snapshots / old, snapshots / new, diff, identity=identity)
         for (old, new), diff in reversed(recent)
-        if diff.get("changes")
     ]
     written = []
     for language in LANGUAGES:
