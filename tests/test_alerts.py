@@ -23,6 +23,7 @@ from pilotarchive.alerts.compose import when
 from pilotarchive.alerts.labels import FIELDS, IN_LANGUAGE, LABELS
 from pilotarchive.alerts.outbox import Outbox
 from pilotarchive.alerts.state import read_state
+from pilotarchive.archive.snapshot import make_snapshot_id
 from pilotarchive.replica.server import ReplicaServer
 from pilotarchive.schedule.config import load_config
 from pilotarchive.schedule.run import queue_digests
@@ -570,6 +571,11 @@ def test_failed_crawl_tells_maintainers_only(mailserver: MailServer, tmp_path: P
     assert "saved no snapshot" in text and "There is no healthy snapshot yet." in text
     assert "check the addresses " + nothing_there in text
     assert runs(tmp_path)[-1]["outcome"] == "crawl_failed"
+    # Failing again: since the first failed run, and how many.
+    assert pa("run", cwd=tmp_path).returncode == 1
+    first = make_snapshot_id(datetime.fromisoformat(runs(tmp_path)[0]["start"]))
+    text, _ = _parts(mailserver.received[-1].message)
+    assert f"This has been going on since {when(first)} (2 crawls)." in text
 
 
 def test_implicit_tls(tmp_path: Path):

@@ -313,8 +313,10 @@ def _failing_since(config: Config, target: Target, healthy: str | None) -> tuple
         if record.get("target") != target.name or record.get("outcome") == "locked":
             continue
         if record.get("outcome") in ("degraded", "crawl_failed"):
-            if healthy is None or (record.get("snapshot") or record.get("start") or "") > healthy:
-                first = first or record.get("snapshot") or _run_id(record.get("start"))
+            # A snapshot id, or the run's start as one (a failed crawl wrote none).
+            ident = record.get("snapshot") or _run_id(record.get("start")) or ""
+            if healthy is None or ident > healthy:
+                first = first or ident
                 n += 1
         elif record.get("health") not in (None, "degraded"):
             first, n = None, 1
