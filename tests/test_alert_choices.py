@@ -384,7 +384,7 @@ def _swedish_only(old: str, new: str) -> ChangeSet:
             "fi",
             "Lovisa stad",
             "Nowhere stad",
-            "Koordinaattori: Loviisa → ”Nowhere stad” (ruotsiksi) (ruotsiksi)",
+            "Koordinaattori: Loviisa → ”Nowhere stad” (ruotsiksi)",
         ),
     ],
     ids=["fi-reader", "en-reader", "sv-reader", "unknown-town-quoted"],

@@ -50,6 +50,7 @@ FI: dict[str, str] = {
     "in_langs": "({langs})",
     "none": "ei mitään",
     "quoted": "”{value}” ({lang})",
+    "quote_marks": "”{value}”",
     # links
     "on_site": "Arkistossa",
     "archived": "arkistoitu kopio",
@@ -128,6 +129,7 @@ SV: dict[str, str] = {
     "in_langs": "({langs})",
     "none": "ingenting",
     "quoted": "”{value}” ({lang})",
+    "quote_marks": "”{value}”",
     "on_site": "I arkivet",
     "archived": "arkiverad kopia",
     "previous": "föregående kopia",
@@ -201,6 +203,7 @@ EN: dict[str, str] = {
     "in_langs": "({langs})",
     "none": "nothing",
     "quoted": "“{value}” ({lang})",
+    "quote_marks": "“{value}”",
     "on_site": "In the archive",
     "archived": "archived copy",
     "previous": "previous copy",

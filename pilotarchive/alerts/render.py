@@ -84,13 +84,17 @@ def place_name(language: str, text: str) -> str | None:
     return found.named.name_sv if language == "sv" else found.named.name_fi
 
 
-def quoted(language: str, value: str, source: str) -> str:
+def quoted(language: str, value: str, source: str, named: bool = True) -> str:
+    """Another language's words, in quotes and with that language named (``named``; off
+    where the line names it already)."""
+    if not named:
+        return labels(language)["quote_marks"].format(value=value)
     return labels(language)["quoted"].format(value=value, lang=in_languages(language, [source]))
 
 
-def value_text(language: str, name: str, value: Any, source: str) -> str:
+def value_text(language: str, name: str, value: Any, source: str, named: bool = True) -> str:
     """One value of field ``name`` as ``language`` says it; ``source`` is the language of
-    the page that said it."""
+    the page that said it (named after a quote unless ``named`` is off)."""
     w = labels(language)
     if value is None or value == [] or value == {} or value == "":
         return w["none"]
@@ -113,14 +117,14 @@ def value_text(language: str, name: str, value: Any, source: str) -> str:
         said = []
         for item in map(str, items):
             local = item if own else place_name(language, item)
-            said.append(local if local is not None else quoted(language, item, source))
+            said.append(local if local is not None else quoted(language, item, source, named))
         return ", ".join(said)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     if isinstance(value, dict):
         return ", ".join(str(v) for _, v in sorted(value.items()))
     if name in WORDED and not own:
-        return quoted(language, str(value), source)
+        return quoted(language, str(value), source, named)
     return str(value)
 
 
@@ -135,12 +139,13 @@ def field_line(language: str, news: FieldNews) -> list[Segment]:
     out: list[Segment] = [_t(f"{field_name(language, news.field)}: ")]
     for n, variant in enumerate(news.variants):
         source, (old, new) = _shown(language, variant)
+        named = variant.languages != [source]  # else the line's "(ruotsiksi)" names it
         if n:
             out.append(_t("; "))
         out += [
-            ("old", value_text(language, news.field, old, source), ""),
+            ("old", value_text(language, news.field, old, source, named), ""),
             _t(" → "),
-            ("new", value_text(language, news.field, new, source), ""),
+            ("new", value_text(language, news.field, new, source, named), ""),
             _t(
                 " "
                 + labels(language)["in_langs"].format(
