@@ -365,6 +365,11 @@ def test_dry_run_writes_the_outbox_and_sends_nothing(
         lang = IMMEDIATE[str(msg["To"])]
         count = {"fi": "4 muutosta", "sv": "4 ändringar", "en": "4 changes"}[lang]
         assert msg["Subject"] == f"{count}: {TITLES[lang]}"
+        # No [mail] site_url here: no archive links at all, and never a file:// one.
+        text, markup = _parts(msg)
+        for part in (text, markup):
+            assert "file:" not in part and "/archive/" not in part and "diffs/" not in part
+            assert "entities/" not in part and replica.url in part  # the live pages only
     assert pa("outbox", "send", cwd=tmp_path).returncode == 0
     assert len(mailserver.received) == 3 and outbox(tmp_path) == []
 
