@@ -403,3 +403,17 @@ def test_a_town_only_another_language_names_is_said_in_the_reader_s(
         "en": "Pilot: “Kaksikielisten kaupunkien yhteistyö” (in Finnish)",
     }[lang]
     assert heading in text
+
+
+def test_a_subscriber_may_name_entities_by_id_or_kind() -> None:
+    from pilotarchive.alerts.news import Choices, news_of
+
+    cs = _swedish_only("Lovisa stad", "Borgå stad")
+    assert [n.entity_id for n in news_of(cs, Choices(entities=frozenset({"pilot-x"})))] == [
+        "pilot-x"
+    ]
+    assert news_of(cs, Choices(entities=frozenset({"pilot-y", "person", "page"}))) == []
+    assert len(news_of(cs, Choices(entities=frozenset({"pilot"})))) == 1
+    assert news_of(cs, Choices(fields=frozenset({"contact"}))) == []
+    assert news_of(cs, Choices(ignored=frozenset({("pilot", "coordinator")}))) == []
+    assert news_of(_swedish_only("Lovisa  stad", "lovisa stad")) == []  # noise
