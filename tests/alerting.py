@@ -31,9 +31,17 @@ def write_config(
     name: str = "pilots",
     schedule: str = "0 6 * * 1-5",
     timeout: float = 5,
+    mail_extra: str = "",
+    target_extra: str = "",
+    subscriber_extra: dict[str, str] | None = None,
 ) -> Path:
+    """``mail_extra`` and ``target_extra``: more TOML lines for [mail] and the target;
+    ``subscriber_extra``: more keys (TOML inline text) for the subscriber with that address."""
+    extra = subscriber_extra or {}
     subs = ",\n".join(
-        f'  {{ email = "{email}", language = "{lang}", digest = "{digest}" }}'
+        f'  {{ email = "{email}", language = "{lang}", digest = "{digest}"'
+        + (f", {extra[email]}" if email in extra else "")
+        + " }"
         for email, lang, digest in subscribers
     )
     maintainers = ", ".join(f'"{m}"' for m in MAINTAINERS)
@@ -52,6 +60,7 @@ timeout = {timeout}
 sender = "pilotarchive <pilotarchive@example.org>"
 unsubscribe = "{unsubscribe}"
 maintainers = [{maintainers}]
+{mail_extra}
 
 [[target]]
 name = "{name}"
@@ -59,6 +68,7 @@ start_urls = ["{start_url}"]
 scope = "page"
 schedule = "{schedule}"
 settings = {{ PILOTARCHIVE_FAST_LOOPBACK = true, DOWNLOAD_TIMEOUT = 5, RETRY_TIMES = 0 }}
+{target_extra}
 subscribers = [
 {subs}
 ]

@@ -6,6 +6,7 @@ and reads what aiosmtpd received with the standard library's ``email`` package.
 
 import dataclasses
 import email
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,10 +20,10 @@ import pytest
 
 from pilotarchive.alerts.clean import one_line
 from pilotarchive.alerts.compose import when
+from pilotarchive.alerts.labels import FIELDS, IN_LANGUAGE, LABELS
 from pilotarchive.alerts.outbox import Outbox
 from pilotarchive.alerts.state import read_state
-from pilotarchive.diff.compare import diff_paths
-from pilotarchive.diff.render import show
+from pilotarchive.archive.snapshot import make_snapshot_id
 from pilotarchive.replica.server import ReplicaServer
 from pilotarchive.schedule.config import load_config
 from pilotarchive.schedule.run import queue_digests
@@ -35,7 +36,81 @@ IMMEDIATE = {
     "forskare@example.org": "sv",
     "analyst@example.org": "en",
 }
-SECTION = {"fi": "(fi) ==", "sv": "(sv) ==", "en": "(en) =="}
+SITE = "https://archive.example.org/pilots/"  # [mail] site_url: where the site is published
+UNSUBSCRIBE = "https://example.org/unsubscribe?"  # write_config's [mail] unsubscribe
+TITLES = {
+    "fi": "Pilotit seutukaupunkien kehittämiseen",
+    "sv": "Pilotprojekt för utveckling av regionstäder",
+    "en": "Pilots for developing regional towns",
+}
+# What changed from the replica's 2014-11-19 to 2015-06 (pilotarchive/replica/content.py,
+# VERSIONS["2015-06"].changes), written out by hand: four entities changed. The bilingual
+# pilot's coordinator (Loviisa -> Porvoo, every language); the tourism pilot added (every
+# language); the wellbeing pilot's contact, which only the English page still had to
+# change (Heikkinen -> Kärkkäinen); the pilots page (its update date, 4 -> 5 pilots and
+# 38 -> 43 municipalities, the Swedish text version gone with a 404).
+CHANGED_2015 = 4
+LINES_2015 = {
+    "fi": [
+        "Pilotti: Kaksikielisten kaupunkien yhteistyö ja kansainvälistyminen",
+        "Koordinaattori: Loviisan kaupunki → Porvoon kaupunki (suomeksi, ruotsiksi ja englanniksi)",
+        "Pilotti: Matkailu- ja kulttuuripalvelujen kehittäminen",
+        "Lisätty suomeksi, ruotsiksi ja englanniksi",
+        "Koordinaattori: Savonlinnan kaupunki",
+        "Kunnat: Savonlinna, Enonkoski, Rantasalmi, Sulkava",
+        "Pilotti: Hyvinvointipalvelut ja seudun elinvoima",
+        "Yhteyshenkilö: Juha Heikkinen (juha.heikkinen@iisalmi.fi, +358408302711) → "
+        "Sanna Kärkkäinen (sanna.karkkainen@iisalmi.fi, +358408302799) (englanniksi)",
+        "Sivu: Pilotit seutukaupunkien kehittämiseen",
+        "Tekstiversio ei enää vastaa ruotsiksi (HTTP 404)",
+        "Päivityspäivä: 3.10.2014 → 15.6.2015 (englanniksi); "
+        "19.11.2014 → 15.6.2015 (suomeksi ja ruotsiksi)",
+        "Ohjelma: 4 pilottia, 38 kuntaa → 5 pilottia, 43 kuntaa "
+        "(suomeksi, ruotsiksi ja englanniksi)",
+    ],
+    "sv": [
+        "Pilotprojekt: Samarbete och internationalisering i tvåspråkiga städer",
+        "Samordnare: Lovisa stad → Borgå stad (på finska, svenska och engelska)",
+        "Pilotprojekt: Utveckling av turism- och kulturtjänster",
+        "Tillagd på finska, svenska och engelska",
+        "Kommuner: Nyslott, Enonkoski, Rantasalmi, Sulkava",
+        "Pilotprojekt: Välfärdstjänster och regionens livskraft",
+        "Sidan: Pilotprojekt för utveckling av regionstäder",
+        "Textversionen svarar inte längre på svenska (HTTP 404)",
+        "Uppdateringsdatum: 3.10.2014 → 15.6.2015 (på engelska); "
+        "19.11.2014 → 15.6.2015 (på finska och svenska)",
+        "Programmet: 4 pilotprojekt, 38 kommuner → 5 pilotprojekt, 43 kommuner "
+        "(på finska, svenska och engelska)",
+    ],
+    "en": [
+        "Pilot: Cooperation and internationalisation of bilingual towns",
+        "Coordinator: Town of Loviisa → City of Porvoo (in Finnish, Swedish and English)",
+        "Pilot: Developing tourism and cultural services",
+        "Added in Finnish, Swedish and English",
+        "Coordinator: City of Savonlinna",
+        "Pilot: Welfare services and regional vitality",
+        "Contact person: Juha Heikkinen (Development Manager, juha.heikkinen@iisalmi.fi, "
+        "+358408302711) → Sanna Kärkkäinen (Project Manager, sanna.karkkainen@iisalmi.fi, "
+        "+358408302799) (in English)",
+        "Page: Pilots for developing regional towns",
+        "The text version no longer answers in Swedish (HTTP 404)",
+        "Update date: 3 October 2014 → 15 June 2015 (in English); "
+        "19 November 2014 → 15 June 2015 (in Finnish and Swedish)",
+        "Programme: 4 pilots, 38 municipalities → 5 pilots, 43 municipalities "
+        "(in Finnish, Swedish and English)",
+    ],
+}
+# Each change is named once: these appear exactly once in a mail of that language.
+ONCE = {
+    "fi": ["Porvoon kaupunki", "Sanna Kärkkäinen", "Pekka Laine", "HTTP 404", "43 kuntaa"],
+    "sv": ["Borgå stad", "Sanna Kärkkäinen", "Pekka Laine", "HTTP 404", "43 kommuner"],
+    "en": ["City of Porvoo", "Sanna Kärkkäinen", "Pekka Laine", "HTTP 404", "43 municipalities"],
+}
+KIND_HEADINGS = {
+    "fi": ("Pilotti: ", "Hanke: ", "Yhteyshenkilö: ", "Sivu: "),
+    "sv": ("Pilotprojekt: ", "Projekt: ", "Kontaktperson: ", "Sidan: "),
+    "en": ("Pilot: ", "Project: ", "Contact person: ", "Page: "),
+}
 
 
 @pytest.fixture
@@ -55,20 +130,6 @@ def _parts(msg: email.message.EmailMessage) -> tuple[str, str]:
     return plain.get_content(), rich.get_content()
 
 
-def _expected(diff: dict) -> list[str]:
-    """Every piece of every change a reader must find: labels, fields, old and new values."""
-    out = []
-    for c in diff["changes"]:
-        out.append(c["label"])
-        for f in c["fields"]:
-            if f["field"] == "text" or (c["kind"] == "appeared" and f["field"] == "status"):
-                continue
-            out += [show(f["old"]), show(f["new"])]
-        for items in (c.get("records") or {}).values():
-            out += items
-    return out
-
-
 def _change_step(replica: ReplicaServer, folder: Path, password: str | None = None) -> None:
     """First run on 2014-11-19 (nothing to compare: no alert), then the site changes."""
     replica.set_version("2014-11-19")
@@ -78,72 +139,110 @@ def _change_step(replica: ReplicaServer, folder: Path, password: str | None = No
     replica.set_version("2015-06")
 
 
-def _check_change_alerts(received: list, folder: Path) -> None:
-    old, new = _snapshots(folder)[-2:]
-    diff = diff_paths(old, new)
-    assert len(diff["changes"]) == 18
+def _entity_headings(text: str, lang: str) -> list[str]:
+    """The lines that open a changed entity (not the details under an added one)."""
+    return [line for line in text.splitlines() if line.startswith(KIND_HEADINGS[lang])]
+
+
+def _links(text: str, markup: str) -> list[str]:
+    return re.findall(r"<((?:https?|mailto|file):[^>]+)>", text) + re.findall(
+        r'href="([^"]+)"', markup
+    )
+
+
+def check_message(msg: email.message.EmailMessage, lang: str, live: str) -> tuple[str, str]:
+    """What holds for every alert a subscriber of ``lang`` gets: the text and the HTML say
+    the same, nothing of another language's words, no raw field name, no file://, links
+    to the published site (or the live page, or the unsubscribe mailto:)."""
+    text, markup = _parts(msg)
+    shown = html_text(markup)
+    for other in LABELS:
+        if other == lang:
+            continue
+        for phrase in foreign_phrases(lang, other):
+            assert phrase not in text, f"{other} words {phrase!r} in the {lang} text part"
+            assert phrase not in shown, f"{other} words {phrase!r} in the {lang} HTML part"
+    for key in FIELDS["en"]:
+        assert f"{key}:" not in text and f"{key}:" not in shown, f"raw field {key}"
+    assert "_" not in "".join(re.findall(r"\b[a-z]+_[a-z_]+\b", text.split("\n-- ")[0]))
+    assert "file:" not in text and "file:" not in markup
+    for link in _links(text, markup):
+        link = link.replace("&amp;", "&")
+        assert link.startswith((SITE, live, "mailto:", UNSUBSCRIBE)), link
+    lowered = markup.lower()
+    assert "<img" not in lowered and "<script" not in lowered and "<style" not in lowered
+    assert "style=" not in lowered and "<link" not in lowered
+    return text, markup
+
+
+def foreign_phrases(lang: str, other: str) -> list[str]:
+    """The words of ``other``'s label tables that ``lang``'s tables do not share (each
+    phrase cut at its placeholders, pieces of four letters or more)."""
+    mine = " ".join([*LABELS[lang].values(), *FIELDS[lang].values(), *IN_LANGUAGE[lang].values()])
+    out = []
+    for value in [*LABELS[other].values(), *FIELDS[other].values(), *IN_LANGUAGE[other].values()]:
+        for piece in re.split(r"\{[a-z_]+\}", value):
+            piece = piece.strip(" ,.:;()”“")
+            if len(piece) >= 4 and piece not in mine:
+                out.append(piece)
+    return out
+
+
+def _check_change_alerts(received: list, folder: Path, live: str) -> None:
     assert len(received) == len(IMMEDIATE)  # one per immediate subscriber; the digest waits
     assert sorted(r.rcpt_tos[0] for r in received) == sorted(IMMEDIATE)
     for r in received:
         msg = r.message
         to = [addr for _, addr in getaddresses(msg.get_all("To"))]
         assert to == r.rcpt_tos and len(to) == 1, "one recipient per message, never a list"
+        lang = IMMEDIATE[to[0]]
         assert msg.get_content_type() == "multipart/alternative"
-        assert str(msg["Subject"]) == (
-            "18 changes: "
-            + {
-                "fi": "Pilotit seutukaupunkien kehittämiseen",
-                "sv": "Pilotprojekt för utveckling av regionstäder",
-                "en": "Pilots for developing regional towns",
-            }[IMMEDIATE[to[0]]]
-        )
+        count = {"fi": "4 muutosta", "sv": "4 ändringar", "en": "4 changes"}[lang]
+        assert str(msg["Subject"]) == f"{count}: {TITLES[lang]}"
         assert msg["From"] == "pilotarchive <pilotarchive@example.org>"
         assert parsedate_to_datetime(msg["Date"]).tzinfo is not None
         assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.org>")
         assert msg["List-Id"] == "pilotarchive pilots <pilots.pilotarchive.example.org>"
-        assert msg["List-Unsubscribe"].strip() == (
-            f"<https://example.org/unsubscribe?email={to[0].replace('@', '%40')}&list=pilots>"
+        quoted = to[0].replace("@", "%40")
+        assert " ".join(msg["List-Unsubscribe"].split()) == (  # unfolded
+            f"<https://example.org/unsubscribe?email={quoted}&list=pilots>, "
+            f"<mailto:pilotarchive@example.org?subject=unsubscribe%20pilots%20{quoted}>"
         )
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert msg["Auto-Submitted"] == "auto-generated"
-        assert msg["Content-Language"] == IMMEDIATE[to[0]]
-        text, markup = _parts(msg)
+        assert msg["Content-Language"] == lang
+        text, markup = check_message(msg, lang, live)
         shown = html_text(markup)
-        for piece in _expected(diff):
-            assert piece in text, f"{piece!r} missing from the text part to {to[0]}"
-            assert piece in shown, f"{piece!r} missing from the HTML part to {to[0]}"
-        # Links: the live page and the archived copy, in both parts.
-        live = diff["changes"][0]["archive"]["new"]["url"]
-        assert live in text and f'href="{live.replace("&", "&amp;")}"' in markup
-        warc = diff["changes"][0]["archive"]["new"]["original"]["filename"]
-        assert warc in text and warc in markup
-        # Nothing a mail client would fetch or run, and nothing that needs CSS.
-        lowered = markup.lower()
-        assert "<img" not in lowered and "<script" not in lowered and "<style" not in lowered
-        assert "style=" not in lowered and "<link" not in lowered
-        # The subscriber's language first, then the others.
-        lang = IMMEDIATE[to[0]]
-        order = sorted(SECTION, key=lambda code: text.index(SECTION[code]))
-        assert order[0] == lang, (to[0], order)
-        assert "Totals" in text or "Yhteensä" in text or "Totalt" in text
+        for line in LINES_2015[lang]:
+            assert line in text, f"{line!r} missing from the text part to {to[0]}"
+            assert line in shown, f"{line!r} missing from the HTML part to {to[0]}"
+        for name in ONCE[lang]:
+            assert text.count(name) == 1, (name, text)
+        headings = _entity_headings(text, lang)
+        assert len(headings) == CHANGED_2015 == len(set(headings)), headings
+        # Links a subscriber can open: the change and the archived copies on the site.
+        snaps = _snapshots(folder)
+        change = f"{SITE}diffs/{snaps[-2].name}_{snaps[-1].name}.html"
+        assert f"<{change}>" in text and f'href="{change}"' in markup
+        assert f"{SITE}snapshots/{snaps[-1].name}/archive/" in text
 
 
 def test_change_alert_plain_smtp(replica: ReplicaServer, mailserver: MailServer, tmp_path: Path):
-    write_config(tmp_path, replica.url + START, mailserver.port)
+    write_config(tmp_path, replica.url + START, mailserver.port, mail_extra=f'site_url = "{SITE}"')
     _change_step(replica, tmp_path)
     assert mailserver.received == []  # the first run of a target sends no change alert
     second = pa("run", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("\n") == 1  # one line per target
-    assert "18 change(s)" in second.stdout and "3 sent" in second.stdout
-    _check_change_alerts(mailserver.received, tmp_path)
+    assert f"{CHANGED_2015} change(s)" in second.stdout and "3 sent" in second.stdout
+    _check_change_alerts(mailserver.received, tmp_path, replica.url)
     third = pa("run", cwd=tmp_path)  # unchanged: nothing sent
     assert third.returncode == 0 and "no changes" in third.stdout
     assert len(mailserver.received) == 3
     log = runs(tmp_path)
     assert [r["outcome"] for r in log] == ["first", "changed", "unchanged"]
     assert log[1]["mails"] == {"queued": 3, "sent": 3, "waiting": 0, "digest_later": 1}
-    assert log[1]["counts"]["changes"] == 18 and log[1]["health"] == "healthy"
+    assert log[1]["counts"]["changes"] == CHANGED_2015 and log[1]["health"] == "healthy"
     assert all(r["start"] <= r["end"] and r["error"] is None for r in log)
 
 
@@ -158,6 +257,7 @@ def test_change_alert_starttls_with_login(replica: ReplicaServer, tmp_path: Path
             security="starttls",
             username=USER,
             ca_file=cert,
+            mail_extra=f'site_url = "{SITE}"',
         )
         # No password in the environment: refused at start-up, naming the variable and line.
         missing = pa("run", cwd=tmp_path)
@@ -174,7 +274,7 @@ def test_change_alert_starttls_with_login(replica: ReplicaServer, tmp_path: Path
         delivered = pa("outbox", "send", cwd=tmp_path, password=PASSWORD)
         assert delivered.returncode == 0, delivered.stderr
         assert all(r.tls and r.authenticated for r in server.received)
-        _check_change_alerts(server.received, tmp_path)
+        _check_change_alerts(server.received, tmp_path, replica.url)
     finally:
         server.stop()
 
@@ -218,13 +318,23 @@ def test_broken_layout_tells_maintainers_only(
     assert broken.returncode == 3, broken.stderr
     assert "DEGRADED" in broken.stdout
     assert sorted(r.rcpt_tos[0] for r in mailserver.received) == sorted(MAINTAINERS)
+    broken_id = _snapshots(tmp_path)[-1].name
     for r in mailserver.received:
         msg = r.message
-        assert "the crawler needs attention" in msg["Subject"]
-        assert "List-Unsubscribe" not in msg
+        assert msg["Subject"] == (
+            "pilotarchive: the crawler needs attention (pilots: facts not read)"
+        )
+        assert "List-Unsubscribe" not in msg and msg["Content-Language"] == "en"
         text, _ = _parts(msg)
-        assert "extraction_failed" in text and "Last healthy snapshot: " in text
-        assert _snapshots(tmp_path)[0].name in text  # the last healthy one, named
+        # What failed on which pages: the graphic pilots pages the CMS emptied
+        # (VERSIONS["2014-11-19-empty"] empties the graphic page of every language).
+        failed = [line for line in text.splitlines() if "the pilots could not be read" in line]
+        assert len(failed) == 3, text
+        assert all(replica.url in line for line in failed)
+        assert "Last healthy snapshot: " + _snapshots(tmp_path)[0].name in text
+        assert f"This has been going on since {when(broken_id)} (1 crawl)." in text
+        assert "pilotarchive reextract --target pilots" in text  # what to do
+        assert "pilotarchive.toml" in text and f"pilotarchive validate {broken_id}" in text
     # Back to a healthy version: subscribers get the real changes (against 2014-11-19), once.
     replica.set_version("2015-06")
     healthy = pa("run", cwd=tmp_path)
@@ -234,7 +344,9 @@ def test_broken_layout_tells_maintainers_only(
     first, _broken, last = _snapshots(tmp_path)
     for r in subscribers:
         assert f"change/pilots/{first.name}/{last.name}/" in r.message["X-Pilotarchive-Key"]
-        assert r.message["Subject"].startswith("18 changes: ")
+        count = {"fi": "4 muutosta", "sv": "4 ändringar", "en": "4 changes"}
+        lang = IMMEDIATE[r.rcpt_tos[0]]
+        assert r.message["Subject"] == f"{count[lang]}: {TITLES[lang]}"
     assert pa("run", cwd=tmp_path).returncode == 0
     assert len(mailserver.received) == len(MAINTAINERS) + len(IMMEDIATE)
 
@@ -250,7 +362,14 @@ def test_dry_run_writes_the_outbox_and_sends_nothing(
     assert mailserver.received == [] and len(outbox(tmp_path)) == 3
     for path in outbox(tmp_path):  # what would be sent, readable as it is
         msg = email.message_from_bytes(path.read_bytes(), policy=default)
-        assert msg["Subject"] == "18 changes: " + one_line(msg["Subject"][12:])
+        lang = IMMEDIATE[str(msg["To"])]
+        count = {"fi": "4 muutosta", "sv": "4 ändringar", "en": "4 changes"}[lang]
+        assert msg["Subject"] == f"{count}: {TITLES[lang]}"
+        # No [mail] site_url here: no archive links at all, and never a file:// one.
+        text, markup = _parts(msg)
+        for part in (text, markup):
+            assert "file:" not in part and "/archive/" not in part and "diffs/" not in part
+            assert "entities/" not in part and replica.url in part  # the live pages only
     assert pa("outbox", "send", cwd=tmp_path).returncode == 0
     assert len(mailserver.received) == 3 and outbox(tmp_path) == []
 
@@ -279,20 +398,39 @@ def test_weekly_digest_has_every_change_set_in_order(
     weekly = [r for r in mailserver.received if r.rcpt_tos == ["weekly@example.org"]]
     assert len(weekly) == 1
     msg = weekly[0].message
-    assert "(week " in msg["Subject"]
-    text, markup = _parts(msg)
     snaps = _snapshots(tmp_path)
-    first_set, second_set = diff_paths(snaps[0], snaps[1]), diff_paths(snaps[1], snaps[2])
-    assert msg["Subject"].startswith(
-        f"{len(first_set['changes']) + len(second_set['changes'])} changes: "
-    )
-    for piece in _expected(first_set) + _expected(second_set):
-        assert piece in text and piece in html_text(markup)
+    week = "-".join(map(str, _iso_week(snaps[-1].name)))
+    # Two change sets: 2014-06 -> 2014-11-19 changed the wellbeing pilot's contact and the
+    # pilots page (the English page published); 2014-11-19 -> 2015-06 the four entities of
+    # LINES_2015. Counted once each: wellbeing, page, bilingual, tourism.
+    assert msg["Subject"] == f"4 changes: {TITLES['en']} (the week {week})"
+    text, markup = check_message(msg, "en", replica.url)
+    shown = html_text(markup)
+    first = [
+        "Contact person: Juha Heikkinen (juha.heikkinen@iisalmi.fi, +358408302711) → "
+        "Sanna Kärkkäinen (sanna.karkkainen@iisalmi.fi, +358408302799) "
+        "(in Finnish and Swedish)",
+        "The page was published in English, with 5 pilots and 7 contact persons",
+        "Welfare services and regional vitality: the contact person changed in Finnish and "
+        "Swedish; the English page still says “Juha Heikkinen” (in English).",
+    ]
+    for line in [*first, *LINES_2015["en"]]:
+        assert line in text and line in shown, line
+    # The language links changed from 2014-06 to 2014-11-19 (/index.phtml?l=en gained
+    # &s=4398): noise, left out.
+    assert "Language versions" not in text and "index.phtml?l=en&s=4398" not in shown
     headings = [
-        f"Crawl of {when(b.name)}, compared with {when(a.name)}"
+        f"Crawl of {when(b.name)} (compared with the crawl of {when(a.name)})"
         for a, b in (snaps[0:2], snaps[1:3])
     ]
-    assert text.index(headings[0]) < text.index(headings[1])  # oldest first
+    assert f"{headings[0]}: 2 changes" in text and f"{headings[1]}: 4 changes" in text
+    # oldest first (the crawls may fall in one minute: told apart by their counts)
+    assert text.index(f"{headings[0]}: 2 changes") < text.index(f"{headings[1]}: 4 changes")
+
+
+def _iso_week(snapshot_id: str) -> tuple[int, str]:
+    year, week, _ = datetime.strptime(snapshot_id[:8], "%Y%m%d").isocalendar()
+    return year, f"W{week:02d}"
 
 
 class _TitleProxy:
@@ -364,9 +502,8 @@ def test_subject_is_one_clean_line(replica: ReplicaServer, mailserver: MailServe
     assert msg.get_all("Bcc") is None and msg.get_all("X-Injected") is None
     assert msg.get_all("To") == ["researcher@example.org"]
     subject = str(msg["Subject"])
-    assert subject.startswith("1 change: Pilotit seutukaupunkien kehittämiseen") or (
-        subject.startswith(tuple(f"{n} changes: Pilotit" for n in range(2, 10)))
-    ), subject
+    # One thing changed: the pilots page's title (on the page and its text version).
+    assert subject.startswith("1 muutos: Pilotit seutukaupunkien kehittämiseen"), subject
     for bad in ("\r", "\n", "\u2028", "%0d", "%0a", "&#13;", "&#10;", "&#8232;", "\\u2028"):
         assert bad not in subject.lower(), (bad, subject)
     assert "Bcc: victim@example.org X-Injected: yes loppu To: all@example.org" in subject
@@ -433,9 +570,17 @@ def test_failed_crawl_tells_maintainers_only(mailserver: MailServer, tmp_path: P
     assert "crawl FAILED (subscribers not told)" in result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
     assert sorted(r.rcpt_tos[0] for r in mailserver.received) == sorted(MAINTAINERS)
-    text, _ = _parts(mailserver.received[0].message)
-    assert "wrote no snapshot" in text and "Last healthy snapshot: none yet." in text
+    msg = mailserver.received[0].message
+    assert msg["Subject"] == "pilotarchive: the crawler needs attention (pilots: the crawl failed)"
+    text, _ = _parts(msg)
+    assert "saved no snapshot" in text and "There is no healthy snapshot yet." in text
+    assert "check the addresses " + nothing_there in text
     assert runs(tmp_path)[-1]["outcome"] == "crawl_failed"
+    # Failing again: since the first failed run, and how many.
+    assert pa("run", cwd=tmp_path).returncode == 1
+    first = make_snapshot_id(datetime.fromisoformat(runs(tmp_path)[0]["start"]))
+    text, _ = _parts(mailserver.received[-1].message)
+    assert f"This has been going on since {when(first)} (2 crawls)." in text
 
 
 def test_implicit_tls(tmp_path: Path):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from pilotarchive.alerts.compose import ChangeSet
+from pilotarchive.alerts.changeset import ChangeSet
 from pilotarchive.archive.snapshot import snapshot_time, write_atomic
 from pilotarchive.exceptions import SnapshotDamaged
 

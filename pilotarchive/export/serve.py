@@ -7,6 +7,13 @@ not private to the user, though: any web page open in the browser can make it as
 a request must name this machine in its ``Host`` header, and only what is published is
 served (the site, the dataset, the snapshots, WACZ packages): never the outbox with the
 subscribers' addresses, the alert state, the run log, the locks or a configuration.
+
+One thing is not a file: ``unsubscribe`` (at the site's root, ``/site/unsubscribe`` or
+``/unsubscribe``), the one-click unsubscribe of the alerts (RFC 8058). A mail client POSTs
+``List-Unsubscribe=One-Click`` to the link of the message's ``List-Unsubscribe`` header and
+the address leaves the list at once; a GET (a person who clicked, or a link scanner) only
+shows a button that POSTs, so scanning a mail never unsubscribes anybody. The link's token
+is checked (:mod:`pilotarchive.alerts.unsubscribe`); a wrong one is refused with 403.
 """
 
 import errno
@@ -53,7 +60,53 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             return True
         return len(parts) == 1 and parts[0].endswith(".wacz")
 
+    def _unsubscribe_path(self) -> bool:
+        path = self.path.split("?", 1)[0]
+        return path in ("/unsubscribe", "/site/unsubscribe")
+
+    def _query(self) -> dict[str, str]:
+        from urllib.parse import parse_qs
+
+        query = parse_qs(self.path.split("?", 1)[1] if "?" in self.path else "")
+        return {k: v[0] for k, v in query.items() if v}
+
+    def _answer(self, status: int, body: str) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        from pilotarchive.alerts.unsubscribe import leave
+
+        if not self._allowed_host():
+            self.send_error(421, "Misdirected Request: ask for 127.0.0.1 or localhost")
+            return
+        if not self._unsubscribe_path():
+            self.send_error(405, "Only unsubscribe takes a POST")
+            return
+        length = min(int(self.headers.get("Content-Length") or 0), 4096)
+        self.rfile.read(length)  # "List-Unsubscribe=One-Click" or the button's form
+        q = self._query()
+        if not q.get("list") or not q.get("email") or not q.get("token"):
+            self._answer(400, _PAGE.format(text="The link is incomplete."))
+            return
+        if not leave(self.root, q["list"], q["email"], q["token"]):
+            self._answer(403, _PAGE.format(text="This link is not valid."))
+            return
+        self._answer(200, _PAGE.format(text=_DONE))
+
     def send_head(self) -> Any:
+        if self._allowed_host() and self._unsubscribe_path():
+            from html import escape
+
+            button = _BUTTON.format(action=escape(self.path))
+            self._answer(200, _PAGE.format(text=button))
+            return None
         if not self._allowed_host():
             self.send_error(421, "Misdirected Request: ask for 127.0.0.1 or localhost")
             return None
@@ -77,6 +130,22 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)
+
+
+_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>pilotarchive</title></head>'
+    "<body>{text}</body></html>"
+)
+_DONE = (
+    '<p lang="fi">Tilaus on peruttu.</p><p lang="sv">Prenumerationen är avslutad.</p>'
+    '<p lang="en">You are unsubscribed.</p>'
+)
+_BUTTON = (
+    '<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" '
+    'value="One-Click"><button type="submit"><span lang="fi">Peru tilaus</span> / '
+    '<span lang="sv">Avsluta prenumerationen</span> / <span lang="en">Unsubscribe</span>'
+    "</button></form>"
+)
 
 
 def make_server(output: Path, port: int = 8000) -> ThreadingHTTPServer:

@@ -41,6 +41,7 @@ from pilotarchive.archive.snapshot import (
 )
 from pilotarchive.diff.render import ArchiveHref, render_html, show
 from pilotarchive.exceptions import PilotarchiveError, UsageError
+from pilotarchive.export.feed import with_feed_links, write_feeds
 from pilotarchive.export.identity import identity
 from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
 from pilotarchive.export.temporal import Dataset, Source, build
@@ -139,7 +140,7 @@ class _Writer:
     def put(self, rel: str, text: str) -> None:
         self.made.add(rel)
         path = self.root / rel
-        data = text.encode("utf-8")
+        data = with_feed_links(rel, text).encode("utf-8")
         try:
             if path.is_file() and path.read_bytes() == data:
                 self.result.unchanged += 1
@@ -584,7 +585,7 @@ def _downloads(root: Path, dataset_dir: Path, wacz: list[Path], data: Dataset) -
 
 # Every entry a site holds at its top: a folder holding only these is a site.
 SITE_ENTRIES = frozenset(
-    {"index.html", "style.css", "downloads.html", "snapshots", "diffs", "entities", MARKER}
+    {"index.html", "style.css", "downloads.html", "snapshots", "diffs", "entities", "feeds", MARKER}
 )
 
 
@@ -682,6 +683,9 @@ def build_site(
             labels[row["language"]] = _label(table, row)
         groups[entity.split("-", 1)[0].replace("text", "page")][entity] = labels
     out.put("entities/index.html", _entities_index(groups))
+    write_feeds(
+        out.put, output, data.diffs.items(), data.sources[0].info.target if data.sources else None
+    )
     out.put("downloads.html", _downloads(root, dataset_dir, packages, data))
     out.put("index.html", _index(data, source_url(data)))
     out.prune(written_before)

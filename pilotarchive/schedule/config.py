@@ -61,6 +61,9 @@ class MailConfig:
     maintainers: tuple[str, ...] = ()
     list_id: str = ""
     replay_url: str = ""
+    site_url: str = ""  # where `pilotarchive site` is published; ends with "/"; empty: no links
+    one_click: bool = False  # RFC 8058 unsubscribe through `pilotarchive serve` at site_url
+    maintainer_language: str = "en"
 
     @property
     def sender_address(self) -> str:
@@ -76,6 +79,8 @@ class Subscriber:
     email: str
     language: str = "fi"
     digest: str = "none"  # none | daily | weekly
+    entities: tuple[str, ...] = ()  # entity ids or kinds to hear of; empty: all
+    fields: tuple[str, ...] = ()  # fields to hear of; empty: all
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class Target:
     maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
     subscribers: tuple[Subscriber, ...] = ()
     retention: Retention = Retention()
+    ignore_fields: tuple[str, ...] = ()  # never alerted: "updated", "person.phone"
 
 
 @dataclass(frozen=True)
@@ -314,12 +320,16 @@ def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]
             "unsubscribe": "a mailto: address or an https:// URL",
             "password_env": "the name of an environment variable",
             "replay_url": "a URL template with {url} (and {timestamp})",
+            "site_url": "an http(s) URL of the published site (never file://)",
             "list_id": "a domain-like name",
         }.get(str(leaf), "")
         if isinstance(leaf, int) and len(path) > 1:  # an item of maintainers or start_urls
-            what = {"maintainers": "an e-mail address", "start_urls": "an http(s) URL"}.get(
-                str(path[-2]), ""
-            )
+            what = {
+                "maintainers": "an e-mail address",
+                "start_urls": "an http(s) URL",
+                "fields": "a field name (coordinator, contact, updated, ...)",
+                "ignore_fields": "a field or kind.field (updated, person.phone)",
+            }.get(str(path[-2]), "")
         return path, f"{value!r} is not {what}" if what else error.message
     return path, error.message
 
@@ -375,6 +385,23 @@ def _check_settings(settings: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+ALERT_KINDS = ("pilot", "project", "person", "page", "contact")
+
+
+def _field_problem(field: str, kind: str = "") -> str | None:
+    """Why a field named in ``fields`` or ``ignore_fields`` is none the alerts know."""
+    from pilotarchive.diff.compare import COMPARED
+
+    known = sorted({f for fields in COMPARED.values() for f in fields} | {"text"})
+    if kind and kind not in ALERT_KINDS:
+        return f"{kind!r} is no kind of entity (one of {', '.join(ALERT_KINDS[:4])})"
+    if field in known:
+        return None
+    close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+    return f"no field {field!r}{hint}"
+
+
 def parse_config(
     text: str,
     file: Path,
@@ -427,12 +454,21 @@ def parse_config(
     for m, person in enumerate(mail_data.get("maintainers", ())):
         if problem := address_problem(person, smtputf8=utf8):
             errors.add(["mail", "maintainers", m], problem)
+    site_url = mail_data.get("site_url", "")
+    if site_url and not site_url.endswith("/"):
+        site_url += "/"  # the site's folder: pages are joined to it
+    if mail_data.get("one_click") and not site_url:
+        errors.add(["mail", "one_click"], "one-click unsubscribe needs [mail] site_url, "
+                   "the address where `pilotarchive serve` publishes the site")  # fmt: skip
     mail = MailConfig(
         sender=sender,
         unsubscribe=mail_data.get("unsubscribe", ""),
         maintainers=tuple(mail_data.get("maintainers", ())),
         list_id=mail_data.get("list_id", ""),
         replay_url=mail_data.get("replay_url", ""),
+        site_url=site_url,
+        one_click=bool(mail_data.get("one_click", False)),
+        maintainer_language=mail_data.get("maintainer_language", "en"),
     )
 
     targets = []
@@ -454,8 +490,14 @@ def parse_config(
         for m, person in enumerate(item.get("maintainers", ())):
             if problem := address_problem(person, smtputf8=utf8):
                 errors.add([*where, "maintainers", m], problem)
+        for m, name in enumerate(item.get("ignore_fields", ())):
+            if problem := _field_problem(name.rpartition(".")[2], name.rpartition(".")[0]):
+                errors.add([*where, "ignore_fields", m], problem)
         emails: set[str] = set()
         for m, sub in enumerate(item.get("subscribers", [])):
+            for k, name in enumerate(sub.get("fields", ())):
+                if problem := _field_problem(name):
+                    errors.add([*where, "subscribers", m, "fields", k], problem)
             if problem := address_problem(sub["email"], smtputf8=utf8):
                 errors.add([*where, "subscribers", m, "email"], problem)
             if sub["email"].lower() in emails:
@@ -471,10 +513,17 @@ def parse_config(
                 settings=settings,
                 maintainers=tuple(item.get("maintainers", ())),
                 subscribers=tuple(
-                    Subscriber(s["email"], s.get("language", "fi"), s.get("digest", "none"))
+                    Subscriber(
+                        s["email"],
+                        s.get("language", "fi"),
+                        s.get("digest", "none"),
+                        tuple(s.get("entities", ())),
+                        tuple(s.get("fields", ())),
+                    )
                     for s in item.get("subscribers", [])
                 ),
                 retention=Retention(**item.get("retention", {})),
+                ignore_fields=tuple(item.get("ignore_fields", ())),
             )
         )
     errors.raise_any()

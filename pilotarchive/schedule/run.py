@@ -36,7 +36,8 @@ from pilotarchive.alerts.compose import (
     digest_key,
     health_alert,
     health_key,
-    main_titles,
+    make_change_set,
+    news_for,
 )
 from pilotarchive.alerts.outbox import Outbox
 from pilotarchive.alerts.send import SendReport, send_waiting
@@ -48,6 +49,7 @@ from pilotarchive.alerts.state import (
     save_change_set,
     write_state,
 )
+from pilotarchive.alerts.unsubscribe import has_left
 from pilotarchive.archive.lock import target_lock
 from pilotarchive.archive.snapshot import (
     check_readable,
@@ -238,10 +240,12 @@ def _queue_change_set(
 ) -> int:
     queued = 0
     for sub in target.subscribers:
-        if sub.digest == "none":
+        if sub.digest == "none" and not has_left(config.output, target.name, sub.email):
             key = change_key(target.name, cs.old, cs.new, sub.email)
             if not outbox.known(key):
-                queued += outbox.put(key, change_alert(config, target, sub, cs, now))
+                msg = change_alert(config, target, sub, cs, now)
+                if msg is not None:  # nothing in it is news to this subscriber
+                    queued += outbox.put(key, msg)
     return queued
 
 
@@ -272,11 +276,12 @@ def queue_digests(
             sets = change_sets(config.output, target.name)
         for period, in_period in due_digests(sets, kind, state.digests.get(kind), now, tz):
             for sub in target.subscribers:
-                if sub.digest == kind:
+                if sub.digest == kind and not has_left(config.output, target.name, sub.email):
                     key = digest_key(target.name, period, sub.email)
                     if not outbox.known(key):
                         msg = digest_alert(config, target, sub, period, in_period, now)
-                        queued += outbox.put(key, msg)
+                        if msg is not None:
+                            queued += outbox.put(key, msg)
             state.digests[kind] = period
             write_state(config.output, target.name, state)
     return queued
@@ -298,11 +303,31 @@ def _counts(manifest: dict[str, Any]) -> dict[str, Any]:
     return {kind: (counts.get(kind) or {}).get("total", 0) for kind in ("page", "pilot", "contact")}
 
 
-def _pages(snapshot: Path) -> list[dict[str, Any]]:
-    import json
+def _failing_since(config: Config, target: Target, healthy: str | None) -> tuple[str | None, int]:
+    """The first snapshot after the last healthy one (a failing run that wrote one) and how
+    many runs failed since, this one included, from the run log."""
+    from pilotarchive.schedule.runlog import read_runs
 
-    with (snapshot / "records" / "pages.jsonl").open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    first, n = None, 1
+    for record in read_runs(config.output):
+        if record.get("target") != target.name or record.get("outcome") == "locked":
+            continue
+        if record.get("outcome") in ("degraded", "crawl_failed"):
+            # A snapshot id, or the run's start as one (a failed crawl wrote none).
+            ident = record.get("snapshot") or _run_id(record.get("start")) or ""
+            if healthy is None or ident > healthy:
+                first = first or ident
+                n += 1
+        elif record.get("health") not in (None, "degraded"):
+            first, n = None, 1
+    return first, n
+
+
+def _run_id(start: Any) -> str | None:
+    try:
+        return make_snapshot_id(datetime.fromisoformat(str(start)))
+    except ValueError:
+        return None
 
 
 def _locked_run(
@@ -323,12 +348,16 @@ def _locked_run(
     if outcome.snapshot is None:
         result.outcome, result.error = "crawl_failed", outcome.error
         healthy = _last_healthy(config, target, None)
+        run_id = make_snapshot_id(result.started)
+        since, runs = _failing_since(config, target, healthy[0] if healthy else None)
         trouble = Trouble(
             "failed",
-            make_snapshot_id(result.started),
+            run_id,
             f"the crawl wrote no snapshot: {outcome.error}",
             last_healthy=healthy[0] if healthy else None,
             last_healthy_path=healthy[1] if healthy else None,
+            since=since or run_id,
+            failing_runs=runs,
         )
         result.queued += _queue_trouble(config, target, outbox, trouble, now)
         return
@@ -351,11 +380,14 @@ def _locked_run(
                 result.health = "degraded"
                 findings = tuple(diff["health"]["findings"])
             else:
-                result.counts["changes"] = len(diff["changes"])
-                result.outcome = "changed" if diff["changes"] else "unchanged"
-                if diff["changes"]:
-                    titles = main_titles(_pages(outcome.snapshot))
-                    cs = ChangeSet(target.name, baseline.name, new_id, diff, titles)
+                # What changed for people: entities, after noise and the target's ignored
+                # fields; the records that differ stay in the archive's diff.
+                cs = make_change_set(target.name, baseline, outcome.snapshot, diff, config.output)
+                news = news_for(cs, target) if diff["changes"] else []
+                result.counts["changes"] = len(news)
+                result.counts["records_changed"] = len(diff["changes"])
+                result.outcome = "changed" if news else "unchanged"
+                if news:
                     save_change_set(config.output, cs)
                     result.queued += _queue_change_set(config, target, outbox, cs, now)
                     result.digest = sum(1 for s in target.subscribers if s.digest != "none")
@@ -366,6 +398,7 @@ def _locked_run(
         result.outcome = "degraded"
         healthy = _last_healthy(config, target, new_id)
         errors = [f for f in findings if f.get("severity") == "error"]
+        since, runs = _failing_since(config, target, healthy[0] if healthy else None)
         trouble = Trouble(
             "degraded",
             new_id,
@@ -375,6 +408,8 @@ def _locked_run(
             snapshot=new_id,
             last_healthy=healthy[0] if healthy else None,
             last_healthy_path=healthy[1] if healthy else None,
+            since=since or new_id,
+            failing_runs=runs,
         )
         result.queued += _queue_trouble(config, target, outbox, trouble, now)
 
