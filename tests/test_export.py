@@ -95,38 +95,59 @@ def snap(n: int, coordinator: str | None = "Loviisan kaupunki", *, fetched: bool
     return source(n, pages, pilots, health)
 
 
+# (first snapshot, valid_to, last snapshot that showed it, rendering, coordinator): the
+# last snapshot is the last that fetched the page and saw the version, written by hand.
 CASES = {
     "an unchanged crawl is no new version": (
         [snap(0), snap(1)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
     ),
     "a changed field ends one version and starts the next": (
         [snap(0), snap(1, "Porvoon kaupunki")],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "page", "Porvoon kaupunki")],
+        [
+            (T[0], T[1], T[0], "page", "Loviisan kaupunki"),
+            (T[1], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
     "a page not fetched is no evidence: the version goes on": (
         [snap(0), snap(1, fetched=False), snap(2)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
+    ),
+    "a page not fetched is not the version's last sight": (
+        [snap(0), snap(1, fetched=False), snap(2, "Porvoon kaupunki")],
+        [
+            (T[0], T[2], T[0], "page", "Loviisan kaupunki"),
+            (T[2], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
     "a page answering 404 ends the version": (
         [snap(0), snap(1, status=404)],
-        [(T[0], T[1], "page", "Loviisan kaupunki")],
+        [(T[0], T[1], T[0], "page", "Loviisan kaupunki")],
     ),
     "a pilot gone from a page that answered ends the version": (
-        [snap(0), snap(1, None), snap(2)],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[2], None, "page", "Loviisan kaupunki")],
+        [snap(0), snap(1), snap(2, None), snap(3)],
+        [
+            (T[0], T[2], T[1], "page", "Loviisan kaupunki"),
+            (T[3], None, None, "page", "Loviisan kaupunki"),
+        ],
     ),
     "page and text version are one row, from the page": (
         [snap(0, text=True), snap(1, text=True)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
     ),
     "the text version stands in while the page is missing": (
         [snap(0, text=True), snap(1, text=True, status=404)],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "text", "Loviisan kaupunki")],
+        [
+            (T[0], T[1], T[0], "page", "Loviisan kaupunki"),
+            (T[1], None, None, "text", "Loviisan kaupunki"),
+        ],
     ),
     "a degraded snapshot neither ends nor starts a version": (
         [snap(0), snap(1, None, health="degraded"), snap(2, "Porvoon kaupunki")],
-        [(T[0], T[2], "page", "Loviisan kaupunki"), (T[2], None, "page", "Porvoon kaupunki")],
+        [
+            (T[0], T[2], T[0], "page", "Loviisan kaupunki"),
+            (T[2], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
 }
 
@@ -136,17 +157,15 @@ def test_temporal_golden_cases(name: str) -> None:
     sources, expected = CASES[name]
     rows = versions(sources, Identities(s for s in sources if s.used))["pilots"]
     got = [
-        (r["first_snapshot"], r["valid_to"], r["rendering"], r["coordinator"])
+        (r["first_snapshot"], r["valid_to"], r["last_snapshot"], r["rendering"], r["coordinator"])
         for r in sorted(rows, key=lambda r: r["valid_from"])
     ]
     want = [
-        (first, iso_time(snapshot_time(to)) if to else None, rendering, value)  # type: ignore[arg-type]
-        for first, to, rendering, value in expected
+        (first, iso_time(snapshot_time(to)) if to else None, last, rendering, value)  # type: ignore[arg-type]
+        for first, to, last, rendering, value in expected
     ]
     assert got == want
     assert len({r["entity_id"] for r in rows}) == 1  # one pilot, whatever happened to it
-    for r in rows:  # the end columns are filled together, and only for ended versions
-        assert (r["valid_to"] is None) == (r["last_snapshot"] is None)
 
 
 def test_an_error_page_keeps_the_identity_its_url_had() -> None:
