@@ -239,6 +239,79 @@ def test_every_file_is_there_and_says_the_same(dataset: Path, archive: Path) -> 
     assert fields["pilot_count"]["description"] == "Pilot and project records read from this page."
 
 
+def _phone(national: str) -> str:
+    """The E.164 form of a Finnish number as the replica writes it ("044 439 3301")."""
+    return "+358" + national.replace(" ", "")[1:]
+
+
+def _truth() -> tuple[set[tuple], set[tuple]]:
+    """The pilots and the people the replica's last version (2015-06) shows, written from
+    its content (pilotarchive/replica/content.py): (language, kind, theme, coordinator,
+    contact, e-mail, phone, municipalities) and (language, name, e-mail, phone, role)."""
+    from pilotarchive.replica import content as c
+
+    v3 = c.VERSIONS["2015-06"].pages["fi"].pilots
+    pilots, people = set(), set()
+    for lang in ("fi", "sv", "en"):
+
+        def town(name: str, lang: str = lang) -> str:
+            return c.MUNICIPALITY_NAMES_SV.get(name, name) if lang == "sv" else name
+
+        for p in v3:
+            who = p.contact
+            pilots.add((lang, "pilot", p.themes[lang], p.coordinators[lang],
+                        f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        tuple(map(town, p.municipalities))))  # fmt: skip
+            people.add((lang, f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        "pilot_contact"))  # fmt: skip
+        salo = c.SALO_PROJECT
+        name = f"{salo.contact.given} {salo.contact.family}"
+        pilots.add((lang, "project", salo.themes[lang], salo.coordinators[lang], name,
+                    salo.contact.email, None, ()))  # fmt: skip
+        people.add((lang, name, salo.contact.email, None, "project_contact"))
+        for who in c.FURTHER_INFORMATION:
+            people.add((lang, f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        "further_information"))  # fmt: skip
+    return pilots, people
+
+
+def _current(rows: list[dict[str, Any]]) -> tuple[set[tuple], set[tuple]]:
+    """Today's pilot rows and people rows of one format, in the form of ``_truth``."""
+    pilots, people = set(), set()
+    for r in rows:
+        if r["valid_to"] not in (None, ""):
+            continue
+        if "theme" in r:
+            towns = r["municipalities"]
+            towns = json.loads(towns) if isinstance(towns, str) else towns
+            pilots.add((r["language"], r["kind"], r["theme"], r["coordinator"],
+                        r["contact_name"], r["contact_email"], r["contact_phone"] or None,
+                        tuple(towns)))  # fmt: skip
+        else:
+            people.add((r["language"], r["name"], r["email"], r["phone"] or None, r["role"]))
+    return pilots, people
+
+
+def test_every_format_holds_what_the_replica_shows_now(dataset: Path) -> None:
+    """CSV, JSONL and SQLite each hold the replica's current pilots and people: agreeing
+    with each other is not enough (three formats can be wrong the same way)."""
+    truth = _truth()
+    assert len(truth[0]) == 18 and len(truth[1]) == 24  # 5 pilots and a project; 8 people
+    db = sqlite3.connect(dataset / "pilotarchive.sqlite")
+    db.row_factory = sqlite3.Row
+    for name in ("csv", "jsonl", "sqlite"):
+        rows: list[dict[str, Any]] = []
+        for table in ("pilots", "contacts"):
+            if name == "csv":
+                rows += read_csv(dataset / f"{table}.csv")
+            elif name == "jsonl":
+                text = (dataset / f"{table}.jsonl").read_text(encoding="utf-8")
+                rows += [json.loads(line) for line in text.splitlines()]
+            else:
+                rows += [dict(r) for r in db.execute(f'SELECT * FROM "{table}"')]
+        assert _current(rows) == truth, name
+
+
 def test_frictionless_validates_the_data_package(dataset: Path) -> None:
     run = subprocess.run(
         [str(BIN / "frictionless"), "validate", "datapackage.json"],
