@@ -53,10 +53,12 @@ def _updated(line: str) -> tuple[str, str | None] | None:
         # The date follows its label; a date later in a sentence that has the word is not it.
         ("Päivitetty ohjelma julkaistaan 12.3.2015", None),
         ("Updated programme to be published on 12 March 2015", None),
+        ("Updated on 19 November 2014", ("2014-11-19", None)),  # a short word between
         # A clock outside 00:00-23:59 is no clock; the date stands.
         ("Päivitetty: 19.11.2014 klo 25.10", ("2014-11-19", None)),
         ("Päivitetty: 19.11.2014 klo 14.75", ("2014-11-19", None)),
         ("Päivitetty: 19.11.2014 klo 24.00", ("2014-11-19", None)),
+        ("Päivitetty: 19.11.2014 klo 14.60", ("2014-11-19", None)),
         ("Päivitetty: 19.11.2014 klo 23.59", ("2014-11-19", "23:59")),
         ("Päivitetty: 19.11.2014 klo 0.00", ("2014-11-19", "00:00")),
     ],
@@ -66,15 +68,50 @@ def _updated(line: str) -> tuple[str, str | None] | None:
         "dmy-day-25",
         "label-then-other-words",
         "label-then-other-words-en",
+        "label-on-then-date",
         "hour-25",
         "minute-75",
         "hour-24",
+        "minute-60",
         "last-minute",
         "midnight",
     ],
 )
 def test_update_dates_keep_their_rules(line: str, expected: tuple | None) -> None:
     assert _updated(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "headers", "expected"),
+    [
+        # No date in the text: the metadata, as written there, and its clock only if it has one.
+        ('<meta name="dcterms.modified" content="19.11.2014">', {},
+         ("2014-11-19", None, "19.11.2014", "meta:dcterms.modified")),
+        ('<meta name="dcterms.modified" content="2014-11-19">', {},
+         ("2014-11-19", None, "2014-11-19", "meta:dcterms.modified")),
+        ('<meta name="dcterms.modified" content="2014-11-19T14:20:00+02:00">', {},
+         ("2014-11-19", "14:20", "2014-11-19T14:20:00+02:00", "meta:dcterms.modified")),
+        ('<meta name="dcterms.modified" content="2014-11-19 14:20">', {},
+         ("2014-11-19", "14:20", "2014-11-19 14:20", "meta:dcterms.modified")),
+        ('<meta name="dcterms.modified" content="19.11.2014 klo 14.20">', {},
+         ("2014-11-19", "14:20", "19.11.2014 klo 14.20", "meta:dcterms.modified")),
+        # Nothing in the page: the server's Last-Modified, with its clock.
+        ("", {"Last-Modified": "Wed, 19 Nov 2014 12:20:00 GMT"},
+         ("2014-11-19", "12:20", "Wed, 19 Nov 2014 12:20:00 GMT", "http-last-modified")),
+    ],
+    ids=["meta-dotted", "meta-date-only", "meta-iso-time", "meta-space-time", "meta-dotted-klo",
+         "http"],
+)  # fmt: skip
+def test_update_date_fallbacks_keep_what_they_read(
+    head: str, headers: dict, expected: tuple
+) -> None:
+    page = (
+        f'<html lang="fi"><head><meta charset="utf-8">{head}<title>Sivu</title></head>'
+        '<body><div id="content"><h1>Sivu</h1><p>Teksti.</p></div></body></html>'
+    ).encode()
+    found = extract_page(page, "http://127.0.0.1/x", headers=headers).updated
+    assert found is not None
+    assert (found.date, found.time, found.text, found.source) == expected
 
 
 # -- scope: the middleware is the last word, whoever made the request -----------------------
