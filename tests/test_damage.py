@@ -52,13 +52,15 @@ def _opened(pid: int, path: Path, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except (FileNotFoundError, ProcessLookupError):
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except FileNotFoundError:
             return False  # ended: never waited
-        except OSError:
-            links = []  # an fd closed while listed
-        if str(path) in links:
-            return True
+        for fd in fds:
+            try:
+                if os.readlink(fd) == str(path):
+                    return True
+            except OSError:
+                continue  # closed while listed
         time.sleep(0.05)
     return False
 
@@ -70,7 +72,7 @@ def test_a_crawl_waits_for_the_folder_lock(replica: ReplicaServer, tmp_path: Pat
     lock = output_lock(tmp_path, wait=0).acquire()
     proc = _popen(replica, tmp_path)
     try:
-        assert _opened(proc.pid, tmp_path / OUTPUT_LOCK), "the crawl never reached the lock"
+        assert _opened(proc.pid, tmp_path / OUTPUT_LOCK), f"never at the lock: exit {proc.poll()}"
         time.sleep(0.5)  # at the lock: a crawl that went past it would end or write now
         assert proc.poll() is None, proc.communicate()
         assert len(list_snapshots(tmp_path)) == 1

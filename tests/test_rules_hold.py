@@ -24,7 +24,7 @@ from pilotarchive.extract.page import extract_page
 from pilotarchive.middlewares import OutOfScope, ScopeMiddleware
 from pilotarchive.replica.content import NIEMI, PILOTS_PAGE_ID, VERSIONS, PilotEntry
 from pilotarchive.replica.server import Fault, ReplicaServer, render
-from tests.helpers import crawl, load_manifest, load_records, run_cli
+from tests.helpers import Run, crawl, load_manifest, load_records, run_cli
 from tests.hostile import HostileServer
 
 # -- dates: the order of d/m/yyyy, the label before the date, the clock's range ------------
@@ -172,8 +172,8 @@ def test_the_outbox_refuses_a_key_it_holds(tmp_path: Path) -> None:
 # -- health: a partial outage and an emptied contacts box are not healthy -------------------
 
 
-def _health(run: object) -> dict:
-    return load_manifest(run.snapshot)["health"]  # type: ignore[attr-defined]
+def _health(run: Run) -> dict:
+    return load_manifest(run.snapshot)["health"]
 
 
 def test_a_partial_outage_is_degraded_not_healthy(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -186,6 +186,12 @@ def test_a_partial_outage_is_degraded_not_healthy(replica: ReplicaServer, tmp_pa
     replica.inject("/text.phtml?l=en&s=4398", Fault(delay=2.5))
     fast = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0")
     outage = crawl(replica, tmp_path, *fast, expect=3)
+    failures = load_manifest(outage.snapshot)["failures"]
+    reasons = {f["url"].removeprefix(replica.url): f["reason"] for f in failures}
+    assert reasons["/index.phtml?l=sv&s=4398"].startswith("HTTP 500")
+    assert reasons["/text.phtml?l=sv&s=4398"].startswith("HTTP 503")
+    assert reasons["/index.phtml?l=en&s=4398"].startswith("timeout")
+    assert reasons["/text.phtml?l=en&s=4398"].startswith("timeout")
     health = _health(outage)
     assert health["verdict"] == "degraded"
     assert [(f["kind"], f["severity"]) for f in health["findings"]] == [("pages_missing", "error")]
