@@ -134,7 +134,7 @@ def test_wacz_of_a_damaged_warc_puts_nothing_in_place(replica, tmp_path: Path) -
     package = tmp_path / "p.wacz"
     run = run_cli("wacz", "--output", str(tmp_path), "--file", str(package))
     line = one_line(run, 1)
-    assert str(warc.name) in line or "cannot" in line or "not" in line, line
+    assert line.startswith(f"pilotarchive: {warc}: cannot be read ("), line
     assert not package.exists()
     assert not list(tmp_path.glob(".tmp-*"))
 
@@ -294,14 +294,21 @@ def test_history_is_in_time_order(replica: ReplicaServer, tmp_path: Path) -> Non
     assert "Sidan hittades inte" not in history
 
 
-def test_snapshots_json_says_null_for_an_unknown_health(replica, tmp_path: Path) -> None:
-    snapshot = crawl(replica, tmp_path).snapshot
+def test_snapshots_judges_a_snapshot_made_before_health_was_stored(replica, tmp_path: Path) -> None:
+    """A manifest without ``health`` (made before health was judged) is judged on read, from
+    its records: the redesign states four pilots and yields none, so it is degraded, not
+    "healthy" by default and not left unknown."""
+    replica.set_version("2014-11-19-redesign")
+    snapshot = crawl(replica, tmp_path, expect=3).snapshot
     manifest = load_manifest(snapshot)
+    assert manifest["health"]["verdict"] == "degraded"
     del manifest["health"]  # as a snapshot made before health was judged
     (snapshot / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    listed = json.loads(run_cli("snapshots", "--json", "--output", str(tmp_path)).stdout)
-    assert listed["health"] is None or listed["health"] == "healthy"
-    # Judged on read: the only snapshot, on its own, has nothing that says otherwise.
+    run = run_cli("snapshots", "--json", "--output", str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    listed = json.loads(run.stdout)
+    assert (listed["id"], listed["health"]) == (snapshot.name, "degraded")
+    assert "health" not in load_manifest(snapshot)  # judged, never written into a snapshot
 
 
 # -- 20. small things ------------------------------------------------------------------------

@@ -115,7 +115,13 @@ def test_polite_identity_and_robots(replica: ReplicaServer, tmp_path: Path) -> N
 
 def test_max_pages_is_a_budget(replica: ReplicaServer, tmp_path: Path) -> None:
     run = crawl(replica, tmp_path, "--scope", "site", "--max-pages", "5")
-    assert load_manifest(run.snapshot)["fetched"] <= 5
+    manifest = load_manifest(run.snapshot)
+    # The site has dozens of pages: the budget is spent exactly, and nothing more is asked
+    # for (robots.txt and the start URL's redirect are no pages).
+    assert manifest["fetched"] == 5 and len(load_records(run.snapshot)["pages"]) == 5
+    asked = {p for _, p, _ in replica.requests} - {"/robots.txt", "/seutukaupunkipilotit"}
+    assert len(asked) == 5, asked
+    assert manifest["left_out"] > 0 and "page budget of 5 reached" in run.stdout
 
 
 def test_500_and_timeout_are_recorded_and_the_crawl_goes_on(

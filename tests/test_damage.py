@@ -6,14 +6,16 @@ and a full disk left temporary files behind.
 """
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from pilotarchive.archive.lock import FileLock, output_lock, target_lock
+from pilotarchive.archive.lock import OUTPUT_LOCK, FileLock, output_lock, target_lock
 from pilotarchive.archive.snapshot import list_snapshots, validate_snapshot
 from pilotarchive.exceptions import LockHeld
 from pilotarchive.replica.server import ReplicaServer
@@ -43,15 +45,36 @@ def test_two_crawls_at_once_into_one_folder_keep_both(
         assert validate_snapshot(path) == []
 
 
+def _opened(pid: int, path: Path, timeout: float = 60) -> bool:
+    """Whether process ``pid`` opens ``path`` within ``timeout`` s: a crawl opens the lock
+    file just before it tries the lock, so while the test holds it, an open file is a crawl
+    waiting at it (an observable state, not a guess at how long a crawl takes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except FileNotFoundError:
+            return False  # ended: never waited
+        for fd in fds:
+            try:
+                if os.readlink(fd) == str(path):
+                    return True
+            except OSError:
+                continue  # closed while listed
+        time.sleep(0.05)
+    return False
+
+
 def test_a_crawl_waits_for_the_folder_lock(replica: ReplicaServer, tmp_path: Path) -> None:
-    """The writing phase is exclusive: a crawl finishing while another commits waits its
-    turn (documented choice: wait, not fail, so neither crawl is lost)."""
+    """A crawl that finds the folder's lock held (another crawl committing) waits its turn
+    (documented choice: wait, not fail, so neither crawl is lost)."""
     crawl(replica, tmp_path)  # the folder exists, with a first snapshot
     lock = output_lock(tmp_path, wait=0).acquire()
     proc = _popen(replica, tmp_path)
     try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            proc.wait(timeout=6)  # held up at its commit
+        assert _opened(proc.pid, tmp_path / OUTPUT_LOCK), f"never at the lock: exit {proc.poll()}"
+        time.sleep(0.5)  # at the lock: a crawl that went past it would end or write now
+        assert proc.poll() is None, proc.communicate()
         assert len(list_snapshots(tmp_path)) == 1
     finally:
         lock.release()
@@ -142,11 +165,37 @@ def test_a_damaged_snapshot_never_stops_the_next_crawl(
         assert "Traceback" not in run.stderr
         assert named in run.stderr, (argv, run.stderr)
         assert not list(tmp_path.glob(".tmp-*")), argv
+    # history walks the readable snapshots: the seed's English page names Heikkinen in the
+    # first and the third; the damaged second is named once and skipped.
     history = run_cli("history", "Heikkinen", "--output", str(tmp_path))
-    assert "Traceback" not in history.stderr
-    assert f"skipping damaged snapshot {second.name}" in history.stderr
+    assert history.returncode == 0, history.stderr
+    lines = history.stdout.splitlines()
+    assert lines[0].startswith("history of person-") and lines[1:] == [
+        f"  {first.name}  first seen",
+        "      in en: Juha Heikkinen",
+        f"  {third.snapshot.name}  last seen",
+    ], history.stdout
+    (said,) = history.stderr.splitlines()
+    assert (
+        said.startswith(f"pilotarchive: skipping damaged snapshot {second.name}: ")
+        and named in said
+    )
+    # diff with no ids takes the two latest snapshots. A snapshot whose manifest is gone is
+    # no snapshot: skipped with a note, the diff is first -> third. One whose records are
+    # damaged is the latest but one: the diff fails naming the damage, never diffs around it.
     default_diff = run_cli("diff", "--output", str(tmp_path))
-    assert "Traceback" not in default_diff.stderr
+    (said,) = default_diff.stderr.splitlines()
+    assert "Traceback" not in default_diff.stderr and named in said
+    if kind in ("no-manifest", "garbled-manifest"):
+        assert default_diff.returncode == 0, default_diff.stderr
+        assert said.startswith(f"pilotarchive: skipping damaged snapshot {second.name}: ")
+        assert default_diff.stdout.splitlines()[0] == (
+            f"pilotarchive diff {first.name} -> {third.snapshot.name}: no changes; "
+            "new snapshot HEALTHY"
+        )
+    else:
+        assert default_diff.returncode == 1 and default_diff.stdout == ""
+        assert said.startswith(f"pilotarchive: {second}/records/pages.jsonl:"), said
 
 
 def test_a_garbage_index_is_moved_aside_and_rebuilt(replica: ReplicaServer, tmp_path: Path) -> None:

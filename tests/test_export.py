@@ -95,38 +95,59 @@ def snap(n: int, coordinator: str | None = "Loviisan kaupunki", *, fetched: bool
     return source(n, pages, pilots, health)
 
 
+# (first snapshot, valid_to, last snapshot that showed it, rendering, coordinator): the
+# last snapshot is the last that fetched the page and saw the version, written by hand.
 CASES = {
     "an unchanged crawl is no new version": (
         [snap(0), snap(1)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
     ),
     "a changed field ends one version and starts the next": (
         [snap(0), snap(1, "Porvoon kaupunki")],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "page", "Porvoon kaupunki")],
+        [
+            (T[0], T[1], T[0], "page", "Loviisan kaupunki"),
+            (T[1], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
     "a page not fetched is no evidence: the version goes on": (
         [snap(0), snap(1, fetched=False), snap(2)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
+    ),
+    "a page not fetched is not the version's last sight": (
+        [snap(0), snap(1, fetched=False), snap(2, "Porvoon kaupunki")],
+        [
+            (T[0], T[2], T[0], "page", "Loviisan kaupunki"),
+            (T[2], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
     "a page answering 404 ends the version": (
         [snap(0), snap(1, status=404)],
-        [(T[0], T[1], "page", "Loviisan kaupunki")],
+        [(T[0], T[1], T[0], "page", "Loviisan kaupunki")],
     ),
     "a pilot gone from a page that answered ends the version": (
-        [snap(0), snap(1, None), snap(2)],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[2], None, "page", "Loviisan kaupunki")],
+        [snap(0), snap(1), snap(2, None), snap(3)],
+        [
+            (T[0], T[2], T[1], "page", "Loviisan kaupunki"),
+            (T[3], None, None, "page", "Loviisan kaupunki"),
+        ],
     ),
     "page and text version are one row, from the page": (
         [snap(0, text=True), snap(1, text=True)],
-        [(T[0], None, "page", "Loviisan kaupunki")],
+        [(T[0], None, None, "page", "Loviisan kaupunki")],
     ),
     "the text version stands in while the page is missing": (
         [snap(0, text=True), snap(1, text=True, status=404)],
-        [(T[0], T[1], "page", "Loviisan kaupunki"), (T[1], None, "text", "Loviisan kaupunki")],
+        [
+            (T[0], T[1], T[0], "page", "Loviisan kaupunki"),
+            (T[1], None, None, "text", "Loviisan kaupunki"),
+        ],
     ),
     "a degraded snapshot neither ends nor starts a version": (
         [snap(0), snap(1, None, health="degraded"), snap(2, "Porvoon kaupunki")],
-        [(T[0], T[2], "page", "Loviisan kaupunki"), (T[2], None, "page", "Porvoon kaupunki")],
+        [
+            (T[0], T[2], T[0], "page", "Loviisan kaupunki"),
+            (T[2], None, None, "page", "Porvoon kaupunki"),
+        ],
     ),
 }
 
@@ -136,17 +157,15 @@ def test_temporal_golden_cases(name: str) -> None:
     sources, expected = CASES[name]
     rows = versions(sources, Identities(s for s in sources if s.used))["pilots"]
     got = [
-        (r["first_snapshot"], r["valid_to"], r["rendering"], r["coordinator"])
+        (r["first_snapshot"], r["valid_to"], r["last_snapshot"], r["rendering"], r["coordinator"])
         for r in sorted(rows, key=lambda r: r["valid_from"])
     ]
     want = [
-        (first, iso_time(snapshot_time(to)) if to else None, rendering, value)  # type: ignore[arg-type]
-        for first, to, rendering, value in expected
+        (first, iso_time(snapshot_time(to)) if to else None, last, rendering, value)  # type: ignore[arg-type]
+        for first, to, last, rendering, value in expected
     ]
     assert got == want
     assert len({r["entity_id"] for r in rows}) == 1  # one pilot, whatever happened to it
-    for r in rows:  # the end columns are filled together, and only for ended versions
-        assert (r["valid_to"] is None) == (r["last_snapshot"] is None)
 
 
 def test_an_error_page_keeps_the_identity_its_url_had() -> None:
@@ -218,6 +237,79 @@ def test_every_file_is_there_and_says_the_same(dataset: Path, archive: Path) -> 
     fields = {f["name"]: f for f in package["resources"][2]["schema"]["fields"]}
     # The description comes from schemas/page.schema.json.
     assert fields["pilot_count"]["description"] == "Pilot and project records read from this page."
+
+
+def _phone(national: str) -> str:
+    """The E.164 form of a Finnish number as the replica writes it ("044 439 3301")."""
+    return "+358" + national.replace(" ", "")[1:]
+
+
+def _truth() -> tuple[set[tuple], set[tuple]]:
+    """The pilots and the people the replica's last version (2015-06) shows, written from
+    its content (pilotarchive/replica/content.py): (language, kind, theme, coordinator,
+    contact, e-mail, phone, municipalities) and (language, name, e-mail, phone, role)."""
+    from pilotarchive.replica import content as c
+
+    v3 = c.VERSIONS["2015-06"].pages["fi"].pilots
+    pilots, people = set(), set()
+    for lang in ("fi", "sv", "en"):
+
+        def town(name: str, lang: str = lang) -> str:
+            return c.MUNICIPALITY_NAMES_SV.get(name, name) if lang == "sv" else name
+
+        for p in v3:
+            who = p.contact
+            pilots.add((lang, "pilot", p.themes[lang], p.coordinators[lang],
+                        f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        tuple(map(town, p.municipalities))))  # fmt: skip
+            people.add((lang, f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        "pilot_contact"))  # fmt: skip
+        salo = c.SALO_PROJECT
+        name = f"{salo.contact.given} {salo.contact.family}"
+        pilots.add((lang, "project", salo.themes[lang], salo.coordinators[lang], name,
+                    salo.contact.email, None, ()))  # fmt: skip
+        people.add((lang, name, salo.contact.email, None, "project_contact"))
+        for who in c.FURTHER_INFORMATION:
+            people.add((lang, f"{who.given} {who.family}", who.email, _phone(who.phone),
+                        "further_information"))  # fmt: skip
+    return pilots, people
+
+
+def _current(rows: list[dict[str, Any]]) -> tuple[set[tuple], set[tuple]]:
+    """Today's pilot rows and people rows of one format, in the form of ``_truth``."""
+    pilots, people = set(), set()
+    for r in rows:
+        if r["valid_to"] not in (None, ""):
+            continue
+        if "theme" in r:
+            towns = r["municipalities"]
+            towns = json.loads(towns) if isinstance(towns, str) else towns
+            pilots.add((r["language"], r["kind"], r["theme"], r["coordinator"],
+                        r["contact_name"], r["contact_email"], r["contact_phone"] or None,
+                        tuple(towns)))  # fmt: skip
+        else:
+            people.add((r["language"], r["name"], r["email"], r["phone"] or None, r["role"]))
+    return pilots, people
+
+
+def test_every_format_holds_what_the_replica_shows_now(dataset: Path) -> None:
+    """CSV, JSONL and SQLite each hold the replica's current pilots and people: agreeing
+    with each other is not enough (three formats can be wrong the same way)."""
+    truth = _truth()
+    assert len(truth[0]) == 18 and len(truth[1]) == 24  # 5 pilots and a project; 8 people
+    db = sqlite3.connect(dataset / "pilotarchive.sqlite")
+    db.row_factory = sqlite3.Row
+    for name in ("csv", "jsonl", "sqlite"):
+        rows: list[dict[str, Any]] = []
+        for table in ("pilots", "contacts"):
+            if name == "csv":
+                rows += read_csv(dataset / f"{table}.csv")
+            elif name == "jsonl":
+                text = (dataset / f"{table}.jsonl").read_text(encoding="utf-8")
+                rows += [json.loads(line) for line in text.splitlines()]
+            else:
+                rows += [dict(r) for r in db.execute(f'SELECT * FROM "{table}"')]
+        assert _current(rows) == truth, name
 
 
 def test_frictionless_validates_the_data_package(dataset: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pilotarchive.archive.lock import output_lock
 from pilotarchive.cli import main
 from pilotarchive.replica.server import Fault, ReplicaServer
 from pilotarchive.schedule.config import Config, load_config
@@ -214,15 +215,21 @@ def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
 
 def test_two_runs_of_one_target_at_once(replica: ReplicaServer, mailserver, tmp_path: Path):
     write_config(tmp_path, replica.url + START, mailserver.port)
-    replica.inject(START, Fault(delay=4.0))  # the first run holds the lock for a while
-    first = start_run(tmp_path, subprocess.PIPE)
-    lock = tmp_path / "output" / "locks" / "pilots.lock"
-    deadline = time.monotonic() + 30
-    while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    started = time.monotonic()
-    second = pa("run", "pilots", cwd=tmp_path)
-    assert time.monotonic() - started < 4, "the second run stops at once"
+    output = tmp_path / "output"
+    # The first run holds its target's lock while its crawl waits for the output folder's
+    # lock, which the test holds: the first run is mid-way, however slow the machine.
+    folder = output_lock(output, wait=0).acquire()
+    try:
+        first = start_run(tmp_path, subprocess.PIPE)
+        lock = output / "locks" / "pilots.lock"
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = pa("run", "pilots", cwd=tmp_path)
+        # The second run ended while the first still held the lock: it stopped at once.
+        assert first.poll() is None, first.communicate()
+    finally:
+        folder.release()
     assert second.returncode == 1
     assert f"target 'pilots' is locked by pid {first.pid}" in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
@@ -240,8 +247,13 @@ def test_a_killed_run_loses_nothing(replica: ReplicaServer, mailserver, tmp_path
     replica.set_version("2015-06")
     # Killed in the middle of the crawl (SIGKILL: no chance to clean up).
     replica.inject(START, Fault(delay=3.0))
+    asked = len(replica.requests)
     victim = start_run(tmp_path, subprocess.DEVNULL)
-    time.sleep(1.5)
+    # Killed once its crawl has asked for the start page (answered 3 s later): mid-crawl.
+    deadline = time.monotonic() + 60
+    while not any(p == START for _, p, _ in replica.requests[asked:]):
+        assert time.monotonic() < deadline and victim.poll() is None, "the run never asked"
+        time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     replica.clear_faults()

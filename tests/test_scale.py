@@ -324,9 +324,31 @@ def test_a_job_in_redis_is_checked_before_a_worker_takes_it(redis_url, tmp_path)
             check_job_name(name)
 
 
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(c) for c in found.stdout.split()]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _redis_up(coordinator: subprocess.Popen, site: SyntheticServer) -> bool:
+    """The private redis-server started; the workers may not be yet."""
+    return any(_name(c) == "redis-server" for c in _children(coordinator.pid))
+
+
+def _workers_crawl(coordinator: subprocess.Popen, site: SyntheticServer) -> bool:
+    """The workers are fetching pages."""
+    return site.requests >= 5
+
+
 @needs_redis
-@pytest.mark.parametrize("after", [1.0, 3.0])
-def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, after) -> None:
+@pytest.mark.parametrize("phase", [_redis_up, _workers_crawl], ids=["redis-up", "workers-crawl"])
+def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, phase) -> None:
     """A terminal's Ctrl-C reaches its whole process group: the private redis-server died
     at once and the workers printed Redis and import tracebacks. Only the coordinator gets
     it now, and it stops the rest in order."""
@@ -338,13 +360,15 @@ def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, after
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(after)
-    children = subprocess.run(["pgrep", "-P", str(coordinator.pid)], capture_output=True,
-                              text=True).stdout.split()  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not phase(coordinator, site):
+        assert time.monotonic() < deadline and coordinator.poll() is None, phase.__name__
+        time.sleep(0.02)
+    children = _children(coordinator.pid)
     os.killpg(coordinator.pid, signal.SIGINT)
     _, err = coordinator.communicate(timeout=90)
     assert coordinator.returncode == 130, err
     assert err.splitlines()[-1] == "pilotarchive: interrupted"
     assert "Traceback" not in err and "cannot reach Redis" not in err, err
-    assert _gone([int(c) for c in children])
+    assert _gone(children)
     assert not snapshot_dir(output).exists() or list(snapshot_dir(output).iterdir()) == []
