@@ -3,7 +3,7 @@ sha256, every WARC record's fields and digests; exit 1 listing every problem."""
 
 import argparse
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import add_output, add_target, latest_or_named
 
 NAME = "validate"
 HELP = "re-check a snapshot's records, archive and checksums"
@@ -13,12 +13,13 @@ READS_OUTPUT = True  # an --output that names no folder is a usage error
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("snapshot", nargs="?", help="snapshot id or path (default: the latest)")
     add_output(p)
+    add_target(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import check_snapshot, resolve_snapshot
+    from pilotarchive.archive.snapshot import check_snapshot
 
-    path = resolve_snapshot(args.output, args.snapshot)
+    path = latest_or_named(args.output, args.snapshot, args.target)
     check_snapshot(path)
     print(f"{path}: valid")
     return 0

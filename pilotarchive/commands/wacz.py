@@ -4,7 +4,7 @@ pages.jsonl, datapackage.json; then validate it."""
 
 import argparse
 
-from pilotarchive.commands._common import add_file, add_output
+from pilotarchive.commands._common import add_file, add_output, add_target, latest_or_named
 from pilotarchive.exceptions import UsageError
 
 NAME = "wacz"
@@ -17,16 +17,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_file(p, "the WACZ file to write (FILE.wacz)", required=True)
     p.add_argument("--title", help="the package's title")
     add_output(p)
+    add_target(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import refuse_inside_snapshots
-    from pilotarchive.archive.wacz import build_wacz, snapshot_paths
+    from pilotarchive.archive.wacz import build_wacz
 
     if args.file.suffix != ".wacz":
         raise UsageError(f"{args.file}: a WACZ file name ends in .wacz")
     refuse_inside_snapshots(args.file, "--file", args.output)
-    result = build_wacz(snapshot_paths(args.output, args.snapshots), args.file, title=args.title)
+    result = build_wacz(
+        [latest_or_named(args.output, ref, args.target) for ref in args.snapshots or [None]],
+        args.file,
+        title=args.title,
+    )
     print(
         f"{result.path}: {len(result.warcs)} WARC file(s) ({', '.join(result.warcs)}) from "
         f"snapshot(s) "
