@@ -36,9 +36,10 @@ def add_target(p: argparse.ArgumentParser) -> None:
 
 
 def target_from_url(url: str) -> str:
-    """The target a crawl without ``--target`` files its snapshots under: its start URL's
-    host (``www.tem.fi``; a port other than the scheme's added as ``-8015``), so every
-    snapshot belongs to a target and two sites crawled into one folder never mix.
+    """The target a crawl or backfill without ``--target`` files its snapshots under: its
+    start URL's host (``www.tem.fi``, ``127.0.0.1``), so every snapshot belongs to a target
+    and two sites crawled into one folder never mix. The port is left out: a site is its
+    host, and the replica served on another port is still the same site.
 
     The name keeps to what a target name may hold (letters, digits, ``.``, ``_``, ``-``,
     at most 64): an internationalised host is written in its ASCII (``xn--``) form, and
@@ -47,16 +48,12 @@ def target_from_url(url: str) -> str:
     import re
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(url.strip())
-        host, port, scheme = (parts.hostname or "").rstrip("."), parts.port, parts.scheme
-    except ValueError:  # a port that is no number: named after the host alone
-        host, port, scheme = "", None, ""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".")
     with contextlib.suppress(UnicodeError):  # a label idna refuses: kept, then sanitised
         host = host.encode("idna").decode("ascii")
-    default = {"http": 80, "https": 443}.get(scheme.lower())
-    name = host.lower() + (f"-{port}" if port is not None and port != default else "")
-    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-._")[:64].rstrip("-._")
+    if ":" in host:  # an IPv6 address: its colons would all become one dash
+        host = "ipv6-" + host.replace(":", "-")
+    name = re.sub(r"[^a-z0-9._-]+|-{2,}", "-", host.lower()).strip("-._")[:64].rstrip("-._")
     return name or "crawl"
 
 
