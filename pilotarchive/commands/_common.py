@@ -51,9 +51,9 @@ def target_from_url(url: str) -> str:
     host = (urlsplit(url.strip()).hostname or "").rstrip(".")
     with contextlib.suppress(UnicodeError):  # a label idna refuses: kept, then sanitised
         host = host.encode("idna").decode("ascii")
-    if ":" in host:  # an IPv6 address: its colons would all become one dash
-        host = "ipv6-" + host.replace(":", "-")
-    name = re.sub(r"[^a-z0-9._-]+|-{2,}", "-", host.lower()).strip("-._")[:64].rstrip("-._")
+    if ":" in host:  # an IPv6 address: a run of colons (::) becomes one dash
+        host = "ipv6-" + re.sub(r":+", "-", host)
+    name = re.sub(r"[^a-z0-9._-]+", "-", host.lower()).strip("-._")[:64].rstrip("-._")
     return name or "crawl"
 
 
@@ -85,7 +85,7 @@ def choose_target(output: Path, given: str | None) -> str | None:
         return next(iter(counts), None)
     example = sorted(names)[0] if names else UNTARGETED
     raise UsageError(
-        f"{output} holds the snapshots of {len(counts)} targets, whose histories do not mix: "
+        f"{output} holds the snapshots of several targets, whose histories do not mix: "
         f"{_listed(counts)}; choose one with --target NAME, e.g. --target {example}"
     )
 
