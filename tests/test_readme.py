@@ -22,6 +22,7 @@ The documents' other examples are checked where they can be without a site: ever
 and every link between them must lead to a file and a heading that exist.
 """
 
+import json
 import os
 import re
 import shlex
@@ -54,7 +55,8 @@ ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d
 class Step:
     command: str
     expected: list[str] = field(default_factory=list)
-    line: int = 0  # in README.md, for the failure message
+    line: int = 0  # in its document, for the failure message
+    source: str = "README.md"
 
     @property
     def background(self) -> bool:
@@ -68,7 +70,7 @@ class Block:
     needs: list[str] = field(default_factory=list)
 
 
-def console_blocks(text: str) -> list[Block]:
+def console_blocks(text: str, source: str = "README.md") -> list[Block]:
     """The ```console blocks of a Markdown text, with their commands and expected lines."""
     blocks: list[Block] = []
     lines = text.splitlines()
@@ -101,7 +103,7 @@ def console_blocks(text: str) -> list[Block]:
                         body.append(lines[i])
                         i += 1
                     command += "\n" + "\n".join(body) + "\n" + heredoc.group(1)
-                steps.append(Step(command, line=start))
+                steps.append(Step(command, line=start, source=source))
             elif steps:
                 steps[-1].expected.append(line)
             i += 1
@@ -182,20 +184,22 @@ class Journey:
             self.start(command.rstrip().rstrip("&"), expected, step)
             return
         try:
+            # One stream, as a terminal shows it (PYTHONUNBUFFERED keeps the order).
             done = subprocess.run(["bash", "-c", command], cwd=self.folder, env=self.env,
-                                  capture_output=True, timeout=COMMAND_TIMEOUT)  # fmt: skip
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=COMMAND_TIMEOUT)  # fmt: skip
         except subprocess.TimeoutExpired:
-            pytest.fail(f"README.md:{step.line}: `{step.command}` still ran after "
+            pytest.fail(f"{step.source}:{step.line}: `{step.command}` still ran after "
                         f"{COMMAND_TIMEOUT} s")  # fmt: skip
-        output = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+        output = done.stdout.decode("utf-8", "replace")
         output = normalise(output, self.folder)
         ok_exit = (0, 3) if "DEGRADED" in "\n".join(expected) else (0,)
         assert done.returncode in ok_exit, (
-            f"README.md:{step.line}: `{step.command}` exited {done.returncode}:\n{output}"
+            f"{step.source}:{step.line}: `{step.command}` exited {done.returncode}:\n{output}"
         )
         lost = missing_lines([normalise(e, self.folder) for e in expected], output)
         assert not lost, (
-            f"README.md:{step.line}: `{step.command}` did not print {lost[0]!r}; it printed:\n"
+            f"{step.source}:{step.line}: `{step.command}` did not print {lost[0]!r}; it printed:\n"
             f"{output}"
         )
 
@@ -213,10 +217,10 @@ class Journey:
             if not lost and all(listening(p) for p in self.ports.values() if str(p) in command):
                 return
             if server.poll() is not None:
-                pytest.fail(f"README.md:{step.line}: `{step.command}` ended "
+                pytest.fail(f"{step.source}:{step.line}: `{step.command}` ended "
                             f"({server.returncode}):\n{output}")  # fmt: skip
             if time.monotonic() > deadline:
-                pytest.fail(f"README.md:{step.line}: `{step.command}` did not print "
+                pytest.fail(f"{step.source}:{step.line}: `{step.command}` did not print "
                             f"{lost[0]!r} within {SERVER_WAIT} s:\n{output}")  # fmt: skip
             time.sleep(0.2)
 
@@ -282,9 +286,25 @@ def test_the_readme_journeys_run_as_written(journey: Journey) -> None:
             journey.run(step)
     # The journeys wrote into output/ beside the demo's folder, which kept to itself.
     assert (journey.folder / "output" / "dataset" / "CITATION.cff").is_file()
-    assert sorted(p.name for p in (journey.folder / "demo" / "snapshots").iterdir())[-1]
+    assert len(list((journey.folder / "demo" / "snapshots").iterdir())) == 4
+    made = [s for s in (journey.folder / "output" / "snapshots").iterdir() if s.is_dir()]
+    targets = {json.loads((s / "manifest.json").read_text("utf-8"))["target"] for s in made}
+    assert targets == {"tem"}
     if skipped:
         print("skipped (commands not there yet):", "; ".join(skipped))
+
+
+def _runnable_documents() -> list[Path]:
+    return [p for p in sorted(DOCS.glob("*.md")) if "```console" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("document", _runnable_documents(), ids=lambda p: p.name)
+def test_the_docs_console_examples_run_as_written(document: Path, journey: Journey) -> None:
+    """A document's ```console blocks, in a fresh folder of their own, as the README's."""
+    for block in console_blocks(document.read_text(encoding="utf-8"), f"docs/{document.name}"):
+        if all(available(c) for c in block.needs):
+            for step in block.steps:
+                journey.run(step)
 
 
 # -- the rules the journey test reads by, checked on small cases -----------------------------
