@@ -123,9 +123,10 @@ def test_replica_versions(capsys) -> None:
         ("http://a_b!c/", "a_b-c"),
         ("http://" + "x" * 70 + ".fi/", "x" * 64),
         ("", "crawl"),
+        ("http://[::1/", "crawl"),  # no URL at all: the crawl refuses it (exit 2)
     ],
     ids=["www", "loopback-port", "case-and-port", "idn", "ipv6", "odd-characters", "long",
-         "no-host"],
+         "no-host", "broken-ipv6"],
 )  # fmt: skip
 def test_a_target_is_named_after_the_host(url: str, target: str) -> None:
     import re

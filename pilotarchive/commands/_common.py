@@ -48,7 +48,10 @@ def target_from_url(url: str) -> str:
     import re
     from urllib.parse import urlsplit
 
-    host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:  # "http://[::1/": the crawl's own check names the URL (exit 2)
+        host = ""
     with contextlib.suppress(UnicodeError):  # a label idna refuses: kept, then sanitised
         host = host.encode("idna").decode("ascii")
     if ":" in host:  # an IPv6 address: a run of colons (::) becomes one dash
