@@ -390,7 +390,7 @@ def test_backfilled_and_crawled_snapshots_in_one_time_line(front: Front, tmp_pat
     capsys.readouterr()
     assert [s.id for s in list_snapshots(out)] == [JUNE_2015_ALONE]
     with ReplicaServer("2015-06", port=0) as replica:
-        live = crawl(replica, out).snapshot
+        live = crawl(replica, out, "--target", "www.tem.fi").snapshot  # the backfill's
     snapshots = list_snapshots(out)
     assert snapshots[0].id == JUNE_2015_ALONE and snapshots[1].path == live
     assert load_manifest(live)["health"]["baseline"] == JUNE_2015_ALONE

@@ -325,6 +325,7 @@ def test_readme_commands_use_the_installed_path() -> None:
     quick = readme[readme.index("## Quick start") : readme.index("## Commands")]
     activated = False
     for line in quick.splitlines():
+        line = line.removeprefix("$ ")  # a console block's prompt
         activated = activated or line.startswith(". .venv/bin/activate")
         if line.startswith("pilotarchive ") and not activated:
             raise AssertionError(f"README runs pilotarchive before activating .venv: {line}")

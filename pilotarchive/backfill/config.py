@@ -75,6 +75,7 @@ class BackfillConfig:
     # Where captures may be of, and redirects may lead: the start URLs' scheme, host and
     # port, and --allow-host; the crawl's own rule (pilotarchive.settings.Scope).
     scope: Scope = field(default_factory=lambda: Scope(frozenset()))
+    target: str | None = None  # the target its snapshots belong to, as a crawl's
 
     def describe(self) -> dict[str, Any]:
         """The settings as the manifest keeps them."""

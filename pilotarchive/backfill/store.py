@@ -271,6 +271,7 @@ class SnapshotMaker:
             settings={**self.config.describe(), "backfilled_at": iso(self.clock())},
             clock=lambda: end,
             origin="backfill",
+            target=self.config.target,
             # The first capture's time; a microsecond later in the rare case that another
             # snapshot has that id (two URLs captured in the same second, say).
             snapshot_id="",
@@ -493,7 +494,7 @@ class SnapshotMaker:
         def health(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             # Against the last healthy snapshot *before* this one in time, whatever was
             # made since: a backfill writes the past after the present.
-            baseline = last_healthy(output, None, before=ident)
+            baseline = last_healthy(output, self.config.target, before=ident)
             found = judge(baseline, load_snapshot(folder, manifest, detail=False))
             return {**found, "baseline": baseline.id if baseline is not None else None}
 

@@ -1,6 +1,7 @@
 """What several commands share: the output-folder option, ``-s KEY=VALUE``, the crawl report."""
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -21,11 +22,96 @@ def add_output(parser: argparse.ArgumentParser) -> None:
     )
 
 
+UNTARGETED = "untargeted"  # how snapshots made without a target (before 0.x) are named
+
+
 def add_target(p: argparse.ArgumentParser) -> None:
+    """``--target NAME``: which target's snapshots a command reads, the same everywhere."""
     p.add_argument(
         "--target",
         metavar="NAME",
-        help="the snapshots of this target only (needed when the output folder holds several)",
+        help="the snapshots of this target only (needed when the output folder holds "
+        f"several; snapshots made without a target are '{UNTARGETED}')",
+    )
+
+
+def target_from_url(url: str) -> str:
+    """The target a crawl or backfill without ``--target`` files its snapshots under: its
+    start URL's host (``www.tem.fi``, ``127.0.0.1``), so every snapshot belongs to a target
+    and two sites crawled into one folder never mix. The port is left out: a site is its
+    host, and the replica served on another port is still the same site.
+
+    The name keeps to what a target name may hold (letters, digits, ``.``, ``_``, ``-``,
+    at most 64): an internationalised host is written in its ASCII (``xn--``) form, and
+    anything else becomes ``-``.
+    """
+    import re
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:  # "http://[::1/": the crawl's own check names the URL (exit 2)
+        host = ""
+    with contextlib.suppress(UnicodeError):  # a label idna refuses: kept, then sanitised
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:  # an IPv6 address: a run of colons (::) becomes one dash
+        host = "ipv6-" + re.sub(r":+", "-", host)
+    name = re.sub(r"[^a-z0-9._-]+", "-", host.lower()).strip("-._")[:64].rstrip("-._")
+    return name or "crawl"
+
+
+def choose_target(output: Path, given: str | None) -> str | None:
+    """The target whose snapshots a command reads: the one given, or the only one in the
+    folder. Several and none given, or one given that is not there, is a usage error that
+    lists the targets there and how to pick one. Snapshots made without a target (before
+    every crawl had one) are one more target, ``untargeted``. None when the folder holds no
+    snapshots (the command says so in its own words)."""
+    from pilotarchive.archive.snapshot import list_snapshots
+    from pilotarchive.exceptions import UsageError
+
+    counts: dict[str | None, int] = {}
+    for info in list_snapshots(output):
+        counts[info.target] = counts.get(info.target, 0) + 1
+    names = {name: n for name, n in counts.items() if name is not None}
+    if given is not None:
+        if given in names:
+            return given
+        if given == UNTARGETED and None in counts:
+            return None
+        if not counts:
+            return given
+        raise UsageError(
+            f"--target {given[:80]!r}: {output} holds no snapshots of it; "
+            f"its targets: {_listed(counts)}"
+        )
+    if len(counts) <= 1:
+        return next(iter(counts), None)
+    example = sorted(names)[0] if names else UNTARGETED
+    raise UsageError(
+        f"{output} holds the snapshots of several targets, whose histories do not mix: "
+        f"{_listed(counts)}; choose one with --target NAME, e.g. --target {example}"
+    )
+
+
+def latest_or_named(output: Path, ref: str | None, target: str | None) -> Path:
+    """A snapshot named by id or path, or (none named) the latest of ``target``, or with
+    no target the latest of all: one snapshot needs no choice of history."""
+    from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot, snapshot_dir
+    from pilotarchive.exceptions import SnapshotError
+
+    if ref is not None or target is None:
+        return resolve_snapshot(output, ref)
+    chosen = choose_target(output, target)
+    snapshots = [s for s in list_snapshots(output) if s.target == chosen]
+    if not snapshots:
+        raise SnapshotError(f"no snapshots under {snapshot_dir(output)}; run `pilotarchive crawl`")
+    return snapshots[-1].path
+
+
+def _listed(counts: "dict[str | None, int]") -> str:
+    return ", ".join(
+        f"{name if name is not None else UNTARGETED} ({n} snapshot{'s' * (n != 1)})"
+        for name, n in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
     )
 
 
@@ -120,7 +206,8 @@ def print_summary(path: Path) -> None:
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
     print(
-        f"snapshot {manifest['snapshot_id']}: {manifest['fetched']} responses, "
+        f"snapshot {manifest['snapshot_id']} of target {manifest.get('target') or UNTARGETED}: "
+        f"{manifest['fetched']} responses, "
         f"{counts['page']['total']} pages, {counts['pilot']['total']} pilots and projects, "
         f"{counts['contact']['total']} contacts, {manifest['rejected']} rejected, "
         f"{len(manifest['failures'])} failures"
@@ -136,6 +223,8 @@ def print_summary(path: Path) -> None:
             f"{revisits['identical_payload']} identical-payload revisits"
         )
     lines: list[tuple[str, str, str]] = []
+    missing: list[tuple[str, str, str, int]] = []  # pages that answered 4xx or 5xx
+    text_urls: set[str] = set()  # the text versions the pages name
     totals: dict[tuple[str, str], list[int]] = {}
     with (path / "records" / "pages.jsonl").open(encoding="utf-8") as fh:
         for raw in fh:
@@ -148,6 +237,13 @@ def print_summary(path: Path) -> None:
             total[2] += page.get("pilot_count", 0)
             total[3] += page.get("contact_count", 0)
             if len(lines) <= PAGE_LINES:
+                for key in ("text_version_url", "guessed_text_version_url"):
+                    if page.get(key):
+                        text_urls.add(page[key])
+                if page["status"] >= 400:  # said as what was asked for, not as a page
+                    missing.append((lang, page["final_url"], page["url"], page["status"]))
+                    lines.append((lang, page["final_url"], ""))
+                    continue
                 lines.append((lang, page["final_url"], (
                     f"  {lang} {kind:4} {page['status']} updated {page['updated'] or '-':10} "
                     f"pilots {page.get('pilot_count', 0)} contacts "
@@ -155,6 +251,12 @@ def print_summary(path: Path) -> None:
                     + ("  (not modified)" if page.get("unchanged") else "")
                 )))  # fmt: skip
     if len(lines) <= PAGE_LINES:
+        for lang, final_url, asked, status in missing:
+            # A 404 page is no text version of anything; what the crawl asked for was.
+            what = "text version" if {asked, final_url} & text_urls else "page"
+            said = "not found" if status in (404, 410) else "answered"
+            lines.remove((lang, final_url, ""))
+            lines.append((lang, final_url, f"  {lang} {what}: {said} ({status})  {asked}"))
         for _, _, line in sorted(lines):
             print(line)
     else:

@@ -6,11 +6,20 @@ again, it reads nothing already backfilled. Works against the Wayback Machine (d
 (--cdx-api http://HOST/COLL/cdx --replay http://HOST/COLL/) and OpenWayback."""
 
 import argparse
+import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilotarchive.commands._common import DEFAULT_START, add_output, print_summary, setting
+from pilotarchive.commands._common import (
+    DEFAULT_START,
+    add_output,
+    print_summary,
+    setting,
+    target_from_url,
+)
+from pilotarchive.exceptions import UsageError
 
 NAME = "backfill"
 if TYPE_CHECKING:
@@ -81,6 +90,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "PILOTARCHIVE_BACKFILL_DELAY; CDX queries at least PILOTARCHIVE_BACKFILL_CDX_DELAY, 2.5)",
     )
     p.add_argument(
+        "--target",
+        metavar="NAME",
+        help="the target its snapshots belong to, as in crawl (default: the first URL's "
+        "host, www.tem.fi): give a crawl's target to see the past and the present as one",
+    )
+    p.add_argument(
         "--operator",
         metavar="WHO",
         help="who runs the backfill, e.g. 'Jane Doe <jane@example.org>' (in the WARC's warcinfo)",
@@ -147,6 +162,10 @@ def run(args: argparse.Namespace) -> int:
         if flag and exc.setting and exc.setting not in dict(args.set):
             raise SettingError(str(exc).replace(exc.setting, flag), exc.setting) from None
         raise
+    target = args.target or target_from_url(config.urls[0])
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", target):  # as the crawl's
+        raise UsageError(f"--target {target[:80]!r}: use letters, digits, '.', '_' and '-'")
+    config = replace(config, target=target)
     report = _Report(args.quiet)
     backfill = Backfill(config, report)
     try:

@@ -12,6 +12,7 @@ from pilotarchive.commands._common import (
     add_settings,
     add_verbose,
     crawl_and_report,
+    target_from_url,
 )
 from pilotarchive.exceptions import UsageError
 from pilotarchive.settings import FLAGS
@@ -40,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--target",
         metavar="NAME",
         help="the target the snapshot belongs to (as in pilotarchive.toml): its conditional "
-        "requests and health use that target's earlier snapshots only",
+        "requests and health use that target's earlier snapshots only (default: the first "
+        "start URL's host, e.g. www.tem.fi, or 127.0.0.1-8014 with its port)",
     )
     p.add_argument(
         "--operator",
@@ -132,8 +134,12 @@ def run(args: argparse.Namespace) -> int:
         "PILOTARCHIVE_MAX_PAGES": args.max_pages,
         "PILOTARCHIVE_FAST_LOOPBACK": args.fast_loopback,
     }
-    if args.target:
-        overrides["PILOTARCHIVE_TARGET"] = args.target
+    # Every snapshot belongs to a target, so no command reading the folder has to ask which
+    # history it is: without --target (or -s PILOTARCHIVE_TARGET) it is named after the host.
+    given = dict(args.set).get("PILOTARCHIVE_TARGET")
+    overrides["PILOTARCHIVE_TARGET"] = (
+        args.target or given or target_from_url(overrides["PILOTARCHIVE_START_URLS"][0])
+    )
     if args.jobdir:
         overrides["JOBDIR"] = str(args.jobdir)
     if args.operator is not None:

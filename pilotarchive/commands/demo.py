@@ -10,13 +10,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output, add_verbose
+from pilotarchive.commands._common import add_verbose
 from pilotarchive.exceptions import ReplicaError, UsageError
 
 NAME = "demo"
 HELP = "a tour of pilotarchive on the bundled replica (no network)"
 DEMO_PORT = 8014
 TARGET = "demo"
+# The tour's own folder: the archive a user then builds with `crawl` or `run` goes to
+# `output`, and the two never mix (a demo in `output` made every command after it ask
+# which target was meant).
+DEMO_OUTPUT = Path("demo")
 # The site's history as the replica has it: launched, the seed state, a redesign the
 # extractors cannot read (the run is degraded: maintainers are told, subscribers not),
 # then a year later.
@@ -31,7 +35,14 @@ MAINTAINER = "ops@example.org"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_output(p)
+    p.add_argument(
+        "--output",
+        "-o",
+        default=DEMO_OUTPUT,
+        type=Path,
+        metavar="DIR",
+        help=f"the tour's own output folder (default: {DEMO_OUTPUT}; your own crawls go to output)",
+    )
     p.add_argument(
         "--config",
         type=Path,
@@ -82,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     with replica:  # type: ignore[attr-defined]
         url = f"{replica.url}/seutukaupunkipilotit"  # type: ignore[attr-defined]
         print(f"replica of www.tem.fi serving at {url}")
+        print(f"the tour writes into {args.output}/ (a folder of its own: the other commands "
+              f"read output/ unless given --output {args.output})")  # fmt: skip
         target = Target(
             TARGET,
             start_urls=(url,),
@@ -114,11 +127,12 @@ def run(args: argparse.Namespace) -> int:
     sent = sorted((Path(args.output) / "sent").glob("*.eml"))
     print(f"done in {time.monotonic() - started:.0f} s. Where to look:")
     index = site.path / "index.html"
-    print(f"  the site:     {index.resolve().as_uri()}   (or `pilotarchive serve`)")
+    print(f"  the site:     {index.resolve().as_uri()}   (or `pilotarchive serve --output "
+          f"{args.output}`)")  # fmt: skip
     print(f"  the diff:     pilotarchive diff --output {args.output}")
     mails = f"{len(sent)} sent, " if send else ""
     print(f"  the alerts:   {Path(args.output) / 'outbox'}  ({mails}{len(outbox)} waiting; "
-          "`pilotarchive outbox` lists them)")  # fmt: skip
+          "each .eml opens in a mail program)")  # fmt: skip
     print(f"  the dataset:  {dataset.path}  (CSV, JSON Lines, SQLite, datapackage.json)")
     print(f"  the WACZ:     {wacz.path}  (ReplayWeb.page, pywb)")
     print(f"  snapshots:    pilotarchive snapshots --output {args.output}")

@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_file, add_output
-from pilotarchive.exceptions import PilotarchiveError, UsageError
+from pilotarchive.commands._common import add_file, add_output, add_target, choose_target
+from pilotarchive.exceptions import PilotarchiveError, SnapshotError, UsageError
 
 NAME = "diff"
 HELP = "what changed between two snapshots"
@@ -25,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", "-f", choices=("text", "json", "html"), default="text")
     add_file(p, "write to FILE instead of standard output")
     add_output(p)
+    add_target(p)
     p.add_argument(
         "--exit-code",
         action="store_true",
@@ -43,23 +44,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def two_snapshots(root: Path, old: str | None, new: str | None) -> tuple[Path, Path]:
+def two_snapshots(
+    root: Path, old: str | None, new: str | None, target: str | None = None
+) -> tuple[Path, Path]:
+    """The two snapshots to compare: both named, or (either left out) the latest of
+    ``target`` and, when ``old`` is not named, the last healthy one before it."""
     from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot
 
     if old and new:
         return resolve_snapshot(root, old), resolve_snapshot(root, new)
-    listed = list_snapshots(root, damaged=True)
+    listed = [s for s in list_snapshots(root, damaged=True) if s.damaged or s.target == target]
     for info in listed:
         if info.damaged:
             print(f"pilotarchive: skipping damaged snapshot {info.id}: {info.damaged}",
                   file=sys.stderr)  # fmt: skip
     snapshots = [s.path for s in listed if not s.damaged]
+    # Too few snapshots is the archive's state, not a wrong command: exit 1, as every
+    # command that reads an archive without snapshots ("run `pilotarchive crawl`").
+    if not snapshots:
+        raise SnapshotError(f"no snapshots under {root / 'snapshots'}; run `pilotarchive crawl`")
     if old:  # one given: compare it with the latest
-        if not snapshots:
-            raise UsageError(f"no snapshots under {root / 'snapshots'}")
         return resolve_snapshot(root, old), snapshots[-1]
     if len(snapshots) < 2:
-        raise UsageError(f"diff needs two snapshots; {root / 'snapshots'} has {len(snapshots)}")
+        of = f" of target {target}" if target is not None else ""
+        raise SnapshotError(
+            f"diff needs two snapshots{of}; {root / 'snapshots'} has 1: crawl again, then diff"
+        )
     # The latest against the last healthy one before it, of the same target: against a
     # degraded snapshot every record the extractor lost would come back as "added".
     latest = next(s for s in reversed(listed) if not s.damaged)
@@ -81,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         check_replay_template(args.replay_url)
     if args.file:
         refuse_inside_snapshots(args.file, "--file", args.output)
-    old, new = two_snapshots(args.output, args.old, args.new)
+    target = None if args.old and args.new else choose_target(args.output, args.target)
+    old, new = two_snapshots(args.output, args.old, args.new, target)
     diff = diff_paths(old, new)
     problems = errors_for(diff, "diff")
     if problems:

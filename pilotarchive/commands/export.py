@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output, add_target
+from pilotarchive.commands._common import add_output, add_target, choose_target
 
 NAME = "export"
 HELP = "export every version as CSV, JSONL, SQLite and a data package"
@@ -29,10 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import ANY_TARGET
     from pilotarchive.export.dataset import export_dataset
 
-    target = args.target if args.target is not None else ANY_TARGET
+    target = choose_target(args.output, args.target)
     result = export_dataset(args.output, args.to, args.format, target)
     for line in result.dataset.skipped:
         print(f"pilotarchive: {line}", file=sys.stderr)

@@ -4,7 +4,7 @@ each change, last seen. Give an entity id (from a diff) or a part of a name, the
 import argparse
 import json
 
-from pilotarchive.commands._common import add_output, add_target
+from pilotarchive.commands._common import add_output, add_target, choose_target
 from pilotarchive.exceptions import UsageError
 
 NAME = "history"
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import ANY_TARGET, list_snapshots, snapshot_dir
+    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
     from pilotarchive.diff.history import find_entities, timeline
     from pilotarchive.exceptions import SnapshotError
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
         )
     entity = args.entity
-    target = args.target if args.target is not None else ANY_TARGET
+    target = choose_target(args.output, args.target)
     if not entity.startswith(ENTITY_PREFIXES):
         hits = find_entities(args.output, entity, target)
         if not hits:

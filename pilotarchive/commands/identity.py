@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from pilotarchive.commands._common import add_output, add_target
+from pilotarchive.commands._common import add_output, add_target, choose_target
 
 NAME = "identity"
 HELP = "the entity register: every pilot, person and page with its id and lifetime"
@@ -22,11 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import ANY_TARGET
     from pilotarchive.controls import printable
     from pilotarchive.identity.register import ensure_register
 
-    target = args.target if args.target is not None else ANY_TARGET
+    target = choose_target(args.output, args.target)
     register = ensure_register(args.output, target, rebuild=args.rebuild)
     latest = register.snapshots[-1] if register.snapshots else None
     order = sorted(register.entities.items(), key=lambda kv: (kv[1].kind, kv[1].first_snapshot))

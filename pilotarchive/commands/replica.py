@@ -2,8 +2,12 @@
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilotarchive.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from pilotarchive.replica.wayback import WaybackServer
 
 NAME = "replica"
 HELP = "the bundled replica of the ministry site"
@@ -43,6 +47,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--layout",
         default=None,
         help="markup to serve the content in (default: table; see `replica layouts`)",
+    )
+    r.add_argument(
+        "--archive",
+        action="store_true",
+        help="also serve a web archive of the replica's dated versions under the real "
+        "site's URLs (a CDX API and id_ replay, as the Wayback Machine): for trying "
+        "`pilotarchive backfill` offline",
+    )
+    r.add_argument(
+        "--archive-port",
+        type=int,
+        default=8090,
+        metavar="N",
+        help="the web archive's port (default: 8090; 0 = free)",
     )
     rsub.add_parser(
         "versions",
@@ -85,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         return _synthetic(args)
     if args.static:
         raise UsageError("--static writes the synthetic site: give --synthetic N too")
+    if not 0 <= args.archive_port <= 65535:
+        raise UsageError(f"--archive-port {args.archive_port}: a port is a number from 0 to 65535")
     replica = ReplicaServer(
         args.site_version or DEFAULT_VERSION,
         host=args.host,
@@ -96,13 +116,29 @@ def run(args: argparse.Namespace) -> int:
         f"{replica.url}/seutukaupunkipilotit  (Ctrl-C stops)",
         flush=True,
     )
+    archive = _archive(args.host, args.archive_port) if args.archive else None
     try:
         replica.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         replica.httpd.server_close()
+        if archive is not None:
+            archive.stop()
     return 0
+
+
+def _archive(host: str, port: int) -> "WaybackServer":
+    """The web archive of the replica's versions, started beside the replica."""
+    from pilotarchive.replica.wayback import CDX_PATH, REPLAY_PATH, WaybackServer
+
+    archive = WaybackServer(host, port).start()
+    print(
+        f"web archive of the replica's versions (2014-06, 2014-11-19, 2015-06) at "
+        f"{archive.url}: CDX API {archive.url}{CDX_PATH}, replay {archive.url}{REPLAY_PATH}",
+        flush=True,
+    )
+    return archive
 
 
 STATIC_LIMIT = 200_000  # pages per language written as files: 1.2 million pages, 26 GB

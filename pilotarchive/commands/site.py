@@ -7,7 +7,7 @@ pages whose content changed are rewritten."""
 import argparse
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output, add_target
+from pilotarchive.commands._common import add_output, add_target, choose_target
 
 NAME = "site"
 HELP = "build the static HTML site of the archive"
@@ -37,7 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from pilotarchive.archive.snapshot import ANY_TARGET
     from pilotarchive.exceptions import UsageError
     from pilotarchive.export.site import build_site
 
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     for file in args.wacz or []:
         if not file.is_file():
             raise UsageError(f"--wacz {file}: no such file")
-    target = args.target if args.target is not None else ANY_TARGET
+    target = choose_target(args.output, args.target)
     result = build_site(
         args.output, args.to, target=target, dataset_dir=args.dataset, wacz=args.wacz
     )

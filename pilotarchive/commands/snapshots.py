@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import UNTARGETED, add_output, add_target, choose_target
 
 NAME = "snapshots"
 HELP = "list snapshots with their counts and health"
@@ -16,6 +16,7 @@ READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_output(p)
+    add_target(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.diff.health import health_series
 
     snapshots = list_snapshots(args.output, damaged=True)
+    if args.target is not None:  # one target's (damaged ones, whose target is unknown, too)
+        target = choose_target(args.output, args.target)
+        snapshots = [s for s in snapshots if s.damaged or s.target == target]
     for folder, jobdir in _resumable(args.output):
         print(f"unfinished: {folder} (an interrupted crawl; its command with --jobdir "
               f"{jobdir} goes on with it)", file=sys.stderr)  # fmt: skip
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         if info.damaged:
             print(f"{info.id}  DAMAGED: {info.damaged}")
             continue
-        target = f"  target {m['target']}" if m.get("target") else ""
+        target = f"  target {m.get('target') or UNTARGETED}"
         print(
             f"{info.id}  pages {counts.get('page', 0):3}  pilots {counts.get('pilot', 0):3}  "
             f"contacts {counts.get('contact', 0):3}  failures {len(m.get('failures', [])):2}  "

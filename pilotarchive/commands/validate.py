@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output, add_target
+from pilotarchive.commands._common import add_output, add_target, latest_or_named
 from pilotarchive.exceptions import SnapshotInvalid, UsageError
 
 NAME = "validate"
@@ -35,16 +35,13 @@ def _output_of(path: Path, output: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.check import audit
-    from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot, snapshot_dir
+    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
     from pilotarchive.exceptions import SnapshotError
 
     if args.all and args.snapshot:
         raise UsageError("give a snapshot or --all, not both")
-    if args.target is not None and not args.all:
-        raise UsageError("--target goes with --all (a snapshot named is checked whatever "
-                         "its target)")  # fmt: skip
     if not args.all:
-        path = resolve_snapshot(args.output, args.snapshot)
+        path = latest_or_named(args.output, args.snapshot, args.target)
         (verdict,) = audit(_output_of(path, args.output), only=[path])
         for note in verdict.notes:
             print(f"{path}: note: {note}", file=sys.stderr)

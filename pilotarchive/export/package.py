@@ -9,6 +9,7 @@ release date that snapshot's date, and it names the ministry's page it was taken
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from pilotarchive import PROJECT_URL, __version__
@@ -173,11 +174,35 @@ def _yaml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def warcinfo_operator(snapshot: Path, manifest: dict[str, Any]) -> str:
+    """The ``operator`` of the snapshot's first WARC's warcinfo record ("" when none):
+    ``crawl --operator`` writes it there, and the citation's author is that person."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    for name in (manifest.get("archive") or {}).get("warc_files") or []:
+        try:
+            with (snapshot / name).open("rb") as fh:
+                for record in ArchiveIterator(fh):
+                    if record.rec_type != "warcinfo":
+                        break
+                    fields = record.content_stream().read().decode("utf-8", "replace")
+                    for line in fields.splitlines():
+                        key, _, value = line.partition(":")
+                        if key.strip().lower() == "operator" and value.strip():
+                            return value.strip()
+                    break
+        except (OSError, ValueError):  # a damaged WARC: validate names it; no author then
+            continue
+    return ""
+
+
 def citation_bytes(dataset: Dataset) -> bytes:
     newest = dataset.newest
     version = newest.id if newest else "none"
     released = newest.iso[:10] if newest else "1970-01-01"
     operator = (newest.info.manifest.get("settings") or {}).get("operator") if newest else ""
+    if newest and not operator:  # a crawl names its operator in its WARC's warcinfo only
+        operator = warcinfo_operator(newest.info.path, newest.info.manifest)
     author = str(operator or "").split("<")[0].strip() or "pilotarchive"
     lines = [
         "cff-version: 1.2.0",
