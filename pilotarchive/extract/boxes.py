@@ -88,6 +88,15 @@ def _alone_on_its_line(el: lxml.html.HtmlElement) -> bool:
     return prev.tag == "br" and not (prev.tail or "").strip()
 
 
+def _pair_label(el: lxml.html.HtmlElement) -> bool:
+    """The label of a label/value pair (a two-column grid row: "Kontaktperson" and the
+    person beside it), not the heading of a box."""
+    parent = el.getparent()
+    if parent is None or el.getnext() is None or el.tag in _HEADINGS:
+        return False
+    return sum(1 for child in parent if isinstance(child.tag, str)) == 2 and parent[0] is el
+
+
 def _may_head(text: str) -> bool:
     """A cheap first look: does ``text`` start with a word a box heading starts with?"""
     words = text.split(None, 1)
@@ -102,7 +111,7 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     heading = label_of(leading_text(el, 400))
     if heading is None or not _alone_on_its_line(el):
         return None
-    if el.tag in _FIELD_TAGS and heading[0].lower() in PILOT_FIELD_LABELS:
+    if heading[0].lower() in PILOT_FIELD_LABELS and (el.tag in _FIELD_TAGS or _pair_label(el)):
         return None
     return el, *heading
 

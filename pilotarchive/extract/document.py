@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import lxml.html
 from lxml import etree
@@ -386,7 +386,43 @@ def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
         if not href or href[0] == "#":
             continue
         text = element_text(el) if el.tag == "a" else ""
+        if href[:4].lower() in ("tel:", "mail") and el.tag == "a":
+            speak_target(el, href)  # after its text is kept: "In English" stays a link text
         yield Link(href, text, attrib.get("hreflang"), attrib.get("lang"), attrib.get("rel"))
+
+
+_PHONE_LABEL_BEFORE = re.compile(
+    r"\b(?:puhelin|puh|p|tfn|tel|telefon|phone|gsm|mob)\.?\s{0,3}:?\s{0,3}$", re.IGNORECASE
+)
+_OBFUSCATION = re.compile(r"@|\(at\)|\[at\]|\sat\s|\(ät\)|\[ät\]|\sät\s", re.IGNORECASE)
+
+
+def speak_target(el: lxml.html.HtmlElement, href: str) -> None:
+    """Make a ``tel:`` or ``mailto:`` link's text say what it links to, so that every
+    reader of the page's text finds the number or the address where the link stands.
+
+    A number written without a label ("<a href="tel:...">029 506 3591</a>") gets one, as
+    a reader sees the link for a phone; a ``mailto:`` link worded "sähköposti" or "Send
+    e-mail" gets the address. The archived bytes keep what the page wrote.
+    """
+    if len(el):  # markup inside the link: left as written
+        return
+    text = el.text or ""
+    scheme, _, target = href.partition(":")
+    if scheme.lower() == "tel":
+        if not any(ch.isdigit() for ch in text):
+            return
+        previous = el.getprevious()
+        parent = el.getparent()
+        before = (
+            previous.tail if previous is not None else parent.text if parent is not None else ""
+        ) or ""
+        if not _PHONE_LABEL_BEFORE.search(before[-16:]):
+            el.text = "tel. " + text
+    elif scheme.lower() == "mailto":
+        address = unquote(target.partition("?")[0]).strip()
+        if "@" in address and " " not in address and not _OBFUSCATION.search(text):
+            el.text = address
 
 
 def absolute(base_url: str, href: str) -> str | None:

@@ -15,6 +15,7 @@ import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.document import Document, block_lines, norm, text_content
+from pilotarchive.extract.fields import read_blocks
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -305,7 +306,7 @@ def _from_headed(
                 continue
             if sibling.tag in _RANKS or next(sibling.iter(*_RANKS), None) is not None:
                 break  # a heading, or a section with its own: an entry of its own
-            if next(sibling.iter("ul", "ol", "table", "li"), None) is not None:
+            if next(sibling.iter("ul", "ol", "table", "li", "details"), None) is not None:
                 parts = []
                 break
             part = capped(_entry_text(sibling), "an entry under a heading", notes)
@@ -343,6 +344,21 @@ def _from_definition_lists(
     return pilots
 
 
+def _from_blocks(doc: Document, language: str | None, notes: list[Note] | None) -> list[Pilot]:
+    """Titled blocks that state a coordinator, whatever their markup (fields.py)."""
+    return [
+        Pilot(
+            kind="pilot",
+            theme=_clean(block.theme),
+            coordinator=_clean(block.coordinator),
+            contact=block.contact,
+            municipalities=split_municipalities(block.municipalities),
+            form=block.form,
+        )
+        for block in read_blocks(doc, language, notes)
+    ]
+
+
 def extract_pilots(
     doc: Document, language: str | None, notes: list[Note] | None = None, stated: int | None = None
 ) -> list[Pilot]:
@@ -361,6 +377,7 @@ def extract_pilots(
         lambda: _from_paragraphs(doc.lines, language, notes),
         lambda: _from_definition_lists(doc.content, language, notes),
         lambda: _from_headed(doc.content, language, notes),
+        lambda: _from_blocks(doc, language, notes),
     )
     for n, read in enumerate(readers):
         if n == 3 and stated is not None and len(pilots) >= stated:
