@@ -202,8 +202,9 @@ _IN_SOURCE = re.compile(
 )
 
 
-def find_boxes(doc: Document) -> list[Box]:
-    """Every box on the page, in document order; site chrome is left out."""
+def find_boxes(doc: Document, skip: frozenset = frozenset()) -> list[Box]:
+    """Every box on the page, in document order; site chrome is left out, and so are the
+    elements in ``skip`` (tables of persons, read by their columns instead)."""
     boxes: list[Box] = []
     content = doc.content
     claimed: set[lxml.html.HtmlElement] = set()
@@ -225,8 +226,10 @@ def find_boxes(doc: Document) -> list[Box]:
             return _HEADINGS.get(node.tag, 8) <= rank
 
         def prune(node: lxml.html.HtmlElement, heading: lxml.html.HtmlElement = el) -> bool:
-            return (node is content and not _contains(node, heading)) or is_site_chrome(
-                node, up=False
+            return (
+                (node is content and not _contains(node, heading))
+                or node in skip
+                or is_site_chrome(node, up=False)
             )
 
         lines = block_lines(container, False, prune=prune, start=el, stop=stop)

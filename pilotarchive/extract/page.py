@@ -35,6 +35,7 @@ from pilotarchive.extract.notes import (
     capped,
 )
 from pilotarchive.extract.patterns import Phrases, alternation, joined, lowered
+from pilotarchive.extract.person_tables import person_tables
 from pilotarchive.extract.phrases import (
     BOX_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
@@ -261,13 +262,20 @@ def further_information(
     """
     role = "further_information"
     contacts: list[Contact] = []
-    for box in find_boxes(doc):
+    tables = person_tables(doc, language, role)
+    for _, found in tables:
+        contacts.extend(found)
+    page_patterns: list[str] = []
+    for box in find_boxes(doc, frozenset(table for table, _ in tables)):
         found, patterns = parse_contact_block(_person_lines(box.lines, notes), language, role)
+        page_patterns += patterns
         if box.people:
             found = [c for p in box.people if (c := contact_from_microdata(p, language, role))]
             if patterns:
                 found = [c.with_pattern(patterns[0]) for c in found]
         contacts.extend(found)
+    if tables and page_patterns:  # "etunimi.sukunimi@tem.fi" under a table of persons
+        contacts = [c.with_pattern(page_patterns[0]) for c in contacts]
     if not contacts:
         contacts, _ = parse_contact_block(_contact_lines(doc.lines), language, role)
     seen: set[tuple[str, str]] = set()
