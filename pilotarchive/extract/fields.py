@@ -221,7 +221,9 @@ def _block(
             for sibling in node.itersiblings():
                 if not isinstance(sibling.tag, str):
                     continue
-                if holders.get(sibling, 0) or _title_text(sibling) or sibling.tag in _HEADINGS:
+                if holders.get(sibling, 0):
+                    return None  # two statements under one title: a list, not a pilot
+                if _title_text(sibling) or sibling.tag in _HEADINGS:
                     break
                 if next(sibling.iter(*_HEADINGS), None) is not None:
                     break
@@ -231,27 +233,50 @@ def _block(
     return None
 
 
+_INLINE_LABELS = frozenset({"b", "strong", "span", "label", "em"})
+
+
+_LINE_ENDS = frozenset({"br", "p", "div", "li", "ul", "ol", "table", "dl", "section"})
+
+
+def _rest_of_line(el: lxml.html.HtmlElement) -> str:
+    """The text after an inline label up to the end of its line (a ``br`` or a block)."""
+    pieces = [el.tail or ""]
+    for sibling in el.itersiblings():
+        if sibling.tag in _LINE_ENDS:
+            break
+        if isinstance(sibling.tag, str):
+            pieces.append(element_text(sibling))
+        pieces.append(sibling.tail or "")
+    return norm(" ".join(pieces)).lstrip(": ")
+
+
 def _pairs(
     block: lxml.html.HtmlElement, skip: lxml.html.HtmlElement | None
-) -> tuple[dict[str, lxml.html.HtmlElement], set[lxml.html.HtmlElement]]:
+) -> tuple[dict[str, str], set[lxml.html.HtmlElement]]:
     """Label/value pairs of a block: a label element and the element beside it (``th`` and
-    ``td``, ``dt`` and ``dd``, the two cells of a grid row). Returns the values by field and
-    the label elements (whose text is not a line of the block's own)."""
-    values: dict[str, lxml.html.HtmlElement] = {}
-    labels: set[lxml.html.HtmlElement] = set()
+    ``td``, ``dt`` and ``dd``, the two cells of a grid row), or a bold label and the text
+    after it ("<strong>Lead</strong> City of Raahe"). Returns the values by field and the
+    elements already read (left out of the block's lines)."""
+    values: dict[str, str] = {}
+    read: set[lxml.html.HtmlElement] = set()
     for el in block.iter():
         if not isinstance(el.tag, str) or el is skip or len(el) > 1:
             continue
         text = el.text if not len(el) else _own_text(el)
         key = _label_key(text or "")
-        if key is None or (el.tail or "").strip():
+        if key is None:
+            continue
+        if (el.tail or "").strip():
+            if el.tag in _INLINE_LABELS and key not in values:
+                values[key] = _rest_of_line(el)
             continue
         value = el.getnext()
         if value is None or not isinstance(value.tag, str) or _label_key(_own_text(value)):
             continue  # a row of column headings: labels beside labels
-        labels.add(el)
-        values.setdefault(key, value)
-    return values, labels
+        read.update((el, value))
+        values.setdefault(key, ", ".join(_lines(value)))
+    return values, read
 
 
 def _lines(el: lxml.html.HtmlElement) -> list[str]:
@@ -285,10 +310,9 @@ def read_blocks(
         lines: list[str] = []
         form = "labelled"
         for part in parts:
-            values, labels = _pairs(part, title_el)
+            values, skip = _pairs(part, title_el)
             for key, value in values.items():
-                fields.setdefault(key, ", ".join(_lines(value)))
-            skip = labels | set(values.values())
+                fields.setdefault(key, value)
             if title_el is not None:
                 skip.add(title_el)
             lines += block_lines(part, False, prune=skip.__contains__)

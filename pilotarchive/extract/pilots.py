@@ -14,7 +14,13 @@ from functools import cache
 import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
-from pilotarchive.extract.document import Document, block_lines, norm, text_content
+from pilotarchive.extract.document import (
+    ChromeVerdicts,
+    Document,
+    block_lines,
+    norm,
+    text_content,
+)
 from pilotarchive.extract.fields import read_blocks
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
@@ -282,6 +288,7 @@ def _from_headed(
     coordinator after one with (the page's running text goes on after the last pilot)."""
     pilots = []
     coordinator_re = _coordinator_re(language)
+    in_chrome = ChromeVerdicts()
     for heading in content.iter(*_ENTRY_HEADINGS):
         # A cheap first look (text_content is C): no field and no coordinator phrase up to
         # the next heading, no entry. Most headings are not pilots.
@@ -299,6 +306,8 @@ def _from_headed(
         text = " ".join(glance)
         if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
             continue
+        if in_chrome(heading):
+            continue  # a menu's or a news list's heading: the site's, not the page's
         parts: list[str] = []
         seen_fields = False
         for sibling in heading.itersiblings():
