@@ -488,7 +488,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
     if root is None:
         raise ExtractionError("not parseable as HTML: the document is empty")
-    removed = _strip_controls(root) if may_hold_controls(text) else 0
+    removed = _strip_controls(root) if _may_hold_controls(text, utf8) else 0
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
@@ -525,6 +525,23 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         meta=meta,
         source=text,
         controls_removed=removed,
+    )
+
+
+_C0_BYTES = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)) + b"\x7f"
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+
+
+def _may_hold_controls(text: str, utf8: bytes | None) -> bool:
+    """``may_hold_controls(text)``, answered from the UTF-8 bytes when there are some:
+    deleting the C0 bytes (in C) and looking for a C1 character's lead byte and range is
+    a fifth of the cost of a character-class search over the decoded text."""
+    if utf8 is None:
+        return may_hold_controls(text)
+    return (
+        len(utf8.translate(None, _C0_BYTES)) != len(utf8)
+        or _C1_UTF8.search(utf8) is not None
+        or ("&#" in text and may_hold_controls(text))
     )
 
 

@@ -43,8 +43,11 @@ _MAX_TITLE = 250  # characters: a theme is a phrase, not a paragraph
 _MAX_LABEL = 60
 _COORDINATOR_LABELS = frozenset(k for k, v in PILOT_FIELD_LABELS.items() if v == "coordinator")
 # A first look at the page's source, in C: a coordinator label or phrase may be there.
-_STEMS = ("oordin", "amordn", "astuutah", "uvudman", "Lead", "lead", "Led by", "led by",
-          "etäjä", "nsvarig", "ohdinat", "vetää")  # fmt: skip
+# A first look at the page's text, in C: a coordinator label or phrase may be there. The
+# stems leave out first letters, so that one search serves both cases ("Koordinaattori",
+# "koordinoi", "Coordinated by"); each is one pass over the text, so they are few.
+_STATEMENT_LINE = 600  # characters
+_STEMS = ("oordin", "amordn", "astuuta", "uvudman", "Lead", "lead", "ed by", "etäj", "nsvarig")
 _LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 
 
@@ -169,13 +172,13 @@ def _title_before(el: lxml.html.HtmlElement) -> str | None:
 
 
 def _anchors(
-    doc: Document, language: str | None, in_chrome: ChromeVerdicts
+    doc: Document, language: str | None, in_chrome: ChromeVerdicts, stems: tuple[str, ...]
 ) -> list[lxml.html.HtmlElement]:
     """Elements that state a coordinator, in document order, none in the site's chrome."""
     found: list[lxml.html.HtmlElement] = []
     seen: set[lxml.html.HtmlElement] = set()
     statement = _statement_re(language)
-    for text in _containing(_STEMS)(doc.content):
+    for text in _containing(stems)(doc.content):
         owner = text.getparent() if text.is_text else text.getparent().getparent()
         if owner is None or owner in seen:
             continue
@@ -287,10 +290,15 @@ def read_blocks(
     doc: Document, language: str | None, notes: list[Note] | None = None
 ) -> list["Block"]:
     """Every titled block that states a coordinator, in document order."""
-    if not any(stem in doc.source for stem in _STEMS):
+    # A statement stands on a line of its own or in a short sentence: the page's long
+    # paragraphs of running text are left out of the first look, which then reads a tenth
+    # of the page's text.
+    text = "\n".join([line for line in doc.lines if len(line) <= _STATEMENT_LINE])
+    present = tuple(stem for stem in _STEMS if stem in text)
+    if not present:
         return []
     in_chrome = ChromeVerdicts()
-    anchors = _anchors(doc, language, in_chrome)
+    anchors = _anchors(doc, language, in_chrome, present)
     if not anchors:
         return []
     holders: dict[lxml.html.HtmlElement, int] = {}
