@@ -83,7 +83,15 @@ class Document:
 
 
 def norm(text: str) -> str:
-    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped."""
+    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped.
+
+    Most text needs nothing but its ends stripped: a printable string holds no whitespace
+    but the ASCII space (tabs, line breaks, no-break and other Unicode spaces are not
+    printable), so without two spaces in a row it is already collapsed. Both checks run
+    in C at a fraction of the cost of splitting the text into words and joining them.
+    """
+    if text.isprintable() and "  " not in text:
+        return text.strip(" ")
     return " ".join(text.split())
 
 
@@ -277,7 +285,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
                 pruned.add(el)
                 continue
             if tag in blocks and buf:
-                line = " ".join("".join(buf).split())
+                line = norm("".join(buf))
                 if line:
                     out.append(line)
                 buf.clear()
@@ -287,7 +295,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
         elif event == "end":
             tag = el.tag
             if tag in blocks and buf and tag not in skipped and el not in pruned:
-                line = " ".join("".join(buf).split())
+                line = norm("".join(buf))
                 if line:
                     out.append(line)
                 buf.clear()
@@ -300,7 +308,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
             if tail:
                 append(tail)
     if buf:
-        line = " ".join("".join(buf).split())
+        line = norm("".join(buf))
         if line:
             out.append(line)
     return out
