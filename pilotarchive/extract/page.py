@@ -149,7 +149,13 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
                     doc, link, "graphic version", extraction
                 )
             continue
-        if link.rel and "alternate" in link.rel.split() and link.hreflang:
+        if not (link.hreflang or link.lang or link.rel):  # most links: only a text to read
+            lang = LANGUAGE_LINK_TEXTS.get(text.strip(" |›»"))
+            if lang is None:
+                if text not in LANGUAGES:
+                    continue
+                lang = language_from_url(absolute(doc.base_url, link.href) or "")
+        elif link.rel and "alternate" in link.rel.split() and link.hreflang:
             lang = normalise_tag(link.hreflang)
         else:
             lang = link_language(link)
