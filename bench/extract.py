@@ -141,6 +141,15 @@ def worst_pages() -> list[tuple[str, str, bytes, dict[str, str]]]:
         "project: theme starts": (para, "erillinen hanke koordinoi " + "käynnistetty " * (n // 13)),
         "programme: digit run": (para, "1" * n),
         "document: nested lists": (para, "<ul><li>x" * (n // 9)),
+        "structure: titled blocks": (
+            para,
+            "<details><summary>Hanke</summary><p>Koordinoi: X</p></details>" * (n // 64),
+        ),
+        "structure: labelled panels": (
+            para,
+            '<div aria-labelledby="t"><b>Vastuutaho</b> <i>X</i></div>' * (n // 56),
+        ),
+        "structure: unclosed headings": (para, "<h3>Koordinaattori <div>" * (n // 24)),
     }
     pages = []
     for name, (anchor, junk) in cases.items():

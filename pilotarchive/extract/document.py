@@ -19,7 +19,8 @@ from pilotarchive.exceptions import ExtractionError
 
 _BLOCK = frozenset(
     "p div li td th tr h1 h2 h3 h4 h5 h6 ul ol dl dt dd table thead tbody tfoot section "
-    "article header footer nav aside main blockquote address form pre hr br caption".split()
+    "article header footer nav aside main blockquote address form pre hr br caption "
+    "details summary figure figcaption fieldset legend".split()
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
 # Left out of the main text: navigation always, a header or footer when it is the site's

@@ -29,7 +29,14 @@ import lxml.html
 from lxml import etree
 
 from pilotarchive.extract.contacts import Contact, parse_contact_text
-from pilotarchive.extract.document import ChromeVerdicts, Document, block_lines, element_text, norm
+from pilotarchive.extract.document import (
+    ChromeVerdicts,
+    Document,
+    block_lines,
+    element_text,
+    leading_text,
+    norm,
+)
 from pilotarchive.extract.notes import Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import COORDINATOR_PHRASES, LANGUAGES, PILOT_FIELD_LABELS
@@ -41,6 +48,9 @@ _TITLE_TAGS = (_HEADINGS - {"h1"}) | {"summary", "caption", "button", "legend", 
 _BOLD = frozenset({"b", "strong"})
 _MAX_TITLE = 250  # characters: a theme is a phrase, not a paragraph
 _MAX_LABEL = 60
+# Levels between a statement and its block's title: a label in a cell of a row of a table
+# in a panel is four. Bounding the climb keeps a page of deeply nested statements linear.
+_MAX_CLIMB = 10
 _COORDINATOR_LABELS = frozenset(k for k, v in PILOT_FIELD_LABELS.items() if v == "coordinator")
 # A first look at the page's source, in C: a coordinator label or phrase may be there.
 # A first look at the page's text, in C: a coordinator label or phrase may be there. The
@@ -118,7 +128,7 @@ def _title_text(el: lxml.html.HtmlElement) -> str | None:
         if len(children) != 1 or (node.text or "").strip() or (children[0].tail or "").strip():
             return None
         node = children[0]
-    text = _own_text(el)
+    text = leading_text(el, _MAX_TITLE + 1)  # a heading holding the rest of a broken page
     if not text or len(text) > _MAX_TITLE or text.endswith(":") or _label_key(text):
         return None
     if sum(ch.isalpha() for ch in text) < 3:
@@ -126,19 +136,29 @@ def _title_text(el: lxml.html.HtmlElement) -> str | None:
     return text
 
 
-def _by_id(doc: Document, ident: str) -> lxml.html.HtmlElement | None:
-    found = doc.root.xpath("//*[@id=$i]", i=ident)
-    return found[0] if found else None
+_IDS = etree.XPath("//*[@id]")
+
+
+def _by_id(
+    doc: Document, ident: str, ids: dict[str, lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement | None:
+    """The element with ``id="ident"``; the page's ids are read once, on the first
+    question (a page of a thousand labelled panels asks a thousand times)."""
+    if not ids:
+        for el in _IDS(doc.root):
+            ids.setdefault(el.get("id"), el)
+        ids.setdefault("", doc.root)  # read: never again
+    return ids.get(ident)
 
 
 def _own_title(
-    doc: Document, el: lxml.html.HtmlElement
+    doc: Document, el: lxml.html.HtmlElement, ids: dict[str, lxml.html.HtmlElement]
 ) -> tuple[str, lxml.html.HtmlElement | None] | None:
     """The title ``el`` carries itself: aria-labelledby, summary, caption, a first-child
     heading. Returns the title and the element to leave out of its fields."""
     labelled = el.get("aria-labelledby")
     if labelled:
-        names = [_by_id(doc, ident) for ident in labelled.split()]
+        names = [_by_id(doc, ident, ids) for ident in labelled.split()[:8]]
         text = norm(" ".join(_own_text(n) for n in names if n is not None))
         if text and not _label_key(text) and len(text) <= _MAX_TITLE:
             inside = next((n for n in names if n is not None and _inside(n, el)), None)
@@ -185,7 +205,7 @@ def _anchors(
         words = str(text)
         if _label_key(words) == "coordinator" and text.is_text:
             anchor = owner
-            if len(owner) and not _label_key(_own_text(owner)):
+            if len(owner) and not _label_key(leading_text(owner, _MAX_LABEL + 1)):
                 continue  # the label is part of a longer text: read as a line below
         elif statement.search(words) or "coordinator" in _labelled(words):
             anchor = owner
@@ -205,15 +225,20 @@ def _anchors(
 
 
 def _block(
-    doc: Document, anchor: lxml.html.HtmlElement, holders: dict[lxml.html.HtmlElement, int]
+    doc: Document,
+    anchor: lxml.html.HtmlElement,
+    holders: dict[lxml.html.HtmlElement, int],
+    ids: dict[str, lxml.html.HtmlElement],
 ) -> tuple[list[lxml.html.HtmlElement], str, lxml.html.HtmlElement | None] | None:
     """The smallest titled element around ``anchor`` that holds no other statement: its
     parts (one element, or a title's following siblings up to the next title), its title,
     and the title's element when it stands inside."""
     node = anchor
     content = doc.content
-    while node is not None and holders.get(node, 0) <= 1:
-        own = _own_title(doc, node)
+    for _ in range(_MAX_CLIMB):
+        if node is None or holders.get(node, 0) > 1:
+            return None
+        own = _own_title(doc, node, ids)
         if own:
             return [node], own[0], own[1]
         if node is content:
@@ -303,13 +328,18 @@ def read_blocks(
         return []
     holders: dict[lxml.html.HtmlElement, int] = {}
     for anchor in anchors:
-        for node in (anchor, *anchor.iterancestors()):
+        node = anchor
+        for _ in range(_MAX_CLIMB + 1):  # a block's title is near its statement
             holders[node] = holders.get(node, 0) + 1
+            node = node.getparent()
+            if node is None:
+                break
     out: list[Block] = []
+    ids: dict[str, lxml.html.HtmlElement] = {}
     done: set[lxml.html.HtmlElement] = set()
     statement = _statement_re(language)
     for anchor in anchors:
-        found = _block(doc, anchor, holders)
+        found = _block(doc, anchor, holders, ids)
         if found is None or found[0][0] in done:
             continue
         parts, theme, title_el = found
