@@ -549,8 +549,8 @@ def _may_hold_controls(text: str, utf8: bytes | None) -> bool:
         return may_hold_controls(text)
     return (
         len(utf8.translate(None, _C0_BYTES)) != len(utf8)
-        or _C1_UTF8.search(utf8) is not None
-        or ("&#" in text and may_hold_controls(text))
+        or (b"\xc2" in utf8 and _C1_UTF8.search(utf8) is not None)  # one byte: memchr
+        or (b"#" in utf8 and may_hold_controls(text))  # "&#27;" needs a "#"
     )
 
 
