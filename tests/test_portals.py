@@ -67,7 +67,9 @@ def test_broken_versions_stay_broken_in_the_new_layouts(layout: str) -> None:
     with ReplicaServer("2014-11-19-redesign", layout=layout) as server:
         status, body, headers = fetch(server, "/index.phtml?s=4398")
         page = extract_page(body, server.url + "/index.phtml?s=4398", headers=headers)
+        assert status == 200
         assert [p.kind for p in page.pilots] == ["project"]  # the cards are not read
         server.set_version("2014-11-19-empty")
         status, body, headers = fetch(server, "/index.phtml?s=4398")
+        assert status == 200
         assert extract_page(body, server.url, headers=headers).pilots == []
