@@ -236,6 +236,57 @@ def measure(name: str, pages: list, repeat: int, rounds: int) -> tuple[float, fl
     return rate, base_rate / rate
 
 
+def stages(pages: list, rounds: int) -> None:
+    """CPU time of each stage of the extraction on ``pages``, each alone (its first looks
+    included), against a bare parse: where the time goes."""
+    from pilotarchive.extract import boxes, fields, page, pilots, project
+    from pilotarchive.extract.dates import find_update_date
+    from pilotarchive.extract.document import Document, _links, block_lines, parse_document
+    from pilotarchive.extract.encoding import decode_html
+
+    texts = [decode_html(b, h.get("Content-Type")) for _, b, h in pages]
+    inputs = [
+        (d.text, u, b if d.source == "utf-8" else None)
+        for (u, b, _), d in zip(pages, texts, strict=True)
+    ]
+    docs = [parse_document(*args) for args in inputs]
+
+    def cost(fn: Callable[[], object]) -> float:
+        return 1e6 / best_rate(fn, len(pages), rounds)[0]
+
+    def alternates(d: Document) -> None:
+        page._alternates(
+            d, d.base_url, "fi", page.PageExtraction(d.base_url, d.base_url, 200, None, "")
+        )
+
+    def updated(d: Document) -> object:
+        return find_update_date(d.lines) or find_update_date(page.outside_lines(d))
+
+    rows = [
+        ("decode", lambda: [decode_html(b, h.get("Content-Type")) for _, b, h in pages]),
+        (
+            "parse_document (parse, lines, links, meta)",
+            lambda: [parse_document(*a) for a in inputs],
+        ),
+        ("  of it: the lines walk", lambda: [block_lines(d.content) for d in docs]),
+        ("  of it: reading the links", lambda: [list(_links(d.root)) for d in docs]),
+        ("language and text versions", lambda: [alternates(d) for d in docs]),
+        ("update date", lambda: [updated(d) for d in docs]),
+        ("persons (boxes, tables)", lambda: [page.further_information(d, "fi") for d in docs]),
+        ("  of it: the boxes' first look", lambda: [boxes._candidates(d) for d in docs]),
+        ("programme counts", lambda: [page._programme(d.lines, "fi") for d in docs]),
+        ("pilots: list items", lambda: [pilots._from_list_items(d.content, "fi") for d in docs]),
+        ("pilots: block reader", lambda: [fields.read_blocks(d, "fi") for d in docs]),
+        ("pilots: the project", lambda: [project.parse_project(d.lines, "fi") for d in docs]),
+        ("extract_page, all", lambda: [extract_page(b, u, headers=h) for u, b, h in pages]),
+    ]
+    bare = cost(lambda: [lxml.html.fromstring(b) for _, b, _ in pages])
+    print(f"stages, CPU time a page, each alone (best of {rounds}); bare parse {bare:.0f} µs")
+    for name, fn in rows:
+        spent = cost(fn)
+        print(f"  {name:45s} {spent:6.0f} µs {spent / bare:6.2f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="passes over the pages per round")
@@ -244,8 +295,13 @@ def main() -> int:
     parser.add_argument("--baseline", default=BASELINE_REV,
                         help="git revision whose extraction is timed beside today's "
                         f"(default {BASELINE_REV}); 'none' to skip")  # fmt: skip
+    parser.add_argument("--stages", action="store_true",
+                        help="only: the CPU time of each stage on the synthetic pages")  # fmt: skip
     args = parser.parse_args()
     synthetic = synthetic_pages(args.synthetic)
+    if args.stages:
+        stages(synthetic, max(args.rounds, 7))
+        return 0
     rate, ratio = measure("synthetic ministry site", synthetic, args.repeat, args.rounds)
     grown = False
     if args.baseline != "none":
