@@ -134,22 +134,55 @@ def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
     """
     source = doc.source or etree.tostring(doc.root, encoding="unicode")
     words = set()
+    tags: set[str] | None = set()
     for m in _IN_SOURCE.finditer(source):
         written = html.unescape(source[m.start("label") : m.end("label")])
         words.add(written.split(None, 1)[0].rstrip(":"))
+        if tags is not None:
+            tags = _tag_before(source, m.start(), tags)
     words = {w for w in words if w and '"' not in w}
     if not words:
         return []
     body = doc.root.find("body")
+    top = body if body is not None else doc.root
     found = []
     in_chrome = ChromeVerdicts()
-    for text in _containing(tuple(sorted(words)))(body if body is not None else doc.root):
-        if not text.is_text:  # a tail: the text after an element, no element's own text
+    if tags is not None:
+        # The tags of the elements the headings open: only those elements are looked at
+        # (in C, by tag), not every text node of the page.
+        for element in top.iter(*tags):
+            text = element.text
+            if not text or not any(w in text for w in words):
+                continue
+            if (heading := _heading(element)) and not in_chrome(element):
+                found.append(heading)
+        return found
+    for node in _containing(tuple(sorted(words)))(top):
+        if not node.is_text:  # a tail: the text after an element, no element's own text
             continue
-        element = text.getparent()
+        element = node.getparent()
         if (heading := _heading(element)) and not in_chrome(element):
             found.append(heading)
     return found
+
+
+# An opening tag written in full, its attributes quoted or not: what stands right before a
+# heading seen in the source.
+_OPENING_TAG = re.compile(
+    r"""<([A-Za-z][\w:-]{0,40})(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*/?>"""
+)
+
+
+def _tag_before(source: str, end: int, tags: set[str]) -> set[str] | None:
+    """``tags`` with the tag whose opening ends at ``source[end]`` (the ">" before a
+    heading); None when that is no opening tag (a comment, a closing tag, a "<" inside
+    an attribute): the caller then looks at every text node instead."""
+    start = source.rfind("<", max(0, end - 2000), end)
+    m = _OPENING_TAG.match(source, start) if start >= 0 else None
+    if m is None or m.end() != end + 1:
+        return None
+    tags.add(m.group(1).lower())
+    return tags
 
 
 def _contains(ancestor: lxml.html.HtmlElement, el: lxml.html.HtmlElement) -> bool:
