@@ -383,21 +383,39 @@ def href_scheme(href: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
+def _links(root: lxml.html.HtmlElement) -> list[Link]:
     """Every link with an href that is more than a fragment, non-web schemes included: the
-    page extraction decides what to follow and notes what it drops."""
+    page extraction decides what to follow and notes what it drops.
+
+    A page has dozens of links, so the common case is kept short: an href and a text that
+    are printable need no cleaning but their ends (as ``clean_href`` and ``norm`` would
+    give), and only an href starting with t or m can be ``tel:`` or ``mailto:``."""
+    links: list[Link] = []
+    append = links.append
     for el in root.iter("a", "link"):
-        attrib = el.attrib
-        href = attrib.get("href")
+        get = el.get
+        href = get("href")
         if not href:
             continue
-        href = clean_href(href)
+        href = href.strip(" ") if href.isprintable() else clean_href(href)
         if not href or href[0] == "#":
             continue
-        text = element_text(el) if el.tag == "a" else ""
-        if href[:4].lower() in ("tel:", "mail") and el.tag == "a":
-            speak_target(el, href)  # after its text is kept: "In English" stays a link text
-        yield Link(href, text, attrib.get("hreflang"), attrib.get("lang"), attrib.get("rel"))
+        if el.tag == "a":
+            text = el.text
+            if len(el):
+                text = element_text(el)
+            elif not text:
+                text = ""
+            elif text.isprintable() and "  " not in text:
+                text = text.strip(" ")
+            else:
+                text = norm(text)
+            if href[0] in "tTmM" and href[:4].lower() in ("tel:", "mail"):
+                speak_target(el, href)  # after its text is kept: "In English" stays a link text
+        else:
+            text = ""
+        append(Link(href, text, get("hreflang"), get("lang"), get("rel")))
+    return links
 
 
 _PHONE_LABEL_BEFORE = re.compile(
@@ -501,7 +519,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
-    links = list(_links(root))  # before any boilerplate is dropped: the header has them
+    links = _links(root)  # before any boilerplate is dropped: the header has them
     found = _content(root)
     content = found if found is not None else root.find("body")
     if content is None:
