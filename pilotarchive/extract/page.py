@@ -14,18 +14,10 @@ from pilotarchive.extract.boxes import find_boxes
 from pilotarchive.extract.contacts import Contact, contact_from_microdata, parse_contact_block
 from pilotarchive.extract.conventions import language_url, text_version_url
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import (
-    Document,
-    Link,
-    Links,
-    absolute,
-    block_lines,
-    href_scheme,
-    is_site_chrome,
-    parse_document,
-)
+from pilotarchive.extract.document import Document, block_lines, is_site_chrome, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.links import Link, Links, absolute, href_scheme
 from pilotarchive.extract.notes import (
     MAX_CONTACTS_PER_PAGE,
     MAX_ENTRY_CHARS,
