@@ -109,6 +109,14 @@ PILOT_BLOCKS = {
         "</table><table><caption>Hyvinvointipalvelut</caption><tr><th>Koordinaattori</th>"
         "<td>Iisalmen kaupunki</td></tr><tr><th>Kunnat</th><td>Iisalmi, Vieremä</td></tr></table>"
     ),
+    # A bold lead paragraph titles the list of fields after it.
+    "bold-lead-and-field-list": (
+        "<p><strong>Teollisuuden rakennemuutos</strong></p><ul><li>Koordinaattori: Raahen "
+        "kaupunki</li><li>Kunnat: Raahe, Kalajoki</li><li>Yhteyshenkilö: elinkeinojohtaja "
+        "Leena Mäkinen, puh. 044 439 3301, leena.makinen(at)raahe.fi</li></ul>"
+        "<p><b>Hyvinvointipalvelut</b></p><ul><li>Koordinaattori: Iisalmen kaupunki</li>"
+        "<li>Kunnat: Iisalmi, Vieremä</li></ul>"
+    ),
     # A definition list whose terms are the pilots, each definition its labelled fields.
     "dl-terms-are-pilots": (
         "<dl><dt>Teollisuuden rakennemuutos</dt><dd>Koordinaattori: Raahen kaupunki</dd>"
