@@ -1,6 +1,6 @@
 """Extraction accuracy on every layout of the replica, scored against the replica's content.
 
-Run: ``python bench/accuracy.py [--version 2014-11-19] [--layouts table,div,2016,cms]
+Run: ``python bench/accuracy.py [--version 2014-11-19] [--layouts table,div,...,tabs]
 [--extract]``. For each layout the replica (``pilotarchive/replica``) is served on
 127.0.0.1 and crawled with ``pilotarchive crawl`` (with ``--extract``: each language and
 text version is fetched over HTTP and extracted in this process). The records are scored
@@ -241,7 +241,7 @@ def main() -> int:
             entities = {r["entity_id"] for r in pilots}
             stated = len({p.key for s in version.pages.values() for p in s.pilots}) + 1
             entity_lines.append(
-                f"  {layout:6s} {len(pilots):3d} pilot and project records, "
+                f"  {layout:7s} {len(pilots):3d} pilot and project records, "
                 f"{len(entities)} entities (the site states {stated})"
                 + (f"; no such version: {len(manifest.get('no_such_version', []))} guessed URL(s)"
                    if not args.extract else "")
@@ -249,7 +249,7 @@ def main() -> int:
             if len(entities) != stated:
                 misses.append(f"{layout}: {len(entities)} pilot entities, not {stated}")
     print(f"replica {args.version}, {'extraction' if args.extract else 'crawl'} of each layout")
-    header = f"{'layout':7s}{'lang':5s}" + "".join(f"{c:>10s}" for c in CATEGORIES)
+    header = f"{'layout':8s}{'lang':5s}" + "".join(f"{c:>10s}" for c in CATEGORIES)
     print(header + f"{'score':>9s}")
     total_matched = total_all = 0
     for row_name, language, cells in rows:
@@ -257,12 +257,12 @@ def main() -> int:
         total = sum(t for _, t in cells.values())
         total_matched += matched
         total_all += total
-        line = f"{row_name:7s}{language:5s}" + "".join(
+        line = f"{row_name:8s}{language:5s}" + "".join(
             f"{f'{m}/{t}':>10s}" for m, t in cells.values()
         )
         print(line + f"{100 * matched / total if total else 0:8.1f}%")
     overall = 100 * total_matched / total_all if total_all else 0.0
-    print(f"{'all':12s}{'':50s}{f'{total_matched}/{total_all}':>10s}{overall:7.1f}%")
+    print(f"{'all':13s}{'':50s}{f'{total_matched}/{total_all}':>10s}{overall:7.1f}%")
     print("entities (one per pilot and the project, whatever the languages and renderings):")
     print("\n".join(entity_lines))
     if misses:

@@ -1,6 +1,9 @@
 """A site crawl of pilotarchive beside a bare Scrapy spider and wget, on one local server.
 
-Run: ``python bench/crawl.py [--pages N] [--rounds R] [--concurrency C] [--workers W]``.
+Run: ``python bench/crawl.py [--pages N] [--rounds R] [--concurrency C] [--workers W]
+[--nav-links K]``. With ``--nav-links 0`` every page keeps only its own links (language and
+text versions, its five children, three cross links): about ten links a page, the other
+shape of site on which pilotarchive must not be slower than a bare Scrapy spider.
 
 The synthetic ministry site (``pilotarchive replica serve --synthetic N``: N pages per
 language, 15-30 KiB each, text versions, a link graph of depth 5 and more) is written as
@@ -24,6 +27,7 @@ Scrapy itself); with ``--workers 2``, a/c at least 0.5. The script exits 1 when 
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -113,15 +117,37 @@ class ServedSite:
     tmp: Path  # a work folder beside the site, removed with it
 
 
+_NAV = re.compile(r'(<div id="leftnav"><ul>)(.*?)(</ul></div>)', re.DOTALL)
+_NAV_ITEM = re.compile(r"<li>.*?</li>", re.DOTALL)
+
+
+def trim_navigation(site: Path, keep: int) -> None:
+    """Keep only the first ``keep`` links of every page's left navigation: pages with about
+    ten links in all (the five children and three cross links of the page tree stay, so
+    the whole site is still reached) instead of some fifty, the other shape of site a
+    crawler must not be slower on."""
+    for path in site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+
+        def cut(m: re.Match[str]) -> str:
+            items = _NAV_ITEM.findall(m.group(2))[:keep]
+            return m.group(1) + "".join(items) + m.group(3)
+
+        path.write_text(_NAV.sub(cut, html, count=1), encoding="utf-8")
+
+
 @contextmanager
-def served_synthetic(pages: int, prefix: str) -> Iterator[ServedSite]:
+def served_synthetic(pages: int, prefix: str, nav_links: int | None = None) -> Iterator[ServedSite]:
     """The synthetic site written as files in a temporary folder and served on 127.0.0.1
-    (nginx when installed) while the block runs; both benches start from this."""
+    (nginx when installed) while the block runs; both benches start from this.
+    ``nav_links`` trims every page's navigation to that many links."""
     with tempfile.TemporaryDirectory(prefix=prefix) as name:
         tmp = Path(name)
         tmp.chmod(0o755)  # nginx's workers run as another user and must read the site
         site = tmp / "site"
         written = write_static(SyntheticSite(pages), site)
+        if nav_links is not None:
+            trim_navigation(site, nav_links)
         sizes = [p.stat().st_size for p in site.rglob("*.html")]
         server, port, server_name = start_server(site, tmp)
         try:
@@ -210,13 +236,19 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests at once (a, b)")
     parser.add_argument("--workers", type=int, default=1, help="pilotarchive --workers")
+    parser.add_argument("--nav-links", type=int, default=None,
+                        help="keep this many navigation links a page (0: about ten links a "
+                        "page in all; default: all 40)")  # fmt: skip
     args = parser.parse_args()
     if not shutil.which("wget"):
         raise SystemExit("wget is not installed (apt-get install wget)")
-    with served_synthetic(args.pages, "pa-bench-") as served:
+    with served_synthetic(args.pages, "pa-bench-", args.nav_links) as served:
         url, tmp = served.url, served.tmp
+        links = "all navigation links"
+        if args.nav_links is not None:
+            links = f"navigation cut to {args.nav_links} links ({args.nav_links + 11} a page)"
         print(f"site: {served.pages} pages ({args.pages} per language, graphic and text), "
-              f"mean {served.mean_kib:.1f} KiB, served by {served.server}")  # fmt: skip
+              f"mean {served.mean_kib:.1f} KiB, {links}, served by {served.server}")  # fmt: skip
         print(
             f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
             f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median"

@@ -195,3 +195,20 @@ def test_an_articles_own_header_is_part_of_the_text() -> None:
 def test_a_heading_written_with_entities_is_found() -> None:
     html = page(f"{ARTICLE}<aside><h2>&nbsp;Lis&auml;tietoja&nbsp;</h2>{PEOPLE}{NOTE}</aside>")
     assert persons(html) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "<h3 class='otsikko' data-x=y>Lisätietoja:</h3>",  # attributes of every quoting
+        "<h3><!-- CMS: laatikko -->Lisätietoja:</h3>",  # a comment before the text
+        '<h3 title="a<b">Lisätietoja:</h3>',  # a "<" inside an attribute
+        "<H3>Lis&auml;tietoja:</H3>",  # upper-case tag, an entity in the label
+    ],
+    ids=["attributes", "comment", "lt-in-attribute", "upper-case-entity"],
+)
+def test_a_heading_is_found_however_its_tag_is_written(heading: str) -> None:
+    """The first look finds a heading's element by the tag written before it; where that
+    tag cannot be read from the source, every text node is looked at instead."""
+    html = page(f"{ARTICLE}<div class='side'>{heading}{PEOPLE}{NOTE}</div>")
+    assert persons(html) == EXPECTED

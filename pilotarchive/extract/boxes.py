@@ -88,6 +88,15 @@ def _alone_on_its_line(el: lxml.html.HtmlElement) -> bool:
     return prev.tag == "br" and not (prev.tail or "").strip()
 
 
+def _pair_label(el: lxml.html.HtmlElement) -> bool:
+    """The label of a label/value pair (a two-column grid row: "Kontaktperson" and the
+    person beside it), not the heading of a box."""
+    parent = el.getparent()
+    if parent is None or el.getnext() is None or el.tag in _HEADINGS:
+        return False
+    return sum(1 for child in parent if isinstance(child.tag, str)) == 2 and parent[0] is el
+
+
 def _may_head(text: str) -> bool:
     """A cheap first look: does ``text`` start with a word a box heading starts with?"""
     words = text.split(None, 1)
@@ -102,7 +111,7 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     heading = label_of(leading_text(el, 400))
     if heading is None or not _alone_on_its_line(el):
         return None
-    if el.tag in _FIELD_TAGS and heading[0].lower() in PILOT_FIELD_LABELS:
+    if heading[0].lower() in PILOT_FIELD_LABELS and (el.tag in _FIELD_TAGS or _pair_label(el)):
         return None
     return el, *heading
 
@@ -125,22 +134,55 @@ def _candidates(doc: Document) -> list[tuple[lxml.html.HtmlElement, str, str]]:
     """
     source = doc.source or etree.tostring(doc.root, encoding="unicode")
     words = set()
+    tags: set[str] | None = set()
     for m in _IN_SOURCE.finditer(source):
         written = html.unescape(source[m.start("label") : m.end("label")])
         words.add(written.split(None, 1)[0].rstrip(":"))
+        if tags is not None:
+            tags = _tag_before(source, m.start(), tags)
     words = {w for w in words if w and '"' not in w}
     if not words:
         return []
     body = doc.root.find("body")
+    top = body if body is not None else doc.root
     found = []
     in_chrome = ChromeVerdicts()
-    for text in _containing(tuple(sorted(words)))(body if body is not None else doc.root):
-        if not text.is_text:  # a tail: the text after an element, no element's own text
+    if tags is not None:
+        # The tags of the elements the headings open: only those elements are looked at
+        # (in C, by tag), not every text node of the page.
+        for element in top.iter(*tags):
+            text = element.text
+            if not text or not any(w in text for w in words):
+                continue
+            if (heading := _heading(element)) and not in_chrome(element):
+                found.append(heading)
+        return found
+    for node in _containing(tuple(sorted(words)))(top):
+        if not node.is_text:  # a tail: the text after an element, no element's own text
             continue
-        element = text.getparent()
+        element = node.getparent()
         if (heading := _heading(element)) and not in_chrome(element):
             found.append(heading)
     return found
+
+
+# An opening tag written in full, its attributes quoted or not: what stands right before a
+# heading seen in the source.
+_OPENING_TAG = re.compile(
+    r"""<([A-Za-z][\w:-]{0,40})(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*/?>"""
+)
+
+
+def _tag_before(source: str, end: int, tags: set[str]) -> set[str] | None:
+    """``tags`` with the tag whose opening ends at ``source[end]`` (the ">" before a
+    heading); None when that is no opening tag (a comment, a closing tag, a "<" inside
+    an attribute): the caller then looks at every text node instead."""
+    start = source.rfind("<", max(0, end - 2000), end)
+    m = _OPENING_TAG.match(source, start) if start >= 0 else None
+    if m is None or m.end() != end + 1:
+        return None
+    tags.add(m.group(1).lower())
+    return tags
 
 
 def _contains(ancestor: lxml.html.HtmlElement, el: lxml.html.HtmlElement) -> bool:
@@ -193,8 +235,9 @@ _IN_SOURCE = re.compile(
 )
 
 
-def find_boxes(doc: Document) -> list[Box]:
-    """Every box on the page, in document order; site chrome is left out."""
+def find_boxes(doc: Document, skip: frozenset = frozenset()) -> list[Box]:
+    """Every box on the page, in document order; site chrome is left out, and so are the
+    elements in ``skip`` (tables of persons, read by their columns instead)."""
     boxes: list[Box] = []
     content = doc.content
     claimed: set[lxml.html.HtmlElement] = set()
@@ -216,8 +259,10 @@ def find_boxes(doc: Document) -> list[Box]:
             return _HEADINGS.get(node.tag, 8) <= rank
 
         def prune(node: lxml.html.HtmlElement, heading: lxml.html.HtmlElement = el) -> bool:
-            return (node is content and not _contains(node, heading)) or is_site_chrome(
-                node, up=False
+            return (
+                (node is content and not _contains(node, heading))
+                or node in skip
+                or is_site_chrome(node, up=False)
             )
 
         lines = block_lines(container, False, prune=prune, start=el, stop=stop)

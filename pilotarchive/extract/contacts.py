@@ -102,6 +102,11 @@ def split_line(line: str, language: str | None, default_order: str | None = None
             organization = next(
                 (org for chunk in chunks[used:] if (org := _organization(chunk))), None
             )
+            if person.title is None and used < len(chunks):
+                # "Leena Mäkinen, elinkeinojohtaja": the title after the name
+                title, after = split_title(chunks[used].strip(), language)
+                if title and not after.strip(" .,"):
+                    person = replace(person, title=title)
             return LineParts(person, emails, phones, rest, organization)
     return LineParts(None, emails, phones, rest)
 

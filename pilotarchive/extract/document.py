@@ -9,17 +9,21 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 
 from pilotarchive.controls import CONTROL, may_hold_controls, strip_controls
 from pilotarchive.exceptions import ExtractionError
+from pilotarchive.extract.links import WEB_SCHEMES as WEB_SCHEMES  # re-exported
+from pilotarchive.extract.links import Link, absolute, clean_href, speak_target
+from pilotarchive.extract.links import Links as Links  # re-exported
+from pilotarchive.extract.links import href_scheme as href_scheme  # re-exported
 
 _BLOCK = frozenset(
     "p div li td th tr h1 h2 h3 h4 h5 h6 ul ol dl dt dd table thead tbody tfoot section "
-    "article header footer nav aside main blockquote address form pre hr br caption".split()
+    "article header footer nav aside main blockquote address form pre hr br caption "
+    "details summary figure figcaption fieldset legend".split()
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
 # Left out of the main text: navigation always, a header or footer when it is the site's
@@ -58,17 +62,6 @@ def drop_tree(el: lxml.html.HtmlElement) -> None:
 
 
 @dataclass(slots=True)
-class Link:
-    """A link as written; ``href`` is resolved against the page only when someone needs it."""
-
-    href: str
-    text: str
-    hreflang: str | None
-    lang: str | None
-    rel: str | None
-
-
-@dataclass(slots=True)
 class Document:
     root: lxml.html.HtmlElement
     content: lxml.html.HtmlElement
@@ -83,7 +76,15 @@ class Document:
 
 
 def norm(text: str) -> str:
-    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped."""
+    """Whitespace (no-break spaces too) collapsed to single spaces, ends stripped.
+
+    Most text needs nothing but its ends stripped: a printable string holds no whitespace
+    but the ASCII space (tabs, line breaks, no-break and other Unicode spaces are not
+    printable), so without two spaces in a row it is already collapsed. Both checks run
+    in C at a fraction of the cost of splitting the text into words and joining them.
+    """
+    if text.isprintable() and "  " not in text:
+        return text.strip(" ")
     return " ".join(text.split())
 
 
@@ -277,7 +278,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
                 pruned.add(el)
                 continue
             if tag in blocks and buf:
-                line = " ".join("".join(buf).split())
+                line = norm("".join(buf))
                 if line:
                     out.append(line)
                 buf.clear()
@@ -287,7 +288,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
         elif event == "end":
             tag = el.tag
             if tag in blocks and buf and tag not in skipped and el not in pruned:
-                line = " ".join("".join(buf).split())
+                line = norm("".join(buf))
                 if line:
                     out.append(line)
                 buf.clear()
@@ -300,7 +301,7 @@ def _plain_lines(node: lxml.html.HtmlElement, skip_boilerplate: bool) -> list[st
             if tail:
                 append(tail)
     if buf:
-        line = " ".join("".join(buf).split())
+        line = norm("".join(buf))
         if line:
             out.append(line)
     return out
@@ -350,91 +351,39 @@ def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
     return any(hint in ident for hint in _BOILERPLATE_HINTS)
 
 
-# What a browser removes from an href before reading it (WHATWG URL parsing): leading and
-# trailing C0 controls and spaces, and tabs and newlines anywhere ("java\tscript:" is
-# javascript:).
-_HREF_EDGES = "".join(map(chr, range(0x21)))
-_HREF_NOISE = str.maketrans("", "", "\t\n\r")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
-WEB_SCHEMES = frozenset({"http", "https"})
-
-
-def clean_href(href: str) -> str:
-    """An href as a browser reads it: edges stripped, tabs and newlines removed."""
-    href = href.strip(_HREF_EDGES)
-    if "\t" in href or "\n" in href or "\r" in href:
-        href = href.translate(_HREF_NOISE)
-    return href
-
-
-def href_scheme(href: str) -> str | None:
-    """The scheme of a cleaned href, lower-cased (``JaVaScRiPt:`` is ``javascript``), or
-    None for a relative reference."""
-    m = _SCHEME.match(href)
-    return m.group(1).lower() if m else None
-
-
-def _links(root: lxml.html.HtmlElement) -> Iterator[Link]:
+def _links(root: lxml.html.HtmlElement) -> list[Link]:
     """Every link with an href that is more than a fragment, non-web schemes included: the
-    page extraction decides what to follow and notes what it drops."""
+    page extraction decides what to follow and notes what it drops.
+
+    A page has dozens of links, so the common case is kept short: an href and a text that
+    are printable need no cleaning but their ends (as ``clean_href`` and ``norm`` would
+    give), and only an href starting with t or m can be ``tel:`` or ``mailto:``."""
+    links: list[Link] = []
+    append = links.append
     for el in root.iter("a", "link"):
-        attrib = el.attrib
-        href = attrib.get("href")
+        get = el.get
+        href = get("href")
         if not href:
             continue
-        href = clean_href(href)
+        href = href.strip(" ") if href.isprintable() else clean_href(href)
         if not href or href[0] == "#":
             continue
-        text = element_text(el) if el.tag == "a" else ""
-        yield Link(href, text, attrib.get("hreflang"), attrib.get("lang"), attrib.get("rel"))
-
-
-def absolute(base_url: str, href: str) -> str | None:
-    """``href`` resolved against the page, without its fragment; None when malformed or
-    when it is not an http(s) URL (``javascript:``, ``mailto:``, ``data:``, ...).
-
-    The two common cases a site's own links take, a full http(s) URL and a path from the
-    root, are resolved without urljoin (the costliest step of reading a page's links: a
-    page may have a million); dot segments and an empty query, where urljoin's rules change
-    the URL, go through it (a property test holds the two to the same answers).
-    """
-    path, question, query = href.partition("?")
-    if "/." in path.split("#", 1)[0] or (question and query.split("#", 1)[0] == ""):
-        pass
-    elif href.startswith(("http://", "https://")):
-        return href.partition("#")[0]
-    elif href.startswith("/") and not href.startswith("//"):
-        scheme_end = base_url.find("://")
-        if scheme_end > 0 and base_url[:scheme_end].lower() in WEB_SCHEMES:
-            path_start = base_url.find("/", scheme_end + 3)
-            origin = base_url if path_start < 0 else base_url[:path_start]
-            if "?" not in origin and "#" not in origin:
-                return (origin + href).partition("#")[0]
-    try:
-        url = urljoin(base_url, href).partition("#")[0]
-    except ValueError:
-        return None
-    return url if href_scheme(url) in WEB_SCHEMES else None
-
-
-class Links:
-    """Every link of a page, resolved only when read: a spider that stops at its page
-    budget never pays for the rest (a page may hold a million links)."""
-
-    __slots__ = ("_base", "_hrefs")
-
-    def __init__(self, base_url: str, hrefs: list[str]) -> None:
-        self._base = base_url
-        self._hrefs = hrefs
-
-    def __len__(self) -> int:
-        return len(self._hrefs)
-
-    def __iter__(self) -> Iterator[str]:
-        base = self._base
-        for href in self._hrefs:
-            if url := absolute(base, href):
-                yield url
+        if el.tag == "a":
+            text = el.text
+            if len(el):
+                text = element_text(el)
+            elif not text:
+                text = ""
+            elif text.isprintable() and "  " not in text:
+                text = text.strip(" ")
+            else:
+                text = norm(text)
+            if href[0] in "tTmM" and href[:4].lower() in ("tel:", "mail"):
+                speak_target(el, href)  # after its text is kept: "In English" stays a link text
+        else:
+            text = ""
+        append(Link(href, text, get("hreflang"), get("lang"), get("rel")))
+    return links
 
 
 def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Document:
@@ -452,11 +401,11 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
     if root is None:
         raise ExtractionError("not parseable as HTML: the document is empty")
-    removed = _strip_controls(root) if may_hold_controls(text) else 0
+    removed = _strip_controls(root) if _may_hold_controls(text, utf8) else 0
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
-    links = list(_links(root))  # before any boilerplate is dropped: the header has them
+    links = _links(root)  # before any boilerplate is dropped: the header has them
     found = _content(root)
     content = found if found is not None else root.find("body")
     if content is None:
@@ -489,6 +438,23 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         meta=meta,
         source=text,
         controls_removed=removed,
+    )
+
+
+_C0_BYTES = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)) + b"\x7f"
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+
+
+def _may_hold_controls(text: str, utf8: bytes | None) -> bool:
+    """``may_hold_controls(text)``, answered from the UTF-8 bytes when there are some:
+    deleting the C0 bytes (in C) and looking for a C1 character's lead byte and range is
+    a fifth of the cost of a character-class search over the decoded text."""
+    if utf8 is None:
+        return may_hold_controls(text)
+    return (
+        len(utf8.translate(None, _C0_BYTES)) != len(utf8)
+        or (b"\xc2" in utf8 and _C1_UTF8.search(utf8) is not None)  # one byte: memchr
+        or (b"#" in utf8 and may_hold_controls(text))  # "&#27;" needs a "#"
     )
 
 

@@ -77,6 +77,8 @@ def parse_person(
     if "," in rest:
         family, _, given = rest.partition(",")
         family, given = family.strip(), given.strip()
+        if split_title(given, language)[0] and not split_title(given, language)[1].strip(" ."):
+            return None  # "Leena Mäkinen, Näringslivsdirektör": a title after the name
         if looks_like_name(f"{given} {family}"):
             return PersonName(given, family, title, "family-comma-given")
         return None

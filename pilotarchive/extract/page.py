@@ -14,18 +14,10 @@ from pilotarchive.extract.boxes import find_boxes
 from pilotarchive.extract.contacts import Contact, contact_from_microdata, parse_contact_block
 from pilotarchive.extract.conventions import language_url, text_version_url
 from pilotarchive.extract.dates import UpdateDate, date_from_http, date_from_meta, find_update_date
-from pilotarchive.extract.document import (
-    Document,
-    Link,
-    Links,
-    absolute,
-    block_lines,
-    href_scheme,
-    is_site_chrome,
-    parse_document,
-)
+from pilotarchive.extract.document import Document, block_lines, is_site_chrome, parse_document
 from pilotarchive.extract.encoding import decode_html
 from pilotarchive.extract.language import detect_language, language_from_url, normalise_tag
+from pilotarchive.extract.links import Link, Links, absolute, href_scheme
 from pilotarchive.extract.notes import (
     MAX_CONTACTS_PER_PAGE,
     MAX_ENTRY_CHARS,
@@ -34,7 +26,8 @@ from pilotarchive.extract.notes import (
     cap_records,
     capped,
 )
-from pilotarchive.extract.patterns import Phrases, alternation, joined, lowered
+from pilotarchive.extract.patterns import Phrases, alternation, joined
+from pilotarchive.extract.person_tables import person_tables
 from pilotarchive.extract.phrases import (
     BOX_LABELS,
     GRAPHIC_VERSION_LINK_TEXTS,
@@ -148,7 +141,13 @@ def _alternates(doc: Document, final_url: str, language: str | None, extraction:
                     doc, link, "graphic version", extraction
                 )
             continue
-        if link.rel and "alternate" in link.rel.split() and link.hreflang:
+        if not (link.hreflang or link.lang or link.rel):  # most links: only a text to read
+            lang = LANGUAGE_LINK_TEXTS.get(text.strip(" |›»"))
+            if lang is None:
+                if text not in LANGUAGES:
+                    continue
+                lang = language_from_url(absolute(doc.base_url, link.href) or "")
+        elif link.rel and "alternate" in link.rel.split() and link.hreflang:
             lang = normalise_tag(link.hreflang)
         else:
             lang = link_language(link)
@@ -196,7 +195,7 @@ def _programme(lines: list[str], language: str | None) -> Programme | None:
     # The counts and years are those of the pilots programme: a page that never speaks of
     # pilots ("pilotti", "pilotprojekt", "pilots") states none of them, and its "25 kuntaa"
     # counts something else. (Most pages of a site; the nine searches cost 0.8 ms a page.)
-    if "pilot" not in lowered(text):
+    if "ilot" not in text and "ILOT" not in text:  # "pilot", "Pilotit", "PILOTTIA"
         return None
     langs = [language] if language in LANGUAGES else list(LANGUAGES)
     pilot_count = municipality_count = None
@@ -261,13 +260,20 @@ def further_information(
     """
     role = "further_information"
     contacts: list[Contact] = []
-    for box in find_boxes(doc):
+    tables = person_tables(doc, language, role)
+    for _, found in tables:
+        contacts.extend(found)
+    page_patterns: list[str] = []
+    for box in find_boxes(doc, frozenset(table for table, _ in tables)):
         found, patterns = parse_contact_block(_person_lines(box.lines, notes), language, role)
+        page_patterns += patterns
         if box.people:
             found = [c for p in box.people if (c := contact_from_microdata(p, language, role))]
             if patterns:
                 found = [c.with_pattern(patterns[0]) for c in found]
         contacts.extend(found)
+    if tables and page_patterns:  # "etunimi.sukunimi@tem.fi" under a table of persons
+        contacts = [c.with_pattern(page_patterns[0]) for c in contacts]
     if not contacts:
         contacts, _ = parse_contact_block(_contact_lines(doc.lines), language, role)
     seen: set[tuple[str, str]] = set()

@@ -172,7 +172,37 @@ PILOT_FIELD_LABELS: dict[str, str] = {
     "partners": "municipalities",
     "yhteystiedot": "contact",
     "kontakt": "contact",
+    # Labels of later layouts (a label/value grid, a table of labelled rows, "Label: value").
+    "koordinoi": "coordinator",
+    "koordinoija": "coordinator",
+    "vastuutaho": "coordinator",
+    "vetäjä": "coordinator",
+    "samordnas av": "coordinator",
+    "huvudman": "coordinator",
+    "ansvarig": "coordinator",
+    "coordinated by": "coordinator",
+    "lead": "coordinator",
+    "led by": "coordinator",
+    "lead partner": "coordinator",
+    "mukana olevat kunnat": "municipalities",
+    "osallistuvat kunnat": "municipalities",
+    "deltagande kommuner": "municipalities",
+    "participating municipalities": "municipalities",
+    "yhteyshenkilöt": "contact",
+    "kontaktpersoner": "contact",
+    "contact persons": "contact",
 }
+
+# Column headings of a table of persons (a contact table), mapped to what the column holds.
+PERSON_COLUMNS: dict[str, str] = {
+    "nimi": "name", "namn": "name", "name": "name", "henkilö": "name", "person": "name",
+    "nimike": "title", "tehtävä": "title", "titel": "title", "befattning": "title",
+    "title": "title", "position": "title", "job title": "title",
+    "puhelin": "phone", "puh": "phone", "puhelinnumero": "phone", "telefon": "phone",
+    "tfn": "phone", "phone": "phone", "telephone": "phone", "tel": "phone",
+    "sähköposti": "email", "e-post": "email", "epost": "email", "e-mail": "email",
+    "email": "email",
+}  # fmt: skip
 
 # Phrases after which the coordinator is named: passive and relative forms, and the
 # "coordinator is X" forms ("jota koordinoi Salon kaupunki", "Sitä koordinoi Salon

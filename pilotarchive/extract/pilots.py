@@ -14,7 +14,14 @@ from functools import cache
 import lxml.html
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
-from pilotarchive.extract.document import Document, block_lines, norm, text_content
+from pilotarchive.extract.document import (
+    ChromeVerdicts,
+    Document,
+    block_lines,
+    norm,
+    text_content,
+)
+from pilotarchive.extract.fields import read_blocks
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -281,6 +288,7 @@ def _from_headed(
     coordinator after one with (the page's running text goes on after the last pilot)."""
     pilots = []
     coordinator_re = _coordinator_re(language)
+    in_chrome = ChromeVerdicts()
     for heading in content.iter(*_ENTRY_HEADINGS):
         # A cheap first look (text_content is C): no field and no coordinator phrase up to
         # the next heading, no entry. Most headings are not pilots.
@@ -298,6 +306,8 @@ def _from_headed(
         text = " ".join(glance)
         if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
             continue
+        if in_chrome(heading):
+            continue  # a menu's or a news list's heading: the site's, not the page's
         parts: list[str] = []
         seen_fields = False
         for sibling in heading.itersiblings():
@@ -305,7 +315,7 @@ def _from_headed(
                 continue
             if sibling.tag in _RANKS or next(sibling.iter(*_RANKS), None) is not None:
                 break  # a heading, or a section with its own: an entry of its own
-            if next(sibling.iter("ul", "ol", "table", "li"), None) is not None:
+            if next(sibling.iter("ul", "ol", "table", "li", "details"), None) is not None:
                 parts = []
                 break
             part = capped(_entry_text(sibling), "an entry under a heading", notes)
@@ -343,6 +353,21 @@ def _from_definition_lists(
     return pilots
 
 
+def _from_blocks(doc: Document, language: str | None, notes: list[Note] | None) -> list[Pilot]:
+    """Titled blocks that state a coordinator, whatever their markup (fields.py)."""
+    return [
+        Pilot(
+            kind="pilot",
+            theme=_clean(block.theme),
+            coordinator=_clean(block.coordinator),
+            contact=block.contact,
+            municipalities=split_municipalities(block.municipalities),
+            form=block.form,
+        )
+        for block in read_blocks(doc, language, notes)
+    ]
+
+
 def extract_pilots(
     doc: Document, language: str | None, notes: list[Note] | None = None, stated: int | None = None
 ) -> list[Pilot]:
@@ -361,6 +386,7 @@ def extract_pilots(
         lambda: _from_paragraphs(doc.lines, language, notes),
         lambda: _from_definition_lists(doc.content, language, notes),
         lambda: _from_headed(doc.content, language, notes),
+        lambda: _from_blocks(doc, language, notes),
     )
     for n, read in enumerate(readers):
         if n == 3 and stated is not None and len(pilots) >= stated:

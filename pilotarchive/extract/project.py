@@ -19,7 +19,7 @@ from functools import cache
 
 from pilotarchive.extract.contacts import CONTACT_LABEL_RE, Contact, parse_contact_text
 from pilotarchive.extract.notes import Note, capped
-from pilotarchive.extract.patterns import Phrases, WordPhrases, joined, lowered, trie_pattern
+from pilotarchive.extract.patterns import Phrases, WordPhrases, joined, trie_pattern
 from pilotarchive.extract.phrases import (
     COORDINATOR_ACTIVE_VERBS,
     COORDINATOR_AGENT_PHRASES,
@@ -38,7 +38,9 @@ PROJECT_RE = Phrases(trie_pattern({w for words in PROJECT_WORDS.values() for w i
 # Every project phrase begins with one of these stems ("erilli", "separa", "särski"): three
 # substring searches (in C) tell the usual page without a project in a few microseconds,
 # where the phrase pattern, starting at every "e" and "s" of the page, costs 0.2 ms.
-_STEMS = frozenset(w[:6] for words in PROJECT_WORDS.values() for w in words)
+# Without their first letter, the stems are the same in either case ("Erillinen hanke" at
+# the start of a sentence): the first look needs no lower-cased copy of the page.
+_STEMS = frozenset(w[1:6] for words in PROJECT_WORDS.values() for w in words)
 # A sentence ends at ". " (or "! ", "? ") before a capital letter or a quote; "puh. 029"
 # and "etunimi.sukunimi@" do not end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s{1,3}(?=[A-ZÅÄÖ\"'(])")
@@ -214,8 +216,9 @@ def parse_project(lines: list[str], language: str | None, notes: list[Note] | No
     from pilotarchive.extract.pilots import Pilot  # pilots.py imports this module
 
     text = joined(lines)
-    low = lowered(text)  # the same text's lower case, made once for every table
-    if not any(stem in low for stem in _STEMS) or not PROJECT_RE.search(text):
+    if not any(stem in text for stem in _STEMS):
+        return None
+    if not PROJECT_RE.search(text):
         return None
     for i, line in enumerate(lines):
         if not PROJECT_RE.search(line):

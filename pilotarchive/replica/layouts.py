@@ -20,16 +20,24 @@ another of the ways ministry writers do (``content.PROJECT_SENTENCES``). The tex
 broken site versions (``2014-11-19-redesign``, ``-empty``) stay broken in every layout.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from html import escape
 
 from pilotarchive.replica.content import FURTHER_INFORMATION, LanguageState, Person
+from pilotarchive.replica.markup import (
+    LABELS,
+    PHONE_LABEL,
+    UPDATED,
+    Layout,
+    PageParts,
+    date_and_print,
+    head,
+    language_menu,
+    modern_nav,
+    site_footer,
+)
+from pilotarchive.replica.portals import PORTAL_LAYOUTS
 from pilotarchive.replica.render import (
-    LANGUAGE_LINK,
     UI,
-    PageRef,
     _email,
     _header,
     _municipalities,
@@ -40,61 +48,8 @@ from pilotarchive.replica.render import (
     written_date,
 )
 
+__all__ = ["DEFAULT_LAYOUT", "LAYOUTS", "Layout", "PageParts"]
 DEFAULT_LAYOUT = "table"
-LABELS = {  # field labels of a pilot entry, per language: coordinator, towns, contact
-    "fi": ("Koordinaattori", "Kunnat", "Yhteyshenkilö"),
-    "sv": ("Samordnare", "Kommuner", "Kontaktperson"),
-    "en": ("Coordinator", "Municipalities", "Contact"),
-}
-UPDATED = {"fi": "Päivitetty", "sv": "Uppdaterad", "en": "Updated"}
-PHONE_LABEL = {"fi": "puh.", "sv": "tfn", "en": "tel."}
-SWITCHBOARD = {"fi": "vaihde", "sv": "växel", "en": "switchboard"}
-
-
-@dataclass(frozen=True)
-class PageParts:
-    """What one graphic page says, for a layout to mark up."""
-
-    ref: PageRef
-    title: str
-    body: str
-    updated: date | None
-    languages: dict[str, PageRef | None]
-    charset: str
-    extra_head: str = ""
-    box: str = ""  # the further-information box, in the layout's markup (pilots pages)
-
-
-@dataclass(frozen=True)
-class Layout:
-    name: str
-    description: str
-    text_versions: bool  # whether /text.phtml pages exist (and are linked)
-    project: str  # which of content.PROJECT_SENTENCES the pilots page uses
-    page: Callable[[PageParts], str]
-    box: Callable[[str], str]
-    pilot_list: Callable[[LanguageState, str], str] | None = None  # None: render.py's forms
-    box_heading: dict[str, str] = field(default_factory=dict)
-
-
-def _head(parts: PageParts, doctype: str = "<!DOCTYPE html>") -> str:
-    ui = UI[parts.ref.language]
-    return (
-        f'{doctype}\n<html lang="{parts.ref.language}">\n<head>\n'
-        f'<meta http-equiv="Content-Type" content="text/html; charset={parts.charset}">\n'
-        f"<title>{escape(parts.title)} - {escape(ui['ministry'])}</title>\n"
-        '<link rel="stylesheet" type="text/css" href="/css/tem.css">\n'
-        f"{parts.extra_head}</head>\n"
-    )
-
-
-def _date_and_print(parts: PageParts) -> str:
-    ui = UI[parts.ref.language]
-    out = ""
-    if parts.updated is not None:
-        when = written_date(parts.updated, parts.ref.language)
-        out = f'<p class="paivitetty">{ui["updated"]}: {when}</p>\n'
-    return out + f'<p class="tulosta"><a href="javascript:window.print()">{ui["print"]}</a></p>'
 
 
 def _classic_people(language: str) -> str:
@@ -134,12 +89,12 @@ def _table_page(parts: PageParts) -> str:
     doctype = '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">'
     side = f'<td id="oikea" valign="top" width="200">\n{parts.box}\n</td>' if parts.box else ""
     return (
-        f"{_head(parts, doctype)}<body>\n"
+        f"{head(parts, doctype)}<body>\n"
         '<table id="sivu" width="980" cellspacing="0" cellpadding="0" border="0">\n'
         f'<tr><td colspan="3">{_header(ref, parts.languages)}</td></tr>\n'
         f'<tr><td id="vasen" valign="top" width="180">{_nav(ref.language, False)}</td>\n'
         f'<td id="content" valign="top">\n<h1>{escape(parts.title)}</h1>\n{parts.body}\n'
-        f"{_date_and_print(parts)}\n</td>\n{side}</tr>\n"
+        f"{date_and_print(parts)}\n</td>\n{side}</tr>\n"
         f'<tr><td colspan="3"><div id="footer">{escape(ui["ministry"])} | PL 32, 00023 '
         "Valtioneuvosto</div></td></tr>\n</table>\n</body></html>\n"
     )
@@ -160,46 +115,16 @@ def _div_page(parts: PageParts) -> str:
         '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">'
     )
     return (
-        f"{_head(parts, doctype)}<body>\n{_header(ref, parts.languages)}\n"
+        f"{head(parts, doctype)}<body>\n{_header(ref, parts.languages)}\n"
         f'<div id="wrapper">\n{_nav(ref.language, False)}\n'
         f'<div id="content">\n<h1>{escape(parts.title)}</h1>\n{parts.body}\n'
-        f"{_date_and_print(parts)}\n</div>\n{parts.box}</div>\n"
+        f"{date_and_print(parts)}\n</div>\n{parts.box}</div>\n"
         f'<div id="footer">{escape(ui["ministry"])} | PL 32, 00023 Valtioneuvosto</div>\n'
         "</body></html>\n"
     )
 
 
 # -- a 2016-style redesign ---------------------------------------------------------------
-
-
-def _language_menu(parts: PageParts, only_existing: bool) -> str:
-    """Language links with hreflang; ``only_existing`` leaves out a translation the page
-    does not have (instead of linking to that language's front page)."""
-    ref = parts.ref
-    items = []
-    for lang in ("fi", "sv", "en"):
-        target = parts.languages.get(lang)
-        if lang == ref.language or target is None:
-            continue
-        if only_existing and target.page_id != ref.page_id:
-            continue
-        items.append(
-            f'<li><a href="{escape(target.url)}" hreflang="{lang}" lang="{lang}">'
-            f"{LANGUAGE_LINK[lang]}</a></li>"
-        )
-    return "".join(items)
-
-
-def _modern_nav(language: str) -> str:
-    return _nav(language, False).replace('<div id="leftnav">', "").replace("</div>", "")
-
-
-def _site_footer(language: str, attrs: str) -> str:
-    ui = UI[language]
-    return (
-        f"<footer {attrs}><h2>{escape(ui['contacts'])}</h2><p>{escape(ui['ministry'])}, "
-        f"PL 32, 00023 Valtioneuvosto, {SWITCHBOARD[language]} 029 506 0000</p></footer>"
-    )
 
 
 def _headed_pilots(state: LanguageState, language: str) -> str:
@@ -245,12 +170,12 @@ def _2016_page(parts: PageParts) -> str:
             f'<p class="article-date">{UPDATED[language]} '
             f"{written_date(parts.updated, language)}</p>\n"
         )
-    footer = _site_footer(language, 'class="site-footer"')
+    footer = site_footer(language, 'class="site-footer"')
     return (
-        f'{_head(parts)}<body>\n<header class="site-header">\n'
-        f'<ul class="language-menu">{_language_menu(parts, False)}</ul>\n'
+        f'{head(parts)}<body>\n<header class="site-header">\n'
+        f'<ul class="language-menu">{language_menu(parts, False)}</ul>\n'
         f'<div class="logo">{escape(ui["ministry"])}</div>\n'
-        f'<nav class="main-nav">{_modern_nav(language)}</nav>\n</header>\n'
+        f'<nav class="main-nav">{modern_nav(language)}</nav>\n</header>\n'
         '<div class="container"><div class="row">\n<div class="col-md-8">\n'
         '<div class="portlet-body journal-content-article" role="main">\n'
         f"<h1>{escape(parts.title)}</h1>\n{parts.body}\n{date_line}</div>\n</div>\n"
@@ -312,15 +237,15 @@ def _cms_page(parts: PageParts) -> str:
             f'<p class="meta">{UPDATED[language]} '
             f'<time datetime="{parts.updated.isoformat()}">{when}</time></p>\n'
         )
-    head = _head(PageParts(**{**parts.__dict__, "extra_head": parts.extra_head + alternates}))
-    footer = _site_footer(language, 'role="contentinfo"')
+    page_head = head(PageParts(**{**parts.__dict__, "extra_head": parts.extra_head + alternates}))
+    footer = site_footer(language, 'role="contentinfo"')
     return (
-        f'{head}<body>\n<a class="skip-link" href="#main">{escape(ui["pilots"])}</a>\n'
+        f'{page_head}<body>\n<a class="skip-link" href="#main">{escape(ui["pilots"])}</a>\n'
         '<header role="banner">\n'
         f'<nav class="language-switcher" aria-label="{language}"><ul>'
-        f"{_language_menu(parts, True)}</ul></nav>\n"
+        f"{language_menu(parts, True)}</ul></nav>\n"
         f'<p class="logo">{escape(ui["ministry"])}</p>\n'
-        f'<nav aria-label="menu">{_modern_nav(language)}</nav>\n</header>\n'
+        f'<nav aria-label="menu">{modern_nav(language)}</nav>\n</header>\n'
         f'<div class="page">\n<main id="main">\n<article>\n<header>\n'
         f"<h1>{escape(parts.title)}</h1>\n{meta}</header>\n{parts.body}\n</article>\n"
         f"{parts.box}\n</main>\n</div>\n"
@@ -371,3 +296,4 @@ LAYOUTS: dict[str, Layout] = {
         ),
     )
 }
+LAYOUTS.update(PORTAL_LAYOUTS)  # the later portal's layouts (portals.py)

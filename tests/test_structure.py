@@ -1,0 +1,235 @@
+"""Pilots and persons read by structure and labels, whatever markup holds them.
+
+Each case is a block shape a ministry portal may use that none of the replica's layouts
+uses exactly: the class of "a block that states a coordinator, titled by its own title",
+and of "a table of persons read by its column headings". Expected values are written here
+by hand.
+"""
+
+import pytest
+
+from pilotarchive.extract.page import extract_page
+
+
+def page(body: str, lang: str = "fi") -> bytes:
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>Pilotit</title>'
+        f'</head><body><header class="site-header"><nav><a href="/">Etusivu</a></nav></header>'
+        f"<main><h1>Pilotit</h1>{body}</main>"
+        '<footer class="site-footer"><h2>Yhteystiedot</h2><p>Työ- ja elinkeinoministeriö, '
+        "PL 32, 00023 Valtioneuvosto, vaihde 029 506 0000</p></footer></body></html>"
+    ).encode()
+
+
+def pilots(html: bytes, lang: str = "fi") -> list[tuple]:
+    extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
+    return [
+        (
+            p.theme,
+            p.coordinator,
+            tuple(p.municipalities),
+            p.contact and p.contact.person.name,
+            p.contact and p.contact.person.title,
+            p.contact and p.contact.email,
+            p.contact and p.contact.phone,
+        )
+        for p in extraction.pilots
+        if p.kind == "pilot"
+    ]
+
+
+RAAHE = (
+    "Teollisuuden rakennemuutos",
+    "Raahen kaupunki",
+    ("Raahe", "Kalajoki"),
+    "Leena Mäkinen",
+    "elinkeinojohtaja",
+    "leena.makinen@raahe.fi",
+    "+358444393301",
+)
+IISALMI = (
+    "Hyvinvointipalvelut",
+    "Iisalmen kaupunki",
+    ("Iisalmi", "Vieremä"),
+    None,
+    None,
+    None,
+    None,
+)
+PILOT_BLOCKS = {
+    # A toggle button in a div before its panel; the coordinator is the second row of a
+    # definition list, the contact's e-mail a mailto: link worded "sähköposti".
+    "accordion-button-and-dl": (
+        '<div class="acc"><div class="acc-head"><button aria-expanded="false">'
+        'Teollisuuden rakennemuutos</button></div><div class="acc-body"><dl>'
+        "<dt>Kunnat</dt><dd>Raahe ja Kalajoki</dd><dt>Vastuutaho</dt><dd>Raahen kaupunki</dd>"
+        "<dt>Yhteyshenkilö</dt><dd>elinkeinojohtaja Leena Mäkinen "
+        '<a href="tel:+358444393301">044 439 3301</a> '
+        '<a href="mailto:leena.makinen@raahe.fi">sähköposti</a></dd></dl></div></div>'
+        '<div class="acc"><div class="acc-head"><button aria-expanded="false">'
+        'Hyvinvointipalvelut</button></div><div class="acc-body"><dl><dt>Kunnat</dt>'
+        "<dd>Iisalmi, Vieremä</dd><dt>Vastuutaho</dt><dd>Iisalmen kaupunki</dd></dl></div></div>"
+    ),
+    # details/summary; the coordinator in a sentence, the fields as bold labels.
+    "details-sentence": (
+        "<details><summary>Teollisuuden rakennemuutos</summary><p>Pilottia koordinoi Raahen "
+        "kaupunki.</p><p><strong>Kunnat</strong> Raahe, Kalajoki</p><p><strong>Yhteyshenkilö"
+        "</strong> Leena Mäkinen, elinkeinojohtaja, puh. 044 439 3301, "
+        "leena.makinen [at] raahe [dot] fi</p></details>"
+        "<details><summary>Hyvinvointipalvelut</summary><p>Pilottia koordinoi Iisalmen "
+        "kaupunki.</p><p><strong>Kunnat</strong> Iisalmi, Vieremä</p></details>"
+    ),
+    # Tab panels titled only by aria-labelledby; a grid of label and value divs.
+    "tabpanel-aria-labelledby": (
+        '<div role="tablist"><a role="tab" id="t1" href="#p1">Teollisuuden rakennemuutos</a>'
+        '<a role="tab" id="t2" href="#p2">Hyvinvointipalvelut</a></div>'
+        '<section role="tabpanel" id="p1" aria-labelledby="t1"><div class="row">'
+        '<div>Koordinoija</div><div>Raahen kaupunki</div></div><div class="row"><div>Kunnat'
+        "</div><div><ul><li>Raahe</li><li>Kalajoki</li></ul></div></div>"
+        '<div class="row"><div>Yhteyshenkilö</div><div>Mäkinen Leena<br>elinkeinojohtaja<br>'
+        '<a href="tel:+358444393301">044 439 3301</a><br>etunimi.sukunimi@raahe.fi</div></div>'
+        '</section><section role="tabpanel" id="p2" aria-labelledby="t2" hidden>'
+        '<div class="row"><div>Koordinoija</div><div>Iisalmen kaupunki</div></div>'
+        '<div class="row"><div>Kunnat</div><div>Iisalmi ja Vieremä</div></div></section>'
+    ),
+    # A card grid: each card's heading is its first child; "Label: value" lines.
+    "cards-first-child-heading": (
+        '<div class="grid"><article class="card"><h3>Teollisuuden rakennemuutos</h3>'
+        "<p>Koordinaattori: Raahen kaupunki<br>Kunnat: Raahe, Kalajoki<br>Yhteyshenkilö: "
+        "elinkeinojohtaja Leena Mäkinen, p. 044 439 3301, leena.makinen(at)raahe(dot)fi</p>"
+        '</article><article class="card"><h3>Hyvinvointipalvelut</h3><p>Koordinaattori: '
+        "Iisalmen kaupunki<br>Kunnat: Iisalmi, Vieremä</p></article></div>"
+    ),
+    # A table per pilot, titled by its caption, labelled rows.
+    "table-caption-rows": (
+        "<table><caption>Teollisuuden rakennemuutos</caption><tr><th>Koordinaattori</th>"
+        "<td>Raahen kaupunki</td></tr><tr><th>Kunnat</th><td>Raahe, Kalajoki</td></tr><tr>"
+        "<th>Yhteyshenkilö</th><td>Mäkinen, Leena, elinkeinojohtaja<br>"
+        '<a href="tel:044 439 3301">044 439 3301</a><br>leena.makinen(at)raahe.fi</td></tr>'
+        "</table><table><caption>Hyvinvointipalvelut</caption><tr><th>Koordinaattori</th>"
+        "<td>Iisalmen kaupunki</td></tr><tr><th>Kunnat</th><td>Iisalmi, Vieremä</td></tr></table>"
+    ),
+    # A bold lead paragraph titles the list of fields after it.
+    "bold-lead-and-field-list": (
+        "<p><strong>Teollisuuden rakennemuutos</strong></p><ul><li>Koordinaattori: Raahen "
+        "kaupunki</li><li>Kunnat: Raahe, Kalajoki</li><li>Yhteyshenkilö: elinkeinojohtaja "
+        "Leena Mäkinen, puh. 044 439 3301, leena.makinen(at)raahe.fi</li></ul>"
+        "<p><b>Hyvinvointipalvelut</b></p><ul><li>Koordinaattori: Iisalmen kaupunki</li>"
+        "<li>Kunnat: Iisalmi, Vieremä</li></ul>"
+    ),
+    # A definition list whose terms are the pilots, each definition its labelled fields.
+    "dl-terms-are-pilots": (
+        "<dl><dt>Teollisuuden rakennemuutos</dt><dd>Koordinaattori: Raahen kaupunki</dd>"
+        "<dd>Kunnat: Raahe, Kalajoki</dd><dd>Yhteyshenkilö: elinkeinojohtaja Leena Mäkinen, "
+        "puh. 044 439 3301, leena.makinen@raahe.fi</dd><dt>Hyvinvointipalvelut</dt>"
+        "<dd>Koordinaattori: Iisalmen kaupunki</dd><dd>Kunnat: Iisalmi, Vieremä</dd></dl>"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(PILOT_BLOCKS))
+def test_a_titled_block_that_states_a_coordinator_is_a_pilot(shape: str) -> None:
+    html = page("<p>Ministeriö on käynnistänyt kaksi pilottia.</p>" + PILOT_BLOCKS[shape])
+    assert pilots(html) == [RAAHE, IISALMI]
+
+
+def test_the_same_shapes_in_swedish_and_english() -> None:
+    sv = page(
+        '<section role="tabpanel" aria-labelledby="x"><div><div>Huvudman</div><div>Brahestads '
+        'stad</div></div></section><p id="x">Industrins strukturomvandling</p>'
+        "<details><summary>Välfärdstjänster</summary><p>Pilotprojektet samordnas av Idensalmi "
+        "stad.</p></details>",
+        "sv",
+    )
+    assert sorted(p[:2] for p in pilots(sv, "sv")) == [
+        ("Industrins strukturomvandling", "Brahestads stad"),
+        ("Välfärdstjänster", "Idensalmi stad"),
+    ]
+    en = page(
+        '<div class="card"><h4>Industrial restructuring</h4><p><b>Lead</b> City of Raahe</p>'
+        '</div><div class="card"><h4>Welfare services</h4><p>Coordinated by: City of '
+        "Iisalmi</p></div>",
+        "en",
+    )
+    assert sorted(p[:2] for p in pilots(en, "en")) == [
+        ("Industrial restructuring", "City of Raahe"),
+        ("Welfare services", "City of Iisalmi"),
+    ]
+
+
+def test_site_chrome_and_list_introductions_are_no_pilots() -> None:
+    html = page(
+        "<h2>Piloteissa keskitytään ajankohtaisiin teemoihin</h2><p>TEM on käynnistänyt "
+        "kaksi pilottia, joiden teemat ja koordinoivat tahot ovat seuraavat:</p>"
+        '<nav class="menu"><h3>Kaupunkipolitiikka</h3><p>Koordinaattori: Valtioneuvosto</p>'
+        "</nav>"
+        '<aside role="navigation"><h3>Uutiset</h3><p>Hanketta koordinoi Salon kaupunki.</p>'
+        "</aside>" + PILOT_BLOCKS["table-caption-rows"]
+    )
+    assert pilots(html) == [RAAHE, IISALMI]
+
+
+def test_a_title_over_two_statements_is_a_list_not_a_pilot() -> None:
+    """Two coordinator rows under one title are not one pilot named by that title."""
+    html = page(
+        "<details><summary>Pilotit</summary><p>Koordinaattori: Raahen kaupunki</p>"
+        "<p>Koordinaattori: Iisalmen kaupunki</p></details>"
+    )
+    assert pilots(html) == []
+
+
+PERSONS = (
+    ("Olli", "Alho", "Hallitusneuvos", "olli.alho@tem.fi", "+358295063591"),
+    ("Lari", "Anttonen", "Kehittämisasiamies", "lari.anttonen@tem.fi", "+358295047032"),
+)
+
+
+def persons(html: bytes, lang: str = "fi") -> list[tuple]:
+    extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
+    return [
+        (c.person.given_name, c.person.family_name, c.person.title, c.email, c.phone)
+        for c in extraction.contacts
+    ]
+
+
+def test_a_table_of_persons_is_read_by_its_column_headings() -> None:
+    """Columns in an unusual order, a title no title table knows, family names first, a
+    number without a label in a tel: link, e-mails obfuscated two ways."""
+    html = page(
+        "<h2>Yhteystiedot</h2><table><thead><tr><th>Sähköposti</th><th>Nimi</th>"
+        "<th>Puhelin</th><th>Tehtävä</th></tr></thead><tbody>"
+        "<tr><td>olli.alho (at) tem (dot) fi</td><td>Alho Olli</td>"
+        '<td><a href="tel:+358295063591">029 506 3591</a></td><td>Hallitusneuvos</td></tr>'
+        "<tr><td>lari.anttonen[at]tem.fi</td><td>Anttonen Lari</td><td>029 504 7032</td>"
+        "<td>Kehittämisasiamies</td></tr></tbody></table>"
+    )
+    assert persons(html) == list(PERSONS)
+
+
+def test_a_persons_table_in_english_with_the_address_pattern() -> None:
+    html = page(
+        "<h2>Contact information</h2><table><tr><th>Name</th><th>Title</th><th>Phone</th>"
+        "</tr><tr><td>Alho, Olli</td><td>Hallitusneuvos</td><td>+358 29 506 3591</td></tr>"
+        "<tr><td>Lari Anttonen</td><td>Kehittämisasiamies</td><td>+358 29 504 7032</td></tr>"
+        "</table><p>E-mail addresses are in the format firstname.lastname@tem.fi</p>",
+        "en",
+    )
+    assert persons(html, "en") == list(PERSONS)
+
+
+def test_a_persons_table_in_the_footer_is_chrome() -> None:
+    html = page("<p>Sivulla ei ole yhteystietoja.</p>").replace(
+        b"</footer>",
+        b"<table><tr><th>Nimi</th><th>Puhelin</th></tr><tr><td>Kirjaamo Kaisa</td>"
+        b"<td>029 506 0000</td></tr></table></footer>",
+    )
+    assert persons(html) == []
+
+
+def test_tel_and_mailto_links_give_phone_and_address_in_a_box() -> None:
+    html = page(
+        "<p>Teksti.</p><aside><h2>Lisätietoja</h2><p><strong>Olli Alho</strong><br>"
+        'Hallitusneuvos<br><a href="tel:+358295063591">029 506 3591</a><br>'
+        '<a href="mailto:olli.alho@tem.fi">Lähetä sähköpostia</a></p></aside>'
+    )
+    assert persons(html) == [PERSONS[0]]
