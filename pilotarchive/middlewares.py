@@ -13,7 +13,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from w3lib.url import canonicalize_url
 
-from pilotarchive.settings import is_loopback, load_config
+from pilotarchive.exceptions import SettingError
+from pilotarchive.settings import Scope, is_loopback, load_config, no_control_characters, origin
 
 LOOPBACK_SLOT = "pilotarchive-loopback"
 WARC_META = "pilotarchive_warc"
@@ -32,6 +33,28 @@ class RedirectLoop(IgnoreRequest):
 class BackToGuessSource(IgnoreRequest):
     """A URL guessed by convention, redirected (by HTTP or a meta refresh) back to the page
     it was guessed from: the site has no such version, and the page is not fetched again."""
+
+
+# A page requisite (stylesheet, image, script, font): the URL of the page or stylesheet
+# that loads it. Archived with the pages, never followed further (spiders/ministry.py).
+REQUISITE = "pilotarchive_requisite"
+
+
+def requisite_scope(settings: Any) -> Scope:
+    """Where requisites may come from besides the crawl's scope: PILOTARCHIVE_REQUISITE_HOSTS
+    (a target's CDN). A host alone allows it on http and https, default ports."""
+    origins = set()
+    for raw in settings.getlist("PILOTARCHIVE_REQUISITE_HOSTS"):
+        entry = no_control_characters("PILOTARCHIVE_REQUISITE_HOSTS", str(raw).strip())
+        urls = [entry] if "://" in entry else [f"http://{entry}/", f"https://{entry}/"]
+        found = {origin(u) for u in urls}
+        if None in found:
+            raise SettingError(
+                f"PILOTARCHIVE_REQUISITE_HOSTS {entry!r}: give a host, host:port or https://host",
+                "PILOTARCHIVE_REQUISITE_HOSTS",
+            )
+        origins |= {o for o in found if o is not None}
+    return Scope(frozenset(origins))
 
 
 # A request for a URL built by convention (no page links to it): (version, guessed from).
@@ -66,14 +89,18 @@ class ScopeMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.scope = load_config(crawler.settings).allowed
+        self.requisites = requisite_scope(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ScopeMiddleware":
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        if not self.scope.allows(request.url):
-            raise OutOfScope(f"out of scope (allowed: {self.scope.describe()})")
+        if self.scope.allows(request.url):
+            return
+        if request.meta.get(REQUISITE) and self.requisites.allows(request.url):
+            return  # a style, image, script or font from a host the target names (a CDN)
+        raise OutOfScope(f"out of scope (allowed: {self.scope.describe()})")
 
 
 class _ScopedRedirects:
@@ -98,7 +125,10 @@ class _ScopedRedirects:
         if redirected.url in chain:
             path = " -> ".join([*chain[chain.index(redirected.url) :], redirected.url])
             raise RedirectLoop(f"redirect loop: {path}")
-        if not self._scope.allows(redirected.url):
+        if not self._scope.allows(redirected.url) and not (
+            request.meta.get(REQUISITE)
+            and requisite_scope(self.crawler.settings).allows(redirected.url)
+        ):
             raise OutOfScope(
                 f"redirect out of scope: {request.url} -> {redirected.url} (allowed: "
                 f"{self._scope.describe()}; --allow-host adds a host)"

@@ -95,6 +95,10 @@ PILOTARCHIVE_TARGET = ""  # the scheduled target a snapshot belongs to (pilotarc
 # Hosts besides those of the start URLs that the crawl may fetch from: "host" (http and
 # https on their default ports), "host:port", or "https://host[:port]".
 PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
+# Hosts (host, host:port or https://host) whose page requisites (styles, images, scripts,
+# fonts: a CDN) are archived with the pages, though no page is crawled there (docs/replay.md).
+PILOTARCHIVE_REQUISITE_HOSTS: list[str] = []
+PILOTARCHIVE_REQUISITES = True  # archive the pages' requisites with them
 PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
 PILOTARCHIVE_WORKER = ""  # "<job>/<n>" in a worker of a crawl split over processes
 PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
