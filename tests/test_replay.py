@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,152 @@ def test_wacz_is_valid_for_webrecorders_validator(replica: ReplicaServer, tmp_pa
 def test_wacz_refuses_a_wrong_name(tmp_path: Path) -> None:
     run = run_cli("wacz", "--file", str(tmp_path / "x.zip"), "--output", str(tmp_path))
     assert run.returncode == 2 and "ends in .wacz" in run.stderr
+
+
+# -- Three crawls of a site replayed at their own times (issue 19) ------------------------
+
+CSS_PATH = "/css/tem.css"
+IMG_PATH = "/img/banner.png"
+V1, V2 = "2014-11-19", "2015-06"
+
+
+def timestamp(warc_date: str) -> str:
+    """A WARC-Date as the 14 digits replay URLs and CDX lines use."""
+    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+
+
+def only_in(version: str, other: str) -> str:
+    """A coordinator named on the Finnish pilots page of ``version`` and not of ``other``,
+    from the replica's own content."""
+    from pilotarchive.replica.content import VERSIONS
+
+    def names(v: str) -> set[str]:
+        return {p.coordinators["fi"] for p in VERSIONS[v].pages["fi"].pilots}
+
+    return sorted(names(version) - names(other))[0]
+
+
+@dataclass
+class Capture:
+    """One crawl of the history: its snapshot, its page's time, what the server sent."""
+
+    snapshot: Path
+    ts: str
+    page_status: int  # what the replica answered for the Finnish pilots page: 200 or 304
+    page: bytes  # the page's bytes as served in full (by this crawl or the one it revisits)
+    css: bytes
+    marker: str  # text only this version's page shows
+    absent: str  # text only the other version's page shows
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> Iterator[tuple[ReplicaServer, Path, list[Capture]]]:
+    """v1, v1 again (answered 304), then a changed version, crawled into one folder."""
+    out = tmp_path_factory.mktemp("history") / "out"
+    captures: list[Capture] = []
+    with ReplicaServer(port=0) as replica:
+        replica.set_version(V1)
+        full = b""
+        for version in (V1, V1, V2):
+            replica.set_version(version)
+            replica.served.clear()
+            snapshot = crawl(replica, out).snapshot
+            served = replica.served[FI]
+            if served.status == 200:
+                full = served.body
+            page = next(p for p in records_of_pages(snapshot) if p["final_url"].endswith(FI))
+            other = V2 if version == V1 else V1
+            captures.append(
+                Capture(
+                    snapshot,
+                    timestamp(page["warc_date"]),
+                    served.status,
+                    full,
+                    replica.served[CSS_PATH].body,
+                    only_in(version, other),
+                    only_in(other, version),
+                )
+            )
+            time.sleep(1.1)  # replay tools tell captures apart by the second
+        yield replica, out, captures
+
+
+def records_of_pages(snapshot: Path) -> list[dict]:
+    import json
+
+    lines = (snapshot / "records" / "pages.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_history_is_a_first_crawl_a_304_recrawl_and_a_changed_one(history) -> None:
+    _, _, captures = history
+    assert [c.page_status for c in captures] == [200, 304, 200]
+    first, unchanged, changed = captures
+    assert unchanged.page == first.page and changed.page != first.page
+    # The recrawl's page is a block-less server-not-modified revisit of the first crawl's.
+    revisit = next(
+        r for r in warc_records(unchanged.snapshot) if r["uri"] and r["uri"].endswith(FI)
+    )
+    assert revisit["type"] == "revisit" and revisit["status"] is None
+    assert revisit["headers"]["WARC-Profile"].endswith("/server-not-modified")
+    # The stylesheet and its image were archived in full once, then as revisits.
+    for capture, kind in ((first, "response"), (unchanged, "revisit"), (changed, "revisit")):
+        by_uri = {
+            r["uri"]: r["type"]
+            for r in warc_records(capture.snapshot)
+            if r["type"] in ("response", "revisit")
+        }
+        for path in (CSS_PATH, IMG_PATH):
+            assert any(u.endswith(path) and t == kind for u, t in by_uri.items()), (path, kind)
+
+
+def test_pywb_replays_each_snapshot_at_its_own_time(history, tmp_path: Path, pywb) -> None:
+    replica, _, captures = history
+    root, port = pywb
+    for capture in captures:
+        for warc in (capture.snapshot / "archive").glob("*.warc.gz"):
+            subprocess.run(
+                [pywb_bin() / "wb-manager", "add", "pilots", str(warc)],
+                cwd=root, check=True, capture_output=True,
+            )  # fmt: skip
+    proc = start_pywb(root, port)
+    base = f"http://127.0.0.1:{port}/pilots"
+    url, css = f"{replica.url}{FI}", f"{replica.url}{CSS_PATH}"
+    try:
+        for capture in captures:
+            request = urllib.request.Request(
+                f"{base}/{capture.ts}id_/{url}", headers={"Accept-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as r:
+                assert r.status == 200
+                # This snapshot's own capture, not the nearest other one.
+                memento = r.headers["Memento-Datetime"]
+                assert timestamp_of_http_date(memento) == capture.ts
+                assert r.read() == capture.page  # the bytes served then
+            with urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{base}/{capture.ts}id_/{css}", headers={"Accept-Encoding": "gzip"}
+                ),
+                timeout=10,
+            ) as r:
+                assert r.status == 200 and r.read() == capture.css
+            # Framed mode: the frame, then the page in it, rewritten, with its stylesheet.
+            with urllib.request.urlopen(f"{base}/{capture.ts}/{url}", timeout=10) as r:
+                frame = r.read().decode()
+                assert r.status == 200 and f'"{capture.ts}"' in frame and "replay_iframe" in frame
+            with urllib.request.urlopen(f"{base}/{capture.ts}mp_/{url}", timeout=10) as r:
+                html = r.read().decode("iso-8859-1")
+                assert r.status == 200
+            assert capture.marker in html and capture.absent not in html
+            assert f"/pilots/{capture.ts}cs_/{replica.url}{CSS_PATH}" in html
+            with urllib.request.urlopen(f"{base}/{capture.ts}cs_/{css}", timeout=10) as r:
+                assert r.status == 200 and b"#00507a" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def timestamp_of_http_date(value: str) -> str:
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(value).strftime("%Y%m%d%H%M%S")
