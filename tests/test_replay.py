@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pilotarchive.replica.server import ReplicaServer
-from tests.helpers import crawl, records_of, run_cli, warc_records
+from tests.helpers import crawl, load_manifest, records_of, run_cli, warc_records
 from tests.tools import pywb_bin
 
 BIN = Path(sys.executable).parent
@@ -285,3 +285,49 @@ def timestamp_of_http_date(value: str) -> str:
     from email.utils import parsedate_to_datetime
 
     return parsedate_to_datetime(value).strftime("%Y%m%d%H%M%S")
+
+
+def test_a_targets_archive_stands_without_another_targets(
+    replica: ReplicaServer, tmp_path: Path, pywb
+) -> None:
+    """The demo's snapshots come first and hold every payload; the pilots target's revisits
+    still point only into its own, so deleting the demo's leaves it whole and replayable."""
+    out = tmp_path / "out"
+    demo = crawl(replica, out, "--target", "demo").snapshot
+    time.sleep(1.1)
+    own = [crawl(replica, out, "--target", "pilots").snapshot]
+    time.sleep(1.1)
+    own.append(crawl(replica, out, "--target", "pilots").snapshot)
+    for snapshot in own:
+        deps = load_manifest(snapshot)["archive"]["depends_on"]
+        assert demo.name not in deps and set(deps) <= {s.name for s in own}
+    import shutil
+
+    shutil.rmtree(demo)
+    root, port = pywb
+    for snapshot in own:
+        check = run_cli("validate", str(snapshot))
+        assert check.returncode == 0, check.stdout + check.stderr
+        package = tmp_path / f"{snapshot.name}.wacz"
+        made = run_cli("wacz", snapshot.name, "--file", str(package), "--output", str(out))
+        assert made.returncode == 0, made.stderr
+        for warc in (snapshot / "archive").glob("*.warc.gz"):
+            subprocess.run(
+                [pywb_bin() / "wb-manager", "add", "pilots", str(warc)],
+                cwd=root, check=True, capture_output=True,
+            )  # fmt: skip
+    proc = start_pywb(root, port)
+    try:
+        for snapshot in own:
+            page = next(
+                p for p in records_of_pages(snapshot) if p["final_url"].endswith(FI)
+            )
+            ts = timestamp(page["warc_date"])
+            for path in (FI, CSS_PATH, IMG_PATH):
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/pilots/{ts}id_/{replica.url}{path}", timeout=10
+                ) as r:
+                    assert r.status == 200 and r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
