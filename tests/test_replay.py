@@ -1,11 +1,16 @@
 """The field's own tools accept our archives: pywb replays them, wacz validates them."""
 
+import functools
+import http.server
+import io
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,9 +324,7 @@ def test_a_targets_archive_stands_without_another_targets(
     proc = start_pywb(root, port)
     try:
         for snapshot in own:
-            page = next(
-                p for p in records_of_pages(snapshot) if p["final_url"].endswith(FI)
-            )
+            page = next(p for p in records_of_pages(snapshot) if p["final_url"].endswith(FI))
             ts = timestamp(page["warc_date"])
             for path in (FI, CSS_PATH, IMG_PATH):
                 with urllib.request.urlopen(
@@ -331,3 +334,148 @@ def test_a_targets_archive_stands_without_another_targets(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- ReplayWeb.page, in headless Chromium ---------------------------------------------------
+
+REPLAYWEBPAGE = "replaywebpage@2.5.3"
+RWP_CACHE = Path(__file__).resolve().parent.parent / ".cache" / REPLAYWEBPAGE.replace("@", "-")
+
+
+@pytest.fixture(scope="module")
+def replaywebpage() -> Path:
+    """ReplayWeb.page's built ui.js and sw.js, from ``npm pack`` (no dependencies installed,
+    nothing built), kept in .cache/ for the next run."""
+    import shutil
+    import tarfile
+
+    if not (RWP_CACHE / "sw.js").exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to fetch ReplayWeb.page (apt-get install npm)"
+        RWP_CACHE.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(
+            [npm, "pack", REPLAYWEBPAGE, "--silent", "--pack-destination", str(RWP_CACHE)],
+            capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+        tarball = RWP_CACHE / packed.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as tar:
+            for name in ("ui.js", "sw.js"):
+                member = tar.extractfile(f"package/{name}")
+                assert member is not None
+                (RWP_CACHE / f".{name}").write_bytes(member.read())
+                (RWP_CACHE / f".{name}").replace(RWP_CACHE / name)
+        tarball.unlink()
+    return RWP_CACHE
+
+
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with byte ranges, as ReplayWeb.page reads a WACZ."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        header = self.headers.get("Range")
+        path = Path(self.translate_path(self.path))
+        if not header or not path.is_file():
+            return super().send_head()
+        size = path.stat().st_size
+        start_text, _, end_text = header.removeprefix("bytes=").partition("-")
+        start = int(start_text) if start_text else max(0, size - int(end_text))
+        end = min(int(end_text), size - 1) if start_text and end_text else size - 1
+        fh = path.open("rb")
+        fh.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        return io.BytesIO(fh.read(end - start + 1))
+
+    def end_headers(self) -> None:
+        if not self.headers.get("Range"):
+            self.send_header("Accept-Ranges", "bytes")
+        super().end_headers()
+
+
+@contextmanager
+def served_folder(folder: Path) -> Iterator[str]:
+    handler = functools.partial(_RangeHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# What the embed's frame loads from replayBase: ReplayWeb.page's own app.
+REPLAY_APP = """<!doctype html>
+<html><head><meta charset="utf-8"><script src="/ui.js"></script></head>
+<body><replay-app-main></replay-app-main></body></html>
+"""
+EMBED = """<!doctype html>
+<html><head><meta charset="utf-8"><script src="/ui.js"></script></head>
+<body style="margin:0">
+<replay-web-page source="/{wacz}" url="{url}" ts="{ts}" replayBase="/replay/"
+  embed="replayonly" style="display:block;width:1200px;height:900px"></replay-web-page>
+</body></html>
+"""
+
+
+def test_replaywebpage_replays_each_snapshot_at_its_own_time(
+    history, replaywebpage: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_diff_html import CHROMIUM, FLAGS
+
+    replica, out, captures = history
+    site = tmp_path / "site"
+    (site / "replay").mkdir(parents=True)
+    (site / "ui.js").write_bytes((replaywebpage / "ui.js").read_bytes())
+    (site / "replay" / "sw.js").write_bytes((replaywebpage / "sw.js").read_bytes())
+    (site / "replay" / "index.html").write_text(REPLAY_APP, encoding="utf-8")
+    url = f"{replica.url}{FI}"
+    for n, capture in enumerate(captures):
+        made = run_cli(
+            "wacz", capture.snapshot.name, "--file", str(site / f"s{n}.wacz"), "--output", str(out)
+        )
+        assert made.returncode == 0, made.stderr
+        (site / f"s{n}.html").write_text(
+            EMBED.format(wacz=f"s{n}.wacz", url=url, ts=capture.ts), encoding="utf-8"
+        )
+    with served_folder(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, chromium_sandbox=False)
+        try:
+            for n, capture in enumerate(captures):
+                context = browser.new_context(viewport={"width": 1200, "height": 900})
+                page = context.new_page()
+                page.goto(f"{base}/s{n}.html")
+                frame = None
+                deadline = time.monotonic() + 60
+                while frame is None and time.monotonic() < deadline:
+                    frame = next(
+                        (f for f in page.frames if f"mp_/{url}" in f.url and capture.ts in f.url),
+                        None,
+                    )
+                    page.wait_for_timeout(250)
+                assert frame is not None, [f.url for f in page.frames]
+                frame.wait_for_function(
+                    "t => document.body && document.body.innerText.includes(t)",
+                    arg=capture.marker,
+                    timeout=30000,
+                )
+                text = frame.evaluate("document.body.innerText")
+                assert capture.marker in text and capture.absent not in text
+                # The stylesheet replayed and applied: the replica's colours, not defaults.
+                colour = frame.evaluate("getComputedStyle(document.body).backgroundColor")
+                assert colour == "rgb(244, 240, 225)"
+                heading = frame.evaluate("getComputedStyle(document.querySelector('h1')).color")
+                assert heading == "rgb(0, 80, 122)"
+                context.close()
+        finally:
+            browser.close()
