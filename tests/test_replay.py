@@ -281,6 +281,12 @@ def test_pywb_replays_each_snapshot_at_its_own_time(history, tmp_path: Path, pyw
             assert f"/pilots/{capture.ts}cs_/{replica.url}{CSS_PATH}" in html
             with urllib.request.urlopen(f"{base}/{capture.ts}cs_/{css}", timeout=10) as r:
                 assert r.status == 200 and b"#00507a" in r.read()
+        # The replica serves the last version still: its page live and replayed look alike.
+        # pywb puts its banner above a replayed page, so what is compared is the page's
+        # heading (the stylesheet's colour and rule) and its top band (the banner image,
+        # the stylesheet's background), each as Chromium paints it.
+        live, replayed = screenshots(url, f"{base}/{captures[-1].ts}mp_/{url}")
+        assert live == replayed
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -479,3 +485,35 @@ def test_replaywebpage_replays_each_snapshot_at_its_own_time(
                 context.close()
         finally:
             browser.close()
+
+
+def screenshots(*urls: str) -> list[list[bytes]]:
+    """Each URL in headless Chromium at one viewport: its first heading as painted, and a
+    strip of its body's top band."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_diff_html import CHROMIUM, FLAGS
+
+    shots = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            for url in urls:
+                page = browser.new_page(viewport={"width": 1000, "height": 700})
+                page.goto(url, wait_until="load")
+                # pywb shows a replayed page in a frame below its banner: the page is there.
+                frame, offset = page.main_frame, 0.0
+                if page.locator("#replay_iframe").count():
+                    frame = page.locator("#replay_iframe").element_handle().content_frame()
+                    box = page.locator("#replay_iframe").bounding_box()
+                    assert frame is not None and box is not None
+                    offset = box["y"]
+                heading = frame.locator("h1").first
+                heading.wait_for()
+                top = offset + frame.evaluate("document.body.getBoundingClientRect().top")
+                band = {"x": 0, "y": top, "width": 1000, "height": 60}
+                shots.append([heading.screenshot(), page.screenshot(clip=band)])
+                page.close()
+        finally:
+            browser.close()
+    return shots
