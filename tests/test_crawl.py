@@ -86,7 +86,10 @@ def test_crawl_from_the_finnish_url(replica: ReplicaServer, tmp_path: Path) -> N
     assert fi["final_url"] == f"{replica.url}/index.phtml?s=4398"
     assert fi["encoding"] == "cp1252"
     # Every language version once, whichever link led to it.
+    requisites = ("/css/tem.css", "/img/banner.png")  # fetched with the pages, once each
     fetched = [path for method, path, _ in replica.requests if path != "/robots.txt"]
+    assert [p for p in fetched if p in requisites] == list(requisites)
+    fetched = [path for path in fetched if path not in requisites]
     assert len(fetched) == len(set(fetched)) == 7  # the alias, its target and 5 more pages
     assert run_cli("validate", str(run.snapshot)).returncode == 0
 
