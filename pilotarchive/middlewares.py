@@ -13,8 +13,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from w3lib.url import canonicalize_url
 
-from pilotarchive.exceptions import SettingError
-from pilotarchive.settings import Scope, is_loopback, load_config, no_control_characters, origin
+from pilotarchive.settings import is_loopback, load_config
 
 LOOPBACK_SLOT = "pilotarchive-loopback"
 WARC_META = "pilotarchive_warc"
@@ -38,23 +37,6 @@ class BackToGuessSource(IgnoreRequest):
 # A page requisite (stylesheet, image, script, font): the URL of the page or stylesheet
 # that loads it. Archived with the pages, never followed further (spiders/ministry.py).
 REQUISITE = "pilotarchive_requisite"
-
-
-def requisite_scope(settings: Any) -> Scope:
-    """Where requisites may come from besides the crawl's scope: PILOTARCHIVE_REQUISITE_HOSTS
-    (a target's CDN). A host alone allows it on http and https, default ports."""
-    origins = set()
-    for raw in settings.getlist("PILOTARCHIVE_REQUISITE_HOSTS"):
-        entry = no_control_characters("PILOTARCHIVE_REQUISITE_HOSTS", str(raw).strip())
-        urls = [entry] if "://" in entry else [f"http://{entry}/", f"https://{entry}/"]
-        found = {origin(u) for u in urls}
-        if None in found:
-            raise SettingError(
-                f"PILOTARCHIVE_REQUISITE_HOSTS {entry!r}: give a host, host:port or https://host",
-                "PILOTARCHIVE_REQUISITE_HOSTS",
-            )
-        origins |= {o for o in found if o is not None}
-    return Scope(frozenset(origins))
 
 
 # A request for a URL built by convention (no page links to it): (version, guessed from).
@@ -88,8 +70,9 @@ class ScopeMiddleware:
     """The last word on scope: nothing outside it is ever requested, whoever asked."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.scope = load_config(crawler.settings).allowed
-        self.requisites = requisite_scope(crawler.settings)
+        config = load_config(crawler.settings)
+        self.scope = config.allowed
+        self.requisites = config.requisite_hosts
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ScopeMiddleware":
@@ -114,10 +97,12 @@ class _ScopedRedirects:
 
     crawler: Crawler
     _scope: Any = None
+    _requisites: Any = None
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         if self._scope is None:
-            self._scope = load_config(self.crawler.settings).allowed
+            config = load_config(self.crawler.settings)
+            self._scope, self._requisites = config.allowed, config.requisite_hosts
         chain = [*request.meta.get("redirect_urls", []), request.url]
         source = request.meta.get(GUESS_SOURCE)
         if source and canonicalize_url(redirected.url, keep_fragments=False) in source["urls"]:
@@ -126,8 +111,7 @@ class _ScopedRedirects:
             path = " -> ".join([*chain[chain.index(redirected.url) :], redirected.url])
             raise RedirectLoop(f"redirect loop: {path}")
         if not self._scope.allows(redirected.url) and not (
-            request.meta.get(REQUISITE)
-            and requisite_scope(self.crawler.settings).allows(redirected.url)
+            request.meta.get(REQUISITE) and self._requisites.allows(redirected.url)
         ):
             raise OutOfScope(
                 f"redirect out of scope: {request.url} -> {redirected.url} (allowed: "

@@ -231,6 +231,8 @@ class Config:
     allowed: Scope = field(default_factory=lambda: Scope(frozenset()))
     progress: str = "auto"
     progress_interval: float = 3.0
+    # Where page requisites may come from besides ``allowed`` (a CDN; docs/replay.md).
+    requisite_hosts: Scope = field(default_factory=lambda: Scope(frozenset()))
 
 
 def load_config(settings: Any) -> Config:
@@ -313,7 +315,27 @@ def load_config(settings: Any) -> Config:
         allowed=Scope(frozenset(origins)),
         progress=progress,
         progress_interval=settings.getfloat("PILOTARCHIVE_PROGRESS_INTERVAL"),
+        requisite_hosts=requisite_scope(settings),
     )
+
+
+def requisite_scope(settings: Any) -> Scope:
+    """Where requisites may come from besides the crawl's scope: PILOTARCHIVE_REQUISITE_HOSTS
+    (a target's CDN). A host alone allows it on http and https, default ports."""
+    origins = set()
+    for raw in settings.getlist("PILOTARCHIVE_REQUISITE_HOSTS"):
+        entry = no_control_characters("PILOTARCHIVE_REQUISITE_HOSTS", str(raw).strip())
+        if not entry:
+            continue
+        urls = [entry] if "://" in entry else [f"http://{entry}/", f"https://{entry}/"]
+        found = {origin(u) for u in urls}
+        if None in found:
+            raise SettingError(
+                f"PILOTARCHIVE_REQUISITE_HOSTS {entry!r}: give a host, host:port or https://host",
+                "PILOTARCHIVE_REQUISITE_HOSTS",
+            )
+        origins |= {o for o in found if o is not None}
+    return Scope(frozenset(origins))
 
 
 # scrapy-redis's settings (the distributed extra), with their defaults.

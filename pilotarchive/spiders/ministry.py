@@ -32,7 +32,6 @@ from pilotarchive.middlewares import (
     UNCONDITIONAL_META,
     WARC_META,
     BackToGuessSource,
-    requisite_scope,
 )
 from pilotarchive.session import CrawlSession, session_for
 from pilotarchive.settings import Config, Scope, load_config
@@ -107,7 +106,7 @@ class MinistrySpider(scrapy.Spider):
         spider.session = session_for(crawler)
         spider.shared = shared_for(crawler)  # a worker of a split crawl: shared URLs, budget
         spider.with_requisites = crawler.settings.getbool("PILOTARCHIVE_REQUISITES")
-        spider.requisite_hosts = requisite_scope(crawler.settings)
+        spider.requisite_hosts = spider.config.requisite_hosts
         spider.requisites_left = max(1000, REQUISITES_PER_PAGE * spider.config.max_pages)
         return spider
 
@@ -379,6 +378,13 @@ class MinistrySpider(scrapy.Spider):
     def requisite(self, response: Response) -> Iterator[scrapy.Request]:
         """A requisite is archived by the time it comes here; a stylesheet's url()s and
         @imports (images, fonts, more styles) are fetched with it."""
+        if response.status >= 400:  # archived as the server said, and noted
+            loaded_by = response.meta.get(REQUISITE)
+            self.session.note(
+                f"requisite {response.url} of {loaded_by}: the server answered "
+                f"HTTP {response.status}"
+            )
+            return
         kind = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if "css" in kind or (not kind and response.url.split("?")[0].endswith(".css")):
             yield from self.requisites(css_requisites(response.body, response.url), response.url)
