@@ -134,3 +134,22 @@ def test_no_requisite_from_a_host_not_named(
 def test_a_bad_requisite_host_is_a_usage_error(hostile: HostileServer, tmp_path: Path) -> None:
     run = crawl_of(hostile, tmp_path, "-s", "PILOTARCHIVE_REQUISITE_HOSTS=:x", expect=None)
     assert run.returncode == 2 and "PILOTARCHIVE_REQUISITE_HOSTS" in run.stderr
+
+
+def test_a_target_names_its_requisite_hosts_in_the_configuration(tmp_path: Path) -> None:
+    from pilotarchive.exceptions import ConfigError
+    from pilotarchive.schedule.config import parse_config
+
+    text = (
+        '[[target]]\nname = "pilots"\nrequisite_hosts = ["cdn.example.fi", '
+        '"https://static.example.fi"]\n'
+    )
+    target = parse_config(text, tmp_path / "pilotarchive.toml").target("pilots")
+    assert target.settings["PILOTARCHIVE_REQUISITE_HOSTS"] == (
+        "cdn.example.fi,https://static.example.fi"
+    )
+    with pytest.raises(ConfigError, match="requisite_hosts"):
+        parse_config(
+            '[[target]]\nname = "pilots"\nrequisite_hosts = ["ftp://x"]\n',
+            tmp_path / "pilotarchive.toml",
+        )
