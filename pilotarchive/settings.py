@@ -99,6 +99,7 @@ PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
 # fonts: a CDN) are archived with the pages, though no page is crawled there (docs/replay.md).
 PILOTARCHIVE_REQUISITE_HOSTS: list[str] = []
 PILOTARCHIVE_REQUISITES = True  # archive the pages' requisites with them
+PILOTARCHIVE_MAX_REQUISITES = 0  # requisites a crawl fetches at most; 0: 20 a page, >= 1,000
 PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
 PILOTARCHIVE_WORKER = ""  # "<job>/<n>" in a worker of a crawl split over processes
 PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
@@ -233,6 +234,7 @@ class Config:
     progress_interval: float = 3.0
     # Where page requisites may come from besides ``allowed`` (a CDN; docs/replay.md).
     requisite_hosts: Scope = field(default_factory=lambda: Scope(frozenset()))
+    max_requisites: int = 1000
 
 
 def load_config(settings: Any) -> Config:
@@ -316,7 +318,22 @@ def load_config(settings: Any) -> Config:
         progress=progress,
         progress_interval=settings.getfloat("PILOTARCHIVE_PROGRESS_INTERVAL"),
         requisite_hosts=requisite_scope(settings),
+        max_requisites=_max_requisites(settings, max_pages),
     )
+
+
+def _max_requisites(settings: Any, max_pages: int) -> int:
+    try:
+        given = int(settings.get("PILOTARCHIVE_MAX_REQUISITES") or 0)
+    except (TypeError, ValueError):
+        given = -1
+    if given < 0:
+        raise SettingError(
+            "PILOTARCHIVE_MAX_REQUISITES must be a whole number, 0 for 20 a page (at least "
+            f"1,000), not {settings.get('PILOTARCHIVE_MAX_REQUISITES')!r}",
+            "PILOTARCHIVE_MAX_REQUISITES",
+        )
+    return given or max(1000, 20 * max_pages)
 
 
 def requisite_scope(settings: Any) -> Scope:

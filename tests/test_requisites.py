@@ -153,3 +153,35 @@ def test_a_target_names_its_requisite_hosts_in_the_configuration(tmp_path: Path)
             '[[target]]\nname = "pilots"\nrequisite_hosts = ["ftp://x"]\n',
             tmp_path / "pilotarchive.toml",
         )
+
+
+def test_requisites_are_capped_per_crawl(hostile: HostileServer, tmp_path: Path) -> None:
+    """A page and its stylesheets naming 125 requisites, with room for 60: 60 are
+    fetched, and one note says the rest were left out."""
+    links = "".join(f'<link rel="stylesheet" href="/s{n}.css">' for n in range(5))
+    images = "".join(f'<img src="/i{n}.png">' for n in range(20))
+    hostile.page("/", f"<html><head>{links}</head><body>{images}</body></html>")
+    for n in range(5):
+        css = "".join(f"b{m}{{background:url(/c{n}-{m}.png)}}" for m in range(20))
+        hostile.route(f"/s{n}.css", headers=[(b"Content-Type", b"text/css")], body=css.encode())
+    run = crawl_of(hostile, tmp_path, "-s", "PILOTARCHIVE_MAX_REQUISITES=60")
+    fetched = [p for p in hostile.paths() if p.endswith((".css", ".png"))]
+    assert len(fetched) == len(set(fetched)) == 60
+    notes = load_manifest(run.snapshot)["notes"]
+    assert len([n for n in notes if n.startswith("requisites left out")]) == 1
+
+
+def test_the_requisite_cap_is_20_a_page_and_at_least_1000(tmp_path: Path) -> None:
+    from scrapy.settings import Settings
+
+    from pilotarchive.settings import load_config
+
+    def cap(**given: object) -> int:
+        settings = Settings()
+        settings.setmodule("pilotarchive.settings")
+        settings.setdict({"PILOTARCHIVE_OUTPUT_DIR": str(tmp_path), **given})
+        return load_config(settings).max_requisites
+
+    assert cap() == 10_000  # the default budget of 500 pages
+    assert cap(PILOTARCHIVE_MAX_PAGES=5) == 1000
+    assert cap(PILOTARCHIVE_MAX_REQUISITES=7) == 7

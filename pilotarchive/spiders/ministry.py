@@ -41,7 +41,6 @@ HINT = "pilotarchive_language"
 LISTED_LEFT_OUT = 100  # URLs left out by the page budget that the manifest lists by name
 STAT_LEFT_OUT = "pilotarchive/left_out"
 REDIRECTS = (301, 302, 303, 307, 308)
-REQUISITES_PER_PAGE = 20  # requisites a crawl may fetch per page of its budget (at least 1000)
 
 
 class GuessSource(TypedDict):
@@ -107,7 +106,7 @@ class MinistrySpider(scrapy.Spider):
         spider.shared = shared_for(crawler)  # a worker of a split crawl: shared URLs, budget
         spider.with_requisites = crawler.settings.getbool("PILOTARCHIVE_REQUISITES")
         spider.requisite_hosts = spider.config.requisite_hosts
-        spider.requisites_left = max(1000, REQUISITES_PER_PAGE * spider.config.max_pages)
+        spider.requisites_left = spider.config.max_requisites
         return spider
 
     config: Config
@@ -362,7 +361,12 @@ class MinistrySpider(scrapy.Spider):
             if self.shared is not None and not self.shared.first_time(url):
                 continue
             if self.requisites_left <= 0:
-                self.session.note(f"requisite {url} of {loaded_by} left out: too many requisites")
+                if self.requisites_left == 0:  # said once: a site of a million images
+                    self.requisites_left -= 1
+                    self.session.note(
+                        f"requisites left out from {url} (of {loaded_by}) on: more than "
+                        f"{self.config.max_requisites} in this crawl (PILOTARCHIVE_MAX_REQUISITES)"
+                    )
                 return
             self.requisites_left -= 1
             try:
