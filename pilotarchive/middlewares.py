@@ -34,6 +34,11 @@ class BackToGuessSource(IgnoreRequest):
     it was guessed from: the site has no such version, and the page is not fetched again."""
 
 
+# A page requisite (stylesheet, image, script, font): the URL of the page or stylesheet
+# that loads it. Archived with the pages, never followed further (spiders/ministry.py).
+REQUISITE = "pilotarchive_requisite"
+
+
 # A request for a URL built by convention (no page links to it): (version, guessed from).
 GUESS = "pilotarchive_guess"
 # The page a guess was made from, to know it again in the answer (spiders/ministry.py).
@@ -65,15 +70,20 @@ class ScopeMiddleware:
     """The last word on scope: nothing outside it is ever requested, whoever asked."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.scope = load_config(crawler.settings).allowed
+        config = load_config(crawler.settings)
+        self.scope = config.allowed
+        self.requisites = config.requisite_hosts
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ScopeMiddleware":
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        if not self.scope.allows(request.url):
-            raise OutOfScope(f"out of scope (allowed: {self.scope.describe()})")
+        if self.scope.allows(request.url):
+            return
+        if request.meta.get(REQUISITE) and self.requisites.allows(request.url):
+            return  # a style, image, script or font from a host the target names (a CDN)
+        raise OutOfScope(f"out of scope (allowed: {self.scope.describe()})")
 
 
 class _ScopedRedirects:
@@ -87,10 +97,12 @@ class _ScopedRedirects:
 
     crawler: Crawler
     _scope: Any = None
+    _requisites: Any = None
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         if self._scope is None:
-            self._scope = load_config(self.crawler.settings).allowed
+            config = load_config(self.crawler.settings)
+            self._scope, self._requisites = config.allowed, config.requisite_hosts
         chain = [*request.meta.get("redirect_urls", []), request.url]
         source = request.meta.get(GUESS_SOURCE)
         if source and canonicalize_url(redirected.url, keep_fragments=False) in source["urls"]:
@@ -98,7 +110,9 @@ class _ScopedRedirects:
         if redirected.url in chain:
             path = " -> ".join([*chain[chain.index(redirected.url) :], redirected.url])
             raise RedirectLoop(f"redirect loop: {path}")
-        if not self._scope.allows(redirected.url):
+        if not self._scope.allows(redirected.url) and not (
+            request.meta.get(REQUISITE) and self._requisites.allows(redirected.url)
+        ):
             raise OutOfScope(
                 f"redirect out of scope: {request.url} -> {redirected.url} (allowed: "
                 f"{self._scope.describe()}; --allow-host adds a host)"

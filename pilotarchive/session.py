@@ -46,7 +46,6 @@ from pilotarchive.archive.snapshot import (
 )
 from pilotarchive.archive.warc import (
     PROFILE_IDENTICAL,
-    PROFILE_NOT_MODIFIED,
     HttpExchange,
     WarcArchive,
     WarcRef,
@@ -205,6 +204,8 @@ def prepare(config: Config, *, clean: bool = True) -> Baseline:
             index, note = DigestIndex.open_or_rebuild(output, [s.path for s in existing])
             # Forget deleted snapshots, so no revisit of this crawl points at nothing.
             index.prune({s.id for s in existing})
+            # Revisits point only into this target's own snapshots (archive/dedup.py).
+            index.within(s.id for s in existing if s.manifest.get("target") == config.target)
         if note:
             notes.append(note)
     previous = None
@@ -462,7 +463,7 @@ class CrawlSession:
         ):
             self.revisits["not_modified"] += 1
             self.depends_on.add(original["snapshot_id"])
-            return self.warc.write_revisit(ex, original, PROFILE_NOT_MODIFIED)
+            return self.warc.write_not_modified(ex, original)
         if self.config.dedup and ex.body:
             digest = payload_digest(ex.body)
             original = self.staged.get(digest) or self._lookup(digest, ex.url)

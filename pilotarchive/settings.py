@@ -95,6 +95,11 @@ PILOTARCHIVE_TARGET = ""  # the scheduled target a snapshot belongs to (pilotarc
 # Hosts besides those of the start URLs that the crawl may fetch from: "host" (http and
 # https on their default ports), "host:port", or "https://host[:port]".
 PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []
+# Hosts (host, host:port or https://host) whose page requisites (styles, images, scripts,
+# fonts: a CDN) are archived with the pages, though no page is crawled there (docs/replay.md).
+PILOTARCHIVE_REQUISITE_HOSTS: list[str] = []
+PILOTARCHIVE_REQUISITES = True  # archive the pages' requisites with them
+PILOTARCHIVE_MAX_REQUISITES = 0  # requisites a crawl fetches at most; 0: 20 a page, >= 1,000
 PILOTARCHIVE_PROGRESS = "auto"  # "auto" (on a terminal), "on", "off"
 PILOTARCHIVE_WORKER = ""  # "<job>/<n>" in a worker of a crawl split over processes
 PILOTARCHIVE_PROGRESS_INTERVAL = 3.0  # seconds between progress lines
@@ -227,6 +232,9 @@ class Config:
     allowed: Scope = field(default_factory=lambda: Scope(frozenset()))
     progress: str = "auto"
     progress_interval: float = 3.0
+    # Where page requisites may come from besides ``allowed`` (a CDN; docs/replay.md).
+    requisite_hosts: Scope = field(default_factory=lambda: Scope(frozenset()))
+    max_requisites: int = 1000
 
 
 def load_config(settings: Any) -> Config:
@@ -309,7 +317,42 @@ def load_config(settings: Any) -> Config:
         allowed=Scope(frozenset(origins)),
         progress=progress,
         progress_interval=settings.getfloat("PILOTARCHIVE_PROGRESS_INTERVAL"),
+        requisite_hosts=requisite_scope(settings),
+        max_requisites=_max_requisites(settings, max_pages),
     )
+
+
+def _max_requisites(settings: Any, max_pages: int) -> int:
+    try:
+        given = int(settings.get("PILOTARCHIVE_MAX_REQUISITES") or 0)
+    except (TypeError, ValueError):
+        given = -1
+    if given < 0:
+        raise SettingError(
+            "PILOTARCHIVE_MAX_REQUISITES must be a whole number, 0 for 20 a page (at least "
+            f"1,000), not {settings.get('PILOTARCHIVE_MAX_REQUISITES')!r}",
+            "PILOTARCHIVE_MAX_REQUISITES",
+        )
+    return given or max(1000, 20 * max_pages)
+
+
+def requisite_scope(settings: Any) -> Scope:
+    """Where requisites may come from besides the crawl's scope: PILOTARCHIVE_REQUISITE_HOSTS
+    (a target's CDN). A host alone allows it on http and https, default ports."""
+    origins = set()
+    for raw in settings.getlist("PILOTARCHIVE_REQUISITE_HOSTS"):
+        entry = no_control_characters("PILOTARCHIVE_REQUISITE_HOSTS", str(raw).strip())
+        if not entry:
+            continue
+        urls = [entry] if "://" in entry else [f"http://{entry}/", f"https://{entry}/"]
+        found = {origin(u) for u in urls}
+        if None in found:
+            raise SettingError(
+                f"PILOTARCHIVE_REQUISITE_HOSTS {entry!r}: give a host, host:port or https://host",
+                "PILOTARCHIVE_REQUISITE_HOSTS",
+            )
+        origins |= {o for o in found if o is not None}
+    return Scope(frozenset(origins))
 
 
 # scrapy-redis's settings (the distributed extra), with their defaults.

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pilotarchive.replica.server import Fault, ReplicaServer
-from tests.helpers import crawl, load_manifest, load_records, run_cli
+from tests.helpers import crawl, load_manifest, load_records, run_cli, warc_records
 
 EXPECTED_UPDATED = {"fi": "2014-11-19", "sv": "2014-11-19", "en": "2014-10-03"}
 THEMES = {
@@ -86,7 +86,10 @@ def test_crawl_from_the_finnish_url(replica: ReplicaServer, tmp_path: Path) -> N
     assert fi["final_url"] == f"{replica.url}/index.phtml?s=4398"
     assert fi["encoding"] == "cp1252"
     # Every language version once, whichever link led to it.
+    requisites = ("/css/tem.css", "/img/banner.png")  # fetched with the pages, once each
     fetched = [path for method, path, _ in replica.requests if path != "/robots.txt"]
+    assert [p for p in fetched if p in requisites] == list(requisites)
+    fetched = [path for path in fetched if path not in requisites]
     assert len(fetched) == len(set(fetched)) == 7  # the alias, its target and 5 more pages
     assert run_cli("validate", str(run.snapshot)).returncode == 0
 
@@ -105,12 +108,14 @@ def test_polite_identity_and_robots(replica: ReplicaServer, tmp_path: Path) -> N
     robots = [f for f in manifest["failures"] if f["reason"] == "forbidden by robots.txt"]
     assert robots and all("/haku/" in f["url"] for f in robots)
     records = load_records(run.snapshot)
-    # Site scope: every page gets the same extraction; contacts pages, sitemaps, CSS too.
+    # Site scope: every page gets the same extraction; contacts pages, sitemaps too.
     titles = {p["title"] for p in records["pages"]}
     assert {"Sivukartta", "Kaupunkipolitiikka", "Yhteystiedot", "Webbkarta"} <= titles
     assert all(p["updated"] for p in records["pages"] if p["content_type"].startswith("text/html"))
-    css = [p for p in records["pages"] if p["content_type"] == "text/css"]
-    assert css and css[0]["error"].startswith("not HTML")
+    # The stylesheet is a page requisite, archived with the pages, not a page of its own.
+    assert not [p for p in records["pages"] if p["content_type"] == "text/css"]
+    archived = {(r["uri"] or "").removeprefix(replica.url) for r in warc_records(run.snapshot)}
+    assert {"/css/tem.css", "/img/banner.png"} <= archived
 
 
 def test_max_pages_is_a_budget(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -286,6 +291,7 @@ def test_a_guessed_version_that_does_not_exist_is_no_failure(tmp_path: Path) -> 
         manifest = load_manifest(run.snapshot)
         records = load_records(run.snapshot)
         requested = [path for _, path, _ in replica.requests if path != "/robots.txt"]
+        requested = [p for p in requested if p not in ("/css/tem.css", "/img/banner.png")]
     assert manifest["failures"] == []
     assert sorted((m["version"], m["url"].removeprefix(replica.url), m["status"])
                   for m in manifest["no_such_version"]) == [

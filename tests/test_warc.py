@@ -12,7 +12,6 @@ from pathlib import Path
 from pilotarchive.archive.check import check_warc
 from pilotarchive.archive.warc import (
     PROFILE_IDENTICAL,
-    PROFILE_NOT_MODIFIED,
     HttpExchange,
     WarcArchive,
 )
@@ -66,10 +65,8 @@ def write_golden_archive(directory: Path) -> Path:
     archive.write_revisit(
         exchange(body=body), first.as_original("20141119T120000Z"), PROFILE_IDENTICAL
     )
-    archive.write_revisit(
-        exchange(304, b"", [("ETag", '"abc"')]),
-        first.as_original("20141119T120000Z"),
-        PROFILE_NOT_MODIFIED,
+    archive.write_not_modified(
+        exchange(304, b"", [("ETag", '"abc"')]), first.as_original("20141119T120000Z")
     )
     archive.close()
     return archive.path
@@ -100,7 +97,8 @@ def test_each_record_is_its_own_gzip_member(tmp_path: Path) -> None:
         inflater.decompress(data)
         data = inflater.unused_data
         count += 1
-    assert count == 7  # warcinfo, then a response or revisit and its request, three times
+    # warcinfo, then a response or revisit and its request, three times; and the 304 head
+    assert count == 8
 
 
 def test_transfer_encoding_is_removed_and_the_length_stated(tmp_path: Path) -> None:
@@ -131,6 +129,7 @@ def test_warcio_check_and_our_check_pass(tmp_path: Path) -> None:
         "request",
         "revisit",
         "request",
+        "metadata",
     ]
 
 

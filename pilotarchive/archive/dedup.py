@@ -26,9 +26,16 @@ CREATE TABLE IF NOT EXISTS payloads (
     snapshot_id TEXT NOT NULL,
     filename TEXT NOT NULL,
     offset INTEGER NOT NULL,
-    PRIMARY KEY (digest, target_uri)
+    PRIMARY KEY (digest, target_uri, snapshot_id)
 );
 CREATE INDEX IF NOT EXISTS payloads_snapshot ON payloads (snapshot_id);
+"""
+# Before revisits were kept within a target, one original per (digest, URL) was kept: the
+# first snapshot's, whichever target it was of. Such an index is rebuilt in place, rows kept.
+_OLD_KEY = "PRIMARY KEY (digest, target_uri)"
+_MIGRATE = """
+ALTER TABLE payloads RENAME TO payloads_before_targets;
+DROP INDEX IF EXISTS payloads_snapshot;
 """
 _FIELDS = ("payload_digest", "target_uri", "date", "record_id", "snapshot_id", "filename", "offset")
 
@@ -67,16 +74,56 @@ class Staged:
 
 class DigestIndex:
     def __init__(self, output: Path) -> None:
+        self._within = False
         self.path = Path(output) / INDEX_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._migrate()
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise SnapshotError(
                 f"the digest index {self.path} is unreadable ({exc}); move it aside and the "
                 "next crawl rebuilds it (archiving every payload in full once)"
             ) from exc
+
+    def _migrate(self) -> None:
+        row = self._db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'payloads'"
+        ).fetchone()
+        if not row or _OLD_KEY not in row[0]:
+            return
+        self._db.execute("BEGIN")
+        try:
+            for statement in _MIGRATE.strip().split(";\n"):
+                self._db.execute(statement.strip().rstrip(";"))
+            for statement in _SCHEMA.strip().split(";\n"):
+                self._db.execute(statement.strip().rstrip(";"))
+            self._db.execute("INSERT INTO payloads SELECT * FROM payloads_before_targets")
+            self._db.execute("DROP TABLE payloads_before_targets")
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def within(self, snapshot_ids: Iterable[str]) -> None:
+        """Find originals only in these snapshots: the crawl's own target's.
+
+        A revisit into another target's snapshot (or an untargeted crawl's) would leave this
+        target's archive unreplayable once those were deleted or pruned, and the target's
+        WACZ, bag or prune could not stand on their own. A payload first archived by another
+        target is therefore archived in full once more, in this target's snapshot.
+        """
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS within_snapshots (snapshot_id TEXT PRIMARY KEY)"
+        )
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM within_snapshots")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO within_snapshots VALUES (?)", ((s,) for s in snapshot_ids)
+            )
+        self._within = True
 
     @classmethod
     def open_or_rebuild(
@@ -118,10 +165,14 @@ class DigestIndex:
             raise SnapshotError("; ".join(problems))
 
     def lookup(self, digest: str, uri: str) -> dict[str, Any] | None:
-        """The original of a payload: same URL first, else any URL (a URL-agnostic revisit)."""
+        """The original of a payload: same URL first, else any URL (a URL-agnostic revisit),
+        in the snapshots of :meth:`within` when it was called."""
+        within = (
+            " AND snapshot_id IN (SELECT snapshot_id FROM within_snapshots)" if self._within else ""
+        )
         row = self._db.execute(
             "SELECT digest, target_uri, date, record_id, snapshot_id, filename, offset "
-            "FROM payloads WHERE digest = ? ORDER BY target_uri = ? DESC, date LIMIT 1",
+            f"FROM payloads WHERE digest = ?{within} ORDER BY target_uri = ? DESC, date LIMIT 1",
             (digest, uri),
         ).fetchone()
         return dict(zip(_FIELDS, row, strict=True)) if row else None

@@ -39,21 +39,26 @@ class PreviousSnapshot:
     100,000 parsed records).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, own: set[str] | None = None) -> None:
         self.path = path
         self.id = path.name
-        # final URL -> (offset of the page record, ETag, Last-Modified)
-        self._pages: dict[str, tuple[int, str | None, str | None]] = {}
+        # The snapshots of this one's target: a 304 may only be answered for a page whose
+        # bytes lie in one of them (None: any).
+        self.own = own
+        # final URL -> (offset of the page record, ETag, Last-Modified, snapshot of the bytes)
+        self._pages: dict[str, tuple[int, str | None, str | None, str | None]] = {}
         self._children: dict[str, list[tuple[str, int]]] | None = None
         offset = 0
         with (path / "records" / RECORD_FILES["page"]).open("rb") as fh:
             for line in fh:
                 page = json.loads(line)
                 if page.get("status") == 200 and page.get("warc_record_id"):
+                    original = original_of(page, self.id)
                     self._pages[page["final_url"]] = (
                         offset,
                         page.get("http_etag"),
                         page.get("http_last_modified"),
+                        original.get("snapshot_id") if original else None,
                     )
                 offset += len(line)
 
@@ -89,7 +94,10 @@ class PreviousSnapshot:
                 continue
             try:
                 check_readable(info.path)
-                return cls(info.path), notes
+                own = None
+                if target is not ANY_TARGET:
+                    own = {s.id for s in list_snapshots(output, target=target)}
+                return cls(info.path, own), notes
             except SnapshotError as exc:
                 notes.append(f"snapshot {info.id} is damaged and was skipped: {exc}")
         return None, notes
@@ -98,6 +106,10 @@ class PreviousSnapshot:
         """If-None-Match / If-Modified-Since for a URL archived with a 200 last time."""
         found = self._pages.get(url)
         if not found:
+            return {}
+        if self.own is not None and found[3] not in self.own:
+            # Its bytes are in another target's snapshot (archived before revisits were
+            # kept within a target): a 304 would need a revisit into it, so ask in full.
             return {}
         headers = {}
         if found[1]:

@@ -33,6 +33,9 @@ WARC_VERSION = "WARC/1.1"
 CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# The first field of the metadata record that keeps a 304 answer's head (write_not_modified):
+# the status line as received; the header lines follow as they came.
+NOT_MODIFIED_STATUS_FIELD = "HTTP-Status-Line"
 DIGEST_ALGORITHM = "sha1"  # what CDX indexes, Heritrix and pywb expect
 _HOP_BY_HOP = {"transfer-encoding"}
 
@@ -284,6 +287,54 @@ class WarcArchive:
             ex.url,
             digest,
             refers_to=original,
+        )
+
+    def write_not_modified(self, ex: HttpExchange, original: dict[str, Any]) -> WarcRef:
+        """A 304 Not Modified answer: a block-less ``server-not-modified`` revisit that
+        replay tools resolve to the original, and the 304 head as received beside it.
+
+        A revisit's HTTP head is what pywb and ReplayWeb.page replay, with the original's
+        payload: a 304 head there replays as an empty 304. WARC 1.1 (6.7.3) lets this
+        profile's record have no block (Content-Length 0), and defines its payload as the
+        original's; both tools then replay the original's status, headers and payload at
+        the revisit's date. What the server sent is kept too, not rewritten: its 304 head,
+        byte for byte, in a ``metadata`` record (``application/warc-fields``, which no
+        replay indexer takes for a capture) concurrent to the revisit. See docs/replay.md.
+        """
+        date = warc_date(ex.date)
+        warc_headers = self._warc_headers(ex, date)
+        warc_headers["WARC-Refers-To"] = original["record_id"]
+        digest = original.get("payload_digest") or payload_digest(ex.body)
+        record = self._writer.create_revisit_record(
+            ex.url,
+            digest,
+            original["target_uri"],
+            original["date"],
+            warc_headers_dict=warc_headers,
+        )
+        record.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
+        offset = self._write(record)
+        revisit_id = warc_headers["WARC-Record-ID"]
+        self._write(self._request_record(ex, date, revisit_id))
+        # "HTTP/1.1 304 Not Modified" is no named field: it gets a name; each header line
+        # is one already, and is written back as the bytes received (see RawHeaders).
+        head = self._http_response(ex).to_str(None)
+        fields = f"{NOT_MODIFIED_STATUS_FIELD}: {head}".encode("latin-1", "replace")
+        metadata = self._writer.create_warc_record(
+            ex.url,
+            "metadata",
+            payload=BytesIO(fields),
+            length=len(fields),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={
+                "WARC-Record-ID": self.make_id(),
+                "WARC-Date": date,
+                "WARC-Concurrent-To": revisit_id,
+            },
+        )
+        self._write(metadata)
+        return WarcRef(
+            self.filename, revisit_id, offset, date, "revisit", ex.url, digest, refers_to=original
         )
 
     def close(self) -> None:

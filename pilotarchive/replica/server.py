@@ -7,8 +7,10 @@ version served can be changed while it runs, from Python or over HTTP (``/_repli
 
 import gzip
 import hashlib
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,7 +38,41 @@ from pilotarchive.replica.render import (
 )
 
 ROBOTS_TXT = b"User-agent: *\nDisallow: /haku/\nDisallow: /_replica/\n"
-CSS = b"body { font-family: Verdana, sans-serif; } #leftnav { float: left; width: 12em; }\n"
+# The stylesheet every page links, and the banner image it loads: page requisites that a
+# crawl archives with the pages and a replay must show (tests/test_replay.py compares a
+# screenshot of the live page with one of its replay).
+CSS = (
+    b"body { font-family: Verdana, sans-serif; margin: 0; padding: 70px 1em 1em;\n"
+    b"  background: #f4f0e1 url(/img/banner.png) repeat-x top left; color: #1c2b39; }\n"
+    b"h1 { color: #00507a; border-bottom: 4px solid #c8102e; padding-bottom: 4px; }\n"
+    b"a { color: #8a1538; }\n"
+    b"#leftnav { float: left; width: 12em; }\n"
+)
+CSS_DATE = date(2013, 9, 2)
+
+
+def _png(width: int, height: int, row: bytes) -> bytes:
+    """A truecolour PNG whose every row is ``row`` (RGB bytes): made here, not stored."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    raw = b"".join(b"\x00" + row for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+# A 60 px band in the ministry's blue, repeated along the top of every page.
+BANNER_PNG = _png(8, 60, bytes((0, 80, 122)) * 8)
 STATIC_PAGE_DATE = date(2014, 3, 3)
 
 
@@ -121,7 +157,13 @@ def render(
     if path == "/":
         return Response(302, b"", {"Location": "/index.phtml"})
     if path == "/css/tem.css":
-        return Response(200, CSS, {"Content-Type": "text/css"})
+        return Response(
+            200, CSS, {"Content-Type": "text/css", "Last-Modified": _http_date(CSS_DATE)}
+        )
+    if path == "/img/banner.png":
+        return Response(
+            200, BANNER_PNG, {"Content-Type": "image/png", "Last-Modified": _http_date(CSS_DATE)}
+        )
     language = query.get("l", "fi")
     if language not in UI:
         return not_found()

@@ -402,6 +402,19 @@ def _field_problem(field: str, kind: str = "") -> str | None:
     return f"no field {field!r}{hint}"
 
 
+def _check_requisite_hosts(value: str) -> str | None:
+    """What is wrong with a target's requisite hosts, or None."""
+    from scrapy.settings import Settings
+
+    from pilotarchive.settings import requisite_scope
+
+    try:
+        requisite_scope(Settings({"PILOTARCHIVE_REQUISITE_HOSTS": value}))
+    except SettingError as exc:
+        return str(exc)
+    return None
+
+
 def parse_config(
     text: str,
     file: Path,
@@ -482,6 +495,13 @@ def parse_config(
         if problem := _check_schedule(schedule):
             errors.add([*where, "schedule"], problem)
         settings = {str(k): setting_text(v) for k, v in (item.get("settings") or {}).items()}
+        if hosts := item.get("requisite_hosts"):
+            # A CDN's styles and images archived with the pages (docs/replay.md): the same
+            # as settings = {PILOTARCHIVE_REQUISITE_HOSTS = "..."}, which it joins.
+            given = settings.get("PILOTARCHIVE_REQUISITE_HOSTS", "")
+            settings["PILOTARCHIVE_REQUISITE_HOSTS"] = ",".join(filter(None, [given, *hosts]))
+            if problem := _check_requisite_hosts(settings["PILOTARCHIVE_REQUISITE_HOSTS"]):
+                errors.add([*where, "requisite_hosts"], problem)
         if wrong := _check_settings(settings):
             key, message = wrong
             errors.add(

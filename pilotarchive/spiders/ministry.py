@@ -23,16 +23,18 @@ from w3lib.url import canonicalize_url, safe_url_string
 from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
+from pilotarchive.extract.requisites import css_requisites, html_requisites
 from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
 from pilotarchive.middlewares import (
     GUESS,
     GUESS_SOURCE,
+    REQUISITE,
     UNCONDITIONAL_META,
     WARC_META,
     BackToGuessSource,
 )
 from pilotarchive.session import CrawlSession, session_for
-from pilotarchive.settings import Config, load_config
+from pilotarchive.settings import Config, Scope, load_config
 
 logger = logging.getLogger(__name__)
 HINT = "pilotarchive_language"
@@ -102,6 +104,9 @@ class MinistrySpider(scrapy.Spider):
         spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.session = session_for(crawler)
         spider.shared = shared_for(crawler)  # a worker of a split crawl: shared URLs, budget
+        spider.with_requisites = crawler.settings.getbool("PILOTARCHIVE_REQUISITES")
+        spider.requisite_hosts = spider.config.requisite_hosts
+        spider.requisites_left = spider.config.max_requisites
         return spider
 
     config: Config
@@ -114,6 +119,9 @@ class MinistrySpider(scrapy.Spider):
     maxsize: int
     session: CrawlSession
     shared: Any
+    with_requisites: bool
+    requisite_hosts: Scope
+    requisites_left: int
 
     def _request(
         self,
@@ -250,6 +258,8 @@ class MinistrySpider(scrapy.Spider):
             return
         if extraction.error and not extraction.error.startswith("not HTML"):
             yield FetchFailure(response.url, extraction.error, status)
+        if status < 300 and "html" in (headers.get("Content-Type") or "text/html").lower():
+            yield from self.requisites(html_requisites(body, response.url), response.url)
         # Versions are guessed from a page reached by a link only, never from a guess: on a
         # server that ignores the parameters, guesses of guesses breed (?l=en&tv=1&tv=1...).
         guessing = not guess and (
@@ -333,6 +343,65 @@ class MinistrySpider(scrapy.Spider):
             dont_filter=True,
             meta={**meta, UNCONDITIONAL_META: True},
         )
+
+    def requisites(self, urls: list[str], loaded_by: str) -> Iterator[scrapy.Request]:
+        """Requests for what a page (or stylesheet) loads, from the crawl's scope or the
+        hosts a target names for them (PILOTARCHIVE_REQUISITE_HOSTS): archived with the
+        page and deduplicated like it, never crawled further (a stylesheet's own url()s
+        and @imports are requisites too; nothing else's links are read). They are not
+        pages: the page budget does not count them, a cap of their own does."""
+        if not self.with_requisites:
+            return
+        for url in urls:
+            if url in self.seen:
+                continue
+            if not (self.config.allowed.allows(url) or self.requisite_hosts.allows(url)):
+                continue  # another site's file: not what this archive keeps, nor worth a line
+            self.seen.add(url)
+            if self.shared is not None and not self.shared.first_time(url):
+                continue
+            if self.requisites_left <= 0:
+                if self.requisites_left == 0:  # said once: a site of a million images
+                    self.requisites_left -= 1
+                    self.session.note(
+                        f"requisites left out from {url} (of {loaded_by}) on: more than "
+                        f"{self.config.max_requisites} in this crawl (PILOTARCHIVE_MAX_REQUISITES)"
+                    )
+                return
+            self.requisites_left -= 1
+            try:
+                yield scrapy.Request(
+                    url,
+                    callback=self.requisite,
+                    errback=self.requisite_failed,
+                    meta={REQUISITE: loaded_by},
+                )
+            except ValueError:
+                continue  # not a URL Scrapy can request: nothing a browser could load either
+
+    def requisite(self, response: Response) -> Iterator[scrapy.Request]:
+        """A requisite is archived by the time it comes here; a stylesheet's url()s and
+        @imports (images, fonts, more styles) are fetched with it."""
+        if response.status >= 400:  # archived as the server said, and noted
+            loaded_by = response.meta.get(REQUISITE)
+            self.session.note(
+                f"requisite {response.url} of {loaded_by}: the server answered "
+                f"HTTP {response.status}"
+            )
+            return
+        kind = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+        if "css" in kind or (not kind and response.url.split("?")[0].endswith(".css")):
+            yield from self.requisites(css_requisites(response.body, response.url), response.url)
+
+    def requisite_failed(self, failure: Failure) -> Iterator[Any]:
+        """A requisite that could not be fetched is noted, not a failure of the page: the
+        page's records are whole without it; only its replay misses a style or image."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        loaded_by = request.meta.get(REQUISITE) if request is not None else "?"
+        reason = describe_failure(failure, self.maxsize)
+        self.session.note(f"requisite {url} of {loaded_by} not archived: {reason}")
+        return iter(())
 
     def _versions(self, extraction: Any) -> Iterable[tuple[str, str | None]]:
         for lang, url in extraction.alternates.items():
