@@ -222,3 +222,17 @@ def _short(value: Any) -> str:
 
     text = show(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class WindowedIdentity(Identity):
+    """The register's identity holding the assignments of the last few snapshots only: a
+    walk over the snapshots in time order asks of two at a time, and a thousand snapshots'
+    assignments held at once made memory grow with the archive."""
+
+    WINDOW = 4
+
+    def of(self, snapshot_id: str, record_id: str) -> str | None:
+        if snapshot_id not in self._cache:
+            while len(self._cache) >= self.WINDOW:
+                del self._cache[next(iter(self._cache))]
+        return super().of(snapshot_id, record_id)

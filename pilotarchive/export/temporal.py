@@ -17,11 +17,16 @@ module walks the healthy snapshots of one target in time order and turns them in
   ``last_snapshot`` are filled when a later snapshot ends it. Degraded snapshots are
   listed in ``snapshots`` and never give or end a version; damaged ones are named and
   skipped.
+- **Streaming.** Snapshots are read one at a time, in time order, and let go once the
+  next one has been compared with them: memory holds the open versions (one per entity and
+  language), the two snapshots being compared, and one small line per snapshot, never
+  the whole archive. Finished rows and the diffs go to a :class:`RowStore` on disk and are
+  read back sorted, so a target with years of daily snapshots exports in flat memory and
+  in time linear in its snapshots (``bench/long_archive.py``).
 """
 
-import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,16 +35,18 @@ from typing import Any
 from pilotarchive.archive.read import original_of
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
+    TMP_PREFIX,
     SnapshotInfo,
     check_readable,
     iter_records,
-    list_snapshots,
+    read_manifest,
     snapshot_dir,
     snapshot_time,
 )
 from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, SnapshotError, UsageError
-from pilotarchive.export.columns import CHANGES, CONTACTS, PAGES, PILOTS, SNAPSHOTS, Table
+from pilotarchive.export.columns import CHANGES, CONTACTS, PAGES, PILOTS, Table
 from pilotarchive.export.identity import identity
+from pilotarchive.export.rowstore import Rows, RowStore
 from pilotarchive.records.ids import comparable
 
 RENDERINGS = ("page", "text")  # preference order for a row's values
@@ -54,7 +61,9 @@ def iso_time(ts: datetime) -> str:
 
 @dataclass
 class Source:
-    """One snapshot as the export sees it."""
+    """One snapshot as the export sees it. Its records (``pages``, ``records``) are held
+    only while it is being read (:func:`loaded`); ``info.manifest`` keeps only what the
+    tables, the site and the citation say of it (:func:`slim_manifest`)."""
 
     info: SnapshotInfo
     time: datetime | None
@@ -62,6 +71,7 @@ class Source:
     note: str | None = None
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    loaded: bool = True  # False: the records are on disk, read again when needed
 
     @property
     def id(self) -> str:
@@ -75,16 +85,21 @@ class Source:
     def iso(self) -> str:
         return iso_time(self.time) if self.time else ""
 
+    def release(self) -> None:
+        """Let the records go (they are read again from the snapshot when needed)."""
+        if self.info.path.is_dir():  # a source made in memory (a test) keeps its records
+            self.pages, self.records, self.loaded = {}, {}, False
+
 
 @dataclass
 class Dataset:
-    """The tables, their rows sorted by primary key, and what the export should say."""
+    """The tables (read back sorted from their store, row by row) and what the export
+    should say."""
 
     sources: list[Source]
-    rows: dict[str, list[dict[str, Any]]]
+    rows: Rows
     skipped: list[str]  # one line per snapshot not used, naming it and why
     target: str | None
-    diffs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: "Identities | None" = None
 
     @property
@@ -95,6 +110,42 @@ class Dataset:
     def newest(self) -> Source | None:
         used = self.used
         return used[-1] if used else None
+
+    @property
+    def store(self) -> RowStore:
+        return self.rows.store
+
+
+def slim_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the dataset and the site say of a snapshot, without its file list, settings
+    and skipped URLs (kilobytes per snapshot, which a thousand snapshots would hold)."""
+    keep = ("snapshot_id", "target", "origin", "started_at", "finished_at", "health", "counts",
+            "rejected", "start_urls", "failures")  # fmt: skip
+    slim = {k: manifest[k] for k in keep if k in manifest}
+    if isinstance(manifest.get("software"), dict):
+        slim["software"] = {"version": manifest["software"].get("version")}
+    if isinstance(manifest.get("settings"), dict) and "operator" in manifest["settings"]:
+        slim["settings"] = {"operator": manifest["settings"]["operator"]}
+    if isinstance(manifest.get("files"), dict):
+        slim["files"] = {k: v for k, v in manifest["files"].items() if k.endswith(".warc.gz")}
+    return slim
+
+
+def iter_infos(output: Path) -> Iterator[SnapshotInfo]:
+    """``list_snapshots(output, damaged=True)`` one at a time, each manifest slimmed as it
+    is read, so that listing a thousand snapshots never holds a thousand manifests."""
+    root = snapshot_dir(output)
+    if not root.is_dir():
+        return
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
+            continue
+        try:
+            manifest = read_manifest(entry)
+        except SnapshotDamaged as exc:
+            yield SnapshotInfo(entry, {}, str(exc))
+            continue
+        yield SnapshotInfo(entry, slim_manifest(manifest))
 
 
 def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]:
@@ -150,14 +201,39 @@ def _load(info: SnapshotInfo) -> Source:
     return source
 
 
-def load_sources(output: Path, target: Any = ANY_TARGET) -> list[Source]:
-    """Every snapshot of the target, in time order, each loaded or marked as not usable."""
-    infos = list_snapshots(output, damaged=True)
+def load(source: Source) -> Source:
+    """The source with its records read (again) from its snapshot."""
+    if not source.loaded:
+        again = _load(source.info)
+        if again.health == "damaged":  # changed on disk since it was first read
+            raise SnapshotDamaged(str(again.note))
+        source.pages, source.records, source.loaded = again.pages, again.records, True
+    return source
+
+
+def load_sources(
+    output: Path, target: Any = ANY_TARGET, on_read: Callable[[Source], None] | None = None
+) -> list[Source]:
+    """Every snapshot of the target, in time order, each read once to know whether it can
+    be used, then let go (``on_read`` sees it while its records are held)."""
+    infos = list(iter_infos(output))
     if not infos:
         raise SnapshotError(f"no snapshots under {snapshot_dir(output)}; run `pilotarchive crawl`")
     infos = _choose_target(infos, target)
-    sources = [_load(info) for info in infos]
     far = datetime.max.replace(tzinfo=None)
+
+    def when(info: SnapshotInfo) -> tuple[datetime, str]:
+        ts = snapshot_time(info.id)
+        return (ts.replace(tzinfo=None) if ts else far), info.id
+
+    infos.sort(key=when)  # oldest first: the first page that answered gives its identity
+    sources = []
+    for info in infos:
+        source = _load(info)
+        if on_read is not None:
+            on_read(source)
+        source.release()
+        sources.append(source)
     sources.sort(key=lambda s: ((s.time.replace(tzinfo=None) if s.time else far), s.id))
     if not any(s.used for s in sources):
         raise SnapshotError(
@@ -189,10 +265,18 @@ class Identities:
         self.register = register
         self.pages: dict[str, tuple[str, str]] = {}
         for source in sources:
-            for page in source.pages.values():
-                if _ok(page) and page["id"] not in self.pages:
-                    self.pages[page["id"]] = identity("page", page, page)
+            self.learn(source)
+        # Only the snapshots being compared: forgotten once the next pair is done.
         self.by_snapshot: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
+
+    def learn(self, source: Source) -> None:
+        """The identities of the source's pages that answered (the first seen wins)."""
+        for page in source.pages.values():
+            if _ok(page) and page["id"] not in self.pages:
+                self.pages[page["id"]] = identity("page", page, page)
+
+    def forget(self, snapshot_id: str) -> None:
+        self.by_snapshot.pop(snapshot_id, None)
 
     def page(self, page: dict[str, Any]) -> tuple[str, str]:
         if not _ok(page) and page["id"] in self.pages:
@@ -218,6 +302,7 @@ class Identities:
 class _Held:
     record: dict[str, Any]
     page: dict[str, Any] | None  # the page record it was read from, for provenance
+    pilot_entity: str | None = None  # a contact's pilot's entity in the snapshot it is from
 
 
 @dataclass
@@ -296,22 +381,34 @@ def _observations(
             if kind == "pilot":
                 pilot_entities[record["id"]] = entity
             source_page = source.pages.get(str(record.get("page_id")))
-            put((kind, entity, _language(record)), rendering, _Held(record, source_page))
+            held = _Held(record, source_page)
+            if kind == "contact" and record.get("pilot_id"):
+                # Kept with the record: a version held on from this snapshot (its page not
+                # fetched later) still names its pilot once this snapshot is let go.
+                pilot = str(record["pilot_id"])
+                mine = str(record.get("snapshot_id")) == source.id
+                held.pilot_entity = pilot_entities.get(pilot) if mine else None
+            put((kind, entity, _language(record)), rendering, held)
     return seen, pilot_entities
 
 
-def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str, Any]]]:
-    """The rows of pilots, contacts and pages over the used snapshots, in time order."""
-    done: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VERSION_TABLES}
-    current: dict[tuple[str, str, str], _Open] = {}
+class Versions:
+    """The rows of pilots, contacts and pages, made one used snapshot at a time: a row is
+    given out (``on_row``) when the version it describes ends, the open ones at ``finish``."""
 
-    def close(key: tuple[str, str, str], version: _Open, source: Source) -> None:
+    def __init__(self, ids: Identities, on_row: Callable[[str, dict[str, Any]], None]) -> None:
+        self.ids = ids
+        self.on_row = on_row
+        self.current: dict[tuple[str, str, str], _Open] = {}
+
+    def _close(self, key: tuple[str, str, str], version: _Open, source: Source) -> None:
         version.row["valid_to"] = source.iso
         version.row["last_snapshot"] = version.last_seen
-        done[key[0]].append(version.row)
-        del current[key]
+        self.on_row(VERSION_TABLES[key[0]].name, version.row)
+        del self.current[key]
 
-    for source in (s for s in sources if s.used):
+    def step(self, source: Source) -> None:
+        ids, current = self.ids, self.current
         seen, pilot_entities = _observations(source, ids)
         fetched = set(source.pages)
         for key in sorted(set(current) | set(seen)):
@@ -328,7 +425,7 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
                         held[rendering] = was
             if not held:
                 if before:
-                    close(key, before, source)
+                    self._close(key, before, source)
                 continue
             rendering = next(r for r in RENDERINGS if r in held)
             primary = held[rendering]
@@ -336,12 +433,7 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
             if kind == "contact":
                 pilot = primary.record.get("pilot_id")
                 extra["pilot_entity_id"] = (
-                    pilot_entities.get(str(pilot))
-                    or ids.by_snapshot.get(str(primary.record.get("snapshot_id")), {}).get(
-                        ("pilot", str(pilot)), (None, None)
-                    )[0]
-                    if pilot
-                    else None
+                    pilot_entities.get(str(pilot)) or primary.pilot_entity if pilot else None
                 )
             signature = _signature(primary.record, rendering, extra)
             if before and before.signature == signature:
@@ -350,12 +442,26 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
                     before.last_seen = source.id
                 continue
             if before:
-                close(key, before, source)
+                self._close(key, before, source)
             row = _row(VERSION_TABLES[kind], key, primary, rendering, source, extra)
             current[key] = _Open(row, signature, held, source.id)
-    for key, version in current.items():
-        done[key[0]].append(version.row)
-    return {VERSION_TABLES[kind].name: rows for kind, rows in done.items()}
+
+    def finish(self) -> None:
+        for key, version in self.current.items():
+            self.on_row(VERSION_TABLES[key[0]].name, version.row)
+        self.current = {}
+
+
+def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str, Any]]]:
+    """The rows of pilots, contacts and pages over the used snapshots, in time order (in
+    memory: for a few sources, as the golden cases give them)."""
+    done: dict[str, list[dict[str, Any]]] = {t.name: [] for t in VERSION_TABLES.values()}
+    made = Versions(ids, lambda table, row: done[table].append(row))
+    for source in sources:
+        if source.used:
+            made.step(load(source))
+    made.finish()
+    return done
 
 
 # -- changes ----------------------------------------------------------------------------------
@@ -386,53 +492,38 @@ def _note(change: dict[str, Any]) -> str | None:
     return "\n".join(parts) or None
 
 
-def changes(
-    sources: list[Source], ids: Identities, diffs: dict[tuple[str, str], dict[str, Any]]
+def change_rows(
+    old: Source, new: Source, ids: Identities, diff: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Field-level changes between consecutive used snapshots, from the diff (each diff is
-    kept in ``diffs`` for the site)."""
-    from pilotarchive.diff.compare import diff_snapshots
-    from pilotarchive.diff.load import load_snapshot
-
-    used = [s for s in sources if s.used]
+    """The field-level changes of one diff between consecutive used snapshots."""
     rows: dict[tuple[str, ...], dict[str, Any]] = {}
-    for old, new in itertools.pairwise(used):
-        try:
-            diff = diff_snapshots(
-                load_snapshot(old.info.path, old.info.manifest),
-                load_snapshot(new.info.path, new.info.manifest),
-                ids.register,
-            )
-        except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
-            raise SnapshotDamaged(f"cannot diff {old.id} and {new.id}: {exc}") from exc
-        diffs[(old.id, new.id)] = diff
-        for c in diff["changes"]:
-            kind, rid = c["record_type"], c["id"]
-            where = old if c["kind"] in ("removed", "disappeared") else new
-            entity, rendering = ids.by_snapshot.get(where.id, {}).get(
-                (kind, rid), (c["entity_id"], "page")
-            )
-            for f in c["fields"] or [{"field": "record", "old": None, "new": None}]:
-                row = {
-                    "old_snapshot": old.id,
-                    "new_snapshot": new.id,
-                    "detected_at": new.iso,
-                    "record_type": kind,
-                    "entity_id": entity,
-                    "language": c["language"] or NO_LANGUAGE,
-                    "rendering": rendering,
-                    "record_id": rid,
-                    "change": c["kind"],
-                    "field": f["field"],
-                    "old": _text(f["old"]),
-                    "new": _text(f["new"]),
-                    "label": c["label"],
-                    "note": _note(c),
-                }
-                key = tuple(str(row[k]) for k in CHANGES.primary_key)
-                if key in rows:
-                    raise PilotarchiveError(f"two changes with the key {key} (a bug)")
-                rows[key] = row
+    for c in diff["changes"]:
+        kind, rid = c["record_type"], c["id"]
+        where = old if c["kind"] in ("removed", "disappeared") else new
+        entity, rendering = ids.by_snapshot.get(where.id, {}).get(
+            (kind, rid), (c["entity_id"], "page")
+        )
+        for f in c["fields"] or [{"field": "record", "old": None, "new": None}]:
+            row = {
+                "old_snapshot": old.id,
+                "new_snapshot": new.id,
+                "detected_at": new.iso,
+                "record_type": kind,
+                "entity_id": entity,
+                "language": c["language"] or NO_LANGUAGE,
+                "rendering": rendering,
+                "record_id": rid,
+                "change": c["kind"],
+                "field": f["field"],
+                "old": _text(f["old"]),
+                "new": _text(f["new"]),
+                "label": c["label"],
+                "note": _note(c),
+            }
+            key = tuple(str(row[k]) for k in CHANGES.primary_key)
+            if key in rows:  # the key begins with the pair: no other pair can repeat it
+                raise PilotarchiveError(f"two changes with the key {key} (a bug)")
+            rows[key] = row
     return list(rows.values())
 
 
@@ -474,24 +565,57 @@ def snapshot_rows(sources: list[Source]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sort(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: tuple(str(r[k] or "") for k in table.primary_key))
+# -- the whole walk ---------------------------------------------------------------------------
+
+
+def windowed(identity: Any) -> Any:
+    """The register's identity reading at most a few snapshots' assignments at a time."""
+    from pilotarchive.diff.history import WindowedIdentity
+
+    return None if identity is None else WindowedIdentity(identity.register)
 
 
 def build(output: Path, target: Any = ANY_TARGET) -> Dataset:
-    """Read the snapshots under ``output`` and compute every table."""
-    sources = load_sources(Path(output), target)
-    skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
-    from pilotarchive.diff.compare import identity_for
+    """Read the snapshots under ``output`` once, in time order, and compute every table
+    into a row store: the versions as they end, the changes and the diff of each pair of
+    consecutive used snapshots (kept for the site)."""
+    from pilotarchive.diff.compare import diff_snapshots, identity_for
+    from pilotarchive.diff.load import SnapshotView, load_snapshot
 
-    ids = Identities((s for s in sources if s.used), identity_for(Path(output), target))
-    rows = versions(sources, ids)
-    diffs: dict[tuple[str, str], dict[str, Any]] = {}
-    rows["changes"] = changes(sources, ids, diffs)
-    rows["snapshots"] = snapshot_rows(sources)
-    tables = {t.name: t for t in (PILOTS, CONTACTS, PAGES, CHANGES, SNAPSHOTS)}
-    rows = {name: _sort(tables[name], r) for name, r in rows.items()}
+    output = Path(output)
+    ids = Identities(())
+    sources = load_sources(output, target, lambda s: ids.learn(s) if s.used else None)
+    skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
     chosen = None if target is ANY_TARGET else target
     if chosen is None:
         chosen = next((s.info.target for s in sources if s.used), None)
-    return Dataset(sources, rows, skipped, chosen, diffs, ids)
+    ids.register = windowed(identity_for(output, target))
+    store = RowStore()
+    made = Versions(ids, store.add)
+    previous: tuple[Source, SnapshotView | None] | None = None
+    for source in sources:
+        if not source.used:
+            continue
+        made.step(load(source))
+        view = None
+        if previous is not None:
+            old, old_view = previous
+            try:
+                old_view = old_view or load_snapshot(old.info.path)
+                view = load_snapshot(source.info.path)
+                diff = diff_snapshots(old_view, view, ids.register)
+            except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
+                raise SnapshotDamaged(f"cannot diff {old.id} and {source.id}: {exc}") from exc
+            store.add_diff(old.id, source.id, diff)
+            for row in change_rows(old, source, ids, diff):
+                store.add("changes", row)
+            ids.forget(old.id)
+            old.release()
+        previous = (source, view)
+    made.finish()
+    if previous is not None:
+        ids.forget(previous[0].id)
+        previous[0].release()
+    for row in snapshot_rows(sources):
+        store.add("snapshots", row)
+    return Dataset(sources, Rows(store), skipped, chosen, ids)
