@@ -50,6 +50,7 @@ def _peaks(archive: Path, work: Path) -> dict[str, int]:
 def test_memory_does_not_grow_with_the_number_of_snapshots(archives, tmp_path: Path) -> None:
     small = _peaks(archives[SMALL], tmp_path / "small")
     large = _peaks(archives[LARGE], tmp_path / "large")
+    print({name: (small[name] // 1024, large[name] // 1024) for name in small}, "MB")
     for name in small:
         growth = large[name] - small[name]
         assert growth < GROWTH_LIMIT_KB, (
