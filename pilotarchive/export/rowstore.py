@@ -25,6 +25,14 @@ from typing import Any
 from pilotarchive.export.columns import TABLES, Table
 
 _TABLES: dict[str, Table] = {t.name: t for t in TABLES}
+# How one entity's rows can be read: by key, or by time (then language) as its page lists
+# them, ties in key order as a stable sort of the keyed rows leaves them.
+ORDERS = {
+    "key": "key, rowid",
+    "from": "json_extract(row, '$.valid_from'), key, rowid",
+    "from, language": "json_extract(row, '$.valid_from'), json_extract(row, '$.language'), "
+    "key, rowid",
+}
 
 
 def sort_key(table: Table, row: Mapping[str, Any]) -> bytes:
@@ -83,13 +91,22 @@ class RowStore:
         for (text,) in cursor:
             yield json.loads(text)
 
-    def rows_of(self, table: str, entity: str) -> list[dict[str, Any]]:
-        """One entity's rows of the table, in primary-key order."""
+    def rows_of(self, table: str, entity: str, order: str = "key") -> Iterator[dict[str, Any]]:
+        """One entity's rows of the table, one at a time, in ``order`` (see ``ORDERS``)."""
         self._index()
         cursor = self.db.execute(
-            f'SELECT row FROM "{table}" WHERE entity = ? ORDER BY key, rowid', (entity,)
+            f'SELECT row FROM "{table}" WHERE entity = ? ORDER BY {ORDERS[order]}',
+            (entity,),
         )
-        return [json.loads(text) for (text,) in cursor]
+        for (text,) in cursor:
+            yield json.loads(text)
+
+    def entities(self, table: str) -> Iterator[str]:
+        """The entities with rows in the table, in the order of its keys."""
+        self._index()
+        cursor = self.db.execute(f'SELECT DISTINCT entity FROM "{table}" ORDER BY entity')
+        for (entity,) in cursor:
+            yield str(entity)
 
     def diffs(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Each pair's diff, in the order they were made."""

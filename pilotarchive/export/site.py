@@ -28,16 +28,17 @@ Modules: ``site_layout`` (frame, stylesheet, ``<head>`` extras, file names),
 timelines); this one decides what is written where.
 """
 
+import filecmp
 import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
+    TMP_PREFIX,
     os_error,
     read_manifest,
     refuse_inside_snapshots,
@@ -47,7 +48,7 @@ from pilotarchive.diff.render import render_html
 from pilotarchive.exceptions import PilotarchiveError, UsageError
 from pilotarchive.export.identity import identity
 from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
-from pilotarchive.export.site_entities import entities_index, entity_label, entity_page
+from pilotarchive.export.site_entities import entities_index, entity_labels, entity_page
 from pilotarchive.export.site_layout import (
     CSS,
     GENERATOR,
@@ -95,6 +96,29 @@ class _Writer:
         except OSError as exc:
             raise PilotarchiveError(f"cannot write {path}: {exc.strerror}") from exc
         write_atomic(path, data)
+        self.result.written.append(rel)
+
+    def put_pieces(self, rel: str, pieces: Iterable[str]) -> None:
+        """``put`` for a page made in pieces: written to a temporary file beside it as they
+        come, then kept (renamed over the old one) only when its bytes differ."""
+        self.made.add(rel)
+        path = self.root / rel
+        tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as fh:
+                for piece in pieces:
+                    fh.write(piece.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            if path.is_file() and filecmp.cmp(tmp, path, shallow=False):
+                tmp.unlink()
+                self.result.unchanged += 1
+                return
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise os_error(exc, path) from exc
         self.result.written.append(rel)
 
     def prune(self, written_before: set[str] | None) -> None:
@@ -181,11 +205,11 @@ def _snapshot_pages(out: "_Writer", data: Dataset, known: set[str]) -> None:
         s.release()
 
 
-def _versions_by_entity(data: Dataset) -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
-    """Each entity with its version rows, table by table (the rows are sorted by entity)."""
+def _entities(data: Dataset) -> Iterator[tuple[str, str]]:
+    """Each entity with a version, and its table, table by table in key order."""
     for table in ("pilots", "contacts", "pages"):
-        for entity, rows in groupby(data.rows.iter(table), key=lambda r: str(r["entity_id"])):
-            yield entity, [(table, row) for row in rows]
+        for entity in data.store.entities(table):
+            yield table, entity
 
 
 def build_site(
@@ -225,7 +249,7 @@ def build_site(
     by_iso: dict[str, Source] = {}
     for s in data.sources:
         by_iso.setdefault(s.iso, s)
-    known = {entity for entity, _ in _versions_by_entity(data)}
+    known = {entity for _, entity in _entities(data)}
     _snapshot_pages(out, data, known)
     for old, new, diff in data.store.diffs():
         rel = diff_file(old, new)
@@ -236,12 +260,13 @@ def build_site(
         )
         out.put(rel, render_html(diff, None, href, nav=nav))
     groups: dict[str, dict[str, dict[str, str]]] = {}
-    for entity, rows in _versions_by_entity(data):
-        changes = data.store.rows_of("changes", entity)
-        out.put(entity_file(entity), entity_page(entity, rows, changes, sources, by_iso))
-        labels: dict[str, str] = {}
-        for table, row in sorted(rows, key=lambda r: r[1]["valid_from"]):
-            labels[row["language"]] = entity_label(table, row)
+    store = data.store
+    for table, entity in _entities(data):
+        labels = entity_labels(table, store.rows_of(table, entity, "from"))
+        versions = store.rows_of(table, entity, "from, language")
+        changes = store.rows_of("changes", entity)
+        page = entity_page(entity, table, labels, versions, changes, sources, by_iso)
+        out.put_pieces(entity_file(entity), page)
         groups.setdefault(entity.split("-", 1)[0].replace("text", "page"), {})[entity] = labels
     out.put("entities/index.html", entities_index(groups))
     out.put("downloads.html", downloads_page(root, dataset_dir, packages, data))

@@ -1,9 +1,10 @@
 """The site's pages of entities: one per pilot, person and page family with its versions
 in every language and the changes that made them, and the index of them all."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pilotarchive.export.site_layout import KINDS, diff_file, h, page_html, t, when
+from pilotarchive.export.site_layout import KINDS, diff_file, h, page_frame, page_html, t, when
 from pilotarchive.export.temporal import Source
 
 
@@ -42,31 +43,42 @@ def shown_values(table: str, row: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def entity_labels(table: str, by_time: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The entity's name in each language, the newest version's (rows oldest first)."""
+    labels: dict[str, str] = {}
+    for row in by_time:
+        labels[row["language"]] = entity_label(table, row)
+    return labels
+
+
 def entity_page(
     entity: str,
-    versions: list[tuple[str, dict[str, Any]]],
-    changes: list[dict[str, Any]],
+    table: str,
+    labels: dict[str, str],
+    versions: Iterable[dict[str, Any]],
+    changes: Iterable[dict[str, Any]],
     sources: dict[str, Source],
     by_iso: dict[str, Source],
-) -> str:
-    """An entity's versions and changes; ``sources`` by id and ``by_iso`` by time (the
-    first with that time) name the snapshots a version starts and ends in."""
-    table = versions[0][0]
-    labels: dict[str, str] = {}
-    for _, row in sorted(versions, key=lambda v: v[1]["valid_from"]):
-        labels[row["language"]] = entity_label(table, row)
+) -> Iterator[str]:
+    """An entity's page in pieces, one row at a time: an entity that changed every week
+    for years has a long page, which is never held whole. ``versions``: its rows by time
+    then language; ``changes``: its changes in key order; ``sources`` by id and
+    ``by_iso`` by time (the first with that time) name the snapshots a version starts and
+    ends in."""
     kind = KINDS.get(entity.split("-", 1)[0], "Entities")
     title = labels.get("fi") or next(iter(labels.values()))
-    parts = [
-        f"<h1>{t(title, 'fi' if 'fi' in labels else next(iter(labels)))}</h1>",
+    before, after = page_frame(f"{title}: history", 1)
+    yield before
+    yield (
+        f"<h1>{t(title, 'fi' if 'fi' in labels else next(iter(labels)))}</h1>\n"
         f'<p class="meta">{h(kind[:-1] if kind.endswith("s") else kind)} {h(entity)}; in '
         + ", ".join(f"{t(label, lang)} ({h(lang)})" for lang, label in sorted(labels.items()))
-        + "</p>",
+        + "</p>\n"
         "<h2>Versions</h2><p>One row per version and language, oldest first; a version lasts "
         "from the snapshot that first showed it until the one that showed it changed or gone."
-        "</p><table><tr><th>language</th><th>from</th><th>until</th><th>values</th></tr>",
-    ]
-    for _, row in sorted(versions, key=lambda v: (v[1]["valid_from"], v[1]["language"])):
+        "</p><table><tr><th>language</th><th>from</th><th>until</th><th>values</th></tr>"
+    )
+    for row in versions:
         lang = row["language"]
         start = sources.get(row["first_snapshot"])
         until = '<span class="current">current</span>'
@@ -82,30 +94,33 @@ def entity_page(
             for k, v in shown_values(table, row)
             if v
         )
-        parts.append(
-            f'<tr><td>{h(lang)}</td><td><a href="../snapshots/{h(row["first_snapshot"])}/'
+        yield (
+            f'\n<tr><td>{h(lang)}</td><td><a href="../snapshots/{h(row["first_snapshot"])}/'
             f'index.html">{h(when(start))}</a></td><td>{until}</td><td>{values}</td></tr>'
         )
-    parts.append("</table>")
-    if changes:
-        parts.append(
-            "<h2>Changes</h2><table><tr><th>found in</th><th>language</th>"
-            "<th>change</th><th>field</th><th>old</th><th>new</th></tr>"
-        )
-        for c in changes:
-            lang = c["language"]
-            where = "" if c["rendering"] == "page" else " (text version)"
-            parts.append(
-                f'<tr><td><a href="../{diff_file(c["old_snapshot"], c["new_snapshot"])}">'
-                f"{h(when(sources.get(c['new_snapshot'])))}</a></td><td>{h(lang)}{where}</td>"
-                f"<td>{h(c['change'])}</td><td>{h(c['field'])}</td>"
-                f'<td class="{"absent" if c["old"] is None else "old"}">'
-                f"{t(c['old'] if c['old'] is not None else '(none)', lang)}</td>"
-                f'<td class="{"absent" if c["new"] is None else "new"}">'
-                f"{t(c['new'] if c['new'] is not None else '(none)', lang)}</td></tr>"
+    yield "\n</table>"
+    header = False
+    for c in changes:
+        if not header:
+            yield (
+                "\n<h2>Changes</h2><table><tr><th>found in</th><th>language</th>"
+                "<th>change</th><th>field</th><th>old</th><th>new</th></tr>"
             )
-        parts.append("</table>")
-    return page_html(f"{title}: history", "\n".join(parts), 1)
+            header = True
+        lang = c["language"]
+        where = "" if c["rendering"] == "page" else " (text version)"
+        yield (
+            f'\n<tr><td><a href="../{diff_file(c["old_snapshot"], c["new_snapshot"])}">'
+            f"{h(when(sources.get(c['new_snapshot'])))}</a></td><td>{h(lang)}{where}</td>"
+            f"<td>{h(c['change'])}</td><td>{h(c['field'])}</td>"
+            f'<td class="{"absent" if c["old"] is None else "old"}">'
+            f"{t(c['old'] if c['old'] is not None else '(none)', lang)}</td>"
+            f'<td class="{"absent" if c["new"] is None else "new"}">'
+            f"{t(c['new'] if c['new'] is not None else '(none)', lang)}</td></tr>"
+        )
+    if header:
+        yield "\n</table>"
+    yield after
 
 
 def entities_index(groups: dict[str, dict[str, dict[str, str]]]) -> str:

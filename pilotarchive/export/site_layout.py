@@ -73,21 +73,28 @@ def head_extras(up: str) -> str:
     return ""
 
 
-def page_html(title: str, body: str, depth: int) -> str:
-    """A page of the site: its frame, the navigation, and ``body``; ``depth``: how many
-    folders below the site's root it is written."""
+def page_frame(title: str, depth: int) -> tuple[str, str]:
+    """What comes before a page's body and after it (a long page is written in pieces);
+    ``depth``: how many folders below the site's root the page is written."""
     up = "../" * depth
     nav = (
         f'<nav><a href="{up}index.html">Snapshots</a><a href="{up}entities/index.html">'
         f'Pilots, persons and pages</a><a href="{up}downloads.html">Downloads</a></nav>'
     )
-    return (
+    before = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'{GENERATOR}<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{h(title)}</title><link rel="stylesheet" href="{up}style.css">'
         f"{head_extras(up)}</head>\n"
-        f"<body>\n{nav}\n{body}\n</body></html>\n"
+        f"<body>\n{nav}\n"
     )
+    return before, "\n</body></html>\n"
+
+
+def page_html(title: str, body: str, depth: int) -> str:
+    """A page of the site: its frame, the navigation, and ``body``."""
+    before, after = page_frame(title, depth)
+    return before + body + after
 
 
 def entity_file(entity: str) -> str:
