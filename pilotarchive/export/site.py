@@ -269,6 +269,8 @@ def build_site(
         out.put_pieces(entity_file(entity), page)
         groups.setdefault(entity.split("-", 1)[0].replace("text", "page"), {})[entity] = labels
     out.put("entities/index.html", entities_index(groups))
+    # Pages made from the whole archive come last (a feed of changes would go here, with
+    # its <link rel="alternate"> in site_layout.head_extras and its name in SITE_ENTRIES).
     out.put("downloads.html", downloads_page(root, dataset_dir, packages, data))
     out.put("index.html", index_page(data, source_url(data)))
     out.prune(written_before)
