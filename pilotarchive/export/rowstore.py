@@ -19,9 +19,11 @@ import sqlite3
 import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pilotarchive.exceptions import DiskFull
 from pilotarchive.export.columns import TABLES, Table
 
 _TABLES: dict[str, Table] = {t.name: t for t in TABLES}
@@ -41,6 +43,20 @@ def sort_key(table: Table, row: Mapping[str, Any]) -> bytes:
     return "".join(parts).encode("utf-8", "surrogatepass")
 
 
+@contextmanager
+def _failing(folder: str | Path | None) -> Iterator[None]:
+    """SQLite's and the OS's errors as the one a full disk gives ("database or disk is
+    full" is an SQLite error, not an OSError), naming where the rows were going."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        where = folder or tempfile.gettempdir()
+        raise DiskFull(
+            f"cannot keep the export's rows in {where} ({exc}); free some space there "
+            "or point TMPDIR at a folder with room"
+        ) from exc
+
+
 def _close(db: sqlite3.Connection, folder: str) -> None:
     db.close()
     shutil.rmtree(folder, ignore_errors=True)
@@ -51,67 +67,72 @@ class RowStore:
     that goes when the store does (or at exit)."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = tempfile.mkdtemp(prefix="pilotarchive-rows-", dir=folder)
-        self.db = sqlite3.connect(Path(self.folder) / "rows.sqlite")
-        self._finalizer = weakref.finalize(self, _close, self.db, self.folder)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        for name in _TABLES:
-            self.db.execute(f'CREATE TABLE "{name}" (key BLOB, entity TEXT, row TEXT)')
-        self.db.execute("CREATE TABLE diffs (old TEXT, new TEXT, diff BLOB)")
+        with _failing(folder):
+            self.folder = tempfile.mkdtemp(prefix="pilotarchive-rows-", dir=folder)
+            self.db = sqlite3.connect(Path(self.folder) / "rows.sqlite")
+            self._finalizer = weakref.finalize(self, _close, self.db, self.folder)
+            self.db.execute("PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=OFF")
+            for name in _TABLES:
+                self.db.execute(f'CREATE TABLE "{name}" (key BLOB, entity TEXT, row TEXT)')
+            self.db.execute("CREATE TABLE diffs (old TEXT, new TEXT, diff BLOB)")
         self.counts = dict.fromkeys(_TABLES, 0)
         self._indexed = False
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         text = json.dumps(row, ensure_ascii=True)  # lone surrogates survive the round trip
         entity = row.get("entity_id")
-        self.db.execute(
-            f'INSERT INTO "{table}" VALUES (?, ?, ?)',
-            (sort_key(_TABLES[table], row), None if entity is None else str(entity), text),
-        )
+        with _failing(self.folder):
+            self.db.execute(
+                f'INSERT INTO "{table}" VALUES (?, ?, ?)',
+                (sort_key(_TABLES[table], row), None if entity is None else str(entity), text),
+            )
         self.counts[table] += 1
         self._indexed = False
 
     def add_diff(self, old: str, new: str, diff: dict[str, Any]) -> None:
         data = pickle.dumps(diff, protocol=pickle.HIGHEST_PROTOCOL)
-        self.db.execute("INSERT INTO diffs VALUES (?, ?, ?)", (old, new, data))
+        with _failing(self.folder):
+            self.db.execute("INSERT INTO diffs VALUES (?, ?, ?)", (old, new, data))
 
     def _index(self) -> None:
         if self._indexed:
             return
-        for name in _TABLES:
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "k_{name}" ON "{name}" (key)')
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "e_{name}" ON "{name}" (entity, key)')
+        with _failing(self.folder):
+            for name in _TABLES:
+                self.db.execute(f'CREATE INDEX IF NOT EXISTS "k_{name}" ON "{name}" (key)')
+                self.db.execute(f'CREATE INDEX IF NOT EXISTS "e_{name}" ON "{name}" (entity, key)')
         self._indexed = True
 
     def rows(self, table: str) -> Iterator[dict[str, Any]]:
         """The table's rows in primary-key order, one at a time."""
-        self._index()
-        cursor = self.db.execute(f'SELECT row FROM "{table}" ORDER BY key, rowid')
-        for (text,) in cursor:
-            yield json.loads(text)
+        yield from self._select(f'SELECT row FROM "{table}" ORDER BY key, rowid')
 
     def rows_of(self, table: str, entity: str, order: str = "key") -> Iterator[dict[str, Any]]:
         """One entity's rows of the table, one at a time, in ``order`` (see ``ORDERS``)."""
-        self._index()
-        cursor = self.db.execute(
-            f'SELECT row FROM "{table}" WHERE entity = ? ORDER BY {ORDERS[order]}',
-            (entity,),
-        )
-        for (text,) in cursor:
-            yield json.loads(text)
+        query = f'SELECT row FROM "{table}" WHERE entity = ? ORDER BY {ORDERS[order]}'
+        yield from self._select(query, (entity,))
 
     def entities(self, table: str) -> Iterator[str]:
         """The entities with rows in the table, in the order of its keys."""
         self._index()
-        cursor = self.db.execute(f'SELECT DISTINCT entity FROM "{table}" ORDER BY entity')
-        for (entity,) in cursor:
-            yield str(entity)
+        with _failing(self.folder):
+            cursor = self.db.execute(f'SELECT DISTINCT entity FROM "{table}" ORDER BY entity')
+            for (entity,) in cursor:
+                yield str(entity)
 
     def diffs(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Each pair's diff, in the order they were made."""
-        for old, new, data in self.db.execute("SELECT old, new, diff FROM diffs ORDER BY rowid"):
-            yield old, new, pickle.loads(data)
+        with _failing(self.folder):
+            cursor = self.db.execute("SELECT old, new, diff FROM diffs ORDER BY rowid")
+            for old, new, data in cursor:
+                yield old, new, pickle.loads(data)
+
+    def _select(self, query: str, params: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+        self._index()
+        with _failing(self.folder):
+            for (text,) in self.db.execute(query, params):
+                yield json.loads(text)
 
     def close(self) -> None:
         self._finalizer()
