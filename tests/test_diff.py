@@ -205,7 +205,10 @@ def test_history_of_a_pilot(snapshots, tmp_path: Path) -> None:
     assert f"{snapshots['2014-06'].name}  first seen" in run.stdout
     assert "in fi, sv" in run.stdout
     assert "coordinator: Loviisan kaupunki -> Porvoon kaupunki" in run.stdout
-    assert f"{snapshots['2015-06'].name}  last seen" in run.stdout
+    # Still on the page in the newest snapshot: present, not "last seen" (issue 21).
+    assert f"{snapshots['2015-06'].name}  present" in run.stdout
+    assert f"present since {snapshots['2014-06'].name}" in run.stdout
+    assert "last seen" not in run.stdout
     several = run_cli("history", "Heikkinen", "--output", str(root))
     assert several.returncode == 0 and "person-" in several.stdout
 

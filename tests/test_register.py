@@ -216,7 +216,8 @@ def test_history_follows_the_pilot_through_the_change(tmp_path: Path) -> None:
                   "--format", "json")  # fmt: skip
     assert run.returncode == 0, run.stderr
     events = json.loads(run.stdout)["events"]
-    assert [e["what"] for e in events] == ["first seen", "changed", "last seen"], events
+    # Still there in the newest snapshot: "present" (it said "last seen" before issue 21).
+    assert [e["what"] for e in events] == ["first seen", "changed", "present"], events
     (changed,) = [e for e in events if e["what"] == "changed"]
     fields = {f["field"] for c in changed["changes"] for f in c["fields"]}
     assert fields == {"theme", "coordinator", "municipalities"}

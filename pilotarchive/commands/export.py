@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     rows = result.dataset.rows
     used = result.dataset.used
     print(
-        f"{result.path}: {len(rows['pilots'])} pilot, {len(rows['contacts'])} contact and "
-        f"{len(rows['pages'])} page versions, {len(rows['changes'])} changes, from "
-        f"{len(used)} of {len(rows['snapshots'])} snapshots (newest {used[-1].id})"
+        f"{result.path}: {rows.count('pilots')} pilot, {rows.count('contacts')} contact and "
+        f"{rows.count('pages')} page versions, {rows.count('changes')} changes, from "
+        f"{len(used)} of {rows.count('snapshots')} snapshots (newest {used[-1].id})"
     )
     print(f"{result.path}: {', '.join(result.files)}")
     return 0

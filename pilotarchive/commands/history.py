@@ -1,5 +1,7 @@
 """Print the timeline of a pilot, person or page family over every snapshot: first seen,
-each change, last seen. Give an entity id (from a diff) or a part of a name, theme or title."""
+each change (for a person, also being replaced as a pilot's contact or becoming one), and
+last seen then gone, or present when it is still there. Give an entity id (from a diff) or
+a part of a name, theme or title."""
 
 import argparse
 import json
@@ -27,13 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
-    from pilotarchive.diff.history import find_entities, timeline
+    from pilotarchive.archive.snapshot import snapshot_dir
+    from pilotarchive.diff.history import find_entities, iter_infos, timeline
     from pilotarchive.exceptions import SnapshotError
 
     if not args.entity.strip():
         raise UsageError("give an entity id or a part of a name, theme or title")
-    if not list_snapshots(args.output, damaged=True):
+    if next(iter_infos(args.output), None) is None:
         raise SnapshotError(
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
         )

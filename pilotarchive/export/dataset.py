@@ -11,20 +11,21 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pilotarchive.archive.lock import FileLock
 from pilotarchive.archive.snapshot import ANY_TARGET, os_error, refuse_inside_snapshots
 from pilotarchive.exceptions import DiskFull, UsageError
-from pilotarchive.export.columns import TABLES
+from pilotarchive.export.columns import TABLES, Table
 from pilotarchive.export.formats import (
     SQLITE_NAME,
-    csv_bytes,
     datasette_metadata,
-    jsonl_bytes,
+    write_csv,
+    write_jsonl,
     write_sqlite,
 )
 from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
@@ -39,6 +40,7 @@ from pilotarchive.export.package import (
     readme_bytes,
     source_url,
 )
+from pilotarchive.export.rowstore import Rows
 from pilotarchive.export.temporal import Dataset, build
 
 FORMATS = ("csv", "jsonl", "sqlite", "datapackage")
@@ -64,27 +66,61 @@ def formats_of(choice: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> dict[str, bytes]:
-    """The files of the dataset, name -> bytes (the SQLite file is written into ``tmp``)."""
-    files: dict[str, bytes] = {}
-    csvs = {f"{t.name}.csv": csv_bytes(t, dataset.rows[t.name]) for t in TABLES}
+def _write(path: Path, fill: Callable[[IO[str]], None]) -> None:
+    """A text file written row by row and made durable."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fill(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fill(
+    writer: Callable[[Table, Iterable[dict[str, Any]], IO[str]], None],
+    table: Table,
+    rows: Rows,
+    fh: IO[str],
+) -> None:
+    writer(table, rows.iter(table.name), fh)
+
+
+def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> list[str]:
+    """Write the files of the dataset into ``tmp``, each table read from the row store one
+    row at a time; the names written."""
+    names: list[str] = []
+    rows = dataset.rows
     if "csv" in formats or "datapackage" in formats:  # a data package describes the CSVs
-        files.update(csvs)
+        for t in TABLES:
+            _write(tmp / f"{t.name}.csv", partial(_fill, write_csv, t, rows))
+            names.append(f"{t.name}.csv")
     if "jsonl" in formats:
-        files.update({f"{t.name}.jsonl": jsonl_bytes(t, dataset.rows[t.name]) for t in TABLES})
+        for t in TABLES:
+            _write(tmp / f"{t.name}.jsonl", partial(_fill, write_jsonl, t, rows))
+            names.append(f"{t.name}.jsonl")
     if "datapackage" in formats:
-        files["datapackage.json"] = datapackage_bytes(dataset, csvs)
+        csvs = {f"{t.name}.csv": tmp / f"{t.name}.csv" for t in TABLES}
+        _write_bytes(tmp / "datapackage.json", datapackage_bytes(dataset, csvs))
+        names.append("datapackage.json")
     if "sqlite" in formats:
-        write_sqlite(tmp / SQLITE_NAME, dataset.rows)
+        write_sqlite(tmp / SQLITE_NAME, {t.name: rows.iter(t.name) for t in TABLES})
         meta = datasette_metadata(TITLE, about(dataset), SOURCE, source_url(dataset),
                                   SOURCE_LICENCE)  # fmt: skip
         text = json.dumps(meta, ensure_ascii=False, indent=2)
-        files[METADATA] = (text + "\n").encode("utf-8")
-    files[CITATION] = citation_bytes(dataset)
+        _write_bytes(tmp / METADATA, (text + "\n").encode("utf-8"))
+        names.append(METADATA)
+    _write_bytes(tmp / CITATION, citation_bytes(dataset))
+    names.append(CITATION)
     sqlite = [SQLITE_NAME] if "sqlite" in formats else []
-    files[README] = readme_bytes(dataset, [*files, *sqlite])
-    files[MARKER] = marker_bytes("dataset", [*files, *sqlite])
-    return files
+    _write_bytes(tmp / README, readme_bytes(dataset, [*names, *sqlite]))
+    names.append(README)
+    _write_bytes(tmp / MARKER, marker_bytes("dataset", [*names, *sqlite]))
+    return [*names, MARKER, *sqlite]
 
 
 # Every name an export may write: a folder holding only these and the marker is a dataset.
@@ -153,12 +189,7 @@ def export_dataset(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir()
-        files = dataset_files(dataset, chosen, tmp)
-        for name, data in files.items():
-            with (tmp / name).open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+        dataset_files(dataset, chosen, tmp)
         if (tmp / SQLITE_NAME).exists():
             _fsync(tmp / SQLITE_NAME)
         with FileLock(parent / f".{to.name}.lock", wait=60, what=f"the dataset folder {to}"):

@@ -22,8 +22,9 @@ import io
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pilotarchive.export.columns import TABLES, Column, Table, description
 
@@ -57,25 +58,37 @@ def csv_cell(column: Column, value: Any) -> str:
     return defuse(str(value))
 
 
-def csv_bytes(table: Table, rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO(newline="")
+def write_csv(table: Table, rows: Iterable[dict[str, Any]], out: IO[str]) -> None:
+    """The table as CSV into ``out`` (a text file opened with ``newline=""``), row by row."""
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(table.names)
     for row in rows:
         writer.writerow([csv_cell(c, row.get(c.name)) for c in table.columns])
+
+
+def csv_bytes(table: Table, rows: Iterable[dict[str, Any]]) -> bytes:
+    out = io.StringIO(newline="")
+    write_csv(table, rows, out)
     return out.getvalue().encode("utf-8")
 
 
-def jsonl_bytes(table: Table, rows: list[dict[str, Any]]) -> bytes:
-    lines = [
-        json.dumps(
-            {c.name: row.get(c.name) for c in table.columns},
-            ensure_ascii=False,
-            separators=(",", ":"),
+def write_jsonl(table: Table, rows: Iterable[dict[str, Any]], out: IO[str]) -> None:
+    """The table as JSON Lines into ``out``, row by row."""
+    for row in rows:
+        out.write(
+            json.dumps(
+                {c.name: row.get(c.name) for c in table.columns},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            + "\n"
         )
-        for row in rows
-    ]
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+
+
+def jsonl_bytes(table: Table, rows: Iterable[dict[str, Any]]) -> bytes:
+    out = io.StringIO(newline="")
+    write_jsonl(table, rows, out)
+    return out.getvalue().encode("utf-8")
 
 
 def _sql_value(column: Column, value: Any) -> Any:
@@ -92,8 +105,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def write_sqlite(path: Path, rows: dict[str, list[dict[str, Any]]]) -> None:
-    """One database with every table; written fresh, so two exports give the same bytes."""
+def write_sqlite(path: Path, rows: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+    """One database with every table; written fresh, so two exports give the same bytes.
+    ``rows``: each table's rows, read one at a time."""
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     try:

@@ -9,6 +9,7 @@ release date that snapshot's date, and it names the ministry's page it was taken
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,27 @@ def _field(table: Table, column: Any) -> dict[str, Any]:
     return field
 
 
-def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
-    """The Data Package descriptor for the CSV files in ``files`` (name -> bytes)."""
+def _size_and_hash(data: bytes | Path) -> tuple[int, str]:
+    """A file's size and sha256, read in blocks when it is on disk (a long archive's CSV
+    files need not be held to be described)."""
+    if isinstance(data, bytes):
+        return len(data), hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    size = 0
+    with Path(data).open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def datapackage(dataset: Dataset, files: Mapping[str, bytes | Path]) -> dict[str, Any]:
+    """The Data Package descriptor for the CSV files in ``files`` (name -> bytes, or the
+    path of the file written)."""
     resources = []
     for table in TABLES:
         name = f"{table.name}.csv"
-        data = files[name]
+        size, sha256 = _size_and_hash(files[name])
         schema: dict[str, Any] = {
             "fields": [_field(table, c) for c in table.columns],
             "missingValues": [""],
@@ -117,8 +133,8 @@ def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
                         "doubleQuote": True,
                     }
                 },
-                "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-                "bytes": len(data),
+                "hash": "sha256:" + sha256,
+                "bytes": size,
                 "schema": schema,
             }
         )
@@ -140,7 +156,7 @@ def datapackage(dataset: Dataset, files: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
-def datapackage_bytes(dataset: Dataset, files: dict[str, bytes]) -> bytes:
+def datapackage_bytes(dataset: Dataset, files: Mapping[str, bytes | Path]) -> bytes:
     text = json.dumps(datapackage(dataset, files), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 

@@ -17,74 +17,56 @@ module walks the healthy snapshots of one target in time order and turns them in
   ``last_snapshot`` are filled when a later snapshot ends it. Degraded snapshots are
   listed in ``snapshots`` and never give or end a version; damaged ones are named and
   skipped.
+- **Streaming.** Snapshots are read one at a time, in time order, and let go once the
+  next one has been compared with them: memory holds the open versions (one per entity and
+  language), the two snapshots being compared, and one small line per snapshot, never
+  the whole archive. Finished rows and the diffs go to a :class:`RowStore` on disk and are
+  read back sorted, so a target with years of daily snapshots exports in flat memory and
+  in time linear in its snapshots (``bench/long_archive.py``).
 """
 
-import itertools
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.read import original_of
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
-    SnapshotInfo,
-    check_readable,
-    iter_records,
-    list_snapshots,
-    snapshot_dir,
-    snapshot_time,
 )
-from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged, SnapshotError, UsageError
-from pilotarchive.export.columns import CHANGES, CONTACTS, PAGES, PILOTS, SNAPSHOTS, Table
+from pilotarchive.exceptions import PilotarchiveError, SnapshotDamaged
+from pilotarchive.export.columns import CHANGES, CONTACTS, PAGES, PILOTS, Table
 from pilotarchive.export.identity import identity
+from pilotarchive.export.rowstore import Rows, RowStore
+from pilotarchive.export.sources import (
+    FAILURE_COUNT,
+    Source,
+    iso_time,
+    iter_infos,
+    load,
+    load_sources,
+    slim_manifest,
+)
 from pilotarchive.records.ids import comparable
+
+__all__ = ["Dataset", "Identities", "Source", "Versions", "build", "iso_time", "iter_infos",
+           "load", "load_sources", "slim_manifest", "versions"]  # fmt: skip
 
 RENDERINGS = ("page", "text")  # preference order for a row's values
 VERSION_TABLES = {"page": PAGES, "pilot": PILOTS, "contact": CONTACTS}
 NO_LANGUAGE = "und"  # ISO 639-2 "undetermined": a key column cannot be empty
 
 
-def iso_time(ts: datetime) -> str:
-    """ISO 8601, UTC, always with microseconds, so times sort as text and compare as bytes."""
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass
-class Source:
-    """One snapshot as the export sees it."""
-
-    info: SnapshotInfo
-    time: datetime | None
-    health: str  # healthy, degraded, damaged, unknown (made before health was judged)
-    note: str | None = None
-    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def used(self) -> bool:
-        return self.health in ("healthy", "unknown")
-
-    @property
-    def iso(self) -> str:
-        return iso_time(self.time) if self.time else ""
-
-
 @dataclass
 class Dataset:
-    """The tables, their rows sorted by primary key, and what the export should say."""
+    """The tables (read back sorted from their store, row by row) and what the export
+    should say."""
 
     sources: list[Source]
-    rows: dict[str, list[dict[str, Any]]]
+    rows: Rows
     skipped: list[str]  # one line per snapshot not used, naming it and why
     target: str | None
-    diffs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: "Identities | None" = None
 
     @property
@@ -96,75 +78,9 @@ class Dataset:
         used = self.used
         return used[-1] if used else None
 
-
-def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]:
-    if target is not ANY_TARGET:
-        chosen = [i for i in infos if i.damaged or i.target == target]
-        if not any(not i.damaged for i in chosen):
-            known = sorted({str(i.target) for i in infos if not i.damaged})
-            raise UsageError(
-                f"no snapshots of target {target!r}; the targets here are: "
-                f"{', '.join(known) or 'none'}"
-            )
-        return chosen
-    targets = sorted({str(i.target) for i in infos if not i.damaged and i.target is not None})
-    untargeted = any(not i.damaged and i.target is None for i in infos)
-    if len(targets) + untargeted > 1:
-        names = ", ".join(targets + (["(none)"] if untargeted else []))
-        raise UsageError(
-            f"the snapshots belong to several targets ({names}), whose histories do not mix; "
-            "choose one with --target NAME"
-        )
-    return infos
-
-
-def _load(info: SnapshotInfo) -> Source:
-    time = snapshot_time(info.id)
-    if info.damaged:
-        return Source(info, time, "damaged", info.damaged)
-    if time is None:
-        return Source(info, None, "damaged", f"{info.path}: the folder name is no snapshot id")
-    health = (info.manifest.get("health") or {}).get("verdict") or "unknown"
-    note = None
-    if health == "degraded":  # read all the same: the site shows what it held
-        findings = info.manifest["health"].get("findings") or []
-        why = "; ".join(
-            dict.fromkeys(
-                f"{f.get('kind')} [{f.get('language') or '-'}]: {f.get('message')}"
-                for f in findings
-            )
-        )
-        note = f"degraded: {why}" if why else "degraded"
-    source = Source(info, time, health, note)
-    try:
-        check_readable(info.path)
-        records: dict[str, list[dict[str, Any]]] = {"page": [], "pilot": [], "contact": []}
-        for name, n, record, error in iter_records(info.path):
-            if record is None:
-                raise SnapshotDamaged(f"{info.path / 'records' / name}:{n}: {error}")
-            records.setdefault(str(record.get("record_type")), []).append(record)
-    except SnapshotDamaged as exc:
-        return Source(info, time, "damaged", str(exc))
-    source.pages = {p["id"]: p for p in records["page"]}
-    source.records = records
-    return source
-
-
-def load_sources(output: Path, target: Any = ANY_TARGET) -> list[Source]:
-    """Every snapshot of the target, in time order, each loaded or marked as not usable."""
-    infos = list_snapshots(output, damaged=True)
-    if not infos:
-        raise SnapshotError(f"no snapshots under {snapshot_dir(output)}; run `pilotarchive crawl`")
-    infos = _choose_target(infos, target)
-    sources = [_load(info) for info in infos]
-    far = datetime.max.replace(tzinfo=None)
-    sources.sort(key=lambda s: ((s.time.replace(tzinfo=None) if s.time else far), s.id))
-    if not any(s.used for s in sources):
-        raise SnapshotError(
-            f"no healthy snapshot to export under {snapshot_dir(output)} "
-            f"({len(sources)} degraded or damaged); run `pilotarchive crawl`"
-        )
-    return sources
+    @property
+    def store(self) -> RowStore:
+        return self.rows.store
 
 
 # -- identities -------------------------------------------------------------------------------
@@ -189,10 +105,18 @@ class Identities:
         self.register = register
         self.pages: dict[str, tuple[str, str]] = {}
         for source in sources:
-            for page in source.pages.values():
-                if _ok(page) and page["id"] not in self.pages:
-                    self.pages[page["id"]] = identity("page", page, page)
+            self.learn(source)
+        # Only the snapshots being compared: forgotten once the next pair is done.
         self.by_snapshot: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
+
+    def learn(self, source: Source) -> None:
+        """The identities of the source's pages that answered (the first seen wins)."""
+        for page in source.pages.values():
+            if _ok(page) and page["id"] not in self.pages:
+                self.pages[page["id"]] = identity("page", page, page)
+
+    def forget(self, snapshot_id: str) -> None:
+        self.by_snapshot.pop(snapshot_id, None)
 
     def page(self, page: dict[str, Any]) -> tuple[str, str]:
         if not _ok(page) and page["id"] in self.pages:
@@ -218,6 +142,7 @@ class Identities:
 class _Held:
     record: dict[str, Any]
     page: dict[str, Any] | None  # the page record it was read from, for provenance
+    pilot_entity: str | None = None  # a contact's pilot's entity in the snapshot it is from
 
 
 @dataclass
@@ -296,22 +221,34 @@ def _observations(
             if kind == "pilot":
                 pilot_entities[record["id"]] = entity
             source_page = source.pages.get(str(record.get("page_id")))
-            put((kind, entity, _language(record)), rendering, _Held(record, source_page))
+            held = _Held(record, source_page)
+            if kind == "contact" and record.get("pilot_id"):
+                # Kept with the record: a version held on from this snapshot (its page not
+                # fetched later) still names its pilot once this snapshot is let go.
+                pilot = str(record["pilot_id"])
+                mine = str(record.get("snapshot_id")) == source.id
+                held.pilot_entity = pilot_entities.get(pilot) if mine else None
+            put((kind, entity, _language(record)), rendering, held)
     return seen, pilot_entities
 
 
-def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str, Any]]]:
-    """The rows of pilots, contacts and pages over the used snapshots, in time order."""
-    done: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VERSION_TABLES}
-    current: dict[tuple[str, str, str], _Open] = {}
+class Versions:
+    """The rows of pilots, contacts and pages, made one used snapshot at a time: a row is
+    given out (``on_row``) when the version it describes ends, the open ones at ``finish``."""
 
-    def close(key: tuple[str, str, str], version: _Open, source: Source) -> None:
+    def __init__(self, ids: Identities, on_row: Callable[[str, dict[str, Any]], None]) -> None:
+        self.ids = ids
+        self.on_row = on_row
+        self.current: dict[tuple[str, str, str], _Open] = {}
+
+    def _close(self, key: tuple[str, str, str], version: _Open, source: Source) -> None:
         version.row["valid_to"] = source.iso
         version.row["last_snapshot"] = version.last_seen
-        done[key[0]].append(version.row)
-        del current[key]
+        self.on_row(VERSION_TABLES[key[0]].name, version.row)
+        del self.current[key]
 
-    for source in (s for s in sources if s.used):
+    def step(self, source: Source) -> None:
+        ids, current = self.ids, self.current
         seen, pilot_entities = _observations(source, ids)
         fetched = set(source.pages)
         for key in sorted(set(current) | set(seen)):
@@ -328,7 +265,7 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
                         held[rendering] = was
             if not held:
                 if before:
-                    close(key, before, source)
+                    self._close(key, before, source)
                 continue
             rendering = next(r for r in RENDERINGS if r in held)
             primary = held[rendering]
@@ -336,12 +273,7 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
             if kind == "contact":
                 pilot = primary.record.get("pilot_id")
                 extra["pilot_entity_id"] = (
-                    pilot_entities.get(str(pilot))
-                    or ids.by_snapshot.get(str(primary.record.get("snapshot_id")), {}).get(
-                        ("pilot", str(pilot)), (None, None)
-                    )[0]
-                    if pilot
-                    else None
+                    pilot_entities.get(str(pilot)) or primary.pilot_entity if pilot else None
                 )
             signature = _signature(primary.record, rendering, extra)
             if before and before.signature == signature:
@@ -350,12 +282,26 @@ def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str,
                     before.last_seen = source.id
                 continue
             if before:
-                close(key, before, source)
+                self._close(key, before, source)
             row = _row(VERSION_TABLES[kind], key, primary, rendering, source, extra)
             current[key] = _Open(row, signature, held, source.id)
-    for key, version in current.items():
-        done[key[0]].append(version.row)
-    return {VERSION_TABLES[kind].name: rows for kind, rows in done.items()}
+
+    def finish(self) -> None:
+        for key, version in self.current.items():
+            self.on_row(VERSION_TABLES[key[0]].name, version.row)
+        self.current = {}
+
+
+def versions(sources: list[Source], ids: Identities) -> dict[str, list[dict[str, Any]]]:
+    """The rows of pilots, contacts and pages over the used snapshots, in time order (in
+    memory: for a few sources, as the golden cases give them)."""
+    done: dict[str, list[dict[str, Any]]] = {t.name: [] for t in VERSION_TABLES.values()}
+    made = Versions(ids, lambda table, row: done[table].append(row))
+    for source in sources:
+        if source.used:
+            made.step(load(source))
+    made.finish()
+    return done
 
 
 # -- changes ----------------------------------------------------------------------------------
@@ -386,53 +332,38 @@ def _note(change: dict[str, Any]) -> str | None:
     return "\n".join(parts) or None
 
 
-def changes(
-    sources: list[Source], ids: Identities, diffs: dict[tuple[str, str], dict[str, Any]]
+def change_rows(
+    old: Source, new: Source, ids: Identities, diff: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Field-level changes between consecutive used snapshots, from the diff (each diff is
-    kept in ``diffs`` for the site)."""
-    from pilotarchive.diff.compare import diff_snapshots
-    from pilotarchive.diff.load import load_snapshot
-
-    used = [s for s in sources if s.used]
+    """The field-level changes of one diff between consecutive used snapshots."""
     rows: dict[tuple[str, ...], dict[str, Any]] = {}
-    for old, new in itertools.pairwise(used):
-        try:
-            diff = diff_snapshots(
-                load_snapshot(old.info.path, old.info.manifest),
-                load_snapshot(new.info.path, new.info.manifest),
-                ids.register,
-            )
-        except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
-            raise SnapshotDamaged(f"cannot diff {old.id} and {new.id}: {exc}") from exc
-        diffs[(old.id, new.id)] = diff
-        for c in diff["changes"]:
-            kind, rid = c["record_type"], c["id"]
-            where = old if c["kind"] in ("removed", "disappeared") else new
-            entity, rendering = ids.by_snapshot.get(where.id, {}).get(
-                (kind, rid), (c["entity_id"], "page")
-            )
-            for f in c["fields"] or [{"field": "record", "old": None, "new": None}]:
-                row = {
-                    "old_snapshot": old.id,
-                    "new_snapshot": new.id,
-                    "detected_at": new.iso,
-                    "record_type": kind,
-                    "entity_id": entity,
-                    "language": c["language"] or NO_LANGUAGE,
-                    "rendering": rendering,
-                    "record_id": rid,
-                    "change": c["kind"],
-                    "field": f["field"],
-                    "old": _text(f["old"]),
-                    "new": _text(f["new"]),
-                    "label": c["label"],
-                    "note": _note(c),
-                }
-                key = tuple(str(row[k]) for k in CHANGES.primary_key)
-                if key in rows:
-                    raise PilotarchiveError(f"two changes with the key {key} (a bug)")
-                rows[key] = row
+    for c in diff["changes"]:
+        kind, rid = c["record_type"], c["id"]
+        where = old if c["kind"] in ("removed", "disappeared") else new
+        entity, rendering = ids.by_snapshot.get(where.id, {}).get(
+            (kind, rid), (c["entity_id"], "page")
+        )
+        for f in c["fields"] or [{"field": "record", "old": None, "new": None}]:
+            row = {
+                "old_snapshot": old.id,
+                "new_snapshot": new.id,
+                "detected_at": new.iso,
+                "record_type": kind,
+                "entity_id": entity,
+                "language": c["language"] or NO_LANGUAGE,
+                "rendering": rendering,
+                "record_id": rid,
+                "change": c["kind"],
+                "field": f["field"],
+                "old": _text(f["old"]),
+                "new": _text(f["new"]),
+                "label": c["label"],
+                "note": _note(c),
+            }
+            key = tuple(str(row[k]) for k in CHANGES.primary_key)
+            if key in rows:  # the key begins with the pair: no other pair can repeat it
+                raise PilotarchiveError(f"two changes with the key {key} (a bug)")
+            rows[key] = row
     return list(rows.values())
 
 
@@ -464,7 +395,13 @@ def snapshot_rows(sources: list[Source]) -> list[dict[str, Any]]:
                         ("contacts", "contact"),
                     )
                 },
-                "failures": len(m["failures"]) if "failures" in m else None,
+                "failures": (
+                    m[FAILURE_COUNT]
+                    if FAILURE_COUNT in m
+                    else len(m["failures"])
+                    if "failures" in m
+                    else None
+                ),
                 "rejected": m.get("rejected"),
                 "software_version": (m.get("software") or {}).get("version"),
                 "start_urls": m.get("start_urls"),
@@ -474,24 +411,57 @@ def snapshot_rows(sources: list[Source]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sort(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: tuple(str(r[k] or "") for k in table.primary_key))
+# -- the whole walk ---------------------------------------------------------------------------
+
+
+def windowed(identity: Any) -> Any:
+    """The register's identity reading at most a few snapshots' assignments at a time."""
+    from pilotarchive.diff.history import WindowedIdentity
+
+    return None if identity is None else WindowedIdentity(identity.register)
 
 
 def build(output: Path, target: Any = ANY_TARGET) -> Dataset:
-    """Read the snapshots under ``output`` and compute every table."""
-    sources = load_sources(Path(output), target)
-    skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
-    from pilotarchive.diff.compare import identity_for
+    """Read the snapshots under ``output`` once, in time order, and compute every table
+    into a row store: the versions as they end, the changes and the diff of each pair of
+    consecutive used snapshots (kept for the site)."""
+    from pilotarchive.diff.compare import diff_snapshots, identity_for
+    from pilotarchive.diff.load import SnapshotView, load_snapshot
 
-    ids = Identities((s for s in sources if s.used), identity_for(Path(output), target))
-    rows = versions(sources, ids)
-    diffs: dict[tuple[str, str], dict[str, Any]] = {}
-    rows["changes"] = changes(sources, ids, diffs)
-    rows["snapshots"] = snapshot_rows(sources)
-    tables = {t.name: t for t in (PILOTS, CONTACTS, PAGES, CHANGES, SNAPSHOTS)}
-    rows = {name: _sort(tables[name], r) for name, r in rows.items()}
+    output = Path(output)
+    ids = Identities(())
+    sources = load_sources(output, target, lambda s: ids.learn(s) if s.used else None)
+    skipped = [f"skipping {s.health} snapshot {s.id}: {s.note}" for s in sources if not s.used]
     chosen = None if target is ANY_TARGET else target
     if chosen is None:
         chosen = next((s.info.target for s in sources if s.used), None)
-    return Dataset(sources, rows, skipped, chosen, diffs, ids)
+    ids.register = windowed(identity_for(output, target))
+    store = RowStore()
+    made = Versions(ids, store.add)
+    previous: tuple[Source, SnapshotView | None] | None = None
+    for source in sources:
+        if not source.used:
+            continue
+        made.step(load(source))
+        view = None
+        if previous is not None:
+            old, old_view = previous
+            try:
+                old_view = old_view or load_snapshot(old.info.path)
+                view = load_snapshot(source.info.path)
+                diff = diff_snapshots(old_view, view, ids.register)
+            except PilotarchiveError as exc:  # a WARC or record unreadable in the diff's way
+                raise SnapshotDamaged(f"cannot diff {old.id} and {source.id}: {exc}") from exc
+            store.add_diff(old.id, source.id, diff)
+            for row in change_rows(old, source, ids, diff):
+                store.add("changes", row)
+            ids.forget(old.id)
+            old.release()
+        previous = (source, view)
+    made.finish()
+    if previous is not None:
+        ids.forget(previous[0].id)
+        previous[0].release()
+    for row in snapshot_rows(sources):
+        store.add("snapshots", row)
+    return Dataset(sources, Rows(store), skipped, chosen, ids)
