@@ -1,8 +1,9 @@
-"""Thin Scrapy wrapper around the records and archive stages.
+"""Thin Scrapy wrapper around the derivation and archive stages.
 
-Each fetched page becomes records (``records.build``), or, when the server said 304 Not
-Modified, its records are carried over from the previous snapshot; each record is
-validated and written into the crawl's snapshot (``session``); failures go to the manifest.
+Each fetched page becomes records through the snapshot's derivation (``derive``: the same
+one ``reextract`` runs on archived responses), or, when the server said 304 Not Modified,
+its records are carried over from the previous snapshot; each record is validated and
+written into the crawl's snapshot (``session``); failures go to the manifest.
 """
 
 import logging
@@ -10,8 +11,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from pilotarchive.derive.responses import Response
 from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
-from pilotarchive.records.build import FetchFacts, build_records, provenance
+from pilotarchive.records.build import FetchFacts, provenance
 from pilotarchive.session import CrawlSession, session_for
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ class SnapshotPipeline:
             )
             records[0].update(fresh)
         else:
-            records = build_records(page, facts)
+            response = Response(page.url, page.final_url, page.status, item.headers, item.body)
+            page, records = session.derivation.records(response, facts, extraction=page)
         rejected = sum(1 for record in records if writer.add(record))
         if page.status < 400 and page.error is None:
             writer.usable_pages += 1

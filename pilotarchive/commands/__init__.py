@@ -23,4 +23,5 @@ COMMANDS = (
     "outbox",
     "schedule",
     "backfill",
+    "reextract",
 )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.exceptions import ConfigError, SettingError
+from pilotarchive.extract.rules import RuleError, Rules, parse_rules
 from pilotarchive.schedule.locate import dotted, key_lines, line_of
 
 DEFAULT_FILE = Path("pilotarchive.toml")
@@ -88,6 +89,7 @@ class Target:
     settings: Mapping[str, str] = field(default_factory=dict)  # as -s KEY=VALUE
     maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
     subscribers: tuple[Subscriber, ...] = ()
+    rules: Rules = field(default_factory=Rules)  # [[target.rules.pilot]] (extract/rules.py)
 
 
 @dataclass(frozen=True)
@@ -447,6 +449,11 @@ def parse_config(
             if sub["email"].lower() in emails:
                 errors.add([*where, "subscribers", m, "email"], f"{sub['email']} is listed twice")
             emails.add(sub["email"].lower())
+        rules = Rules((), item["name"])
+        try:  # rules: every selector compiled now, so a crawl never reads with a broken one
+            rules = parse_rules(item.get("rules"), item["name"])
+        except RuleError as exc:
+            errors.add([*where, "rules", *exc.path], str(exc))
         targets.append(
             Target(
                 name=item["name"],
@@ -460,6 +467,7 @@ def parse_config(
                     Subscriber(s["email"], s.get("language", "fi"), s.get("digest", "none"))
                     for s in item.get("subscribers", [])
                 ),
+                rules=rules,
             )
         )
     errors.raise_any()
