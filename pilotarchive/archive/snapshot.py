@@ -84,23 +84,24 @@ def snapshot_dir(output: Path) -> Path:
 
 
 def refuse_inside_snapshots(path: Path, flag: str, output: Path | None = None) -> None:
-    """Only a crawl writes inside ``snapshots/``: a diff, a package or a dataset written
-    there (``diff --file output/snapshots/<id>/records/pilots.jsonl``) would overwrite
-    the archive. Symbolic links are followed; any output folder's snapshots count."""
+    """Only a crawl and ``reextract`` write inside ``snapshots/`` (both atomically, under
+    the output folder's lock): a diff, a package or a dataset written there (``diff --file
+    output/snapshots/<id>/records/pilots.jsonl``) would overwrite the archive. Symbolic
+    links are followed; any output folder's snapshots count."""
     target = Path(os.path.abspath(path)).resolve()
     if output is not None:
         snapshots = Path(os.path.abspath(snapshot_dir(output))).resolve()
         if target == snapshots or snapshots in target.parents:
             raise UsageError(f"{flag} {path}: inside the archive's snapshots/, which only a "
-                             "crawl writes; give a path outside it")  # fmt: skip
+                             "crawl and reextract write; give a path outside it")  # fmt: skip
     for folder in (target, *target.parents):
         name = folder.name
         if folder.parent.name == "snapshots" and (
             SNAPSHOT_ID.match(name) or name.startswith(TMP_PREFIX)
         ):
             raise UsageError(
-                f"{flag} {path}: inside snapshot {name}, which only a crawl writes; "
-                "give a path outside snapshots/"
+                f"{flag} {path}: inside snapshot {name}, which only a crawl and reextract "
+                "write; give a path outside snapshots/"
             )
 
 

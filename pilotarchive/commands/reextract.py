@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     def report(o: Outcome) -> None:
         if o.skipped:
-            print(f"{o.snapshot_id}  SKIPPED: {printable(o.reason or '')}")
+            said = "SKIPPED, left as it was" if o.failed else "left as it was"
+            print(f"{o.snapshot_id}  {said}: {printable(o.reason or '')}")
             return
         b, a = o.before, o.after
         rules_note = f", {o.rules_pages} page(s) read with rules" if o.rules_pages else ""
@@ -82,9 +83,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"alerts of {target}: changes found on re-reading are not mailed; the next "
               f"alert starts from {start}")  # fmt: skip
     done = sum(1 for o in outcomes if not o.skipped)
-    skipped = len(outcomes) - done
+    failed = sum(1 for o in outcomes if o.failed)
     if not outcomes:
         print("no snapshot to derive again")
         return 0
-    print(f"{done} snapshot(s) derived again, {skipped} skipped")
-    return 1 if skipped else 0
+    kept = len(outcomes) - done - failed
+    print(f"{done} snapshot(s) derived again, {failed} skipped for damage, {kept} without a WARC")
+    return 1 if failed else 0

@@ -41,7 +41,7 @@ from pilotarchive.archive.snapshot import (
     validate_snapshot,
 )
 from pilotarchive.derive import Derivation, derive_snapshot
-from pilotarchive.derive.responses import archived_responses
+from pilotarchive.derive.responses import NoCapture, archived_responses
 from pilotarchive.exceptions import PilotarchiveError, SnapshotError
 from pilotarchive.extract.rules import Rules
 from pilotarchive.identity.register import Rebuild
@@ -64,6 +64,7 @@ class Outcome:
     snapshot_id: str
     target: str | None
     reason: str | None = None  # why it was skipped; None: derived again
+    failed: bool = False  # skipped for damage (a snapshot without a WARC is not)
     before: dict[str, Any] = field(default_factory=dict)  # verdict and counts
     after: dict[str, Any] = field(default_factory=dict)
     derivation: int | None = None
@@ -180,6 +181,7 @@ def rederive(
         if staging is not None:
             staging.abort()
         outcome.reason = str(exc)
+        outcome.failed = not isinstance(exc, NoCapture)
         return info, outcome
     finally:
         responses.close()

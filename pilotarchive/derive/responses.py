@@ -41,6 +41,11 @@ class CannotReread(SnapshotError):
     one, a page whose bytes are not there); it is named and left as it is."""
 
 
+class NoCapture(CannotReread):
+    """A snapshot made before captures were archived (record schema 1.0): nothing to read
+    again, and nothing wrong with it."""
+
+
 def _warc_ref(page: dict[str, Any]) -> WarcRef | None:
     if not page.get("warc_record_id"):
         return None
@@ -121,7 +126,7 @@ def check_warcs(path: Path) -> None:
 
     warcs = sorted((path / "archive").glob("*.warc.gz"))
     if not warcs:
-        raise CannotReread(
+        raise NoCapture(
             f"{path.name}: no WARC (made by a release before captures were archived); its "
             "records stay as they were derived"
         )
