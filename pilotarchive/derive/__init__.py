@@ -67,7 +67,11 @@ class Derivation:
     ) -> tuple[PageExtraction, list[dict[str, Any]]]:
         """One page's records: the page record first, then its pilots and contacts."""
         page = self.read(response, extraction=extraction)
-        return page, build_records(page, facts or response.facts)
+        records = build_records(page, facts or response.facts)
+        if response.carried_over_from:
+            for record in records:
+                record.update(unchanged=True, carried_over_from=response.carried_over_from)
+        return page, records
 
     def entities(
         self,

@@ -34,6 +34,9 @@ class Response:
     body: bytes
     link_hint: str | None = None  # the language of the link that led here, when known
     facts: FetchFacts = field(default_factory=lambda: FetchFacts("", ""))
+    # The server said 304 Not Modified and the crawl carried the page over from this
+    # earlier snapshot: a fact of the crawl that a new reading of the bytes keeps.
+    carried_over_from: str | None = None
 
 
 class CannotReread(SnapshotError):
@@ -165,4 +168,5 @@ def archived_responses(
             body=body,
             link_hint=hint,
             facts=facts_of(page, snapshot_id),
+            carried_over_from=page.get("carried_over_from") if page.get("unchanged") else None,
         )
