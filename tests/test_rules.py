@@ -199,3 +199,32 @@ def test_rules_that_are_not_json_stop_the_crawl_in_one_line(
                   "-s", 'PILOTARCHIVE_RULES={"pilot": [{"block": "div["}]}')  # fmt: skip
     assert run.returncode != 0 and "PILOTARCHIVE_RULES" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_rule_matching_everything_is_bounded_like_a_page() -> None:
+    cards = b"".join(b"<div><b>Kokeilu numero %d</b></div>" % n for n in range(1000))
+    many = b"<html lang='fi'><body>" + cards + b"</body></html>"
+    rules = rules_of(config_text('[[target.rules.pilot]]\nblock = "div"\ntheme = "b"\n'))
+    page = extract_with_rules(many, "http://127.0.0.1/x", rules=rules, headers=HTML)
+    assert len(page.pilots) == 200
+    assert "records_capped" in [n.kind for n in page.notes]
+
+
+def test_the_maintainers_mail_names_unread_pages_and_how_to_write_rules() -> None:
+    from datetime import UTC, datetime
+
+    from pilotarchive.alerts.compose import Trouble, health_alert
+    from pilotarchive.schedule.config import Config, Target
+
+    url = "http://127.0.0.1:9/kokeilut"
+    finding = {"kind": "extraction_failed", "severity": "error", "language": "fi",
+               "url": url, "message": "3 pilots said, 0 read"}  # fmt: skip
+    trouble = Trouble("degraded", "20261205T010000Z", "degraded", (finding,), "20261205T010000Z")
+    msg = health_alert(Config(), Target("kokeilut"), "ops@example.org", trouble,
+                       datetime.now(UTC))  # fmt: skip
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Pages the reader could not read: http://127.0.0.1:9/kokeilut" in text
+    assert "[[target.rules.pilot]]" in text and "pilotarchive reextract --target kokeilut" in text
+    other = Trouble("failed", "20261205T010000Z", "no page could be read")
+    msg = health_alert(Config(), Target("kokeilut"), "ops@example.org", other, datetime.now(UTC))
+    assert "target.rules" not in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -543,6 +543,18 @@ def health_alert(
         )
     else:
         lines.append("Last healthy snapshot: none yet.")
+    unread = sorted({str(f["url"]) for f in trouble.findings
+                     if f.get("kind") == "extraction_failed" and f.get("url")})  # fmt: skip
+    if unread:  # issue 18: a layout the reader cannot read is fixed by rules, then re-read
+        lines += [
+            "",
+            "Pages the reader could not read: " + ", ".join(unread),
+            "If their layout is new, describe it with CSS or XPath selectors in "
+            f"pilotarchive.toml ([[target.rules.pilot]] and [[target.rules.contact]] under "
+            f"the target {target.name!r}; see docs/reextract.md), then run "
+            f"`pilotarchive reextract --target {target.name}`: the snapshot is read again "
+            "from its WARC and, once healthy, enters the history, the dataset and the site.",
+        ]
     lines += [
         "",
         "Subscribers were not told anything. The next healthy run is compared with the last "

@@ -135,8 +135,9 @@ def check_warcs(path: Path) -> None:
         )
     for warc in warcs:
         problems, _records = check_warc(warc, f"archive/{warc.name}")
-        if problems:
-            raise CannotReread(f"{path.name}: {problems[0]}")
+        if problems:  # the first, cut short: it may quote a line of garbled bytes
+            said = problems[0] if len(problems[0]) <= 160 else problems[0][:160] + "..."
+            raise CannotReread(f"{path.name}: {said}")
 
 
 def archived_responses(

@@ -38,7 +38,12 @@ from urllib.parse import unquote
 from pilotarchive.extract.contacts import Contact
 from pilotarchive.extract.emails import find_emails
 from pilotarchive.extract.names import parse_person
-from pilotarchive.extract.notes import Note
+from pilotarchive.extract.notes import (
+    MAX_CONTACTS_PER_PAGE,
+    MAX_PILOTS_PER_PAGE,
+    Note,
+    cap_records,
+)
 from pilotarchive.extract.page import PageExtraction, extract_page
 from pilotarchive.extract.phones import to_e164
 from pilotarchive.extract.pilots import Pilot
@@ -348,10 +353,12 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
                 for block in blocks
                 if (c := _contact(rule, block, "", extraction.language, "further_information"))
             ]
-    if "pilot" in used:
-        extraction.pilots = pilots
+    if "pilot" in used:  # a selector matching every element is bounded as a page is
+        extraction.pilots = cap_records(pilots, MAX_PILOTS_PER_PAGE, "pilots", extraction.notes)
     if "contact" in used:
-        extraction.contacts = contacts
+        extraction.contacts = cap_records(
+            contacts, MAX_CONTACTS_PER_PAGE, "contact persons", extraction.notes
+        )
     if used:
         said = ", ".join(f"{n} {kind} block(s)" for kind, n in sorted(used.items()))
         message = (
