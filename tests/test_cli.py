@@ -46,6 +46,7 @@ def test_commands_are_all_there() -> None:
         "export",
         "site",
         "serve",
+        "reextract",
     }
 
 
