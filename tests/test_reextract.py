@@ -249,3 +249,29 @@ def test_wrong_input_is_a_usage_error(args: list[str], said: str, tmp_path: Path
     config = _config(tmp_path, "http://127.0.0.1:9/x")
     run = run_cli("reextract", "--output", str(output), *[a.format(config=config) for a in args])
     assert run.returncode == 2 and said in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_snapshot_whose_revisits_point_into_a_damaged_warc_is_left_whole(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The redesign's crawl stores unchanged payloads (the text versions) as revisits of the
+    crawl before it: with that record damaged, both are skipped, the later one after its
+    new derivation was begun (its own WARC reads fine), and neither is changed at all."""
+    output = tmp_path / "archive"
+    shutil.copytree(archive, output)
+    later, original = next(
+        (s, p["warc_refers_to"])
+        for s in sorted((output / "snapshots").iterdir())
+        for p in load_records(s)["pages"]
+        if p["warc_refers_to"]
+    )
+    earlier = output / "snapshots" / original["snapshot_id"]
+    warc = earlier / "archive" / original["filename"]
+    data = bytearray(warc.read_bytes())
+    data[original["offset"] + 200] ^= 0xFF  # inside the record the later snapshot needs
+    warc.write_bytes(bytes(data))
+    before = tree(output / "snapshots")
+    run = run_cli("reextract", earlier.name, later.name, "--output", str(output))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{earlier.name}  SKIPPED" in run.stdout and f"{later.name}  SKIPPED" in run.stdout
+    assert tree(output / "snapshots") == before
