@@ -33,6 +33,7 @@ from pilotarchive.archive.snapshot import (
     REJECTED_FILE,
     RecordSink,
     SnapshotInfo,
+    clean_stale,
     iso,
     list_snapshots,
     sha256_file,
@@ -221,7 +222,8 @@ def reextract(
     unless ``any_target``); returns each one's outcome and, per target whose alerts moved,
     the snapshot its next alert starts from."""
     output = Path(output)
-    infos = [i for i in list_snapshots(output, damaged=True)]
+    clean_stale(output)  # what killed crawls and re-derivations left, their writers gone
+    infos = list_snapshots(output, damaged=True)
     damaged = {i.id: i.damaged for i in infos if i.damaged}
     outcomes: list[Outcome] = []
     for ident in sorted(selected or ()):
