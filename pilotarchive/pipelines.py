@@ -57,7 +57,8 @@ class SnapshotPipeline:
             http_last_modified=item.http_last_modified,
             warc=warc,
         )
-        if item.fetch_status == 304 and session.previous:
+        rules = session.derivation.rules
+        if item.fetch_status == 304 and session.previous and not rules.cover(page.final_url):
             records = session.previous.carried(
                 page.final_url, snapshot_id=writer.snapshot_id, retrieved_at=facts.retrieved_at
             )
@@ -67,8 +68,14 @@ class SnapshotPipeline:
                 "http_last_modified"
             )
             records[0].update(fresh)
-        else:
-            response = Response(page.url, page.final_url, page.status, item.headers, item.body)
+        else:  # read now; a 304 page the target's rules cover is read with them (its bytes
+            # are the previous snapshot's) and still says it was carried over
+            carried = None
+            if item.fetch_status == 304 and session.previous:
+                before = session.previous.page(page.final_url) or {}
+                carried = before.get("carried_over_from") or session.previous.id
+            response = Response(page.url, page.final_url, page.status, item.headers, item.body,
+                                carried_over_from=carried)  # fmt: skip
             page, records = session.derivation.records(response, facts, extraction=page)
         rejected = sum(1 for record in records if writer.add(record))
         if page.status < 400 and page.error is None:

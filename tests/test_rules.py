@@ -228,3 +228,38 @@ def test_the_maintainers_mail_names_unread_pages_and_how_to_write_rules() -> Non
     other = Trouble("failed", "20261205T010000Z", "no page could be read")
     msg = health_alert(Config(), Target("kokeilut"), "ops@example.org", other, datetime.now(UTC))
     assert "target.rules" not in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_page_answered_304_is_read_with_the_rules_now_in_force(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """A 304 page keeps the previous snapshot's records, except where the target's rules
+    cover it: then its bytes (the previous snapshot's) are read with them, and the records
+    still say they were carried over."""
+    etag = b'"v1"'
+    hostile.routes["/kokeilut"] = Route(
+        headers=[(b"Content-Type", b"text/html; charset=utf-8"), (b"ETag", etag)],
+        body=PAGE,
+        etag_304=etag,
+    )
+    pilots_only = rules_of(config_text(RULES[: RULES.index("[[target.rules.contact]]")]))
+    every = rules_of(config_text())
+    common = ("--output", str(tmp_path / "o"), "--target", "kokeilut", "--fast-loopback")
+    first = run_cli("crawl", f"{hostile.url}/kokeilut", *common,
+                    "-s", f"PILOTARCHIVE_RULES={pilots_only.to_json()}")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    second = run_cli("crawl", f"{hostile.url}/kokeilut", *common,
+                     "-s", f"PILOTARCHIVE_RULES={every.to_json()}")  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    old, new = (Path(r.stdout.strip().splitlines()[-1]) for r in (first, second))
+    records = load_records(new)
+    page = records["pages"][0]
+    assert (
+        page["fetch_status"] == 304
+        and page["unchanged"]
+        and page["carried_over_from"] == (old.name)
+    )
+    assert len(load_records(old)["contacts"]) == 3  # the pilots' contacts only
+    persons = [c for c in records["contacts"] if c["role"] == "further_information"]
+    assert len(persons) == 2 and len(records["pilots"]) == 3
+    check_archive(new)

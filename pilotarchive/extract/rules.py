@@ -140,6 +140,10 @@ class Rules:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
+    def cover(self, url: str) -> bool:
+        """Whether any rule applies to the page at ``url``."""
+        return any(rule.applies_to(url) for rule in self.rules)
+
     def as_dict(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         for rule in self.rules:
@@ -385,7 +389,7 @@ def with_rules(rules: Rules, extraction: PageExtraction, body: bytes) -> PageExt
     reads every page for its links; the rules need not read it again for that)."""
     if not rules or extraction.error or extraction.encoding is None:
         return extraction
-    if not any(r.applies_to(extraction.final_url) for r in rules.rules):
+    if not rules.cover(extraction.final_url):
         return extraction
     from pilotarchive.extract.encoding import decode_html
 
