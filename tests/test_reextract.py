@@ -20,7 +20,9 @@ from tests.hostile import HostileServer, Route
 from tests.test_rules import PAGE, PILOTS, RULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "archives"
-WITH_WARC = sorted(p.name for p in FIXTURES.iterdir() if p.name != "records-1.0.0-manifest-1.0.0")
+WITH_WARC = sorted(
+    p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "records-1.0.0-manifest-1.0.0"
+)
 
 
 def tree(folder: Path) -> dict[str, str]:
