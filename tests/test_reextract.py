@@ -17,6 +17,7 @@ from pilotarchive.archive.lock import target_lock
 from pilotarchive.records.validate import schema_version
 from tests.helpers import check_archive, load_manifest, load_records, run_cli
 from tests.hostile import HostileServer, Route
+from tests.test_backfill import Front, backfill_args, front, wayback  # noqa: F401 (fixtures)
 from tests.test_rules import PAGE, PILOTS, RULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "archives"
@@ -277,3 +278,24 @@ def test_a_snapshot_whose_revisits_point_into_a_damaged_warc_is_left_whole(
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"{earlier.name}  SKIPPED" in run.stdout and f"{later.name}  SKIPPED" in run.stdout
     assert tree(output / "snapshots") == before
+
+
+def test_backfilled_snapshots_are_derived_again_keeping_their_captures(
+    front: Front,  # noqa: F811 (the fixture of test_backfill)
+    tmp_path: Path,
+) -> None:
+    from pilotarchive.cli import main
+
+    out = tmp_path / "out"
+    assert main(backfill_args(front, out)) == 0
+    snapshots = sorted(p for p in (out / "snapshots").iterdir())
+    before = {s.name: load_records(s)["pages"] for s in snapshots}
+    run = run_cli("reextract", "--output", str(out))
+    assert run.returncode == 0, run.stdout + run.stderr
+    for s in snapshots:
+        check_archive(s)
+        pages = load_records(s)["pages"]
+        assert [p["capture"] for p in pages] == [p["capture"] for p in before[s.name]]
+        assert [p["retrieved_at"] for p in pages] == [p["retrieved_at"] for p in before[s.name]]
+        manifest = load_manifest(s)
+        assert manifest["origin"] == "backfill" and manifest["derivation"]["number"] == 2

@@ -68,6 +68,7 @@ class Derivation:
         """One page's records: the page record first, then its pilots and contacts."""
         page = self.read(response, extraction=extraction)
         records = build_records(page, facts or response.facts)
+        records[0].update(response.kept)
         if response.carried_over_from:
             for record in records:
                 record.update(unchanged=True, carried_over_from=response.carried_over_from)

@@ -37,6 +37,12 @@ class Response:
     # The server said 304 Not Modified and the crawl carried the page over from this
     # earlier snapshot: a fact of the crawl that a new reading of the bytes keeps.
     carried_over_from: str | None = None
+    # Fields of the page record no reading can give, kept as they were: where its bytes came
+    # from (``capture``, a backfilled page's web-archive capture).
+    kept: Mapping[str, Any] = field(default_factory=dict)
+
+
+KEPT_FIELDS = ("capture",)
 
 
 class CannotReread(SnapshotError):
@@ -170,4 +176,5 @@ def archived_responses(
             link_hint=hint,
             facts=facts_of(page, snapshot_id),
             carried_over_from=page.get("carried_over_from") if page.get("unchanged") else None,
+            kept={key: page[key] for key in KEPT_FIELDS if page.get(key) is not None},
         )
