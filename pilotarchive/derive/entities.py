@@ -18,6 +18,7 @@ from pilotarchive.archive.snapshot import RECORD_FILES, TMP_PREFIX
 from pilotarchive.exceptions import SnapshotDamaged
 from pilotarchive.records.ids import fingerprint
 
+REGISTER_WAIT = 10.0  # seconds a crawl's commit waits for the entity register's lock
 Assign = Callable[[str, dict[str, list[dict[str, Any]]]], dict[str, str]]
 
 
@@ -79,11 +80,14 @@ def assign_entities(
 ) -> int:
     """Assign the records in ``folder`` to the register's entities and write the ids into
     them. ``assign`` maps (snapshot id, records by type) to record id -> entity id; by
-    default the register of ``target`` in ``output`` as it stands."""
+    default the register of ``target`` in ``output`` as it stands, waited for a few seconds
+    only: a crawl committing while ``reextract`` rebuilds the register goes on without its
+    ids (the register assigns the snapshot later all the same) rather than keep the output
+    folder locked."""
     if assign is None:
         from pilotarchive.identity.register import preview
 
         def assign(ident: str, current: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
-            return preview(output, target, ident, current)
+            return preview(output, target, ident, current, wait=REGISTER_WAIT)
 
     return set_entities(folder, assign(snapshot_id, grouped(folder)))

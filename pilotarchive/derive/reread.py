@@ -1,11 +1,11 @@
 """``reextract``: snapshots derived again from their own WARCs, in time order.
 
 For each target, under its run lock (a ``run`` of it and a ``reextract`` never overlap)
-and the output folder's lock (the one a crawl's commit takes), the target's snapshots are
-walked oldest first; each one selected is derived again from its captured responses
-(:func:`pilotarchive.derive.derive_snapshot`), its records given the register's entity
-ids as the snapshots before it now stand, and its health judged against the last healthy
-snapshot before it as it now stands. The new derivation is built beside the snapshot and
+and the entity register's lock, the target's snapshots are walked oldest first; each one
+selected is derived again, under the output folder's lock (the one a crawl's commit takes),
+from its captured responses (:func:`pilotarchive.derive.derive_snapshot`), its records
+given the register's entity ids as the snapshots before it now stand, and its health
+judged against the last healthy snapshot before it as it now stands. The new derivation is built beside the snapshot and
 swapped in whole (:mod:`pilotarchive.archive.derivations`); the earlier one is kept in
 ``derivations/<n>/``. A snapshot that cannot be read again (no WARC, a damaged one, a page
 without its bytes) is named and left exactly as it was. The entity register is rebuilt on
@@ -244,13 +244,18 @@ def reextract(
         derivation = Derivation(rules_for(name))
         done: list[Outcome] = []
         run_lock = target_lock(output, name) if name else contextlib.nullcontext()
-        with run_lock, output_lock(output, wait=LOCK_WAIT):
+        with run_lock:
             walk = Rebuild(output, name)
             complete = False
             try:
                 for info in walk.open():
                     if info.id in wanted:
-                        info, outcome = rederive(output, info, derivation, walk.preview, clock())
+                        # The output folder's lock, as a crawl's commit takes it: one snapshot
+                        # at a time, so a crawl finishing meanwhile waits for one, not all.
+                        with output_lock(output, wait=LOCK_WAIT):
+                            info, outcome = rederive(
+                                output, info, derivation, walk.preview, clock()
+                            )
                         done.append(outcome)
                         if report is not None:
                             report(outcome)

@@ -308,10 +308,13 @@ def _target_snapshots(output: Path, target: str | None) -> list[SnapshotInfo]:
     ]
 
 
-def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = False) -> Register:
+def ensure_register(
+    output: Path, target: Any = ANY_TARGET, *, rebuild: bool = False, wait: float = 600
+) -> Register:
     """The register of ``target``, brought up to date with its snapshots (built from the
     first snapshot when there is none, when ``rebuild``, or when the snapshots no longer
-    agree with it). ``ANY_TARGET``: the one target of the output folder."""
+    agree with it). ``ANY_TARGET``: the one target of the output folder. ``wait``: seconds
+    to wait for its lock (a ``reextract`` holds it while it rebuilds the register)."""
     output = Path(output)
     if target is ANY_TARGET:
         targets = {info.target for info in list_snapshots(output, damaged=True)}
@@ -323,7 +326,7 @@ def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = F
         target = next(iter(targets)) if targets else None
     root = _folder(output, target)
     (root / "snapshots").mkdir(parents=True, exist_ok=True)
-    with FileLock(root / ".lock", wait=600, what=f"the entity register of {target or 'crawls'}"):
+    with FileLock(root / ".lock", wait=wait, what=f"the entity register of {target or 'crawls'}"):
         infos = _target_snapshots(output, target)
         ids = [info.id for info in infos]
         register = Register(root, target) if rebuild else _load(root, target)
@@ -359,6 +362,8 @@ def preview(
     target: str | None,
     snapshot_id: str,
     current: dict[str, list[dict[str, Any]]],
+    *,
+    wait: float = 600,
 ) -> dict[str, str]:
     """Record id -> entity id for a snapshot not yet committed (a crawl's, or a snapshot's
     new derivation), against the register brought up to date with the committed ones.
@@ -367,7 +372,7 @@ def preview(
     the same way (same baseline, same records; assignment reads neither ``entity_id`` nor
     the fingerprint), so the ids the records carry are the register's.
     """
-    register = ensure_register(output, target)
+    register = ensure_register(output, target, wait=wait)
     baseline = _baseline_of(register)
     infos = {info.id: info for info in _target_snapshots(Path(output), target)}
     previous = _previous(register, baseline, infos) if baseline in infos else {}
@@ -391,8 +396,9 @@ class Rebuild:
     the register as the snapshots before it left it, exactly as the next
     :func:`ensure_register` will assign them, so the ids the records carry are the
     register's. ``register.json`` is removed first: a run killed half-way leaves a register
-    that is simply built again by the next command. The caller holds the output folder's
-    lock; the register's own lock is held from :meth:`open` to :meth:`close`."""
+    that is simply built again by the next command. The register's own lock is held from
+    :meth:`open` to :meth:`close` (others wait for it, a crawl's commit for a few seconds
+    only); the caller takes the output folder's lock for each snapshot it swaps."""
 
     def __init__(self, output: Path, target: str | None) -> None:
         self.output = Path(output)
