@@ -1,15 +1,15 @@
 """``reextract``: snapshots derived again from their own WARCs, in time order.
 
-For each target, under its run lock (a ``run`` of it and a ``reextract`` never overlap)
-and the entity register's lock, the target's snapshots are walked oldest first; each one
+For each target, under its run lock (a ``run`` of it and a ``reextract`` never overlap) and
+the entity register's lock, the target's snapshots are walked oldest first; each one
 selected is derived again, under the output folder's lock (the one a crawl's commit takes),
-from its captured responses (:func:`pilotarchive.derive.derive_snapshot`), its records
-given the register's entity ids as the snapshots before it now stand, and its health
-judged against the last healthy snapshot before it as it now stands. The new derivation is built beside the snapshot and
-swapped in whole (:mod:`pilotarchive.archive.derivations`); the earlier one is kept in
-``derivations/<n>/``. A snapshot that cannot be read again (no WARC, a damaged one, a page
-without its bytes) is named and left exactly as it was. The entity register is rebuilt on
-the way.
+from its captured responses (:func:`pilotarchive.derive.derive_snapshot`), its records given
+the register's entity ids as the snapshots before it now stand, and its health judged
+against the last healthy snapshot before it as it now stands. The new derivation is built
+beside the snapshot and swapped in whole (:mod:`pilotarchive.archive.derivations`); the
+earlier one is kept in ``derivations/<n>/``. A snapshot that cannot be read again (no WARC,
+a damaged one, a page without its bytes) is named and left exactly as it was. The entity
+register is rebuilt on the way.
 
 Alerts: changes that only re-reading revealed are not mailed. When the target has alerts,
 the snapshot its next alert starts from moves to the newest snapshot re-derived healthy,
