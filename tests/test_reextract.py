@@ -299,3 +299,24 @@ def test_backfilled_snapshots_are_derived_again_keeping_their_captures(
         assert [p["retrieved_at"] for p in pages] == [p["retrieved_at"] for p in before[s.name]]
         manifest = load_manifest(s)
         assert manifest["origin"] == "backfill" and manifest["derivation"]["number"] == 2
+
+
+def test_a_crawl_committing_while_the_register_is_rebuilt_is_not_held_up(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """reextract holds the entity register's lock while it rebuilds it: a crawl committing
+    then waits a few seconds for it, not minutes, and commits with a note."""
+    from pilotarchive.archive.lock import FileLock
+    from pilotarchive.derive.entities import REGISTER_WAIT
+
+    hostile.routes["/kokeilut"] = Route(body=PAGE)
+    output = tmp_path / "output"
+    lock = output / "identity" / "kokeilut" / ".lock"
+    with FileLock(lock, wait=0):
+        args = ("--output", str(output), "--target", "kokeilut", "--fast-loopback")
+        crawl = run_cli("crawl", f"{hostile.url}/kokeilut", *args, timeout=REGISTER_WAIT + 60)
+    assert crawl.returncode == 3, crawl.stderr  # written (degraded: no rules)
+    snapshot = Path(crawl.stdout.strip().splitlines()[-1])
+    check_archive(snapshot)
+    assert any("entity ids not taken from the entity register" in n
+               for n in load_manifest(snapshot)["notes"])  # fmt: skip
