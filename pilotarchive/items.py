@@ -17,6 +17,8 @@ class FetchedPage:
     http_etag: str | None = None
     http_last_modified: str | None = None
     warc: WarcRef | None = None
+    body: bytes = b""  # what was read (for the target's extraction rules, derive/)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Thin Scrapy wrapper around the records and archive stages.
+"""Thin Scrapy wrapper around the derivation and archive stages.
 
-Each fetched page becomes records (``records.build``), or, when the server said 304 Not
-Modified, its records are carried over from the previous snapshot; each record is
-validated and written into the crawl's snapshot (``session``); failures go to the manifest.
+Each fetched page becomes records through the snapshot's derivation (``derive``: the same
+one ``reextract`` runs on archived responses), or, when the server said 304 Not Modified,
+its records are carried over from the previous snapshot; each record is validated and
+written into the crawl's snapshot (``session``); failures go to the manifest.
 """
 
 import logging
@@ -10,8 +11,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from pilotarchive.derive.responses import Response
 from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
-from pilotarchive.records.build import FetchFacts, build_records, provenance
+from pilotarchive.records.build import FetchFacts, provenance
 from pilotarchive.session import CrawlSession, session_for
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ class SnapshotPipeline:
             http_last_modified=item.http_last_modified,
             warc=warc,
         )
-        if item.fetch_status == 304 and session.previous:
+        rules = session.derivation.rules
+        if item.fetch_status == 304 and session.previous and not rules.cover(page.final_url):
             records = session.previous.carried(
                 page.final_url, snapshot_id=writer.snapshot_id, retrieved_at=facts.retrieved_at
             )
@@ -65,8 +68,15 @@ class SnapshotPipeline:
                 "http_last_modified"
             )
             records[0].update(fresh)
-        else:
-            records = build_records(page, facts)
+        else:  # read now; a 304 page the target's rules cover is read with them (its bytes
+            # are the previous snapshot's) and still says it was carried over
+            carried = None
+            if item.fetch_status == 304 and session.previous:
+                before = session.previous.page(page.final_url) or {}
+                carried = before.get("carried_over_from") or session.previous.id
+            response = Response(page.url, page.final_url, page.status, item.headers, item.body,
+                                carried_over_from=carried)  # fmt: skip
+            page, records = session.derivation.records(response, facts, extraction=page)
         rejected = sum(1 for record in records if writer.add(record))
         if page.status < 400 and page.error is None:
             writer.usable_pages += 1

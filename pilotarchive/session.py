@@ -51,8 +51,9 @@ from pilotarchive.archive.warc import (
     WarcRef,
     payload_digest,
 )
-from pilotarchive.diff.health import judge_new
-from pilotarchive.exceptions import CrawlFailed, PilotarchiveError, UsageError
+from pilotarchive.derive import Derivation
+from pilotarchive.exceptions import CrawlFailed, PilotarchiveError, SettingError, UsageError
+from pilotarchive.extract.rules import RuleError, rules_from_json
 from pilotarchive.settings import Config, load_config
 
 logger = logging.getLogger(__name__)
@@ -217,9 +218,24 @@ def prepare(config: Config, *, clean: bool = True) -> Baseline:
     return Baseline(index, previous, notes, cleaned)
 
 
+def derivation_for(settings: Any) -> Derivation:
+    """How this crawl derives records: this release's extractor and the target's rules
+    (``PILOTARCHIVE_RULES``, which ``run`` takes from pilotarchive.toml)."""
+    target = str(settings.get("PILOTARCHIVE_TARGET") or "") or None
+    try:
+        rules = rules_from_json(str(settings.get("PILOTARCHIVE_RULES") or ""), target)
+    except RuleError as exc:
+        where = "/".join(map(str, exc.path))
+        raise SettingError(
+            f"PILOTARCHIVE_RULES{' ' + where if where else ''}: {exc}", "PILOTARCHIVE_RULES"
+        ) from None
+    return Derivation(rules)
+
+
 def new_writer(config: Config, settings: Any, **resume: Any) -> SnapshotWriter:
     """The snapshot a crawl writes; ``resume`` (snapshot_id, tmp, started) reopens one."""
-    return SnapshotWriter(
+    deriver = derivation_for(settings)
+    writer = SnapshotWriter(
         config.output_dir,
         **resume,
         start_urls=config.start_urls,
@@ -237,6 +253,9 @@ def new_writer(config: Config, settings: Any, **resume: Any) -> SnapshotWriter:
             "allowed": config.allowed.describe(),
         },
     )
+    writer.deriver = deriver
+    writer.derivation = deriver.describe(1)
+    return writer
 
 
 def finish(
@@ -293,11 +312,21 @@ def finish(
         finally:
             index.close()
 
+    deriver: Derivation = writer.deriver or Derivation()
+    output, target = config.output_dir, config.target
+
+    def entities(folder: Path) -> None:
+        """The register's entity ids into the records; a register that cannot be read
+        costs the ids (the records keep those their content gives), never the snapshot."""
+        try:
+            deriver.entities(output, target, folder, writer.snapshot_id)
+        except (PilotarchiveError, OSError, ValueError, KeyError) as exc:
+            writer.note(f"entity ids not taken from the entity register ({exc})")
+
     return writer.commit(
-        lambda folder, manifest: judge_new(
-            config.output_dir, folder, manifest, target=config.target
-        ),
+        lambda folder, manifest: deriver.health(output, target, folder, manifest),
         tell_index,
+        entities,
     )
 
 
@@ -321,6 +350,7 @@ class CrawlSession:
         self.revisits = {"identical_payload": 0, "not_modified": 0}
         self.depends_on: set[str] = set()  # earlier snapshots our revisits point into
         self.error: PilotarchiveError | None = None  # what stopped the crawl, if anything
+        self.derivation = Derivation()  # records from responses (the target's rules: open)
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
@@ -357,6 +387,7 @@ class CrawlSession:
 
     def open(self, spider: Any = None) -> None:
         try:
+            self.derivation = derivation_for(self.crawler.settings)
             if self.worker:
                 self._open_part()
             else:

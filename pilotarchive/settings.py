@@ -92,6 +92,9 @@ PILOTARCHIVE_DEDUP = True  # identical payloads become revisit records (output/i
 PILOTARCHIVE_CONDITIONAL = True  # If-None-Match / If-Modified-Since from the last snapshot
 PILOTARCHIVE_OPERATOR = ""  # who runs the crawl, for the WARC's warcinfo (name and e-mail)
 PILOTARCHIVE_TARGET = ""  # the scheduled target a snapshot belongs to (pilotarchive run)
+# The target's extraction rules as JSON (extract/rules.py); `run` passes the [target.rules]
+# of pilotarchive.toml, checked when the file loaded. Empty: the generic reader alone.
+PILOTARCHIVE_RULES = ""
 # Hosts besides those of the start URLs that the crawl may fetch from: "host" (http and
 # https on their default ports), "host:port", or "https://host[:port]".
 PILOTARCHIVE_ALLOWED_HOSTS: list[str] = []

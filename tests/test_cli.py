@@ -48,6 +48,7 @@ def test_commands_are_all_there() -> None:
         "serve",
         "prune",
         "bag",
+        "reextract",
     }
 
 

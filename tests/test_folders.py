@@ -134,7 +134,7 @@ def test_a_marker_from_a_newer_release_is_not_overwritten(archive: Path, tmp_pat
     assert os.listdir(to) == [MARKER]
 
 
-def test_no_command_but_the_crawl_writes_inside_snapshots(archive: Path, tmp_path: Path) -> None:
+def test_only_crawl_and_reextract_write_inside_snapshots(archive: Path, tmp_path: Path) -> None:
     output = tmp_path / "output"
     shutil.copytree(archive, output)
     snapshot = sorted(p for p in (output / "snapshots").iterdir() if not p.name.startswith("."))[0]
@@ -151,7 +151,7 @@ def test_no_command_but_the_crawl_writes_inside_snapshots(archive: Path, tmp_pat
     for command, flag, where in attempts:
         run = run_cli(command, "--output", str(output), flag, where)
         assert run.returncode == 2, (command, where, run.stderr)
-        assert "only a crawl writes" in run.stderr and "Traceback" not in run.stderr
+        assert "only a crawl and reextract write" in run.stderr and "Traceback" not in run.stderr
         assert tree(output) == before, (command, where)
     run = run_cli("diff", "--output", str(output), "--file", str(tmp_path / "diff.txt"))
     assert run.returncode == 0 and (tmp_path / "diff.txt").is_file(), run.stderr

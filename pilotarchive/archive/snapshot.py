@@ -84,23 +84,24 @@ def snapshot_dir(output: Path) -> Path:
 
 
 def refuse_inside_snapshots(path: Path, flag: str, output: Path | None = None) -> None:
-    """Only a crawl writes inside ``snapshots/``: a diff, a package or a dataset written
-    there (``diff --file output/snapshots/<id>/records/pilots.jsonl``) would overwrite
-    the archive. Symbolic links are followed; any output folder's snapshots count."""
+    """Only a crawl and ``reextract`` write inside ``snapshots/`` (both atomically, under
+    the output folder's lock): a diff, a package or a dataset written there (``diff --file
+    output/snapshots/<id>/records/pilots.jsonl``) would overwrite the archive. Symbolic
+    links are followed; any output folder's snapshots count."""
     target = Path(os.path.abspath(path)).resolve()
     if output is not None:
         snapshots = Path(os.path.abspath(snapshot_dir(output))).resolve()
         if target == snapshots or snapshots in target.parents:
             raise UsageError(f"{flag} {path}: inside the archive's snapshots/, which only a "
-                             "crawl writes; give a path outside it")  # fmt: skip
+                             "crawl and reextract write; give a path outside it")  # fmt: skip
     for folder in (target, *target.parents):
         name = folder.name
         if folder.parent.name == "snapshots" and (
             SNAPSHOT_ID.match(name) or name.startswith(TMP_PREFIX)
         ):
             raise UsageError(
-                f"{flag} {path}: inside snapshot {name}, which only a crawl writes; "
-                "give a path outside snapshots/"
+                f"{flag} {path}: inside snapshot {name}, which only a crawl and reextract "
+                "write; give a path outside snapshots/"
             )
 
 
@@ -413,6 +414,8 @@ class SnapshotWriter(RecordSink):
         RecordSink.__init__(self, self.tmp, self.clock, self.snapshot_id)
         self.finished: datetime | None = None
         self.parts: list[Path] = []  # workers' parts to merge at commit
+        self.derivation: dict[str, Any] | None = None  # the manifest's: release and rules
+        self.deriver: Any = None  # the pilotarchive.derive.Derivation of this crawl
         self.archive_summary: dict[str, Any] = {
             "warc_files": [],
             "cdxj": None,
@@ -489,25 +492,31 @@ class SnapshotWriter(RecordSink):
             "no_such_version": sorted(self.missing_versions, key=lambda m: m["url"]),
             "archive": self.archive_summary,
             "files": files,
+            **({"derivation": self.derivation} if self.derivation else {}),
         }
 
     def commit(
         self,
         judge: Callable[[Path, dict[str, Any]], dict[str, Any] | None] | None = None,
         on_committed: Callable[[Path], None] | None = None,
+        entities: Callable[[Path], None] | None = None,
     ) -> Path:
         """Write the manifest, make everything durable, rename into place.
 
-        Under the output folder's lock: ``judge`` sees the finished records (folder and
-        manifest so far) and may return the snapshot's health, which the manifest then
-        records; ``on_committed`` runs once the snapshot is in place (the digest index is
-        told about it there), before another crawl may commit. On any failure the
-        temporary folder is removed and nothing appears under the final name.
+        Under the output folder's lock: ``entities`` may rewrite the finished records
+        (the register's entity ids, assigned against the snapshots committed before this
+        one), ``judge`` sees them (folder and manifest so far) and may return the
+        snapshot's health, which the manifest then records; ``on_committed`` runs once the
+        snapshot is in place (the digest index is told about it there), before another
+        crawl may commit. On any failure the temporary folder is removed and nothing
+        appears under the final name.
         """
         try:
             self._finish_files()
             with output_lock(self.output, wait=LOCK_WAIT):
                 self.owner.release(remove=True)  # not part of the snapshot
+                if entities is not None:
+                    entities(self.path)
                 self.finished = self.finished or self.clock()
                 manifest = self.manifest(self.finished)
                 if judge is not None and (health := judge(self.path, manifest)):

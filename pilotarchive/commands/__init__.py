@@ -25,4 +25,5 @@ COMMANDS = (
     "backfill",
     "prune",
     "bag",
+    "reextract",
 )

@@ -208,6 +208,23 @@ def _assign(
     baseline: str | None,
     previous: Mapping[str, Mapping[str, list[dict[str, Any]]]],
 ) -> None:
+    body = _match(register, info.id, _verdict(info), current, baseline, previous)
+    text = json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True)
+    write_atomic(register.assignment_file(info.id), (text + "\n").encode("utf-8"))
+    register.snapshots.append(info.id)
+    register.health[info.id] = _verdict(info)
+    register.baselines[info.id] = baseline
+
+
+def _match(
+    register: Register,
+    snapshot_id: str,
+    verdict: str,
+    current: dict[str, list[dict[str, Any]]],
+    baseline: str | None,
+    previous: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+) -> dict[str, Any]:
+    """One snapshot's assignment (what its file holds); new entities enter ``register``."""
     minter = _Minter(register.entities)
     results: dict[str, Assignment] = assign_snapshot(
         previous, current, new_id=minter.placeholder, place_key=_place_key
@@ -245,19 +262,19 @@ def _assign(
                 kind_name = KIND_OF_RECORD[kind]
                 if kind == "pilot":
                     kind_name = str(record.get("kind") or "pilot")
-                register.entities[entity] = Entity(kind_name, _label(kind, record), info.id,
-                                                   info.id)  # fmt: skip
+                register.entities[entity] = Entity(kind_name, _label(kind, record), snapshot_id,
+                                                   snapshot_id)  # fmt: skip
                 began.append(entity)
             else:
-                known.last_snapshot = info.id
+                known.last_snapshot = snapshot_id
                 if record.get("language") == "fi" or not known.label:
                     known.label = _label(kind, record) or known.label
         notes += [n.text for n in result.notes]
     ended = sorted({e for kind in KINDS for e in results[kind].ended})
     body: dict[str, Any] = {
-        "snapshot_id": info.id,
+        "snapshot_id": snapshot_id,
         "baseline": baseline,
-        "health": _verdict(info),
+        "health": verdict,
         "records": dict(sorted(records.items())),
         "began": sorted(set(began)),
         "ended": ended,
@@ -265,11 +282,7 @@ def _assign(
     }
     for key, value in rename.items():
         body["notes"] = [n.replace(key.replace("\x00", ""), value) for n in body["notes"]]
-    text = json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True)
-    write_atomic(register.assignment_file(info.id), (text + "\n").encode("utf-8"))
-    register.snapshots.append(info.id)
-    register.health[info.id] = _verdict(info)
-    register.baselines[info.id] = baseline
+    return body
 
 
 def _previous(
@@ -311,10 +324,13 @@ def _target_snapshots(output: Path, target: str | None) -> list[SnapshotInfo]:
     return [info for info in _listing(output) if not info.damaged and info.target == target]
 
 
-def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = False) -> Register:
+def ensure_register(
+    output: Path, target: Any = ANY_TARGET, *, rebuild: bool = False, wait: float = 600
+) -> Register:
     """The register of ``target``, brought up to date with its snapshots (built from the
     first snapshot when there is none, when ``rebuild``, or when the snapshots no longer
-    agree with it). ``ANY_TARGET``: the one target of the output folder."""
+    agree with it). ``ANY_TARGET``: the one target of the output folder. ``wait``: seconds
+    to wait for its lock (a ``reextract`` holds it while it rebuilds the register)."""
     output = Path(output)
     if target is ANY_TARGET:
         targets = {info.target for info in _listing(output)}
@@ -326,7 +342,7 @@ def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = F
         target = next(iter(targets)) if targets else None
     root = _folder(output, target)
     (root / "snapshots").mkdir(parents=True, exist_ok=True)
-    with FileLock(root / ".lock", wait=600, what=f"the entity register of {target or 'crawls'}"):
+    with FileLock(root / ".lock", wait=wait, what=f"the entity register of {target or 'crawls'}"):
         infos = _target_snapshots(output, target)
         ids = [info.id for info in infos]
         register = Register(root, target) if rebuild else _load(root, target)
@@ -342,15 +358,109 @@ def ensure_register(output: Path, target: Any = ANY_TARGET, *, rebuild: bool = F
             return register
         for ident in todo:
             info = by_id[ident]
-            baseline = next(
-                (s for s in reversed(register.snapshots) if register.health.get(s) != "degraded"),
-                None,
-            )
+            baseline = _baseline_of(register)
             previous = _previous(register, baseline, by_id)
             _assign(register, info, _records(info), baseline, previous)
         _prune_files(register)
         register.save()
         return register
+
+
+def _baseline_of(register: Register) -> str | None:
+    """The snapshot a new one is assigned against: the last one not degraded."""
+    return next(
+        (s for s in reversed(register.snapshots) if register.health.get(s) != "degraded"), None
+    )
+
+
+def preview(
+    output: Path,
+    target: str | None,
+    snapshot_id: str,
+    current: dict[str, list[dict[str, Any]]],
+    *,
+    wait: float = 600,
+) -> dict[str, str]:
+    """Record id -> entity id for a snapshot not yet committed (a crawl's, or a snapshot's
+    new derivation), against the register brought up to date with the committed ones.
+
+    Nothing is written: once the snapshot is in place, :func:`ensure_register` assigns it
+    the same way (same baseline, same records; assignment reads neither ``entity_id`` nor
+    the fingerprint), so the ids the records carry are the register's.
+    """
+    register = ensure_register(output, target, wait=wait)
+    baseline = _baseline_of(register)
+    infos = {info.id: info for info in _target_snapshots(Path(output), target)}
+    previous = _previous(register, baseline, infos) if baseline in infos else {}
+    body = _match(register, snapshot_id, "unknown", current, baseline, previous)
+    return {rid: v[0] for rid, v in body["records"].items()}
+
+
+def forget(output: Path, target: str | None) -> None:
+    """Drop the register of ``target`` (its files are derived state): the next command
+    builds it again from the snapshots, which ``reextract`` changed."""
+    root = _folder(output, target)
+    if not root.is_dir():
+        return
+    with FileLock(root / ".lock", wait=600, what=f"the entity register of {target or 'crawls'}"):
+        Path(root / "register.json").unlink(missing_ok=True)
+
+
+class Rebuild:
+    """The register of a target built again in time order while some of its snapshots are
+    derived again (``reextract``): each re-derived snapshot's records are assigned against
+    the register as the snapshots before it left it, exactly as the next
+    :func:`ensure_register` will assign them, so the ids the records carry are the
+    register's. ``register.json`` is removed first: a run killed half-way leaves a register
+    that is simply built again by the next command. The register's own lock is held from
+    :meth:`open` to :meth:`close` (others wait for it, a crawl's commit for a few seconds
+    only); the caller takes the output folder's lock for each snapshot it swaps."""
+
+    def __init__(self, output: Path, target: str | None) -> None:
+        self.output = Path(output)
+        self.target = target
+        root = _folder(self.output, target)
+        (root / "snapshots").mkdir(parents=True, exist_ok=True)
+        self.register = Register(root, target)
+        self.lock = FileLock(root / ".lock", wait=600,
+                             what=f"the entity register of {target or 'crawls'}")  # fmt: skip
+        self.infos: dict[str, SnapshotInfo] = {}
+
+    def open(self) -> list[SnapshotInfo]:
+        """Take the register's lock, drop its file; the target's snapshots, oldest first."""
+        self.lock.acquire()
+        self.register.file.unlink(missing_ok=True)
+        infos = _target_snapshots(self.output, self.target)
+        self.infos = {info.id: info for info in infos}
+        return infos
+
+    def preview(self, snapshot_id: str, current: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+        """Record id -> entity id for a snapshot's new records, nothing kept."""
+        import copy
+
+        saved = copy.deepcopy(self.register.entities)
+        baseline = _baseline_of(self.register)
+        previous = _previous(self.register, baseline, self.infos)
+        try:
+            body = _match(self.register, snapshot_id, "unknown", current, baseline, previous)
+        finally:
+            self.register.entities = saved
+        return {rid: v[0] for rid, v in body["records"].items()}
+
+    def add(self, info: SnapshotInfo) -> None:
+        """The snapshot (as it now is on disk) assigned and kept in the register."""
+        self.infos[info.id] = info
+        baseline = _baseline_of(self.register)
+        _assign(self.register, info, _records(info), baseline,
+                _previous(self.register, baseline, self.infos))  # fmt: skip
+
+    def close(self, *, save: bool = True) -> None:
+        try:
+            if save:
+                _prune_files(self.register)
+                self.register.save()
+        finally:
+            self.lock.release()
 
 
 def _prune_files(register: Register) -> None:

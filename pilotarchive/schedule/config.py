@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.exceptions import ConfigError, SettingError
+from pilotarchive.extract.rules import RuleError, Rules, parse_rules
 from pilotarchive.schedule.locate import dotted, key_lines, line_of
 
 DEFAULT_FILE = Path("pilotarchive.toml")
@@ -108,6 +109,7 @@ class Target:
     subscribers: tuple[Subscriber, ...] = ()
     retention: Retention = Retention()
     ignore_fields: tuple[str, ...] = ()  # never alerted: "updated", "person.phone"
+    rules: Rules = field(default_factory=Rules)  # [[target.rules.pilot]] (extract/rules.py)
 
 
 @dataclass(frozen=True)
@@ -523,6 +525,11 @@ def parse_config(
             if sub["email"].lower() in emails:
                 errors.add([*where, "subscribers", m, "email"], f"{sub['email']} is listed twice")
             emails.add(sub["email"].lower())
+        rules = Rules((), item["name"])
+        try:  # rules: every selector compiled now, so a crawl never reads with a broken one
+            rules = parse_rules(item.get("rules"), item["name"])
+        except RuleError as exc:
+            errors.add([*where, "rules", *exc.path], str(exc))
         targets.append(
             Target(
                 name=item["name"],
@@ -544,6 +551,7 @@ def parse_config(
                 ),
                 retention=Retention(**item.get("retention", {})),
                 ignore_fields=tuple(item.get("ignore_fields", ())),
+                rules=rules,
             )
         )
     errors.raise_any()

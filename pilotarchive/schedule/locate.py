@@ -114,6 +114,16 @@ class _Scanner:
             while self.i < len(self.s) and self.s[self.i] not in ",]}\n#":
                 self.advance()
 
+    def within(self, keys: list[str]) -> Path:
+        """A header's keys as a path: ``[[target.rules.pilot]]`` under the second
+        ``[[target]]`` is ``("target", 1, "rules", "pilot")``."""
+        out: list[str | int] = []
+        for key in keys:
+            out.append(key)
+            if (count := self.tables.get(tuple(out))) is not None:
+                out.append(count - 1)
+        return tuple(out)
+
     def document(self) -> dict[Path, int]:
         current: Path = ()
         while True:
@@ -123,7 +133,8 @@ class _Scanner:
             line = self.line
             if self.peek(2) == "[[":
                 self.advance(2)
-                keys = tuple(self.key())
+                named = self.key()
+                keys = (*self.within(named[:-1]), named[-1])
                 self.advance(2)
                 index = self.tables.get(keys, 0)
                 self.tables[keys] = index + 1
@@ -132,7 +143,7 @@ class _Scanner:
                 self.lines.setdefault(current, line)
             elif self.peek() == "[":
                 self.advance()
-                current = tuple(self.key())
+                current = self.within(self.key())
                 self.advance()
                 self.lines.setdefault(current, line)
             else:

@@ -177,6 +177,8 @@ def crawl_command(config: Config, target: Target) -> list[str]:
         cmd += ["--max-pages", str(target.max_pages)]
     for key, value in target.settings.items():
         cmd += ["-s", f"{key}={value}"]
+    if target.rules:  # the target's extraction rules (extract/rules.py), checked already
+        cmd += ["-s", f"PILOTARCHIVE_RULES={target.rules.to_json()}"]
     return cmd
 
 

@@ -250,6 +250,8 @@ class MinistrySpider(scrapy.Spider):
             http_etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
             warc=meta.get(WARC_META),
+            body=body,
+            headers=headers,
         )
         if status >= 400:
             retries = meta.get("retry_times", 0)

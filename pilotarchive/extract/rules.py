@@ -1,0 +1,410 @@
+"""Rules a maintainer writes for a layout the generic reader cannot read.
+
+A target's configuration may describe, per record type, the blocks that hold records and
+the fields inside each block with CSS or XPath selectors (parsel, Scrapy's own selector
+library). They are checked when the configuration loads, so a selector that does not
+compile is a usage error naming its key and line, never a crawl that silently reads
+nothing::
+
+    [[target.rules.pilot]]
+    pages = "hankkeet"                       # optional: a regular expression on the URL
+    block = "div.panel"                      # CSS, or "xpath:..." for XPath
+    theme = "a.toggle::text"
+    coordinator = "xpath:.//tr[th='Koordinaattori']/td"
+    municipalities = "xpath:.//tr[th='Kunnat']/td"
+
+    [[target.rules.contact]]
+    block = "table.staff tbody tr"
+    name = "td.n"
+    phone = "a[href^='tel:']::attr(href)"
+    email = "a[href^='mailto:']::attr(href)"
+
+The hook into extraction is :func:`extract_with_rules`: the generic reader reads the page
+first (:func:`pilotarchive.extract.page.extract_page`, untouched), then, on a page a rule
+applies to, the records the rule finds replace the generic reader's records of that type.
+A rule that finds no block leaves the generic reading as it was. Pages read with rules
+say so in a ``read_with_rules`` note; the snapshot's manifest names the rules.
+"""
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import unquote
+
+from pilotarchive.extract.contacts import Contact
+from pilotarchive.extract.emails import find_emails
+from pilotarchive.extract.names import parse_person
+from pilotarchive.extract.notes import (
+    MAX_CONTACTS_PER_PAGE,
+    MAX_PILOTS_PER_PAGE,
+    Note,
+    cap_records,
+)
+from pilotarchive.extract.page import PageExtraction, extract_page
+from pilotarchive.extract.phones import to_e164
+from pilotarchive.extract.pilots import Pilot
+
+RECORD_TYPES = ("pilot", "contact")
+SELECTOR_KEYS: dict[str, tuple[str, ...]] = {
+    "pilot": ("theme", "coordinator", "municipalities", "contact_name", "contact_title",
+              "contact_email", "contact_phone", "contact_organization"),
+    "contact": ("name", "title", "email", "phone", "organization"),
+}  # fmt: skip
+OTHER_KEYS: dict[str, tuple[str, ...]] = {
+    "pilot": ("block", "pages", "kind", "form"),
+    "contact": ("block", "pages"),
+}
+PILOT_KINDS = ("pilot", "project")
+PILOT_FORMS = ("table", "list", "labelled", "headed", "sentence")
+NOTE_KIND = "read_with_rules"
+# "Raahe, Kalajoki ja Ylivieska": a list of towns in one field, in any of the languages.
+_LIST_SPLIT = re.compile(r"\s*(?:[,;/]|\s(?:ja|och|and|sekä|samt)\s|&)\s*", re.IGNORECASE)
+
+
+class RuleError(ValueError):
+    """One wrong entry of a rule; ``path`` is its key under ``rules`` (for the line)."""
+
+    def __init__(self, path: list[Any], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A selector as written: CSS, or XPath after ``xpath:``."""
+
+    text: str
+
+    @property
+    def is_xpath(self) -> bool:
+        return self.text.startswith("xpath:")
+
+    @property
+    def query(self) -> str:
+        return self.text[len("xpath:") :].strip() if self.is_xpath else self.text.strip()
+
+    def check(self) -> str | None:
+        """Why the selector cannot be used, or None."""
+        from lxml import etree
+        from parsel.csstranslator import HTMLTranslator
+
+        if not self.query:
+            return "an empty selector"
+        try:
+            if self.is_xpath:
+                etree.XPath(self.query)
+            else:
+                HTMLTranslator().css_to_xpath(self.query)
+        except Exception as exc:  # cssselect's SelectorError, lxml's XPathSyntaxError
+            kind = "XPath" if self.is_xpath else "CSS"
+            return f"{self.text!r} is not a {kind} selector ({exc})"
+        return None
+
+    def select(self, node: Any) -> Any:
+        return node.xpath(self.query) if self.is_xpath else node.css(self.query)
+
+
+@dataclass(frozen=True)
+class Rule:
+    record_type: str  # "pilot" or "contact"
+    block: Selector
+    fields: Mapping[str, Selector]
+    pages: str | None = None  # a regular expression searched in the page's URL
+    kind: str = "pilot"
+    form: str = "labelled"
+
+    def applies_to(self, url: str) -> bool:
+        return self.pages is None or re.search(self.pages, url) is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"block": self.block.text}
+        out.update({k: s.text for k, s in sorted(self.fields.items())})
+        if self.pages is not None:
+            out["pages"] = self.pages
+        if self.record_type == "pilot":
+            out.update(kind=self.kind, form=self.form)
+        return out
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A target's rules; empty when it has none."""
+
+    rules: tuple[Rule, ...] = ()
+    target: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def cover(self, url: str) -> bool:
+        """Whether any rule applies to the page at ``url``."""
+        return any(rule.applies_to(url) for rule in self.rules)
+
+    def as_dict(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for rule in self.rules:
+            out.setdefault(rule.record_type, []).append(rule.as_dict())
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"))  # fmt: skip
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def describe(self) -> dict[str, Any]:
+        """What a manifest says of the rules that derived its records."""
+        return {"target": self.target, "sha256": self.sha256, "rules": self.as_dict()}
+
+
+def _selector(value: Any, path: list[Any]) -> Selector:
+    if not isinstance(value, str):
+        raise RuleError(path, f"expected a selector in quotes, got {value!r}")
+    selector = Selector(value)
+    if problem := selector.check():
+        raise RuleError(path, problem)
+    return selector
+
+
+def _rule(record_type: str, item: Any, path: list[Any]) -> Rule:
+    if not isinstance(item, Mapping):
+        raise RuleError(path, f"expected a table of selectors ([[...rules.{record_type}]])")
+    known = (*OTHER_KEYS[record_type], *SELECTOR_KEYS[record_type])
+    for key in item:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+            raise RuleError([*path, key], f"unknown key {key!r}{hint}")
+    if "block" not in item:
+        raise RuleError(path, "missing key 'block' (the selector of the blocks holding records)")
+    block = _selector(item["block"], [*path, "block"])
+    fields = {
+        key: _selector(item[key], [*path, key]) for key in SELECTOR_KEYS[record_type] if key in item
+    }
+    needed = "theme" if record_type == "pilot" else "name"
+    if needed not in fields:
+        raise RuleError(path, f"missing key {needed!r}: a {record_type} is known by its {needed}")
+    pages = item.get("pages")
+    if pages is not None:
+        if not isinstance(pages, str):
+            raise RuleError([*path, "pages"], f"expected a regular expression, got {pages!r}")
+        try:
+            re.compile(pages)
+        except re.error as exc:
+            message = f"{pages!r} is no regular expression ({exc})"
+            raise RuleError([*path, "pages"], message) from None
+    kind = item.get("kind", "pilot")
+    if record_type == "pilot" and kind not in PILOT_KINDS:
+        raise RuleError([*path, "kind"], f"must be one of {', '.join(PILOT_KINDS)}, not {kind!r}")
+    form = item.get("form", "labelled")
+    if record_type == "pilot" and form not in PILOT_FORMS:
+        raise RuleError([*path, "form"], f"must be one of {', '.join(PILOT_FORMS)}, not {form!r}")
+    return Rule(record_type, block, fields, pages, kind, form)
+
+
+def parse_rules(data: Any, target: str | None = None) -> Rules:
+    """The rules of a target's ``rules`` table (as TOML or JSON gives it), checked; the
+    first problem raises :class:`RuleError` with its path under ``rules``."""
+    if data is None:
+        return Rules((), target)
+    if not isinstance(data, Mapping):
+        raise RuleError([], "expected a table with pilot and contact rules")
+    rules: list[Rule] = []
+    for record_type, items in data.items():
+        if record_type not in RECORD_TYPES:
+            raise RuleError(
+                [record_type],
+                f"unknown record type {record_type!r} (rules are for {', '.join(RECORD_TYPES)})",
+            )
+        if isinstance(items, Mapping):
+            items = [items]
+        if not isinstance(items, list):
+            raise RuleError([record_type], f"expected a list of rules ([[...rules.{record_type}]])")
+        for n, item in enumerate(items):
+            rules.append(_rule(record_type, item, [record_type, n]))
+    return Rules(tuple(rules), target)
+
+
+def rules_from_json(text: str, target: str | None = None) -> Rules:
+    """Rules passed to a crawl as ``PILOTARCHIVE_RULES`` (JSON, as :meth:`Rules.to_json`)."""
+    if not text.strip():
+        return Rules((), target)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise RuleError([], f"not JSON ({exc})") from None
+    return parse_rules(data, target)
+
+
+# -- applying ------------------------------------------------------------------------------
+
+
+def _texts(selector: Selector, node: Any) -> list[str]:
+    """What the selector finds in ``node``: an element's whole text, a text node or an
+    attribute as it is; whitespace collapsed, empty ones dropped."""
+    out = []
+    for found in selector.select(node):
+        root = found.root
+        raw = found.xpath("string(.)").get() if not isinstance(root, str) else root
+        text = " ".join(str(raw or "").split())
+        if text:
+            out.append(text)
+    return out
+
+
+def _first(rule: Rule, key: str, node: Any) -> str | None:
+    selector = rule.fields.get(key)
+    if selector is None:
+        return None
+    found = _texts(selector, node)
+    return found[0] if found else None
+
+
+def _email(text: str | None) -> tuple[str | None, str | None]:
+    """An address from a ``mailto:`` link or text, obfuscated or not, and how it was read."""
+    if not text:
+        return None, None
+    if text.lower().startswith("mailto:"):
+        address = unquote(text[7:].split("?", 1)[0]).strip()
+        if "@" in address:
+            return address, "explicit"
+        text = address
+    for found in find_emails(text):
+        if found.address:
+            return found.address, found.source
+    return None, None
+
+
+def _phone(text: str | None) -> str | None:
+    if not text:
+        return None
+    if text.lower().startswith("tel:"):
+        text = unquote(text[4:])
+    return to_e164(text.strip())
+
+
+def _contact(rule: Rule, node: Any, prefix: str, language: str | None, role: str) -> Contact | None:
+    name = _first(rule, f"{prefix}name", node)
+    person = parse_person(name, language) if name else None
+    if person is None:
+        return None
+    title = _first(rule, f"{prefix}title", node)
+    if title:
+        person = replace(person, title=title)
+    email, source = _email(_first(rule, f"{prefix}email", node))
+    return Contact(person, email, source, _phone(_first(rule, f"{prefix}phone", node)),
+                   _first(rule, f"{prefix}organization", node), role)  # fmt: skip
+
+
+def _towns(rule: Rule, node: Any) -> list[str]:
+    selector = rule.fields.get("municipalities")
+    if selector is None:
+        return []
+    towns: list[str] = []
+    for text in _texts(selector, node):
+        towns += [t for t in _LIST_SPLIT.split(text) if t and t not in towns]
+    return towns
+
+
+def _pilots(rule: Rule, blocks: Iterable[Any], language: str | None) -> list[Pilot]:
+    out = []
+    role = "project_contact" if rule.kind == "project" else "pilot_contact"
+    for block in blocks:
+        theme = _first(rule, "theme", block)
+        if not theme:
+            continue
+        out.append(
+            Pilot(
+                kind=rule.kind,
+                theme=theme,
+                coordinator=_first(rule, "coordinator", block),
+                contact=_contact(rule, block, "contact_", language, role),
+                municipalities=_towns(rule, block),
+                form=rule.form,
+            )
+        )
+    return out
+
+
+def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtraction:
+    """The extraction with the records the rules find on this page put in place of the
+    generic reader's (per record type, only where a rule found a block)."""
+    from parsel import Selector as Page
+
+    applying = [r for r in rules.rules if r.applies_to(extraction.final_url)]
+    if not applying or extraction.status >= 400 or extraction.error:
+        return extraction
+    page = Page(text=html, base_url=extraction.final_url)
+    pilots: list[Pilot] = []
+    contacts: list[Contact] = []
+    used: dict[str, int] = {}
+    for rule in applying:
+        blocks = rule.block.select(page)
+        if not blocks:
+            continue
+        used[rule.record_type] = used.get(rule.record_type, 0) + len(blocks)
+        if rule.record_type == "pilot":
+            pilots += _pilots(rule, blocks, extraction.language)
+        else:
+            contacts += [
+                c
+                for block in blocks
+                if (c := _contact(rule, block, "", extraction.language, "further_information"))
+            ]
+    if "pilot" in used:  # a selector matching every element is bounded as a page is
+        extraction.pilots = cap_records(pilots, MAX_PILOTS_PER_PAGE, "pilots", extraction.notes)
+    if "contact" in used:
+        extraction.contacts = cap_records(
+            contacts, MAX_CONTACTS_PER_PAGE, "contact persons", extraction.notes
+        )
+    if used:
+        said = ", ".join(f"{n} {kind} block(s)" for kind, n in sorted(used.items()))
+        message = (
+            f"read with the rules of target {rules.target or '(none)'}: {said} "
+            f"(rules sha256 {rules.sha256[:12]})"
+        )
+        extraction.notes.append(Note(NOTE_KIND, message))
+    return extraction
+
+
+def extract_with_rules(
+    body: bytes, url: str, *, rules: Rules | None = None, **kwargs: Any
+) -> PageExtraction:
+    """The extraction entry point with the target's rules: the generic reading, then the
+    rules on the pages they apply to."""
+    extraction = extract_page(body, url, **kwargs)
+    if not rules:
+        return extraction
+    return with_rules(rules, extraction, body)
+
+
+def with_rules(rules: Rules, extraction: PageExtraction, body: bytes) -> PageExtraction:
+    """Rules applied to a page the generic reader has read already (the crawl's spider
+    reads every page for its links; the rules need not read it again for that)."""
+    if not rules or extraction.error or extraction.encoding is None:
+        return extraction
+    if not rules.cover(extraction.final_url):
+        return extraction
+    from pilotarchive.extract.encoding import decode_html
+
+    html = decode_html(body, extraction.content_type).text
+    return apply_rules(rules, extraction, html)
+
+
+__all__ = [
+    "Rule",
+    "RuleError",
+    "Rules",
+    "Selector",
+    "apply_rules",
+    "extract_with_rules",
+    "parse_rules",
+    "rules_from_json",
+    "with_rules",
+]
