@@ -82,6 +82,9 @@ def slim_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
         slim["software"] = {"version": manifest["software"].get("version")}
     if isinstance(manifest.get("settings"), dict) and "operator" in manifest["settings"]:
         slim["settings"] = {"operator": manifest["settings"]["operator"]}
+    archive = manifest.get("archive")
+    if isinstance(archive, dict) and "warc_files" in archive:  # the citation's operator
+        slim["archive"] = {"warc_files": archive["warc_files"]}
     if isinstance(manifest.get("files"), dict):
         slim["files"] = {k: v for k, v in manifest["files"].items() if k.endswith(".warc.gz")}
     return slim
