@@ -33,6 +33,18 @@ def test_lookup_finds_only_the_targets_own_originals(tmp_path: Path) -> None:
     index.close()
 
 
+def test_what_a_run_commits_joins_its_own_target(tmp_path: Path) -> None:
+    """A backfill writes several snapshots of its target in one run: the second may revisit
+    the first (the index's ``within`` grows with what it adds), never another target's."""
+    index = DigestIndex(tmp_path)
+    index.add([original("demo1", "sha1:DEMO")])
+    index.within(["pilots2"])
+    index.add([original("pilots3", "sha1:NEW", "http://x/q")])  # committed by this run
+    assert index.lookup("sha1:NEW", "http://x/q")["snapshot_id"] == "pilots3"
+    assert index.lookup("sha1:DEMO", "http://x/p") is None  # another target's stays out
+    index.close()
+
+
 def test_an_index_from_before_targets_is_migrated_with_its_rows(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / INDEX_FILE)
     db.executescript(

@@ -181,6 +181,7 @@ class DigestIndex:
         """Add originals of a committed snapshot, all or none; streamed (a site crawl stages
         a hundred thousand of them)."""
         count = 0
+        before = self._db.execute("SELECT coalesce(max(rowid), 0) FROM payloads").fetchone()[0]
 
         def rows() -> Iterator[tuple[Any, ...]]:
             nonlocal count
@@ -193,6 +194,13 @@ class DigestIndex:
             self._db.executemany(
                 "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)", rows()
             )
+            if self._within:  # a snapshot this run committed is of its own target
+                self._db.execute(
+                    "INSERT OR IGNORE INTO within_snapshots SELECT DISTINCT snapshot_id "
+                    "FROM payloads WHERE snapshot_id NOT IN (SELECT snapshot_id FROM "
+                    "within_snapshots) AND rowid > ?",
+                    (before,),
+                )
         return count
 
     def prune(self, existing_snapshots: set[str]) -> int:

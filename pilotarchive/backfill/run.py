@@ -117,6 +117,9 @@ class Backfill:
                 existing = list_snapshots(output)
                 self.index, note = DigestIndex.open_or_rebuild(output, [s.path for s in existing])
                 self.index.prune({s.id for s in existing})
+                # Revisits point only into this target's own snapshots (archive/dedup.py).
+                target = self.config.target
+                self.index.within(s.id for s in existing if s.manifest.get("target") == target)
             self.maker = SnapshotMaker(
                 self.config, self.index, hints=self._hint, clock=self.clock, make_id=self.make_id
             )
