@@ -123,7 +123,24 @@ def test_a_snapshot_without_a_warc_is_named_and_left_as_it_was(tmp_path: Path) -
     assert run_cli("validate", "--output", str(output)).returncode == 0
 
 
-@pytest.mark.parametrize("damage", ["flipped", "truncated"])
+def _appended_record() -> bytes:
+    """A well-formed gzipped WARC record that the crawl never wrote."""
+    import gzip
+
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<script>x()</script>"
+    head = (
+        "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: http://evil.example/x\r\n"
+        "WARC-Date: 2026-01-01T00:00:00Z\r\n"
+        "WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000000>\r\n"
+        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return gzip.compress(head + body + b"\r\n\r\n")
+
+
+# "cut-end": the last gzip member cut short, which a reader of records may not notice;
+# "appended": a valid record added after the crawl. Both differ from the manifest's sha256:
+# a re-derivation must never sum them anew (then every later audit and deposit would pass).
+@pytest.mark.parametrize("damage", ["flipped", "truncated", "cut-end", "appended"])
 def test_a_damaged_warc_is_named_and_the_snapshot_never_half_rewritten(
     damage: str, tmp_path: Path
 ) -> None:
@@ -132,14 +149,20 @@ def test_a_damaged_warc_is_named_and_the_snapshot_never_half_rewritten(
     data = bytearray(warc.read_bytes())
     if damage == "flipped":
         data[len(data) // 2] ^= 0xFF
-    else:
+    elif damage == "truncated":
         del data[len(data) * 2 // 3 :]
+    elif damage == "cut-end":
+        del data[-8:]
+    else:
+        data += _appended_record()
     warc.write_bytes(bytes(data))
     before = tree(output / "snapshots")
     run = run_cli("reextract", "--output", str(output))
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"{snapshot.name}  SKIPPED" in run.stdout and "Traceback" not in run.stderr
     assert tree(output / "snapshots") == before  # nothing left behind, nothing changed
+    # and the audit still sees the damage afterwards
+    assert run_cli("validate", "--all", "--output", str(output)).returncode == 1
 
 
 def test_a_same_release_derivation_gives_the_crawls_records(archive: Path, tmp_path: Path) -> None:
@@ -160,7 +183,7 @@ def test_a_same_release_derivation_gives_the_crawls_records(archive: Path, tmp_p
         assert tree(s / "records") == records, s.name
         assert load_manifest(s)["health"]["verdict"] == verdict
         check_archive(s)
-        assignment = register_of(output, None, s.name)
+        assignment = register_of(output, load_manifest(s).get("target"), s.name)
         assert {r["id"]: r["entity_id"] for r in records_of(s)} == assignment
 
 
@@ -169,7 +192,7 @@ def test_records_of_a_crawl_carry_the_register_ids(archive: Path, tmp_path: Path
     shutil.copytree(archive, output)
     assert run_cli("identity", "--output", str(output), "--rebuild").returncode == 0
     for s in sorted(p for p in (output / "snapshots").iterdir() if not p.name.startswith(".")):
-        assignment = register_of(output, None, s.name)
+        assignment = register_of(output, load_manifest(s).get("target"), s.name)
         assert {r["id"]: r["entity_id"] for r in records_of(s)} == assignment, s.name
 
 

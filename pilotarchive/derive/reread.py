@@ -20,7 +20,7 @@ snapshots say in their manifest (``derivation.reextracted``) that they were re-r
 import contextlib
 import json
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from pilotarchive.archive.snapshot import (
     clean_stale,
     iso,
     list_snapshots,
+    read_manifest,
     sha256_file,
     sort_records,
     utc_now,
@@ -82,6 +83,27 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
         "verdict": (manifest.get("health") or {}).get("verdict", "unknown"),
         **{kind: (counts.get(kind) or {}).get("total", 0) for kind in ("pilot", "contact")},
     }
+
+
+def _check_captures(info: SnapshotInfo) -> None:
+    """The capture is the truth only as it was archived: every file under ``archive/`` must
+    have the bytes and sha256 the snapshot's manifest gave it, and none may be added. A
+    re-derivation writes a new manifest, so without this a cut or an appended WARC record
+    would be summed anew and pass every later audit (and deposit)."""
+    listed = {k: v for k, v in (info.manifest.get("files") or {}).items()
+              if k.startswith("archive/")}  # fmt: skip
+    present = {p.relative_to(info.path).as_posix()
+               for p in (info.path / "archive").rglob("*") if p.is_file()}  # fmt: skip
+    if not listed and not present:
+        return  # a release that kept no WARC (records 1.0): nothing to read again
+    for extra in sorted(present - set(listed)):
+        raise SnapshotError(f"{info.id}: {extra} is not in its manifest (added after it)")
+    for name, facts in sorted(listed.items()):
+        path = info.path / name
+        if not path.is_file():
+            raise SnapshotError(f"{info.id}: {name} is missing")
+        if path.stat().st_size != facts.get("bytes") or sha256_file(path) != facts.get("sha256"):
+            raise SnapshotError(f"{info.id}: {name} differs from its manifest (damaged)")
 
 
 def _files(folder: Path) -> dict[str, dict[str, Any]]:
@@ -147,10 +169,13 @@ def rederive(
     now: datetime,
 ) -> tuple[SnapshotInfo, Outcome]:
     """One snapshot derived again and swapped in, or left as it was with the reason."""
+    # The whole manifest: a listing may hold only a slimmed copy (target, health).
+    info = replace(info, manifest=read_manifest(info.path))
     outcome = Outcome(info.id, info.target, before=_summary(info.manifest))
     responses: Generator[Any, None, None] = archived_responses(info.path, info.id)
     staging: Staging | None = None
     try:
+        _check_captures(info)  # never re-sum a WARC that is not what was archived
         first = next(responses, None)  # the WARCs are checked whole before anything else
         staging = Staging(info.path, info.manifest)
         sink = RecordSink(staging.path, snapshot_id=info.id)
