@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pilotarchive import PROJECT_URL, __version__
+from pilotarchive.archive.names import is_target_name
 from pilotarchive.exceptions import SettingError
 
 BOT_NAME = "pilotarchive"
@@ -296,7 +297,7 @@ def load_config(settings: Any) -> Config:
     )
     no_control_characters("USER_AGENT", str(settings.get("USER_AGENT") or ""))
     target = str(settings.get("PILOTARCHIVE_TARGET") or "") or None
-    if target is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", target):
+    if target is not None and not is_target_name(target):
         raise SettingError(
             f"target name {target[:80]!r}: use letters, digits, '.', '_' and '-' (at most 64)",
             "PILOTARCHIVE_TARGET",

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pilotarchive.archive.names import TARGET_NAME
 from pilotarchive.exceptions import CrawlFailed, LostRedis, UsageError
 
 KEY = "pilotarchive:{job}:{what}"
@@ -108,7 +109,7 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float)
 
 
-_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_JOB_NAME = TARGET_NAME  # a job is named as a target is
 
 
 def check_job_name(name: str) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pilotarchive.exceptions import LockHeld
+from pilotarchive.archive.names import target_name_problem
+from pilotarchive.exceptions import LockHeld, UsageError
 
 OUTPUT_LOCK = ".lock"
 
@@ -112,4 +113,6 @@ def output_lock(output: Path, *, wait: float | None = None) -> FileLock:
 
 def target_lock(output: Path, target: str) -> FileLock:
     """The lock a run of ``target`` holds from start to end; a second run stops at once."""
+    if problem := target_name_problem(target):  # the name becomes a path
+        raise UsageError(problem)
     return FileLock(Path(output) / "locks" / f"{target}.lock", wait=0, what=f"target {target!r}")

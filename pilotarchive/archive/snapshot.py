@@ -29,6 +29,7 @@ from typing import IO, Any
 from pilotarchive import __version__
 from pilotarchive.archive.extsort import sorted_lines
 from pilotarchive.archive.lock import output_lock
+from pilotarchive.archive.names import target_name_problem
 from pilotarchive.archive.owner import Ownership, abandoned
 from pilotarchive.exceptions import (
     DiskFull,
@@ -598,6 +599,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise SnapshotDamaged(f"{file}:{exc.lineno}: not JSON ({exc.msg})") from exc
     if not isinstance(manifest, dict):
         raise SnapshotDamaged(f"{file}: not a JSON object")
+    target = manifest.get("target")
+    if target is not None and (problem := target_name_problem(target)):
+        raise SnapshotDamaged(f"{file}: target: {problem}")  # it would become a path
     return manifest
 
 

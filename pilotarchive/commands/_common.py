@@ -25,11 +25,22 @@ def add_output(parser: argparse.ArgumentParser) -> None:
 UNTARGETED = "untargeted"  # how snapshots made without a target (before 0.x) are named
 
 
+def target_name_arg(value: str) -> str:
+    """A ``--target`` that could not name a target is a usage error before anything reads
+    or writes a path made from it (``--target ../x``, ``--target /etc``)."""
+    from pilotarchive.archive.names import target_name_problem
+
+    if problem := target_name_problem(value):
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 def add_target(p: argparse.ArgumentParser) -> None:
     """``--target NAME``: which target's snapshots a command reads, the same everywhere."""
     p.add_argument(
         "--target",
         metavar="NAME",
+        type=target_name_arg,
         help="the snapshots of this target only (needed when the output folder holds "
         f"several; snapshots made without a target are '{UNTARGETED}')",
     )

@@ -6,12 +6,12 @@ again, it reads nothing already backfilled. Works against the Wayback Machine (d
 (--cdx-api http://HOST/COLL/cdx --replay http://HOST/COLL/) and OpenWayback."""
 
 import argparse
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pilotarchive.archive.names import is_target_name
 from pilotarchive.commands._common import (
     DEFAULT_START,
     add_output,
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             raise SettingError(str(exc).replace(exc.setting, flag), exc.setting) from None
         raise
     target = args.target or target_from_url(config.urls[0])
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", target):  # as the crawl's
+    if not is_target_name(target):  # as the crawl's
         raise UsageError(f"--target {target[:80]!r}: use letters, digits, '.', '_' and '-'")
     config = replace(config, target=target)
     report = _Report(args.quiet)

@@ -7,7 +7,7 @@ or a bag this command wrote."""
 import argparse
 from pathlib import Path
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import add_output, target_name_arg
 
 NAME = "bag"
 HELP = "write a target's snapshots as a BagIt bag for deposit"
@@ -15,7 +15,9 @@ READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", metavar="NAME", required=True, help="the target to bag")
+    p.add_argument(
+        "--target", metavar="NAME", type=target_name_arg, required=True, help="the target to bag"
+    )
     p.add_argument("--to", type=Path, metavar="DIR", required=True, help="the bag's folder")
     p.add_argument(
         "--operator",

@@ -11,11 +11,13 @@ server was fixed)."""
 import argparse
 from typing import TYPE_CHECKING
 
+from pilotarchive.commands._common import target_name_arg
 from pilotarchive.commands._config import add_config
 
 if TYPE_CHECKING:
     from pilotarchive.alerts.outbox import Outbox, Waiting
     from pilotarchive.schedule.config import Config
+
 
 NAME = "outbox"
 HELP = "list or send the messages waiting in the outbox"
@@ -31,7 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "waits now; retry: put the undeliverable messages back in the outbox",
     )
     add_config(p)
-    p.add_argument("--target", metavar="NAME", help="only the messages of this target")
+    p.add_argument(
+        "--target", metavar="NAME", type=target_name_arg, help="only the messages of this target"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

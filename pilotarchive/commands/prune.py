@@ -8,6 +8,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pilotarchive.commands._common import target_name_arg
 from pilotarchive.commands._config import add_config
 
 NAME = "prune"
@@ -15,7 +16,9 @@ HELP = "delete old snapshots of a target by its retention policy (dry run unless
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", metavar="NAME", required=True, help="the target to prune")
+    p.add_argument(
+        "--target", metavar="NAME", type=target_name_arg, required=True, help="the target to prune"
+    )
     p.add_argument("--yes", action="store_true", help="delete for real (default: a dry run)")
     p.add_argument(
         "--output",

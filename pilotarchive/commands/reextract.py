@@ -8,7 +8,7 @@ are not mailed (see docs/reextract.md)."""
 
 import argparse
 
-from pilotarchive.commands._common import add_output
+from pilotarchive.commands._common import add_output, target_name_arg
 from pilotarchive.commands._config import add_config
 
 NAME = "reextract"
@@ -24,7 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="snapshot ids or paths (default: every snapshot, of --target when given)",
     )
     p.add_argument(
-        "--target", metavar="NAME", help="this target's snapshots only (rules: from --config)"
+        "--target",
+        metavar="NAME",
+        type=target_name_arg,
+        help="this target's snapshots only (rules: from --config)",
     )
     add_output(p)
     add_config(p)

@@ -458,6 +458,11 @@ def _may_hold_controls(text: str, utf8: bytes | None) -> bool:
     )
 
 
+# What lxml holds when a page says &#xFFFE; but refuses to be given back: a text written
+# back without its control characters must also lose these, or the page is lost.
+_NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
+
+
 def _strip_controls(root: lxml.html.HtmlElement) -> int:
     """Take the control characters out of every text and attribute of the tree (raw ones,
     and those that ``&#27;`` became), so no extractor sees one; how many there were."""
@@ -467,12 +472,12 @@ def _strip_controls(root: lxml.html.HtmlElement) -> int:
             value = getattr(el, part)
             if value and CONTROL.search(value):
                 value, n = strip_controls(value)
-                setattr(el, part, value)
+                setattr(el, part, _NOT_XML.sub("\ufffd", value))
                 removed += n
         if isinstance(el.tag, str):
             for name, value in el.attrib.items():
                 if CONTROL.search(value):
                     value, n = strip_controls(value)
-                    el.set(name, value)
+                    el.set(name, _NOT_XML.sub("\ufffd", value))
                     removed += n
     return removed

@@ -6,6 +6,7 @@ archives, which URLs to fetch with it. Links to other pages (``<a href>``) are n
 requisites: a page's requisites are fetched, never crawled further.
 """
 
+import contextlib
 import re
 from urllib.parse import urljoin
 
@@ -24,7 +25,10 @@ def _absolute(base: str, ref: str) -> str | None:
     ref = ref.strip()
     if not ref or ref.startswith(("data:", "javascript:", "about:", "#", "blob:")):
         return None
-    url = urljoin(base, ref).split("#", 1)[0]
+    try:
+        url = urljoin(base, ref).split("#", 1)[0]
+    except ValueError:  # "http://[::1/x.png": one broken reference, not the page's links
+        return None
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
@@ -50,7 +54,8 @@ def html_requisites(body: bytes, url: str) -> list[str]:
         return []
     base = url
     for href in doc.xpath("//base/@href")[:1]:
-        base = urljoin(url, str(href))
+        with contextlib.suppress(ValueError):  # a broken <base>: the page's own URL
+            base = urljoin(url, str(href))
     refs: list[str] = []
     for link in doc.xpath("//link[@href]"):
         rels = set(str(link.get("rel") or "").lower().split())

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.lock import FileLock
+from pilotarchive.archive.names import target_name_problem
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
     RECORD_FILES,
@@ -123,6 +124,8 @@ class Register:
 
 
 def _folder(output: Path, target: str | None) -> Path:
+    if target and (problem := target_name_problem(target)):  # the name becomes a path
+        raise UsageError(problem)
     return Path(output) / FOLDER / (target or UNTARGETED)
 
 

@@ -213,6 +213,19 @@ class MinistrySpider(scrapy.Spider):
         if guess and source and status in REDIRECTS and response.headers.get("Location"):
             yield from self.guess_redirected(response, guess, source)
             return
+        if (
+            status == 304
+            and response.request is not None
+            and (response.request.meta.get(UNCONDITIONAL_META))
+        ):
+            # Asked without validators (or again, in full, after a 304 that could not be
+            # read): "not modified" answers nothing. Once, not a loop of re-fetches.
+            yield FetchFailure(
+                chain[0] if chain else response.url,
+                "HTTP 304 Not Modified to a request that sent no validators",
+                status,
+            )
+            return
         if status == 304:
             # Not modified since the last snapshot: read the page as archived then.
             previous = self.session.previous
