@@ -173,7 +173,8 @@ def test_a_damaged_snapshot_never_stops_the_next_crawl(
     assert lines[0].startswith("history of person-") and lines[1:] == [
         f"  {first.name}  first seen",
         "      in en: Juha Heikkinen",
-        f"  {third.snapshot.name}  last seen",
+        f"  {third.snapshot.name}  present",
+        f"      still there in the newest snapshot; present since {first.name}",
     ], history.stdout
     (said,) = history.stderr.splitlines()
     assert (

@@ -217,11 +217,11 @@ def test_prune_refuses_while_a_crawl_writes_and_names_wrong_targets(
     crawl(replica, out, "--target", "a")
     busy = out / "snapshots" / ".tmp-20991231T000000.000000Z-1"
     busy.mkdir()
-    run = run_cli("prune", "--target", "a", "--yes", "--output", str(out))
+    run = run_cli("prune", "--target", "a", "--yes", "--output", str(out), cwd=tmp_path)
     assert run.returncode == 1 and "a crawl is writing" in run.stderr
     assert len(_ids(out)) == 2
     shutil.rmtree(busy)
-    unknown = run_cli("prune", "--target", "nosuch", "--output", str(out))
+    unknown = run_cli("prune", "--target", "nosuch", "--output", str(out), cwd=tmp_path)
     assert unknown.returncode == 2 and "no snapshot of target 'nosuch'" in unknown.stderr
     # No configuration file: the default policy, said so; two snapshots of today are kept.
     env_dir = tmp_path / "cwd"
