@@ -43,6 +43,22 @@ def strip_controls(text: str) -> tuple[str, int]:
     return cleaned, len(text) - len(cleaned)
 
 
+# What XML 1.0 does not allow at all (surrogates, U+FFFE, U+FFFF); the C0 controls it
+# refuses are in _REMOVE already.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` fit for an XML 1.0 or HTML document: without control characters (as
+    :func:`strip_controls`) and without the characters XML does not allow.
+
+    For what the site and the feed write from records: a record made before control
+    characters were stripped (or by a path that missed it) must not make a feed that no
+    reader parses.
+    """
+    return _NOT_XML.sub("", text.translate(_REMOVE))
+
+
 def printable(text: str) -> str:
     """``text`` as a terminal shows it and does not obey it."""
     return text.translate(_SHOW)

@@ -112,6 +112,15 @@ class RunFailed(PilotarchiveError):
     the message names each target and why."""
 
 
+class UnsubscribeRecordDamaged(PilotarchiveError):
+    """``output/alerts/unsubscribed.json`` cannot be read (not JSON, not a mapping of lists).
+
+    It is never replaced or guessed around: mailing on would reach people who left, and
+    overwriting it would lose who left. The message names the file; restore it from a
+    backup or repair it by hand.
+    """
+
+
 class ArchiveError(PilotarchiveError):
     """A web archive cannot be used for a backfill: unreachable, refusing, rate-limiting for
     longer than we wait, or answering something that is not a CDX listing.

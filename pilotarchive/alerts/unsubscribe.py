@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 from pilotarchive.archive.lock import FileLock
 from pilotarchive.archive.snapshot import write_atomic
+from pilotarchive.exceptions import UnsubscribeRecordDamaged
 
 FOLDER = "alerts"
 SECRET_FILE = ".unsubscribe-secret"
@@ -75,12 +76,31 @@ def _record(output: Path) -> Path:
 
 
 def unsubscribed(output: Path) -> dict[str, list[str]]:
-    """List name -> the addresses (lower case) that left it."""
+    """List name -> the addresses (lower case) that left it.
+
+    A damaged record raises :class:`UnsubscribeRecordDamaged` rather than reading as
+    empty: an empty answer would mail the people who left, and ``leave`` would overwrite
+    the record and lose them for good.
+    """
+    file = _record(output)
     try:
-        data = json.loads(_record(output).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
-    return {str(k): [str(a) for a in v] for k, v in data.items() if isinstance(v, list)}
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise UnsubscribeRecordDamaged(
+            f"{file}: cannot be read ({exc}); it records who left the alert lists, so no "
+            "alert is mailed and nobody can leave until it is restored or repaired"
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(a, str) for a in v) for v in data.values()
+    ):
+        raise UnsubscribeRecordDamaged(
+            f"{file}: not a mapping of list names to lists of addresses; it records who "
+            "left the alert lists, so no alert is mailed and nobody can leave until it is "
+            "restored or repaired"
+        )
+    return {str(k): list(v) for k, v in data.items()}
 
 
 def has_left(output: Path, target: str, email: str) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 
 from pilotarchive.alerts.labels import count, labels
 from pilotarchive.archive.snapshot import snapshot_time
+from pilotarchive.controls import xml_safe
 
 ENTRIES = 50  # entries per feed: a feed reader wants the recent ones, not years of them
 FOLDER = "feeds"
@@ -156,6 +157,8 @@ def write_feeds(
             f'<link rel="alternate" type="text/html" href="{escape(home)}"/>'
             f"{self_link}\n" + "\n".join(entries) + "\n</feed>\n"
         )
-        put(feed_file(language), text)
+        # Escaping is not enough: a control character is not allowed in XML at all, even
+        # as a reference, and one in any text (a theme, a name) makes the feed unreadable.
+        put(feed_file(language), xml_safe(text))
         written.append(feed_file(language))
     return written

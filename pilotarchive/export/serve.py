@@ -22,9 +22,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from pilotarchive.exceptions import PilotarchiveError, UsageError
+from pilotarchive.exceptions import PilotarchiveError, UnsubscribeRecordDamaged, UsageError
 
 HOST = "127.0.0.1"
+MAX_BODY = 4096  # an unsubscribe POST carries "List-Unsubscribe=One-Click", nothing more
 
 
 PUBLISHED = ("site", "dataset", "snapshots")  # folders served, besides *.wacz at the top
@@ -89,16 +90,50 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         if not self._unsubscribe_path():
             self.send_error(405, "Only unsubscribe takes a POST")
             return
-        length = min(int(self.headers.get("Content-Length") or 0), 4096)
-        self.rfile.read(length)  # "List-Unsubscribe=One-Click" or the button's form
+        if not self._read_body():
+            return
         q = self._query()
         if not q.get("list") or not q.get("email") or not q.get("token"):
             self._answer(400, _PAGE.format(text="The link is incomplete."))
             return
-        if not leave(self.root, q["list"], q["email"], q["token"]):
+        try:
+            left = leave(self.root, q["list"], q["email"], q["token"])
+        except UnsubscribeRecordDamaged:
+            # The record stays as it is (who left must not be lost); the owner sees the
+            # same message from `run`.
+            self._answer(500, _PAGE.format(text=_BROKEN))
+            return
+        if not left:
             self._answer(403, _PAGE.format(text="This link is not valid."))
             return
         self._answer(200, _PAGE.format(text=_DONE))
+
+    def _read_body(self) -> bool:
+        """Read the (ignored) body, at most :data:`MAX_BODY` bytes; False once answered.
+
+        The length comes from the client: a negative one would make ``rfile.read`` read
+        until the client stops, a huge one hold a thread; so only a plain number up to the
+        bound is read, a body beyond it is refused and the connection closed.
+        """
+        given = self.headers.get("Content-Length")
+        if given is None:
+            if self.headers.get("Transfer-Encoding"):  # chunked: not read, so not kept open
+                self.close_connection = True
+                self._answer(411, _PAGE.format(text="Content-Length is required."))
+                return False
+            return True  # no body
+        given = given.strip()
+        if not given.isascii() or not given.isdigit():
+            self.close_connection = True
+            self._answer(400, _PAGE.format(text="Content-Length is not a number."))
+            return False
+        length = int(given)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._answer(413, _PAGE.format(text="The request body is too large."))
+            return False
+        self.rfile.read(length)  # "List-Unsubscribe=One-Click" or the button's form
+        return True
 
     def send_head(self) -> Any:
         if self._allowed_host() and self._unsubscribe_path():
@@ -139,6 +174,11 @@ _PAGE = (
 _DONE = (
     '<p lang="fi">Tilaus on peruttu.</p><p lang="sv">Prenumerationen är avslutad.</p>'
     '<p lang="en">You are unsubscribed.</p>'
+)
+_BROKEN = (
+    '<p lang="fi">Tilausta ei voitu perua juuri nyt.</p>'
+    '<p lang="sv">Prenumerationen kunde inte avslutas just nu.</p>'
+    '<p lang="en">The unsubscription could not be recorded right now.</p>'
 )
 _BUTTON = (
     '<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" '

@@ -44,6 +44,7 @@ from pilotarchive.archive.snapshot import (
     refuse_inside_snapshots,
     write_atomic,
 )
+from pilotarchive.controls import xml_safe
 from pilotarchive.diff.render import render_html
 from pilotarchive.exceptions import PilotarchiveError, UsageError
 from pilotarchive.export.feed import with_feed_links, write_feeds
@@ -78,6 +79,12 @@ class SiteResult:
     dataset: Dataset | None = None
 
 
+def _safe(rel: str, text: str) -> str:
+    """A page or feed without control characters: they come from records (an old one, a
+    page's own source shown escaped) and HTML and XML parsers refuse them."""
+    return xml_safe(text) if rel.endswith((".html", ".atom")) else text
+
+
 class _Writer:
     """Writes a file only when its bytes change, and remembers every file of the site."""
 
@@ -88,7 +95,7 @@ class _Writer:
     def put(self, rel: str, text: str) -> None:
         self.made.add(rel)
         path = self.root / rel
-        data = with_feed_links(rel, text).encode("utf-8")
+        data = _safe(rel, with_feed_links(rel, text)).encode("utf-8")
         try:
             if path.is_file() and path.read_bytes() == data:
                 self.result.unchanged += 1
@@ -109,7 +116,7 @@ class _Writer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("wb") as fh:
                 for piece in pieces:
-                    fh.write(with_feed_links(rel, piece).encode("utf-8"))
+                    fh.write(_safe(rel, with_feed_links(rel, piece)).encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
             if path.is_file() and filecmp.cmp(tmp, path, shallow=False):

@@ -93,6 +93,18 @@ class PageExtraction:
     error: str | None = None
 
 
+CONTROLS_NOTE = "control_characters"
+
+
+def controls_message(removed: int) -> str:
+    """The note of a page whose text lost control characters (by the generic reader or by
+    the rules, which parse the page again)."""
+    return (
+        f"{removed} control character(s) (such as ESC, which a terminal obeys) removed from "
+        "the page's text; the archived page keeps them"
+    )
+
+
 def is_html(content_type: str | None, body: bytes) -> bool:
     if content_type:
         media = content_type.split(";")[0].strip().lower()
@@ -332,13 +344,7 @@ def extract_page(
         extraction.error = str(exc)
         return extraction
     if doc.controls_removed:
-        extraction.notes.append(
-            Note(
-                "control_characters",
-                f"{doc.controls_removed} control character(s) (such as ESC, which a terminal "
-                "obeys) removed from the page's text; the archived page keeps them",
-            )
-        )
+        extraction.notes.append(Note(CONTROLS_NOTE, controls_message(doc.controls_removed)))
     if with_links:
         extraction.links = Links(doc.base_url, [link.href for link in doc.links])
     language, source = detect_language(

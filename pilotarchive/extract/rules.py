@@ -27,6 +27,7 @@ say so in a ``read_with_rules`` note; the snapshot's manifest names the rules.
 """
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -41,10 +42,15 @@ from pilotarchive.extract.names import parse_person
 from pilotarchive.extract.notes import (
     MAX_CONTACTS_PER_PAGE,
     MAX_PILOTS_PER_PAGE,
+    RECORDS_CAPPED,
     Note,
-    cap_records,
 )
-from pilotarchive.extract.page import PageExtraction, extract_page
+from pilotarchive.extract.page import (
+    CONTROLS_NOTE,
+    PageExtraction,
+    controls_message,
+    extract_page,
+)
 from pilotarchive.extract.phones import to_e164
 from pilotarchive.extract.pilots import Pilot
 
@@ -63,6 +69,18 @@ PILOT_FORMS = ("table", "list", "labelled", "headed", "sentence")
 NOTE_KIND = "read_with_rules"
 # "Raahe, Kalajoki ja Ylivieska": a list of towns in one field, in any of the languages.
 _LIST_SPLIT = re.compile(r"\s*(?:[,;/]|\s(?:ja|och|and|sekä|samt)\s|&)\s*", re.IGNORECASE)
+# XPath 1.0's core functions, the node tests that look like calls, the operators that may
+# stand before a parenthesis, and parsel's has-class: what a page can always evaluate.
+# Anything else (XSLT's document(), EXSLT or php: extensions, any prefix:name()) compiles
+# but fails or reaches outside the page when evaluated, on every page of the crawl.
+XPATH_FUNCTIONS = frozenset(
+    "last position count id local-name namespace-uri name string concat starts-with "
+    "contains substring-before substring-after substring string-length normalize-space "
+    "translate boolean not true false lang number sum floor ceiling round "
+    "node text comment processing-instruction and or div mod has-class".split()
+)
+_XPATH_LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
+_XPATH_CALL = re.compile(r"(?<![\w.:$@-])([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\s*\(")
 
 
 class RuleError(ValueError):
@@ -102,10 +120,35 @@ class Selector:
         except Exception as exc:  # cssselect's SelectorError, lxml's XPathSyntaxError
             kind = "XPath" if self.is_xpath else "CSS"
             return f"{self.text!r} is not a {kind} selector ({exc})"
+        if self.is_xpath:
+            for call in _XPATH_CALL.findall(_XPATH_LITERAL.sub("''", self.query)):
+                if call not in XPATH_FUNCTIONS:
+                    return (
+                        f"{self.text!r} calls {call}(), which is not an XPath 1.0 core "
+                        "function; a rule may use only those (contains(), normalize-space(), ...)"
+                    )
         return None
 
     def select(self, node: Any) -> Any:
         return node.xpath(self.query) if self.is_xpath else node.css(self.query)
+
+    def found(self, node: Any) -> list[Any]:
+        """What the selector finds in a parsel node, as lxml gives it (elements, strings or
+        a number): no parsel object per result, which costs more than the evaluation when
+        a selector finds thousands (xpath://h3 from any block finds every h3 of the page)."""
+        result = _compiled(self.text)(node.root)
+        return result if isinstance(result, list) else [result]
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(text: str) -> Any:
+    """The compiled XPath of a selector (CSS translated as parsel translates it)."""
+    from lxml import etree
+    from parsel.csstranslator import HTMLTranslator
+
+    selector = Selector(text)
+    query = selector.query if selector.is_xpath else HTMLTranslator().css_to_xpath(selector.query)
+    return etree.XPath(query, smart_strings=False)
 
 
 @dataclass(frozen=True)
@@ -245,24 +288,34 @@ def rules_from_json(text: str, target: str | None = None) -> Rules:
 # -- applying ------------------------------------------------------------------------------
 
 
-def _texts(selector: Selector, node: Any) -> list[str]:
+def _texts(selector: Selector, node: Any, limit: int | None = None) -> list[str]:
     """What the selector finds in ``node``: an element's whole text, a text node or an
-    attribute as it is; whitespace collapsed, empty ones dropped."""
-    out = []
-    for found in selector.select(node):
-        root = found.root
-        raw = found.xpath("string(.)").get() if not isinstance(root, str) else root
+    attribute as it is; whitespace collapsed, empty ones dropped; the first ``limit``."""
+    out: list[str] = []
+    for found in selector.found(node):
+        raw = found if isinstance(found, str) else _string(found)
         text = " ".join(str(raw or "").split())
         if text:
             out.append(text)
+            if limit is not None and len(out) >= limit:
+                break
     return out
+
+
+def _string(found: Any) -> str:
+    """XPath's string() of a result: an element's whole text, a number as XPath writes it."""
+    if isinstance(found, bool):
+        return "true" if found else "false"
+    if isinstance(found, float):
+        return str(int(found)) if found.is_integer() else str(found)
+    return str(found.xpath("string(.)"))
 
 
 def _first(rule: Rule, key: str, node: Any) -> str | None:
     selector = rule.fields.get(key)
     if selector is None:
         return None
-    found = _texts(selector, node)
+    found = _texts(selector, node, 1)
     return found[0] if found else None
 
 
@@ -332,24 +385,42 @@ def _pilots(rule: Rule, blocks: Iterable[Any], language: str | None) -> list[Pil
     return out
 
 
+LIMITS = {"pilot": MAX_PILOTS_PER_PAGE, "contact": MAX_CONTACTS_PER_PAGE}
+_WHAT = {"pilot": "pilots", "contact": "contact persons"}
+
+
 def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtraction:
     """The extraction with the records the rules find on this page put in place of the
     generic reader's (per record type, only where a rule found a block)."""
     from parsel import Selector as Page
 
+    from pilotarchive.controls import may_hold_controls
+    from pilotarchive.extract.document import _strip_controls
+
     applying = [r for r in rules.rules if r.applies_to(extraction.final_url)]
     if not applying or extraction.status >= 400 or extraction.error:
         return extraction
     page = Page(text=html, base_url=extraction.final_url)
+    # The same cleaning as the generic reader's tree gets: raw controls and those that
+    # "&#27;" became leave every text and attribute before a selector sees them.
+    removed = _strip_controls(page.root) if may_hold_controls(html) else 0
     pilots: list[Pilot] = []
     contacts: list[Contact] = []
     used: dict[str, int] = {}
+    read: dict[str, int] = {}
     for rule in applying:
         blocks = rule.block.select(page)
         if not blocks:
             continue
-        used[rule.record_type] = used.get(rule.record_type, 0) + len(blocks)
-        if rule.record_type == "pilot":
+        kind = rule.record_type
+        used[kind] = used.get(kind, 0) + len(blocks)
+        # Past the page's bound nothing is kept, so its blocks are not read: a field
+        # selector costs up to the whole page per block (xpath://h3 on 20,000 blocks). One
+        # block beyond the bound is read, which proves the bound was hit.
+        room = max(LIMITS[kind] + 1 - read.get(kind, 0), 0)
+        blocks = blocks[:room]
+        read[kind] = read.get(kind, 0) + len(blocks)
+        if kind == "pilot":
             pilots += _pilots(rule, blocks, extraction.language)
         else:
             contacts += [
@@ -358,11 +429,11 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
                 if (c := _contact(rule, block, "", extraction.language, "further_information"))
             ]
     if "pilot" in used:  # a selector matching every element is bounded as a page is
-        extraction.pilots = cap_records(pilots, MAX_PILOTS_PER_PAGE, "pilots", extraction.notes)
+        extraction.pilots = _bounded("pilot", pilots, used, read, extraction.notes)
     if "contact" in used:
-        extraction.contacts = cap_records(
-            contacts, MAX_CONTACTS_PER_PAGE, "contact persons", extraction.notes
-        )
+        extraction.contacts = _bounded("contact", contacts, used, read, extraction.notes)
+    if removed and not any(n.kind == CONTROLS_NOTE for n in extraction.notes):
+        extraction.notes.append(Note(CONTROLS_NOTE, controls_message(removed)))
     if used:
         said = ", ".join(f"{n} {kind} block(s)" for kind, n in sorted(used.items()))
         message = (
@@ -371,6 +442,22 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
         )
         extraction.notes.append(Note(NOTE_KIND, message))
     return extraction
+
+
+def _bounded(
+    kind: str, items: list[Any], used: dict[str, int], read: dict[str, int], notes: list[Note]
+) -> list[Any]:
+    """``items`` cut to the page's bound; a cut, or blocks left unread, is noted (and so
+    judged: the snapshot is degraded, see diff/health.py)."""
+    limit = LIMITS[kind]
+    if len(items) <= limit and used[kind] <= read[kind]:
+        return items
+    said = (
+        f"{used[kind]:,} {kind} block(s) found by the rules on one page; only the first "
+        f"{read[kind]:,} read and at most {limit:,} {_WHAT[kind]} kept"
+    )
+    notes.append(Note(RECORDS_CAPPED, said))
+    return items[:limit]
 
 
 def extract_with_rules(

@@ -49,7 +49,7 @@ from pilotarchive.alerts.state import (
     save_change_set,
     write_state,
 )
-from pilotarchive.alerts.unsubscribe import has_left
+from pilotarchive.alerts.unsubscribe import has_left, unsubscribed
 from pilotarchive.archive.lock import target_lock
 from pilotarchive.archive.snapshot import (
     check_readable,
@@ -430,6 +430,10 @@ def run_target(
     result = RunResult(target.name, clock(), dry_run=dry_run)
     outbox = Outbox(config.output)
     try:
+        if target.subscribers:
+            # Who left is read before the crawl: a damaged record stops the target here
+            # (UnsubscribeRecordDamaged) instead of after a crawl, and nobody who left is mailed.
+            unsubscribed(config.output)
         with target_lock(config.output, target.name):
             _locked_run(config, target, result, clock=clock, tz=tz, verbose=verbose, crawl=crawl)
             state = read_state(config.output, target.name)

@@ -1,0 +1,134 @@
+"""Rules (extract/rules.py) against hostile pages and selectors that cannot run.
+
+The rules parse the page again with parsel, so they get the same control-character
+cleaning as the generic reader; a block selector matching thousands of elements reads no
+more blocks than the page's bound keeps; and XPath that calls anything but XPath 1.0's
+core functions is refused when the configuration loads, with key and line.
+"""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pilotarchive.controls import CONTROL
+from pilotarchive.exceptions import ConfigError
+from pilotarchive.extract.rules import extract_with_rules
+from pilotarchive.schedule.config import parse_config
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+HEAD = '[[target]]\nname = "k"\nstart_urls = ["http://127.0.0.1:9/k"]\n'
+
+
+def rules_of(rules: str):  # type: ignore[no-untyped-def]
+    return parse_config(HEAD + rules, Path("pilotarchive.toml")).target("k").rules
+
+
+def test_values_read_by_rules_lose_control_characters_and_say_so() -> None:
+    page = (
+        "<html lang='fi'><body><div class='c'>"
+        "<b>Teollisuuden\x07 &#27;[2Krakennemuutos\x01</b>"
+        "<i>Raahen\x1b]8;;http://evil.example/\x1b\\ kaupunki</i>"
+        "<ul><li>Raahe\x07</li><li>Kala&#x1B;joki</li></ul>"
+        "<span>Leena M\u00e4kinen</span><a href='mailto:leena\x07@raahe.fi'>m</a>"
+        "</div></body></html>"
+    ).encode()
+    rules = rules_of(
+        '[[target.rules.pilot]]\nblock = "div.c"\ntheme = "b"\ncoordinator = "xpath:.//i"\n'
+        'municipalities = "li"\ncontact_name = "span"\ncontact_email = "a::attr(href)"\n'
+    )
+    got = extract_with_rules(page, "http://127.0.0.1/k", rules=rules, headers=HTML)
+    (pilot,) = got.pilots
+    assert pilot.theme == "Teollisuuden [2Krakennemuutos"
+    assert pilot.coordinator == "Raahen]8;;http://evil.example/\\ kaupunki"
+    assert pilot.municipalities == ["Raahe", "Kalajoki"]
+    assert pilot.contact is not None and pilot.contact.email == "leena@raahe.fi"
+    for value in (pilot.theme, pilot.coordinator, *pilot.municipalities, pilot.contact.email):
+        assert not CONTROL.search(value or ""), value
+    notes = [n for n in got.notes if n.kind == "control_characters"]
+    assert len(notes) == 1 and "control character(s)" in notes[0].message
+
+
+def test_an_attribute_read_by_a_rule_loses_control_characters() -> None:
+    # In an attribute, as a raw character and as references: parsel would give them back.
+    page = (
+        b"<html lang='fi'><body><div class='c'><b title='Kokeilu&#7;&#27;[31m yksi'>x</b>"
+        b"</div></body></html>"
+    )
+    rules = rules_of('[[target.rules.pilot]]\nblock = "div.c"\ntheme = "b::attr(title)"\n')
+    got = extract_with_rules(page, "http://127.0.0.1/k", rules=rules, headers=HTML)
+    assert [p.theme for p in got.pilots] == ["Kokeilu[31m yksi"]
+    assert "control_characters" in [n.kind for n in got.notes]
+
+
+def test_blocks_past_the_bound_are_not_read() -> None:
+    # An absolute field selector costs the whole page in every block: 5,000 blocks read
+    # each would be 25 million results; the bound reads 201 of them.
+    cards = b"".join(b"<div><h3>Kokeilu %d</h3></div>" % n for n in range(5000))
+    page = b"<html lang='fi'><body>" + cards + b"</body></html>"
+    rules = rules_of('[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath://h3"\n')
+    started = time.monotonic()
+    got = extract_with_rules(page, "http://127.0.0.1/k", rules=rules, headers=HTML)
+    took = time.monotonic() - started
+    assert len(got.pilots) == 200
+    capped = [n.message for n in got.notes if n.kind == "records_capped"]
+    assert capped == [
+        "5,000 pilot block(s) found by the rules on one page; only the first 201 read "
+        "and at most 200 pilots kept"
+    ]
+    assert took < 15, took
+
+
+def test_blocks_that_hold_no_record_are_bounded_too() -> None:
+    cards = b"".join(b"<div><h3>Kokeilu %d</h3></div>" % n for n in range(5000))
+    page = b"<html lang='fi'><body>" + cards + b"</body></html>"
+    rules = rules_of(
+        '[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath://h3[@class=\'none\']"\n'
+    )
+    started = time.monotonic()
+    got = extract_with_rules(page, "http://127.0.0.1/k", rules=rules, headers=HTML)
+    assert got.pilots == [] and time.monotonic() - started < 15
+    assert "records_capped" in [n.kind for n in got.notes]  # blocks left unread are said
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "document('file:///etc/passwd')//a",
+        "php:function('system', 'id')",
+        "re:test(., 'x')",
+        ".//a[ext:evil(.)]",
+        ".//a[str:tokenize(., ',')]",
+        "unparsed-text('/etc/passwd')",
+        "key('k', 'v')",
+        ".//td[contains(normalize-space(.), 'a')] | doc('x')",
+    ],
+    ids=["document", "php", "exslt-re", "prefixed", "exslt-str", "xslt2", "xslt-key", "union"],
+)
+def test_xpath_calling_outside_the_core_is_refused_with_key_and_line(query: str) -> None:
+    text = f'[[target.rules.pilot]]\nblock = "div"\ntheme = "h3"\ncoordinator = "xpath:{query}"\n'
+    assert (HEAD + text).splitlines()[6].startswith("coordinator = ")
+    with pytest.raises(ConfigError) as exc:
+        rules_of(text)
+    said = str(exc.value)
+    assert "pilotarchive.toml:7: target[0].rules.pilot[0].coordinator: " in said, said
+    assert "not an XPath 1.0 core function" in said
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ".//tr[th='Kunnat']/td",
+        ".//td[contains(normalize-space(.), 'a')]/text()",
+        "./td[@class='c']/a/@href",
+        ".//a[starts-with(@href, 'tel:')] | .//b",
+        ".//a[. = 'document(x) and php:f()']",
+        "child::node()[not(self::comment())]",
+        ".//p[position() = last() and (@x or @y)]",
+        ".//p[string-length(translate(., 'a', 'b')) > count(.//b) div 2]",
+        ".//li[has-class('x')]",
+    ],
+)
+def test_core_xpath_still_passes(query: str) -> None:
+    text = f'[[target.rules.pilot]]\nblock = "div"\ntheme = "h3"\ncoordinator = "xpath:{query}"\n'
+    assert rules_of(text)
