@@ -211,28 +211,22 @@ def _as_contact(
         gone = [p for p in people if p["kind"] == "removed"]
         came = [p for p in people if p["kind"] == "added"]
         where = f" on {c['page_label']}" if c.get("page_label") else ""
-        for person in gone:
-            if _entity_by_id(identity, old, "contact", person["id"]) != entity:
-                continue
-            by = ", ".join(p["name"] for p in came)
-            details.append(f"[{c['language']}] replaced as the contact of {c['label']!r}{where}"
-                           + (f" by {by}" if by else ""))  # fmt: skip
-            found.append({"record_type": "contact", "kind": "replaced as contact",
-                          "id": person["id"], "language": c["language"], "label": person["name"],
-                          "page_label": c.get("page_label"), "pilot": c["label"],
-                          "pilot_id": c["id"], "by": [p["name"] for p in came],
-                          "fields": []})  # fmt: skip
-        for person in came:
-            if _entity_by_id(identity, new, "contact", person["id"]) != entity:
-                continue
-            was = ", ".join(p["name"] for p in gone)
-            details.append(f"[{c['language']}] became the contact of {c['label']!r}{where}"
-                           + (f", replacing {was}" if was else ""))  # fmt: skip
-            found.append({"record_type": "contact", "kind": "became contact",
-                          "id": person["id"], "language": c["language"], "label": person["name"],
-                          "page_label": c.get("page_label"), "pilot": c["label"],
-                          "pilot_id": c["id"], "replacing": [p["name"] for p in gone],
-                          "fields": []})  # fmt: skip
+        sides = (
+            (gone, old, "replaced as contact", "replaced as the contact of", "by", " by ", came),
+            (came, new, "became contact", "became the contact of", "replacing", ", replacing ",
+             gone),
+        )  # fmt: skip
+        for people_here, side, kind, phrase, key, joiner, others in sides:
+            names = [p["name"] for p in others]
+            tail = joiner + ", ".join(names) if names else ""
+            for person in people_here:
+                if _entity_by_id(identity, side, "contact", person["id"]) != entity:
+                    continue
+                details.append(f"[{c['language']}] {phrase} {c['label']!r}{where}{tail}")
+                found.append({"record_type": "contact", "kind": kind, "id": person["id"],
+                              "language": c["language"], "label": person["name"],
+                              "page_label": c.get("page_label"), "pilot": c["label"],
+                              "pilot_id": c["id"], key: names, "fields": []})  # fmt: skip
 
 
 def timeline(output: Path, entity: str, target: Any = ANY_TARGET) -> list[Event]:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from pilotarchive.exceptions import ReplicaError
@@ -325,7 +326,44 @@ def negotiate(response: Response, request_headers: Mapping[str, str]) -> Respons
     return Response(200, body, headers)
 
 
-class ReplicaServer:
+class BackgroundServer:
+    """An HTTP server on a local port, in a background thread: the replica and its web
+    archive alike. Bound at once (a port taken is an error now, not when serving)."""
+
+    def _bind(self, host: str, port: int, handler: type, taken: str) -> None:
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            raise ReplicaError(taken.format(where=f"{host}:{port}", why=exc.strerror)) from exc
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ReplicaServer(BackgroundServer):
     """The replica on a local port, in a background thread."""
 
     def __init__(
@@ -343,20 +381,7 @@ class ReplicaServer:
         self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers)
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"replica": self})
-        try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
-        except OSError as exc:
-            raise ReplicaError(
-                f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port"
-            ) from exc
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+        self._bind(host, port, handler, "cannot listen on {where}: {why}; choose another --port")
 
     def set_version(self, version: str) -> None:
         if version not in VERSIONS:
@@ -380,24 +405,6 @@ class ReplicaServer:
     def fault_for(self, raw_path: str) -> Fault | None:
         with self._lock:
             return self.faults.get(raw_path) or self.faults.get(urlsplit(raw_path).path)
-
-    def start(self) -> "ReplicaServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> "ReplicaServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class _Handler(BaseHTTPRequestHandler):

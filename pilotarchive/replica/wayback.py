@@ -25,17 +25,15 @@ import base64
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from pilotarchive.exceptions import ReplicaError
 from pilotarchive.replica.content import VERSIONS
-from pilotarchive.replica.server import negotiate, render
+from pilotarchive.replica.server import BackgroundServer, negotiate, render
 
 SITE = "http://www.tem.fi"
 CDX_PATH = "/cdx/search/cdx"
@@ -232,7 +230,7 @@ class WaybackArchive:
 _REPLAY = re.compile(r"^/web/(?P<ts>\d{1,14})(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", re.S)
 
 
-class WaybackServer:
+class WaybackServer(BackgroundServer):
     """:class:`WaybackArchive` on a local port, in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -270,33 +268,10 @@ class WaybackServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        try:
-            self.httpd = ThreadingHTTPServer((host, port), Handler)
-        except OSError as exc:
-            raise ReplicaError(
-                f"cannot serve the web archive on {host}:{port} ({exc.strerror}); "
-                "give another --archive-port (0: any free port)"
-            ) from exc
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
-
-    def start(self) -> "WaybackServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> "WaybackServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._bind(
+            host,
+            port,
+            Handler,
+            "cannot serve the web archive on {where} ({why}); "
+            "give another --archive-port (0: any free port)",
+        )
