@@ -280,7 +280,7 @@ def run_split_crawl(
         clear(client, name)
         relative = str(writer.path.relative_to(config.output_dir))
         Job(name, writer.snapshot_id, relative, published).publish(client)
-        procs = start_local_workers(url, name, config.output_dir, workers, tracebacks)
+        start_local_workers(url, name, config.output_dir, workers, tracebacks, procs)
         done = wait_for_workers(client, name, procs)
         archives, parts = [], []
         for number, outcome in sorted(done.items(), key=lambda kv: int(kv[0])):

@@ -361,11 +361,14 @@ class PrivateRedis:
             start_new_session=True,  # Ctrl-C at the terminal is for the coordinator only
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not self._answers():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise CrawlFailed("the private redis-server for --workers did not start")
-            time.sleep(0.02)
+        try:
+            while not self._answers():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise CrawlFailed("the private redis-server for --workers did not start")
+                time.sleep(0.02)
+        except BaseException:  # Ctrl-C while it starts: the caller never gets it to close
+            self.close()
+            raise
 
     def _answers(self) -> bool:
         if not self.socket.exists():
@@ -397,18 +400,22 @@ def worker_command(redis_url: str, job: str, output: Path, verbose: bool) -> lis
     return [*argv, "-v"] if verbose else argv
 
 
-def start_local_workers(redis_url: str, job: str, output: Path, count: int,
-                        verbose: bool) -> list[subprocess.Popen]:  # fmt: skip
+def start_local_workers(redis_url: str, job: str, output: Path, count: int, verbose: bool,
+                        started: list[subprocess.Popen]) -> list[subprocess.Popen]:  # fmt: skip
+    """Each worker is put in ``started`` the moment it runs: a Ctrl-C between two starts
+    must still find the first one to stop (a list built whole was never assigned, and the
+    worker already running was left behind)."""
     env = {**os.environ, "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore")}
     # Each in a session of its own: Ctrl-C at the terminal reaches the coordinator only,
     # which stops the workers in order (one SIGINT each; a second would abort them at once)
     # and the redis-server after them.
-    return [
-        subprocess.Popen(
-            worker_command(redis_url, job, output, verbose), env=env, start_new_session=True
+    for _ in range(count):
+        started.append(
+            subprocess.Popen(
+                worker_command(redis_url, job, output, verbose), env=env, start_new_session=True
+            )
         )
-        for _ in range(count)
-    ]
+    return started
 
 
 def part_folder(settings: Any, config: Any) -> tuple[str, Path, int]:

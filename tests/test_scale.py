@@ -372,3 +372,27 @@ def test_ctrl_c_at_the_terminal_while_a_split_crawl_starts(site, tmp_path, phase
     assert "Traceback" not in err and "cannot reach Redis" not in err, err
     assert _gone(children)
     assert not snapshot_dir(output).exists() or list(snapshot_dir(output).iterdir()) == []
+
+
+@needs_redis
+def test_ctrl_c_while_the_private_redis_starts_leaves_no_server(monkeypatch) -> None:
+    """The Ctrl-C test above failed now and then: interrupted while the private
+    redis-server was coming up, the coordinator never got it to close, and it lived on."""
+    from pilotarchive import workers
+
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):  # the real one, remembered
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    def interrupted(self) -> bool:
+        raise KeyboardInterrupt  # the terminal's Ctrl-C, during the wait for the socket
+
+    monkeypatch.setattr(workers.subprocess, "Popen", popen)
+    monkeypatch.setattr(workers.PrivateRedis, "_answers", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        workers.PrivateRedis()
+    assert [p.poll() is not None for p in started] == [True]
