@@ -48,11 +48,13 @@ DEAD_AFTER = 60.0  # a worker silent this long is taken for dead (killed, host g
 # target's settings set for the crawl itself (what to fetch, how politely, who runs it).
 # Whoever can write to that Redis can change these, and only these: any other setting may
 # name code (pipelines, middlewares, ``*_CLASS``) or files (HTTPCACHE_DIR, FEEDS, LOG_FILE),
-# and a blocklist of those was never complete (HTTPCACHE_DIR got through).
+# and a blocklist of those was never complete (HTTPCACHE_DIR got through). The target's
+# extraction rules are data, not code: selectors each worker checks as a crawl does
+# (XPath 1.0 core functions only, results capped: extract/rules.py) before it starts.
 JOB_SETTINGS = frozenset(
     "PILOTARCHIVE_START_URLS PILOTARCHIVE_SCOPE PILOTARCHIVE_MAX_PAGES PILOTARCHIVE_ALLOWED_HOSTS "
     "PILOTARCHIVE_FAST_LOOPBACK PILOTARCHIVE_DEDUP PILOTARCHIVE_CONDITIONAL PILOTARCHIVE_OPERATOR "
-    "PILOTARCHIVE_TARGET "
+    "PILOTARCHIVE_TARGET PILOTARCHIVE_RULES "
     "USER_AGENT ROBOTSTXT_OBEY DOWNLOAD_DELAY RANDOMIZE_DOWNLOAD_DELAY DOWNLOAD_TIMEOUT "
     "DOWNLOAD_MAXSIZE DOWNLOAD_WARNSIZE CONCURRENT_REQUESTS CONCURRENT_REQUESTS_PER_DOMAIN "
     "AUTOTHROTTLE_ENABLED AUTOTHROTTLE_START_DELAY AUTOTHROTTLE_MAX_DELAY "

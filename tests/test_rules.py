@@ -9,6 +9,7 @@ the ministry's persons in a table without headers, phones and e-mails only in ``
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,34 @@ def test_a_page_answered_304_is_read_with_the_rules_now_in_force(
     persons = [c for c in records["contacts"] if c["role"] == "further_information"]
     assert len(persons) == 2 and len(records["pilots"]) == 3
     check_archive(new)
+
+
+REDIS = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin")
+
+
+@pytest.mark.skipif(REDIS is None, reason="Debian's redis-server is not installed")
+def test_a_split_crawl_takes_the_rules_to_its_workers(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """The rules travel in the Redis job (PILOTARCHIVE_RULES is one of its settings), and
+    whichever worker fetches the page reads it with them; rules a worker would refuse stop
+    the split crawl before anything starts, naming the setting."""
+    hostile.routes["/kokeilut"] = Route(body=PAGE)
+    rules = rules_of(config_text())
+    output = tmp_path / "output"
+    common = ("--output", str(output), "--target", "kokeilut", "--fast-loopback",
+              "--workers", "2")  # fmt: skip
+    run = run_cli("crawl", f"{hostile.url}/kokeilut", *common,
+                  "-s", f"PILOTARCHIVE_RULES={rules.to_json()}")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    snapshot = Path(run.stdout.strip().splitlines()[-1])
+    check_archive(snapshot)
+    records = load_records(snapshot)
+    assert sorted((p["theme"], p["coordinator"]) for p in records["pilots"]) == sorted(
+        (theme, coordinator) for theme, coordinator, *_ in PILOTS
+    )
+    assert load_manifest(snapshot)["derivation"]["rules"]["sha256"] == rules.sha256
+    bad = run_cli("crawl", f"{hostile.url}/kokeilut", *common,
+                  "-s", 'PILOTARCHIVE_RULES={"pilot": [{"block": "div["}]}')  # fmt: skip
+    assert bad.returncode == 2 and "PILOTARCHIVE_RULES" in bad.stderr
+    assert len(list((output / "snapshots").iterdir())) == 1

@@ -44,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
         source = f"[target.retention] of {args.target!r} in {config.file}"
         if config.file is None:
             source = "the default policy (no configuration file)"
-    except ConfigError:
+    except ConfigError as exc:
         if config.file is not None:
-            raise
+            # Never delete by a policy nobody wrote for this target (a backfilled one).
+            raise ConfigError(
+                f"{exc}; prune deletes only by a policy written for the target: add a "
+                f"[[target]] with name = {args.target!r} and a [target.retention] table "
+                f"to {config.file}"
+            ) from exc
         policy, source = Retention(), "the default policy (no configuration file)"
     now = datetime.now(UTC)
     result = (

@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import resolve_snapshot, snapshot_dir
+    from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot, snapshot_dir
     from pilotarchive.controls import printable
     from pilotarchive.derive.reread import Outcome, reextract
     from pilotarchive.exceptions import UsageError
@@ -44,8 +44,17 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, need_password=False)
     rules = {t.name: t.rules for t in config.targets}
     if args.target is not None and args.target not in rules and config.file is not None:
-        known = ", ".join(sorted(rules))
-        raise UsageError(f"--target {args.target}: no such target in {config.file} ({known})")
+        # A backfilled or once-configured target lives in the archive only: it is read
+        # again with the generic reader. A name known to neither is a typing mistake.
+        held = {i.target for i in list_snapshots(args.output) if i.target}
+        if args.target not in held:
+            known = ", ".join(sorted(set(rules) | held)) or "none"
+            raise UsageError(
+                f"--target {args.target}: no such target in {config.file} nor among the "
+                f"snapshots of {args.output} (known: {known})"
+            )
+        print(f"target {args.target} has no [[target]] in {config.file}: read again without "
+              "rules (add one with [[target.rules.pilot]] to give it rules)")  # fmt: skip
     selected = None
     if args.snapshots:
         selected = []
