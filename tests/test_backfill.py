@@ -381,6 +381,17 @@ def test_one_snapshot_per_version_dated_by_its_captures(front: Front, tmp_path: 
     assert later["health"]["verdict"] == "healthy"
 
 
+def test_quiet_prints_only_the_snapshots_paths(front: Front, tmp_path: Path, capsys) -> None:
+    """``-q`` for scripts: stdout holds the paths of the snapshots written, one a line, and
+    nothing else; stderr holds no progress line."""
+    out = tmp_path / "out"
+    assert main(backfill_args(front, out, "-q")) == 0
+    stdout, stderr = capsys.readouterr()
+    assert stdout.splitlines() == [str(s.path) for s in list_snapshots(out)]
+    assert len(stdout.splitlines()) == 3
+    assert "listing" not in stderr and "capture" not in stderr, stderr
+
+
 def test_backfilled_and_crawled_snapshots_in_one_time_line(front: Front, tmp_path: Path,
                                                           capsys) -> None:  # fmt: skip
     """A crawl after a backfill diffs against the last backfilled snapshot (ids are times),

@@ -64,7 +64,10 @@ def test_commands_are_all_there() -> None:
      ["replica", "serve", "--synthetic", "5", "--layout", "div"],
      ["replica", "serve", "--synthetic", "999999999", "--static", "x"],
      ["replica", "serve", "--archive", "--archive-port", "70000"],
-     ["backfill", "--target", "no/slash", "--cdx-api", "http://127.0.0.1:9/cdx"]],
+     ["backfill", "--target", "no/slash", "--cdx-api", "http://127.0.0.1:9/cdx"],
+     # A wrong name or a missing folder is the caller's mistake, said before a port is taken.
+     ["replica", "serve", "--version", "bad", "--port", "0"],
+     ["replica", "serve", "--layout", "nope", "--port", "0"]],
 )  # fmt: skip
 def test_usage_errors_exit_2(argv: list[str], capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -137,6 +137,11 @@ def test_wacz_of_a_damaged_warc_puts_nothing_in_place(replica, tmp_path: Path) -
     assert line.startswith(f"pilotarchive: {warc}: cannot be read ("), line
     assert not package.exists()
     assert not list(tmp_path.glob(".tmp-*"))
+    # A --file in a folder that is not there is the caller's mistake, as for export --to.
+    missing = run_cli("wacz", "--output", str(tmp_path), "--file", str(tmp_path / "no" / "p.wacz"))
+    assert one_line(missing, 2) == (
+        f"pilotarchive: {tmp_path / 'no'} does not exist; create it or give another --file"
+    )
 
 
 # -- 15. one meaning per option --------------------------------------------------------------

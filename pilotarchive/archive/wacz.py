@@ -27,7 +27,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pilotarchive.archive.read import QuietArchiveIterator, original_of, read_payload
 from pilotarchive.archive.snapshot import RECORD_FILES, os_error, read_manifest, resolve_snapshot
-from pilotarchive.exceptions import SnapshotDamaged, SnapshotError
+from pilotarchive.exceptions import SnapshotDamaged, SnapshotError, UsageError
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
 _READ_ERRORS = (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError, gzip.BadGzipFile)
@@ -143,7 +143,7 @@ def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None)
     if output.is_dir():
         raise SnapshotError(f"{output} is a folder; give a file name ending in .wacz")
     if not output.parent.is_dir():
-        raise SnapshotError(f"{output.parent} does not exist; create it first")
+        raise UsageError(f"{output.parent} does not exist; create it or give another --file")
     root = snapshots[0].parent
     warcs = [w for s in snapshots for w in sorted((s / "archive").glob("*.warc.gz"))]
     if not warcs:

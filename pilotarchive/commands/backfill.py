@@ -111,7 +111,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "TIMEOUT), USER_AGENT or DOWNLOAD_MAXSIZE",
     )
     p.add_argument(
-        "-q", "--quiet", action="store_true", help="no line per listing and capture on stderr"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only each snapshot's path (stdout), notes and errors (stderr): no line per "
+        "listing and capture, no summaries",
     )
 
 
@@ -133,7 +137,8 @@ class _Report:
                 flush=True,
             )
             return
-        print_summary(written.path)
+        if not self.quiet:
+            print_summary(written.path)
         print(written.path, flush=True)
 
 
@@ -177,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(describe(outcome))
+    if not args.quiet:
+        print(describe(outcome))
     if outcome.listed == 0:
         span = ""
         if config.start or config.end:

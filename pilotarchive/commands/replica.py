@@ -105,6 +105,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--static writes the synthetic site: give --synthetic N too")
     if not 0 <= args.archive_port <= 65535:
         raise UsageError(f"--archive-port {args.archive_port}: a port is a number from 0 to 65535")
+    # A wrong name is the caller's mistake (exit 2), said before any port is taken.
+    if args.site_version and args.site_version not in VERSIONS:
+        raise UsageError(f"--version {args.site_version}: no such replica version; known: "
+                         f"{', '.join(VERSIONS)} (`pilotarchive replica versions`)")  # fmt: skip
+    if args.layout and args.layout not in LAYOUTS:
+        raise UsageError(f"--layout {args.layout}: no such replica layout; known: "
+                         f"{', '.join(LAYOUTS)} (`pilotarchive replica layouts`)")  # fmt: skip
     replica = ReplicaServer(
         args.site_version or DEFAULT_VERSION,
         host=args.host,
