@@ -35,6 +35,9 @@ _OBFUSCATED = re.compile(
     rf"({_OBFUSCATED_DOMAIN})",
     re.IGNORECASE,
 )
+# What every obfuscated address holds: a bracket of "(at)", "[at]", "{at}", or " at " between
+# spaces. A line without one (most lines) is not scanned at each of its letters.
+_OBFUSCATION_HINT = re.compile(r"[(\[{]|\s[aä]t\s", re.IGNORECASE)
 _DOT = re.compile(_DOT_WORD, re.IGNORECASE)
 _TLD = re.compile(r"[A-Za-z]{2,63}")
 _PLACEHOLDER_WORDS = EMAIL_GIVEN_PLACEHOLDERS | EMAIL_FAMILY_PLACEHOLDERS
@@ -87,6 +90,8 @@ def find_emails(text: str) -> list[EmailFound]:
             if not dropped and end < len(text) and (text[end].isalnum() or text[end] == "_"):
                 continue  # "tem.fiä": the word goes on, so this is no address
             found.append(_found(m.group(1), domain, "explicit", (m.start(), end)))
+    if _OBFUSCATION_HINT.search(text) is None:
+        return found
     for m in _OBFUSCATED.finditer(text):
         if any(s <= m.start() < e for s, e in (f.span for f in found)):
             continue
