@@ -40,7 +40,7 @@ _FIRST_WORDS = {label.split()[0] for label in _LABELS}
 _INLINE = frozenset("a abbr b big cite em font i label small span strong u".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PERSON_TYPES = ("schema.org/Person",)
-_ITEMTYPE = etree.XPath("boolean(descendant-or-self::*[@itemtype])")
+_ITEMTYPE = etree.XPath("boolean(//*[@itemtype])")
 # "Contact" or "Yhteyshenkilö" as a term in a list of a pilot's fields (a <dt>, a table
 # header) names the pilot's contact, not a box of the page's persons.
 _FIELD_TAGS = frozenset({"dt", "th", "td", "li", "label"})
@@ -254,6 +254,10 @@ def find_boxes(doc: Document, skip: frozenset = frozenset()) -> list[Box]:
     content = doc.content
     claimed: set[lxml.html.HtmlElement] = set()
     candidates = _candidates(doc)
+    # Microdata on the page at all: asked of the tree (in C) once, and only when the page
+    # has a box, instead of searching the whole source; never per box (a thousand boxes in
+    # one column would each ask it of the column again).
+    microdata_here = bool(candidates) and bool(_ITEMTYPE(doc.root))
     heads = {el for el, _, _ in candidates}
     lengths: dict[lxml.html.HtmlElement, int] = {}
     for el, label, rest in candidates:
@@ -282,9 +286,7 @@ def find_boxes(doc: Document, skip: frozenset = frozenset()) -> list[Box]:
         if rest:
             lines.insert(0, rest)
         inside = _contains(content, el)
-        # Microdata is looked for only in a box that has some (in C), not by a search of
-        # the page's whole source.
-        people = _people(container, el, stop, prune) if _ITEMTYPE(container) else []
+        people = _people(container, el, stop, prune) if microdata_here else []
         claimed.add(el)
         if lines or people:
             boxes.append(Box(label, lines, inside, people))
