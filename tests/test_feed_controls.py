@@ -80,3 +80,41 @@ def test_a_theme_with_control_characters_gives_feeds_a_reader_parses(
     assert pages
     bad = [p for p in pages if any(c in p.read_text(encoding="utf-8") for c in "\x07\x1b\x01")]
     assert not bad, bad
+
+
+def test_a_mail_and_an_html_diff_of_such_a_record_hold_no_control_character(
+    replica: ReplicaServer, hostile: HostileServer, tmp_path: Path
+) -> None:
+    """The same old record, in the HTML part of an alert (as html_document writes every
+    one) and in ``diff --format html --file``: the text stays, the controls go."""
+    from pilotarchive.alerts.headers import html_document
+
+    html = html_document("fi", "t", [f"<p>{HOSTILE}</p>"])
+    assert "Teollisuuden [31mmurros" in html
+    assert not any(c in html for c in "\x07\x1b\x01")
+    with urllib.request.urlopen(f"{replica.url}/seutukaupunkipilotit", timeout=10) as answer:
+        page = answer.read().decode("iso-8859-1")
+    headers = [(b"Content-Type", b"text/html; charset=utf-8")]
+    output = tmp_path / "output"
+    hostile.route("/p", body=page.encode("utf-8"), headers=headers)
+    _crawl(hostile, output)
+    hostile.route("/p", body=page.replace(THEME, NEW_THEME).encode("utf-8"), headers=headers)
+    newer = _crawl(hostile, output)
+    pilots = newer / "records" / "pilots.jsonl"
+    data = pilots.read_text(encoding="utf-8").replace(json.dumps(NEW_THEME), json.dumps(HOSTILE))
+    pilots.write_bytes(data.encode("utf-8"))
+    manifest = json.loads((newer / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["files"]["records/pilots.jsonl"]
+    raw = data.encode("utf-8")
+    entry["bytes"], entry["sha256"] = len(raw), hashlib.sha256(raw).hexdigest()
+    (newer / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = tmp_path / "diff.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "pilotarchive", "diff", "--output", str(output), "--format",
+         "html", "--file", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = out.read_text(encoding="utf-8")
+    assert "murros" in written
+    assert not any(c in written for c in "\x07\x1b\x01")

@@ -18,6 +18,7 @@ from pilotarchive.alerts.clean import one_line
 from pilotarchive.alerts.labels import moment
 from pilotarchive.alerts.unsubscribe import mailto_url, one_click_url
 from pilotarchive.archive.snapshot import snapshot_time
+from pilotarchive.controls import xml_safe
 from pilotarchive.schedule.config import Config
 
 
@@ -82,7 +83,9 @@ def new_message() -> EmailMessage:
 
 
 def html_document(language: str, title: str, body: list[str]) -> str:
-    return (
+    """The HTML part of a mail; without the control characters an old record may hold (the
+    text part shows them escaped, a mail program would render or refuse them)."""
+    return xml_safe(
         "\n".join(
             [
                 "<!DOCTYPE html>",

@@ -104,11 +104,13 @@ def run(args: argparse.Namespace) -> int:
     if text:
         out = text(diff)
     else:
+        from pilotarchive.controls import xml_safe
         from pilotarchive.export.site import archive_links
 
         base = args.file.parent if args.file else Path.cwd()
-        out = render_html(diff, args.replay_url, archive_links(args.site or args.output / "site",
-                                                                base))  # fmt: skip
+        # Without the control characters an old record may hold, as the site's pages.
+        hrefs = archive_links(args.site or args.output / "site", base)
+        out = xml_safe(render_html(diff, args.replay_url, hrefs))
     if args.file:
         write_atomic(args.file, out.encode("utf-8"))
         print(f"{args.file}: {diff['health']['verdict']}, {len(diff['changes'])} changes")
