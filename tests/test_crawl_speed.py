@@ -68,19 +68,3 @@ def test_guess_fingerprint_each_byte_value() -> None:
     for value in range(256):
         body = b"a" + bytes([value]) * 2 + b"b"
         assert fingerprint(body) == _by_definition(body), value
-
-
-def test_a_crawl_imports_jsonschema_only_for_a_record_it_rejects() -> None:
-    """The compiled validator judges every record first; jsonschema (with referencing) is
-    imported only to word the errors of a record that validator rejects."""
-    code = (
-        "import sys\n"
-        "import pilotarchive.crawl, pilotarchive.pipelines\n"
-        "from pilotarchive.records.validate import record_errors, schema_version\n"
-        "schema_version('page')\n"
-        "before = 'jsonschema' in sys.modules\n"
-        "errors = record_errors({'record_type': 'page'})\n"
-        "print(before, 'jsonschema' in sys.modules, bool(errors))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True", "True"]

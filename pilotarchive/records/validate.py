@@ -19,14 +19,13 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import fastjsonschema
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 
 from pilotarchive.exceptions import SchemaError
-
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 RECORD_SCHEMAS = {"page": "page", "pilot": "pilot", "contact": "contact"}
@@ -50,8 +49,9 @@ def _schema_files() -> Iterator[Traversable]:
 
 
 @cache
-def _schemas() -> dict[str, dict[str, Any]]:
+def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     schemas: dict[str, dict[str, Any]] = {}
+    registry: Registry = Registry()
     # The current schemas, and in versions/ the earlier versions still in use by older
     # snapshots (named "<name>-<version>").
     for path in sorted(_schema_files(), key=lambda p: str(p)):
@@ -60,35 +60,27 @@ def _schemas() -> dict[str, dict[str, Any]]:
         except (OSError, json.JSONDecodeError) as exc:
             raise SchemaError(f"cannot read schema {path}: {exc}") from exc
         schemas[path.name.removesuffix(".schema.json")] = schema
-    return schemas
+        registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+    return registry, schemas
 
 
 @cache
-def validator(name: str) -> "Draft202012Validator":
-    """jsonschema's validator of ``name``; jsonschema and referencing are imported here, not
-    at the top: a crawl whose records all pass the compiled validator never needs them
-    (0.025 s of every crawl's start)."""
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-
-    schemas = _schemas()
+def validator(name: str) -> Draft202012Validator:
+    registry, schemas = _registry()
     if name not in schemas:
         raise SchemaError(f"no schema named {name!r} in {SCHEMA_DIR}")
-    registry: Registry = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
-    )
     return Draft202012Validator(
         schemas[name], registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
     )
 
 
 def schema_version(name: str) -> str:
-    return _schemas()[name]["version"]
+    return _registry()[1][name]["version"]
 
 
 def versioned(name: str, version: str | None) -> str:
     """The schema a record written under ``version`` must match: current, or an older one."""
-    schemas = _schemas()
+    schemas = _registry()[1]
     if version and version != schemas[name]["version"] and f"{name}-{version}" in schemas:
         return f"{name}-{version}"
     return name
@@ -108,7 +100,7 @@ def errors_for(instance: Any, name: str) -> list[dict[str, str]]:
 def inline_schema(name: str) -> dict[str, Any]:
     """The schema with every ``$ref`` (to itself or to common.schema.json) replaced by what
     it points at: one self-contained document, as a code-generating validator needs."""
-    schemas = _schemas()
+    _, schemas = _registry()
     by_id = {schema["$id"]: key for key, schema in schemas.items()}
 
     def document(ref: str, base: str) -> str:
