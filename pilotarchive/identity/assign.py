@@ -69,6 +69,7 @@ output; the solver is deterministic, so equal scores resolve the same way every 
 
 import difflib
 import importlib.machinery
+import importlib.util
 import re
 import sys
 from collections import Counter, defaultdict
@@ -110,7 +111,7 @@ def _load_lsap() -> Callable[..., Any]:
                     spec = importlib.machinery.ModuleSpec(
                         "scipy.optimize._lsap", loader, origin=str(path)
                     )
-                    module = loader.create_module(spec)
+                    module = importlib.util.module_from_spec(spec)  # __spec__ etc. set
                     loader.exec_module(module)
                     sys.modules["scipy.optimize._lsap"] = module
                     solve: Callable[..., Any] = module.linear_sum_assignment
