@@ -68,19 +68,62 @@ output; the solver is deterministic, so equal scores resolve the same way every 
 """
 
 import difflib
+import importlib.machinery
+import importlib.util
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from pilotarchive.extract.conventions import graphic_version_url
 from pilotarchive.records.entities import page_family
 from pilotarchive.records.ids import normalise_text, page_key
+
+
+def _load_lsap() -> Callable[..., Any]:
+    """scipy's ``linear_sum_assignment``, without importing all of ``scipy.optimize``.
+
+    The function is scipy's C solver in an extension module of its own
+    (``scipy.optimize._lsap``), which ``scipy.optimize`` re-exports as it is. Importing it
+    the public way runs ``scipy.optimize/__init__`` (linalg, sparse, special, fft: 0.2 s),
+    which every crawl paid at its commit for this one function. The module is loaded by
+    itself when it is where scipy keeps it, and registered under its own name, so that a
+    later ``import scipy.optimize`` takes it as it is; otherwise (another scipy layout, or
+    ``scipy.optimize`` imported already) the public import is used, the same function.
+    """
+    if "scipy.optimize" not in sys.modules and "scipy.optimize._lsap" not in sys.modules:
+        try:
+            import scipy
+
+            folder = Path(scipy.__file__).parent / "optimize"
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = folder / f"_lsap{suffix}"
+                if path.is_file():
+                    loader = importlib.machinery.ExtensionFileLoader(
+                        "scipy.optimize._lsap", str(path)
+                    )
+                    spec = importlib.machinery.ModuleSpec(
+                        "scipy.optimize._lsap", loader, origin=str(path)
+                    )
+                    module = importlib.util.module_from_spec(spec)  # __spec__ etc. set
+                    loader.exec_module(module)
+                    sys.modules["scipy.optimize._lsap"] = module
+                    solve: Callable[..., Any] = module.linear_sum_assignment
+                    return solve
+        except (ImportError, OSError, AttributeError):
+            pass  # the public import below
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment
+
+
+linear_sum_assignment = _load_lsap()
 
 Record = Mapping[str, Any]
 PlaceKey = Callable[[str], str | None]

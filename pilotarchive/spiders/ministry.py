@@ -65,7 +65,12 @@ def fingerprint(body: bytes) -> str:
     take a real text version with the page's very words for no version at all. A page
     answered for a guess costs a page's records, once; no guess is made from it.
     """
-    return hashlib.sha256(b"".join(body.split())).hexdigest()
+    return hashlib.sha256(body.translate(None, ASCII_WHITESPACE)).hexdigest()
+
+
+# What ``bytes.split()`` splits on: deleting these with ``bytes.translate`` gives the same
+# bytes as splitting and joining, in a quarter of the time (every page guessed from).
+ASCII_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
 def describe_failure(failure: Failure, maxsize: int = 0) -> str:
@@ -273,7 +278,11 @@ class MinistrySpider(scrapy.Spider):
             return
         if extraction.error and not extraction.error.startswith("not HTML"):
             yield FetchFailure(response.url, extraction.error, status)
-        if status < 300 and "html" in (headers.get("Content-Type") or "text/html").lower():
+        if (
+            self.with_requisites
+            and status < 300
+            and "html" in (headers.get("Content-Type") or "text/html").lower()
+        ):  # html_requisites parses the page again: not in a crawl that fetches none
             yield from self.requisites(html_requisites(body, response.url), response.url)
         # Versions are guessed from a page reached by a link only, never from a guess: on a
         # server that ignores the parameters, guesses of guesses breed (?l=en&tv=1&tv=1...).
