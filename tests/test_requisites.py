@@ -5,12 +5,28 @@ from pathlib import Path
 
 import pytest
 
+from pilotarchive.extract.page import extract_page
 from pilotarchive.extract.requisites import MAX_PER_DOCUMENT, css_requisites, html_requisites
+from pilotarchive.replica.content import DEFAULT_VERSION, VERSIONS
+from pilotarchive.replica.layouts import LAYOUTS
+from pilotarchive.replica.render import PageRef
+from pilotarchive.replica.server import render
+from pilotarchive.replica.synthetic import SyntheticSite, page_for
 from tests.helpers import load_manifest, load_records, warc_records
 from tests.hostile import HostileServer
 from tests.test_scope import crawl_of
 
 BASE = "http://site.example/dir/page.html"
+
+
+def synthetic_pages(count: int) -> list[tuple[str, bytes, None]]:
+    site = SyntheticSite(count)
+    out = []
+    for path in list(site.paths())[:count]:
+        status, body, _ = page_for(site, path)
+        if status == 200:
+            out.append((f"http://www.tem.fi{path}", body, None))
+    return out
 
 
 @pytest.mark.parametrize(
@@ -53,9 +69,41 @@ BASE = "http://site.example/dir/page.html"
     ],
 )
 def test_html_requisites(html: bytes, expected: list[str]) -> None:
-    assert html_requisites(b"<html><head></head><body>" + html + b"</body></html>", BASE) == (
-        expected
-    )
+    page = b"<html><head></head><body>" + html + b"</body></html>"
+    assert html_requisites(page, BASE) == expected
+    # A crawl reads them from the extraction's own parse: the same list.
+    assert extract_page(page, BASE, with_requisites=True).requisites == expected
+
+
+# The page's header (its logo) is dropped from the extraction's tree when the page marks no
+# content area: the requisites are read before that, so the logo is still one.
+HEADER_ONLY = (
+    b'<html><head><link rel="stylesheet" href="/s.css"></head><body>'
+    b'<div id="header"><img src="/logo.png"></div><div><p>Teksti</p></div></body></html>'
+)
+
+
+def test_a_crawl_reads_requisites_from_the_extractions_parse_as_from_a_parse_of_its_own() -> None:
+    expected = ["http://site.example/s.css", "http://site.example/logo.png"]
+    assert html_requisites(HEADER_ONLY, BASE) == expected
+    assert extract_page(HEADER_ONLY, BASE, with_requisites=True).requisites == expected
+    assert extract_page(HEADER_ONLY, BASE).requisites == []  # only when asked for
+    pages = [(u, b) for u, b, _ in synthetic_pages(30)] + [
+        (f"http://www.tem.fi{PageRef(lang, 4398, text).url}",
+         render(VERSIONS[DEFAULT_VERSION], *_path_query(PageRef(lang, 4398, text).url),
+                layout=layout).body)
+        for layout in LAYOUTS for lang in ("fi", "sv", "en") for text in (False, True)
+    ]  # fmt: skip
+    for url, body in pages:
+        assert extract_page(body, url, with_requisites=True).requisites == (
+            html_requisites(body, url)
+        ), url
+    assert any(html_requisites(body, url) for url, body in pages)  # the replica has some
+
+
+def _path_query(url: str) -> tuple[str, dict[str, str]]:
+    path, _, query = url.partition("?")
+    return path, dict(p.split("=") for p in query.split("&") if p)
 
 
 @pytest.mark.parametrize(

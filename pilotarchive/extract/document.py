@@ -19,6 +19,7 @@ from pilotarchive.extract.links import WEB_SCHEMES as WEB_SCHEMES  # re-exported
 from pilotarchive.extract.links import Link, absolute, clean_href, speak_target
 from pilotarchive.extract.links import Links as Links  # re-exported
 from pilotarchive.extract.links import href_scheme as href_scheme  # re-exported
+from pilotarchive.extract.requisites import tree_requisites
 
 _BLOCK = frozenset(
     "p div li td th tr h1 h2 h3 h4 h5 h6 ul ol dl dt dd table thead tbody tfoot section "
@@ -73,6 +74,7 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
     source: str = ""  # the decoded HTML, for cheap first looks before a walk of the tree
     controls_removed: int = 0  # control characters taken out of the page's text
+    requisites: list[str] | None = None  # what a browser loads with the page, when asked
 
 
 def norm(text: str) -> str:
@@ -386,11 +388,15 @@ def _links(root: lxml.html.HtmlElement) -> list[Link]:
     return links
 
 
-def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Document:
+def parse_document(
+    text: str, base_url: str, utf8: bytes | None = None, requisites: bool = False
+) -> Document:
     """Parse decoded HTML; raise :class:`ExtractionError` when there is no document at all.
 
     ``utf8`` is the same document as UTF-8 bytes when the caller has them (the body was
-    UTF-8 already), which spares encoding the text again.
+    UTF-8 already), which spares encoding the text again. ``requisites``: also read what a
+    browser loads with the page (a crawl fetches it), from this parse, before the page's
+    header is dropped from the tree (its logo is a requisite too).
     """
     if not text.strip():
         raise ExtractionError("empty document")
@@ -402,6 +408,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
     if root is None:
         raise ExtractionError("not parseable as HTML: the document is empty")
     removed = _strip_controls(root) if _may_hold_controls(text, utf8) else 0
+    loads = tree_requisites(root, base_url) if requisites else None
     base = root.find(".//base[@href]")
     if base is not None and (resolved := absolute(base_url, clean_href(base.get("href")))):
         base_url = resolved  # a <base href="javascript:..."> is ignored
@@ -438,6 +445,7 @@ def parse_document(text: str, base_url: str, utf8: bytes | None = None) -> Docum
         meta=meta,
         source=text,
         controls_removed=removed,
+        requisites=loads,
     )
 
 

@@ -89,6 +89,7 @@ class PageExtraction:
     pilots: list[Pilot] = field(default_factory=list)
     programme: Programme | None = None
     links: Links | list[str] = field(default_factory=list)  # every link, only when asked for
+    requisites: list[str] = field(default_factory=list)  # what the page loads, when asked for
     notes: list[Note] = field(default_factory=list)  # see extract/notes.py
     error: str | None = None
 
@@ -307,11 +308,13 @@ def extract_page(
     headers: Mapping[str, str] | None = None,
     link_hint: str | None = None,
     with_links: bool = False,
+    with_requisites: bool = False,
 ) -> PageExtraction:
     """Read a page. Never raises for bad input: problems go to ``error``.
 
     ``with_links`` also resolves every link on the page (for a site-wide crawl); a crawl of
-    one page and its language versions does without that cost.
+    one page and its language versions does without that cost. ``with_requisites`` also
+    lists what a browser loads with the page (extract/requisites.py), from the same parse.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     final_url = final_url or url
@@ -339,7 +342,12 @@ def extract_page(
             )
         )
     try:
-        doc = parse_document(decoded.text, final_url, body if decoded.source == "utf-8" else None)
+        doc = parse_document(
+            decoded.text,
+            final_url,
+            body if decoded.source == "utf-8" else None,
+            requisites=with_requisites,
+        )
     except ExtractionError as exc:
         extraction.error = str(exc)
         return extraction
@@ -347,6 +355,8 @@ def extract_page(
         extraction.notes.append(Note(CONTROLS_NOTE, controls_message(doc.controls_removed)))
     if with_links:
         extraction.links = Links(doc.base_url, [link.href for link in doc.links])
+    if doc.requisites is not None:
+        extraction.requisites = doc.requisites
     language, source = detect_language(
         html_lang=doc.html_lang,
         content_language=headers.get("content-language"),

@@ -47,11 +47,20 @@ def _css_refs(css: bytes) -> list[str]:
 
 def html_requisites(body: bytes, url: str) -> list[str]:
     """Absolute URLs of the stylesheets, scripts, images, icons and fonts a page loads,
-    in document order, each once; inline ``<style>`` and ``style=`` url()s included."""
+    in document order, each once; inline ``<style>`` and ``style=`` url()s included.
+
+    For a page not parsed already; a crawl takes them from the extraction's own parse
+    (``extract_page(..., with_requisites=True)``), which reads them with
+    :func:`tree_requisites` before anything of the tree is dropped."""
     try:
         doc = lxml.html.document_fromstring(body)
     except (etree.ParserError, ValueError):
         return []
+    return tree_requisites(doc, url)
+
+
+def tree_requisites(doc: etree._Element, url: str) -> list[str]:
+    """:func:`html_requisites` of a page parsed already (its root element)."""
     base = url
     for href in doc.xpath("//base/@href")[:1]:
         with contextlib.suppress(ValueError):  # a broken <base>: the page's own URL

@@ -23,7 +23,7 @@ from w3lib.url import canonicalize_url, safe_url_string
 from pilotarchive.distributed import shared_for
 from pilotarchive.exceptions import SnapshotError
 from pilotarchive.extract.page import extract_page
-from pilotarchive.extract.requisites import css_requisites, html_requisites
+from pilotarchive.extract.requisites import css_requisites
 from pilotarchive.items import FetchedPage, FetchFailure, NoSuchVersion, Skipped
 from pilotarchive.middlewares import (
     GUESS,
@@ -256,6 +256,7 @@ class MinistrySpider(scrapy.Spider):
             headers=headers,
             link_hint=meta.get(HINT),
             with_links=self.config.scope == "site",
+            with_requisites=self.with_requisites and status < 300,
         )
         yield FetchedPage(
             extraction,
@@ -278,12 +279,8 @@ class MinistrySpider(scrapy.Spider):
             return
         if extraction.error and not extraction.error.startswith("not HTML"):
             yield FetchFailure(response.url, extraction.error, status)
-        if (
-            self.with_requisites
-            and status < 300
-            and "html" in (headers.get("Content-Type") or "text/html").lower()
-        ):  # html_requisites parses the page again: not in a crawl that fetches none
-            yield from self.requisites(html_requisites(body, response.url), response.url)
+        if extraction.requisites:  # read from the extraction's own parse, when asked for
+            yield from self.requisites(extraction.requisites, response.url)
         # Versions are guessed from a page reached by a link only, never from a guess: on a
         # server that ignores the parameters, guesses of guesses breed (?l=en&tv=1&tv=1...).
         guessing = not guess and (
