@@ -99,11 +99,13 @@ class Staging:
 
     def swap(self) -> None:
         """Exchange the new derivation with the snapshot's folder, then drop the old one."""
-        self.owner.release(remove=True)
         for path in self.path.rglob("*"):
-            if path.is_file():
+            if path.is_file() and path.name != "OWNER.json":
                 with path.open("rb") as fh:
                     os.fsync(fh.fileno())
+        # Owned until the last moment: a leftover that still names its (dead) owner is
+        # cleaned by the next run at once, one without waits ten minutes.
+        self.owner.release(remove=True)
         _exchange(self.path, self.snapshot)
         _fsync_dir(self.snapshot.parent)
         shutil.rmtree(self.path, ignore_errors=True)  # the old folder, every file linked

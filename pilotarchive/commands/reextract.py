@@ -7,9 +7,15 @@ WARC, a damaged one) is named and left as it was. Changes that only re-reading r
 are not mailed (see docs/reextract.md)."""
 
 import argparse
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pilotarchive.commands._common import add_output, target_name_arg
 from pilotarchive.commands._config import add_config
+
+if TYPE_CHECKING:
+    from pilotarchive.derive.reread import Outcome
 
 NAME = "reextract"
 HELP = "derive snapshots' records again from their WARCs (current extractor and rules)"
@@ -36,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot, snapshot_dir
     from pilotarchive.controls import printable
-    from pilotarchive.derive.reread import Outcome, reextract
+    from pilotarchive.derive.reread import reextract
     from pilotarchive.exceptions import UsageError
     from pilotarchive.extract.rules import Rules
     from pilotarchive.schedule.config import load_config
@@ -58,16 +64,21 @@ def run(args: argparse.Namespace) -> int:
     selected = None
     if args.snapshots:
         selected = []
+        targets = {i.id: i.target for i in list_snapshots(args.output)}
         for ref in args.snapshots:
             path = resolve_snapshot(args.output, ref)
             if path.parent.resolve() != snapshot_dir(args.output).resolve():
                 raise UsageError(f"{ref}: not a snapshot of {snapshot_dir(args.output)}")
+            held = targets.get(path.name, args.target)
+            if args.target is not None and held != args.target:
+                raise UsageError(f"{ref}: a snapshot of target {held or 'none'}, not of "
+                                 f"--target {args.target}")  # fmt: skip
             selected.append(path.name)
 
     def rules_for(target: str | None) -> Rules:
         return rules.get(target or "", Rules((), target))
 
-    def report(o: Outcome) -> None:
+    def report(o: "Outcome") -> None:
         if o.skipped:
             said = "SKIPPED, left as it was" if o.failed else "left as it was"
             print(f"{o.snapshot_id}  {said}: {printable(o.reason or '')}")
@@ -80,14 +91,30 @@ def run(args: argparse.Namespace) -> int:
             f"{a['verdict'].upper()}{rules_note}"
         )
 
-    outcomes, moved = reextract(
-        args.output,
-        selected,
-        rules_for,
-        target=args.target,
-        any_target=args.target is None,
-        report=report,
-    )
+    # SIGTERM (a service manager, `kill`) ends the run as Ctrl-C does: the snapshot being
+    # derived is left as it was and its half-built derivation removed, not left behind.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        outcomes, moved = reextract(
+            args.output,
+            selected,
+            rules_for,
+            target=args.target,
+            any_target=args.target is None,
+            report=report,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return _summarise(outcomes, moved, report)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _summarise(
+    outcomes: "list[Outcome]", moved: dict[str, str], report: "Callable[[Outcome], None]"
+) -> int:
     for o in outcomes:
         if o.skipped and o.target is None and o.before == {}:
             report(o)  # a damaged manifest: not walked
@@ -100,5 +127,6 @@ def run(args: argparse.Namespace) -> int:
         print("no snapshot to derive again")
         return 0
     kept = len(outcomes) - done - failed
-    print(f"{done} snapshot(s) derived again, {failed} skipped for damage, {kept} without a WARC")
+    print(f"{done} snapshot(s) derived again, {failed} skipped for damage or an error, "
+          f"{kept} without a WARC")  # fmt: skip
     return 1 if failed else 0

@@ -18,6 +18,7 @@ snapshots say in their manifest (``derivation.reextracted``) that they were re-r
 """
 
 import contextlib
+import errno
 import json
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
@@ -85,25 +86,26 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_captures(info: SnapshotInfo) -> None:
-    """The capture is the truth only as it was archived: every file under ``archive/`` must
-    have the bytes and sha256 the snapshot's manifest gave it, and none may be added. A
-    re-derivation writes a new manifest, so without this a cut or an appended WARC record
-    would be summed anew and pass every later audit (and deposit)."""
-    listed = {k: v for k, v in (info.manifest.get("files") or {}).items()
-              if k.startswith("archive/")}  # fmt: skip
+def _check_files(info: SnapshotInfo) -> None:
+    """A snapshot is derived again only as it was written: every file its manifest lists
+    (the WARCs, the records, earlier derivations) must have the bytes and sha256 the
+    manifest gave it, and none may be added. A re-derivation writes a new manifest and keeps
+    the current records as an earlier derivation, so without this a cut WARC, an edited
+    record or an edited earlier derivation would be summed anew and then pass every later
+    audit (and deposit): ``validate`` found it, ``reextract`` would have hidden it."""
+    listed = info.manifest.get("files") or {}
     present = {p.relative_to(info.path).as_posix()
-               for p in (info.path / "archive").rglob("*") if p.is_file()}  # fmt: skip
-    if not listed and not present:
-        return  # a release that kept no WARC (records 1.0): nothing to read again
+               for p in info.path.rglob("*") if p.is_file()} - {"manifest.json"}  # fmt: skip
     for extra in sorted(present - set(listed)):
         raise SnapshotError(f"{info.id}: {extra} is not in its manifest (added after it)")
     for name, facts in sorted(listed.items()):
         path = info.path / name
         if not path.is_file():
             raise SnapshotError(f"{info.id}: {name} is missing")
-        if path.stat().st_size != facts.get("bytes") or sha256_file(path) != facts.get("sha256"):
-            raise SnapshotError(f"{info.id}: {name} differs from its manifest (damaged)")
+        if path.stat().st_size != facts.get("bytes", path.stat().st_size) or sha256_file(
+            path
+        ) != facts.get("sha256"):
+            raise SnapshotError(f"{info.id}: {name} differs from its manifest (changed or damaged)")
 
 
 def _files(folder: Path) -> dict[str, dict[str, Any]]:
@@ -174,8 +176,14 @@ def rederive(
     outcome = Outcome(info.id, info.target, before=_summary(info.manifest))
     responses: Generator[Any, None, None] = archived_responses(info.path, info.id)
     staging: Staging | None = None
+    swapped = False
     try:
-        _check_captures(info)  # never re-sum a WARC that is not what was archived
+        if info.path.is_symlink():
+            raise SnapshotError(
+                f"{info.id}: the snapshot's folder is a symbolic link; reextract rewrites a "
+                "snapshot only where the archive keeps it (copy it in, then run again)"
+            )
+        _check_files(info)  # never re-sum what is not what was written
         first = next(responses, None)  # the WARCs are checked whole before anything else
         staging = Staging(info.path, info.manifest)
         sink = RecordSink(staging.path, snapshot_id=info.id)
@@ -203,18 +211,35 @@ def rederive(
         if problems:
             raise SnapshotError(f"{info.id}: the new derivation would not validate: {problems[0]}")
         staging.swap()
+        swapped = True
     except (PilotarchiveError, OSError) as exc:
         if staging is not None:
             staging.abort()
-        outcome.reason = str(exc)
+        outcome.reason = _reason(exc)
         outcome.failed = not isinstance(exc, NoCapture)
         return info, outcome
+    except BaseException:  # Ctrl-C, SIGTERM (the command makes it an exception), a bug
+        # The staging folder holds the new derivation (before the exchange) or the old
+        # folder, every file linked in the new one (after it): either way it goes now, not
+        # after the ten minutes a leftover without its owner waits.
+        if staging is not None and not swapped:
+            staging.abort()
+        raise
     finally:
         responses.close()
     outcome.after = _summary(manifest)
     outcome.derivation = manifest["derivation"]["number"]
     outcome.rules_pages = len(derived.rules_pages)
     return SnapshotInfo(info.path, manifest), outcome
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a snapshot was left as it was, in words: a full disk is not damage."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"no space left on the device to write its new derivation ({exc.filename})"
+    if isinstance(exc, OSError):
+        return f"cannot write its new derivation: {exc}"
+    return str(exc)
 
 
 def _advance_alerts(output: Path, target: str, outcomes: list[Outcome]) -> str | None:
@@ -251,11 +276,12 @@ def reextract(
     infos = list_snapshots(output, damaged=True)
     damaged = {i.id: i.damaged for i in infos if i.damaged}
     outcomes: list[Outcome] = []
-    for ident in sorted(selected or ()):
-        if ident in damaged:
-            outcomes.append(
-                Outcome(ident, None, reason=f"its manifest is damaged: {damaged[ident]}")
-            )
+    # A snapshot whose manifest cannot be read is named whatever was asked (its target
+    # cannot be told), and counts as skipped for damage: the command then exits 1.
+    for ident in sorted(damaged):
+        if selected is None or ident in selected:
+            reason = f"its manifest is damaged: {damaged[ident]}"
+            outcomes.append(Outcome(ident, None, reason=reason, failed=True))
     wanted = {
         i.id
         for i in infos
