@@ -13,7 +13,10 @@ import pytest
 
 from pilotarchive.controls import CONTROL
 from pilotarchive.exceptions import ConfigError
+from pilotarchive.extract.page import extract_page
 from pilotarchive.extract.rules import extract_with_rules
+from pilotarchive.replica.content import DEFAULT_VERSION, VERSIONS
+from pilotarchive.replica.server import render
 from pilotarchive.schedule.config import parse_config
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -132,3 +135,74 @@ def test_xpath_calling_outside_the_core_is_refused_with_key_and_line(query: str)
 def test_core_xpath_still_passes(query: str) -> None:
     text = f'[[target.rules.pilot]]\nblock = "div"\ntheme = "h3"\ncoordinator = "xpath:{query}"\n'
     assert rules_of(text)
+
+
+def test_a_selector_listing_every_element_is_refused_when_the_file_loads() -> None:
+    many = ", ".join(f"div.c{n}" for n in range(5000))  # libxml2: "Recursion limit exceeded"
+    with pytest.raises(ConfigError) as exc:
+        rules_of(f'[[target.rules.pilot]]\nblock = "div"\ntheme = "{many}"\n')
+    said = str(exc.value)
+    assert len(many) == 53_888  # 5,000 x "div.c" + 18,890 digits + 4,999 x ", "
+    assert "target[0].rules.pilot[0].theme: a selector of 53,888 characters (at most 2,000" in (
+        said
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [("concat('a')", "Invalid number of arguments"), ("$x", "Undefined variable")],
+)
+def test_a_selector_that_cannot_be_evaluated_is_refused_when_the_file_loads(
+    query: str, why: str
+) -> None:
+    """It compiles, and only evaluation fails: on every page, so it is tried once, on a
+    page of one element, when the file loads."""
+    with pytest.raises(ConfigError) as exc:
+        rules_of(f'[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath:{query}"\n')
+    assert f"cannot be evaluated as a XPath selector ({why})" in str(exc.value)
+
+
+def test_a_rule_that_fails_on_a_page_keeps_the_generic_reading_and_degrades() -> None:
+    """A rule lxml cannot evaluate on one page (given here past the load check, as a rule
+    of an older release's manifest could be): the page keeps what the generic reader read,
+    the failure is a note, and health judges the page as it judges a capped one."""
+    from pilotarchive.extract.notes import RULES_FAILED
+    from pilotarchive.extract.rules import Rule, Rules, Selector, apply_rules
+
+    body = render(VERSIONS[DEFAULT_VERSION], "/index.phtml", {"s": "4398"}).body
+    generic = extract_page(body, "http://www.tem.fi/index.phtml?s=4398")
+    assert len(generic.pilots) == 5
+    broken = Rule("pilot", Selector("div"), {"theme": Selector("xpath:concat('a')")})
+    page = apply_rules(
+        Rules((broken,), "k"), extract_page(body, "http://www.tem.fi/index.phtml?s=4398"),
+        body.decode("iso-8859-1"),
+    )  # fmt: skip
+    assert [p.theme for p in page.pilots] == [p.theme for p in generic.pilots]
+    (note,) = [n for n in page.notes if n.kind == RULES_FAILED]
+    assert note.message.startswith("rule 1 of target k (pilot block 'div') could not be evaluated")
+    assert "the generic reading is kept for it" in note.message
+
+
+def test_rules_for_pilots_keep_the_generic_readers_separate_project() -> None:
+    """The README's redesign: rules that read its four pilot cards leave the project the
+    generic reader found in the running text (Salo's), so the page is whole again."""
+    body = render(VERSIONS["2014-11-19-redesign"], "/index.phtml", {"s": "4398"}).body
+    url = "http://www.tem.fi/index.phtml?s=4398"
+    assert [p.kind for p in extract_page(body, url).pilots] == ["project"]
+    rules = rules_of(
+        '[[target.rules.pilot]]\nblock = "section.pilot-cards div.card"\n'
+        'theme = "h3.card-title"\ncoordinator = "span.org"\n'
+    )
+    page = extract_with_rules(body, url, rules=rules)
+    assert [p.kind for p in page.pilots] == ["pilot"] * 4 + ["project"]
+    assert page.pilots[-1].coordinator == "Salon kaupunki"
+    # A rule of kind "project" takes the project's place instead.
+    both = rules_of(
+        '[[target.rules.pilot]]\nblock = "section.pilot-cards div.card"\n'
+        'theme = "h3.card-title"\ncoordinator = "span.org"\n'
+        '[[target.rules.pilot]]\nblock = "section.pilot-cards div.card:first-child"\n'
+        'theme = "span.org"\nkind = "project"\n'
+    )
+    read = extract_with_rules(body, url, rules=both).pilots
+    assert [p.kind for p in read] == ["pilot"] * 4 + ["project"]
+    assert read[-1].theme == read[0].coordinator  # the rule's project, not Salo's

@@ -9,9 +9,10 @@ are not mailed (see docs/reextract.md)."""
 import argparse
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilotarchive.commands._common import add_output, target_name_arg
+from pilotarchive.commands._common import target_name_arg
 from pilotarchive.commands._config import add_config
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 NAME = "reextract"
 HELP = "derive snapshots' records again from their WARCs (current extractor and rules)"
-READS_OUTPUT = True  # an --output that names no folder is a usage error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,7 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=target_name_arg,
         help="this target's snapshots only (rules: from --config)",
     )
-    add_output(p)
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="DIR",
+        help="output folder holding snapshots/ (default: the configuration's, else output)",
+    )
     add_config(p)
 
 
@@ -43,11 +49,21 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots, resolve_snapshot, snapshot_dir
     from pilotarchive.controls import printable
     from pilotarchive.derive.reread import reextract
-    from pilotarchive.exceptions import UsageError
+    from pilotarchive.exceptions import SnapshotError, UsageError
     from pilotarchive.extract.rules import Rules
     from pilotarchive.schedule.config import load_config
 
     config = load_config(args.config, need_password=False)
+    # The archive the configuration names, as `run` and `prune` read it, unless told.
+    if args.output is None:
+        args.output = config.output
+    elif not args.output.is_dir():
+        what = "not a folder" if args.output.exists() else "no such folder"
+        raise UsageError(f"--output {args.output}: {what}")
+    if not snapshot_dir(args.output).is_dir():
+        raise SnapshotError(
+            f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
+        )
     rules = {t.name: t.rules for t in config.targets}
     if args.target is not None and args.target not in rules and config.file is not None:
         # A backfilled or once-configured target lives in the archive only: it is read

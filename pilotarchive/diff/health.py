@@ -20,7 +20,7 @@ from typing import Any
 from pilotarchive.archive.snapshot import ANY_TARGET
 from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
-from pilotarchive.extract.notes import RECORDS_CAPPED
+from pilotarchive.extract.notes import RECORDS_CAPPED, RULES_FAILED
 from pilotarchive.records.ids import page_id
 
 PAGES_KEPT = 0.7  # fewer than this share of the pages answering 200: pages are missing
@@ -152,7 +152,8 @@ def _judge(
             continue
         ok_now += 1
         for note in now.get("notes") or ():
-            if note.get("kind") == RECORDS_CAPPED:  # far more than a page of this family
+            # Far more than a page of this family, or a rule that could not be evaluated.
+            if note.get("kind") in (RECORDS_CAPPED, RULES_FAILED):
                 findings.append(
                     _finding(
                         "extraction_failed",

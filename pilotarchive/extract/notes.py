@@ -44,6 +44,10 @@ def capped(text: str, what: str, notes: list[Note] | None) -> str:
 MAX_PILOTS_PER_PAGE = 200
 MAX_CONTACTS_PER_PAGE = 500
 RECORDS_CAPPED = "records_capped"
+# A maintainer's rule that lxml could not evaluate on a page (an XPath too deeply nested
+# for libxml2, say): the page keeps the generic reading, and the snapshot is judged
+# degraded, so the maintainer hears of it and nobody is alerted by a half-read page.
+RULES_FAILED = "rules_failed"
 
 
 def cap_records(items: list, limit: int, what: str, notes: list[Note]) -> list:

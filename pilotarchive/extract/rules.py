@@ -43,6 +43,7 @@ from pilotarchive.extract.notes import (
     MAX_CONTACTS_PER_PAGE,
     MAX_PILOTS_PER_PAGE,
     RECORDS_CAPPED,
+    RULES_FAILED,
     Note,
 )
 from pilotarchive.extract.page import (
@@ -112,13 +113,19 @@ class Selector:
 
         if not self.query:
             return "an empty selector"
+        if len(self.query) > MAX_SELECTOR_CHARS:
+            return (
+                f"a selector of {len(self.query):,} characters (at most "
+                f"{MAX_SELECTOR_CHARS:,}: a rule names a block and its fields, it does not "
+                "list every element)"
+            )
+        kind = "XPath" if self.is_xpath else "CSS"
         try:
             if self.is_xpath:
                 etree.XPath(self.query)
             else:
                 HTMLTranslator().css_to_xpath(self.query)
         except Exception as exc:  # cssselect's SelectorError, lxml's XPathSyntaxError
-            kind = "XPath" if self.is_xpath else "CSS"
             return f"{self.text!r} is not a {kind} selector ({exc})"
         if self.is_xpath:
             for call in _XPATH_CALL.findall(_XPATH_LITERAL.sub("''", self.query)):
@@ -127,6 +134,11 @@ class Selector:
                         f"{self.text!r} calls {call}(), which is not an XPath 1.0 core "
                         "function; a rule may use only those (contains(), normalize-space(), ...)"
                     )
+        try:  # what only evaluation finds (libxml2's depth limits): on a page of one element
+            _compiled(self.text)(_sample())
+        except Exception as exc:  # lxml's XPathEvalError, and what else evaluation raises
+            shown = self.text if len(self.text) <= 80 else self.text[:77] + "..."
+            return f"{shown!r} cannot be evaluated as a {kind} selector ({exc})"
         return None
 
     def select(self, node: Any) -> Any:
@@ -138,6 +150,20 @@ class Selector:
         a selector finds thousands (xpath://h3 from any block finds every h3 of the page)."""
         result = _compiled(self.text)(node.root)
         return result if isinstance(result, list) else [result]
+
+
+# A rule's selector as a person writes it is tens of characters; thousands are a list of
+# every element, which libxml2 fails to evaluate (5,000 alternatives: "Recursion limit
+# exceeded") or to compile at all.
+MAX_SELECTOR_CHARS = 2000
+
+
+@functools.cache
+def _sample() -> Any:
+    """A page of one element, on which a selector is evaluated once when rules load."""
+    from lxml import etree
+
+    return etree.fromstring("<html><body><div class='x'>x</div></body></html>")
 
 
 @functools.lru_cache(maxsize=512)
@@ -392,6 +418,7 @@ _WHAT = {"pilot": "pilots", "contact": "contact persons"}
 def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtraction:
     """The extraction with the records the rules find on this page put in place of the
     generic reader's (per record type, only where a rule found a block)."""
+    from lxml import etree
     from parsel import Selector as Page
 
     from pilotarchive.controls import may_hold_controls
@@ -408,28 +435,45 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
     contacts: list[Contact] = []
     used: dict[str, int] = {}
     read: dict[str, int] = {}
-    for rule in applying:
-        blocks = rule.block.select(page)
-        if not blocks:
+    kinds: set[str] = set()  # the kinds of pilot records ("pilot", "project") rules found
+    for number, rule in enumerate(applying, 1):
+        try:
+            blocks = rule.block.select(page)
+            if not blocks:
+                continue
+            kind = rule.record_type
+            # Past the page's bound nothing is kept, so its blocks are not read: a field
+            # selector costs up to the whole page per block (xpath://h3 on 20,000 blocks).
+            # One block beyond the bound is read, which proves the bound was hit.
+            room = max(LIMITS[kind] + 1 - read.get(kind, 0), 0)
+            found = blocks[:room]
+            if kind == "pilot":
+                new_pilots = _pilots(rule, found, extraction.language)
+            else:
+                new_contacts = [
+                    c
+                    for block in found
+                    if (c := _contact(rule, block, "", extraction.language, "further_information"))
+                ]
+        except (etree.XPathError, ValueError) as exc:  # parsel wraps lxml's in ValueError
+            said = f"rule {number} of target {rules.target or '(none)'} ({rule.record_type} " + (
+                f"block {rule.block.text[:60]!r}) could not be evaluated on this page ({exc}); "
+                "the generic reading is kept for it"
+            )
+            extraction.notes.append(Note(RULES_FAILED, said))
             continue
-        kind = rule.record_type
         used[kind] = used.get(kind, 0) + len(blocks)
-        # Past the page's bound nothing is kept, so its blocks are not read: a field
-        # selector costs up to the whole page per block (xpath://h3 on 20,000 blocks). One
-        # block beyond the bound is read, which proves the bound was hit.
-        room = max(LIMITS[kind] + 1 - read.get(kind, 0), 0)
-        blocks = blocks[:room]
-        read[kind] = read.get(kind, 0) + len(blocks)
+        read[kind] = read.get(kind, 0) + len(found)
         if kind == "pilot":
-            pilots += _pilots(rule, blocks, extraction.language)
+            pilots += new_pilots
+            kinds.add(rule.kind)
         else:
-            contacts += [
-                c
-                for block in blocks
-                if (c := _contact(rule, block, "", extraction.language, "further_information"))
-            ]
+            contacts += new_contacts
     if "pilot" in used:  # a selector matching every element is bounded as a page is
-        extraction.pilots = _bounded("pilot", pilots, used, read, extraction.notes)
+        # Rules for pilots take the place of the generic reader's pilots; its separate
+        # project stays unless a rule of kind "project" reads one (and the other way round).
+        kept = [p for p in extraction.pilots if p.kind not in kinds]
+        extraction.pilots = _bounded("pilot", pilots + kept, used, read, extraction.notes)
     if "contact" in used:
         extraction.contacts = _bounded("contact", contacts, used, read, extraction.notes)
     if removed and not any(n.kind == CONTROLS_NOTE for n in extraction.notes):
