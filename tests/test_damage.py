@@ -318,6 +318,21 @@ def test_validate_finds_records_whose_page_is_missing(
     assert any(f"page_id {gone} is no page of this snapshot" in p for p in problems), problems
 
 
+@pytest.mark.parametrize("named", ["/etc/passwd", "archive/nosuch.warc.gz", "records/pages.jsonl"])
+def test_validate_refuses_an_archive_the_manifest_names_but_does_not_hold(
+    named: str, replica: ReplicaServer, tmp_path: Path
+) -> None:
+    snapshot = crawl(replica, tmp_path).snapshot
+    assert validate_snapshot(snapshot) == []
+    file = snapshot / "manifest.json"
+    manifest = json.loads(file.read_text(encoding="utf-8"))
+    manifest["archive"]["warc_files"] = [named]
+    file.write_text(json.dumps(manifest), encoding="utf-8")
+    assert validate_snapshot(snapshot) == [
+        f"manifest.json/archive: {named!r} is no listed file of this snapshot's archive/"
+    ]
+
+
 # -- 21. a broken layout after a healthy one -------------------------------------------------
 
 

@@ -727,6 +727,20 @@ def validate_snapshot(path: Path) -> list[str]:
         rel = file.relative_to(path).as_posix()
         if file.is_file() and rel != "manifest.json" and rel not in listed:
             problems.append(f"{rel}: present but not listed in the manifest")
+    # What the manifest says the archive is must be files of this snapshot's archive/ that
+    # the manifest lists (and so checks): "/etc/passwd" there was carried from release to
+    # release unread.
+    archive = manifest.get("archive")
+    if isinstance(archive, dict):
+        named = [
+            *(archive.get("warc_files") or []),
+            *([archive["cdxj"]] if archive.get("cdxj") else []),
+        ]
+        for name in named:
+            if not (isinstance(name, str) and name.startswith("archive/") and name in listed):
+                problems.append(
+                    f"manifest.json/archive: {name!r} is no listed file of this snapshot's archive/"
+                )
     seen: set[str] = set()
     counts: dict[str, int] = Counter()
     pages: list[tuple[str, dict[str, Any]]] = []
