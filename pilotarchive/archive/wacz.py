@@ -141,7 +141,7 @@ def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None)
         raise SnapshotError("no snapshot to package")
     output = Path(output)
     if output.is_dir():
-        raise SnapshotError(f"{output} is a folder; give a file name ending in .wacz")
+        raise UsageError(f"{output} is a folder; give a file name ending in .wacz")
     if not output.parent.is_dir():
         raise UsageError(f"{output.parent} does not exist; create it or give another --file")
     root = snapshots[0].parent
