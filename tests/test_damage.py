@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from pilotarchive.archive.lock import OUTPUT_LOCK, FileLock, output_lock, target_lock
+from pilotarchive.archive.lock import (
+    ANNOUNCE_AFTER,
+    OUTPUT_LOCK,
+    FileLock,
+    output_lock,
+    target_lock,
+)
 from pilotarchive.archive.snapshot import list_snapshots, validate_snapshot
 from pilotarchive.exceptions import LockHeld
 from pilotarchive.replica.server import ReplicaServer
@@ -73,7 +79,9 @@ def test_a_crawl_waits_for_the_folder_lock(replica: ReplicaServer, tmp_path: Pat
     proc = _popen(replica, tmp_path)
     try:
         assert _opened(proc.pid, tmp_path / OUTPUT_LOCK), f"never at the lock: exit {proc.poll()}"
-        time.sleep(0.5)  # at the lock: a crawl that went past it would end or write now
+        # At the lock: a crawl that went past it would end or write now; held past the
+        # second after which the waiting crawl says what it waits for.
+        time.sleep(ANNOUNCE_AFTER + 0.5)
         assert proc.poll() is None, proc.communicate()
         assert len(list_snapshots(tmp_path)) == 1
     finally:
@@ -81,6 +89,10 @@ def test_a_crawl_waits_for_the_folder_lock(replica: ReplicaServer, tmp_path: Pat
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert len(list_snapshots(tmp_path)) == 2
+    # What it waited for was said once, with the holder (this test's process).
+    said = [line for line in err.splitlines() if "waiting for the output folder" in line]
+    assert len(said) == 1, err
+    assert f"locked by pid {os.getpid()} on " in said[0] and "(up to 600 s)" in said[0]
 
 
 def test_a_held_lock_names_its_holder(tmp_path: Path) -> None:

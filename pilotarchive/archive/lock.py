@@ -13,6 +13,7 @@ command, time) for the message that names the holder.
 
 import fcntl
 import json
+import logging
 import os
 import socket
 import sys
@@ -25,6 +26,8 @@ from pilotarchive.archive.names import target_name_problem
 from pilotarchive.exceptions import LockHeld, UsageError
 
 OUTPUT_LOCK = ".lock"
+ANNOUNCE_AFTER = 1.0  # seconds of waiting for a lock before it is said what is waited for
+logger = logging.getLogger(__name__)
 
 
 def _holder() -> dict[str, Any]:
@@ -65,12 +68,25 @@ class FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         start = time.monotonic()
+        announced = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 elapsed = time.monotonic() - start
+                if not announced and elapsed >= ANNOUNCE_AFTER and self.wait != 0:
+                    # Said once: a command that seems to hang says what it waits for.
+                    limit = (
+                        "as long as it takes" if self.wait is None else f"up to {self.wait:.0f} s"
+                    )
+                    logger.warning(
+                        "waiting for %s, locked by %s (%s)",
+                        self.what,
+                        describe_holder(self.path),
+                        limit,
+                    )
+                    announced = True
                 if self.wait is not None and elapsed >= self.wait:
                     holder = describe_holder(self.path)
                     os.close(fd)
