@@ -34,14 +34,11 @@ def _crawl(server: HostileServer, output: Path) -> Path:
     return Path(run.stdout.strip().splitlines()[-1])
 
 
-def test_xml_safe_drops_what_xml_refuses() -> None:
-    assert xml_safe("a\x07b\x1bc\x01d\x00e\x9bf\ud800g\ufffeh\tl\nm\rn") == "abcdefgh\tl\nm\rn"
-    assert xml_safe("Åbo – 北京 \U0001f600") == "Åbo – 北京 \U0001f600"
-
-
-def test_a_theme_with_control_characters_gives_feeds_a_reader_parses(
+def _two_snapshots_with_an_old_record(
     replica: ReplicaServer, hostile: HostileServer, tmp_path: Path
-) -> None:
+) -> Path:
+    """Two crawls of the replica's page, the newer with a changed theme; that theme then
+    rewritten (manifest sums too) as an old record holds it: with BEL, ESC and U+0001."""
     with urllib.request.urlopen(f"{replica.url}/seutukaupunkipilotit", timeout=10) as answer:
         page = answer.read().decode("iso-8859-1")
     assert THEME in page
@@ -51,7 +48,6 @@ def test_a_theme_with_control_characters_gives_feeds_a_reader_parses(
     _crawl(hostile, output)
     hostile.route("/p", body=page.replace(THEME, NEW_THEME).encode("utf-8"), headers=headers)
     newer = _crawl(hostile, output)
-    # As an old record holds it: the theme with BEL, ESC and U+0001 in it.
     pilots = newer / "records" / "pilots.jsonl"
     text = pilots.read_text(encoding="utf-8")
     assert json.dumps(NEW_THEME) in text
@@ -61,7 +57,18 @@ def test_a_theme_with_control_characters_gives_feeds_a_reader_parses(
     entry = manifest["files"]["records/pilots.jsonl"]
     entry["bytes"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
     (newer / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return output
 
+
+def test_xml_safe_drops_what_xml_refuses() -> None:
+    assert xml_safe("a\x07b\x1bc\x01d\x00e\x9bf\ud800g\ufffeh\tl\nm\rn") == "abcdefgh\tl\nm\rn"
+    assert xml_safe("Åbo – 北京 \U0001f600") == "Åbo – 北京 \U0001f600"
+
+
+def test_a_theme_with_control_characters_gives_feeds_a_reader_parses(
+    replica: ReplicaServer, hostile: HostileServer, tmp_path: Path
+) -> None:
+    output = _two_snapshots_with_an_old_record(replica, hostile, tmp_path)
     built = subprocess.run(
         [sys.executable, "-m", "pilotarchive", "site", "--output", str(output)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -92,22 +99,7 @@ def test_a_mail_and_an_html_diff_of_such_a_record_hold_no_control_character(
     html = html_document("fi", "t", [f"<p>{HOSTILE}</p>"])
     assert "Teollisuuden [31mmurros" in html
     assert not any(c in html for c in "\x07\x1b\x01")
-    with urllib.request.urlopen(f"{replica.url}/seutukaupunkipilotit", timeout=10) as answer:
-        page = answer.read().decode("iso-8859-1")
-    headers = [(b"Content-Type", b"text/html; charset=utf-8")]
-    output = tmp_path / "output"
-    hostile.route("/p", body=page.encode("utf-8"), headers=headers)
-    _crawl(hostile, output)
-    hostile.route("/p", body=page.replace(THEME, NEW_THEME).encode("utf-8"), headers=headers)
-    newer = _crawl(hostile, output)
-    pilots = newer / "records" / "pilots.jsonl"
-    data = pilots.read_text(encoding="utf-8").replace(json.dumps(NEW_THEME), json.dumps(HOSTILE))
-    pilots.write_bytes(data.encode("utf-8"))
-    manifest = json.loads((newer / "manifest.json").read_text(encoding="utf-8"))
-    entry = manifest["files"]["records/pilots.jsonl"]
-    raw = data.encode("utf-8")
-    entry["bytes"], entry["sha256"] = len(raw), hashlib.sha256(raw).hexdigest()
-    (newer / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    output = _two_snapshots_with_an_old_record(replica, hostile, tmp_path)
     out = tmp_path / "diff.html"
     run = subprocess.run(
         [sys.executable, "-m", "pilotarchive", "diff", "--output", str(output), "--format",

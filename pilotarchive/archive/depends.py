@@ -114,37 +114,19 @@ def _after_damage(path: Path, snapshot: str, read: list[WarcEntry]) -> list[Warc
     """The records past the point where warcio stopped, each gzip member read on its own
     (:func:`check.members`): a damaged record is listed as such, the rest as they are, so
     one bad byte does not make every later original look missing."""
-    from pilotarchive.archive.check import head_fields, members
+    from pilotarchive.archive.check import members
 
     last = max((e.offset for e in read), default=-1)
     out = []
     for offset, head, why in members(path):
-        if offset <= last:
-            continue
-        fields = head_fields(head) if head.startswith(b"WARC/") else {}
-        kind = fields.get("warc-type")
-        if kind not in ("response", "revisit") or not fields.get("warc-record-id"):
-            continue
-        out.append(
-            WarcEntry(
-                snapshot=snapshot,
-                filename=path.name,
-                offset=offset,
-                record_id=fields["warc-record-id"],
-                kind=kind,
-                target_uri=fields.get("warc-target-uri", ""),
-                date=fields.get("warc-date", ""),
-                payload_digest=fields.get("warc-payload-digest"),
-                refers_to=fields.get("warc-refers-to"),
-                refers_to_uri=fields.get("warc-refers-to-target-uri"),
-                refers_to_date=fields.get("warc-refers-to-date"),
-                damaged=why,
-            )
-        )
+        if offset > last and (entry := _entry(head, snapshot, path.name, offset, why)):
+            out.append(entry)
     return out
 
 
-def _entry(head: bytes, snapshot: str, filename: str, offset: int) -> WarcEntry | None:
+def _entry(
+    head: bytes, snapshot: str, filename: str, offset: int, damaged: str | None = None
+) -> WarcEntry | None:
     from pilotarchive.archive.check import head_fields
 
     fields = head_fields(head) if head.startswith(b"WARC/") else {}
@@ -163,6 +145,7 @@ def _entry(head: bytes, snapshot: str, filename: str, offset: int) -> WarcEntry 
         refers_to=fields.get("warc-refers-to"),
         refers_to_uri=fields.get("warc-refers-to-target-uri"),
         refers_to_date=fields.get("warc-refers-to-date"),
+        damaged=damaged,
     )
 
 

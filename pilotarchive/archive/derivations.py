@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.owner import Ownership
-from pilotarchive.archive.snapshot import TMP_PREFIX, os_error
+from pilotarchive.archive.snapshot import TMP_PREFIX, fsync_dir, os_error
 from pilotarchive.exceptions import SnapshotError
 
 DERIVATIONS = "derivations"
@@ -107,7 +107,7 @@ class Staging:
         # cleaned by the next run at once, one without waits ten minutes.
         self.owner.release(remove=True)
         _exchange(self.path, self.snapshot)
-        _fsync_dir(self.snapshot.parent)
+        fsync_dir(self.snapshot.parent)
         shutil.rmtree(self.path, ignore_errors=True)  # the old folder, every file linked
 
     def abort(self) -> None:
@@ -137,11 +137,3 @@ def _exchange(a: Path, b: Path) -> None:
                 f"({os.strerror(err)}); the snapshot is left as it was"
             )
         raise OSError(err, os.strerror(err), str(b))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

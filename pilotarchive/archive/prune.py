@@ -39,6 +39,7 @@ from pilotarchive.archive.lock import output_lock, target_lock
 from pilotarchive.archive.snapshot import (
     TMP_PREFIX,
     SnapshotInfo,
+    fsync_dir,
     list_snapshots,
     snapshot_dir,
     snapshot_time,
@@ -151,14 +152,6 @@ def _writing(output: Path) -> list[str]:
     return sorted(e.name for e in root.iterdir() if e.name.startswith(TMP_PREFIX))
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def empty_trash(output: Path) -> list[str]:
     """Remove what a killed prune renamed out of ``snapshots/`` and did not remove."""
     trash = Path(output) / TRASH
@@ -198,7 +191,7 @@ def execute(output: Path, target: str, policy: Retention, now: datetime) -> Plan
         root = snapshot_dir(output)
         for ident in sorted(doomed, reverse=True):  # newest first: see the docstring
             os.rename(root / ident, trash / ident)
-            _fsync_dir(root)
-        _fsync_dir(trash)
+            fsync_dir(root)
+        fsync_dir(trash)
         empty_trash(output)
         return result

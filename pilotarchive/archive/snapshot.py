@@ -537,7 +537,7 @@ class SnapshotWriter(RecordSink):
                             os.fsync(fh.fileno())
                 final = snapshot_dir(self.output) / self.snapshot_id
                 os.rename(self.path, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
                 if on_committed is not None:
                     on_committed(final)
                 return final
@@ -556,7 +556,8 @@ class SnapshotWriter(RecordSink):
         self.owner.release()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or removal inside ``path`` durable (the folder's entry list on disk)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

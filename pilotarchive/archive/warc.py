@@ -263,6 +263,16 @@ class WarcArchive:
 
     def write_revisit(self, ex: HttpExchange, original: dict[str, Any], profile: str) -> WarcRef:
         """A revisit: the HTTP head only, pointing at the original response record."""
+        date, record_id, offset, digest = self._revisit(ex, original, profile,
+                                                        self._http_response(ex))  # fmt: skip
+        return WarcRef(
+            self.filename, record_id, offset, date, "revisit", ex.url, digest, refers_to=original
+        )
+
+    def _revisit(
+        self, ex: HttpExchange, original: dict[str, Any], profile: str, http_headers: Any
+    ) -> tuple[str, str, int, str]:
+        """A revisit record of ``profile`` and its request: (date, record id, offset, digest)."""
         date = warc_date(ex.date)
         warc_headers = self._warc_headers(ex, date)
         warc_headers["WARC-Refers-To"] = original["record_id"]
@@ -272,22 +282,13 @@ class WarcArchive:
             digest,
             original["target_uri"],
             original["date"],
-            http_headers=self._http_response(ex),
+            http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
         record.rec_headers.replace_header("WARC-Profile", profile)
         offset = self._write(record)
         self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
-        return WarcRef(
-            self.filename,
-            warc_headers["WARC-Record-ID"],
-            offset,
-            date,
-            "revisit",
-            ex.url,
-            digest,
-            refers_to=original,
-        )
+        return date, warc_headers["WARC-Record-ID"], offset, digest
 
     def write_not_modified(self, ex: HttpExchange, original: dict[str, Any]) -> WarcRef:
         """A 304 Not Modified answer: a block-less ``server-not-modified`` revisit that
@@ -301,21 +302,7 @@ class WarcArchive:
         byte for byte, in a ``metadata`` record (``application/warc-fields``, which no
         replay indexer takes for a capture) concurrent to the revisit. See docs/replay.md.
         """
-        date = warc_date(ex.date)
-        warc_headers = self._warc_headers(ex, date)
-        warc_headers["WARC-Refers-To"] = original["record_id"]
-        digest = original.get("payload_digest") or payload_digest(ex.body)
-        record = self._writer.create_revisit_record(
-            ex.url,
-            digest,
-            original["target_uri"],
-            original["date"],
-            warc_headers_dict=warc_headers,
-        )
-        record.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
-        offset = self._write(record)
-        revisit_id = warc_headers["WARC-Record-ID"]
-        self._write(self._request_record(ex, date, revisit_id))
+        date, revisit_id, offset, digest = self._revisit(ex, original, PROFILE_NOT_MODIFIED, None)
         # "HTTP/1.1 304 Not Modified" is no named field: it gets a name; each header line
         # is one already, and is written back as the bytes received (see RawHeaders).
         head = self._http_response(ex).to_str(None)

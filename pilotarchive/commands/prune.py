@@ -6,10 +6,9 @@ why) and delete."""
 
 import argparse
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pilotarchive.commands._common import target_name_arg
-from pilotarchive.commands._config import add_config
+from pilotarchive.commands._config import add_config, add_config_output, config_output
 
 NAME = "prune"
 HELP = "delete old snapshots of a target by its retention policy (dry run unless --yes)"
@@ -20,13 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--target", metavar="NAME", type=target_name_arg, required=True, help="the target to prune"
     )
     p.add_argument("--yes", action="store_true", help="delete for real (default: a dry run)")
-    p.add_argument(
-        "--output",
-        "-o",
-        type=Path,
-        metavar="DIR",
-        help="output folder holding snapshots/ (default: the configuration's, else output)",
-    )
+    add_config_output(p)
     add_config(p)
 
 
@@ -36,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.schedule.config import Retention, load_config
 
     config = load_config(args.config, need_password=False)
-    output = args.output if args.output is not None else config.output
+    output = config_output(args.output, config.output)
     if not output.is_dir():
         raise UsageError(f"--output {output}: no such folder")
     try:

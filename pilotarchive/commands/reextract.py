@@ -9,11 +9,10 @@ are not mailed (see docs/reextract.md)."""
 import argparse
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilotarchive.commands._common import target_name_arg
-from pilotarchive.commands._config import add_config
+from pilotarchive.commands._config import add_config, add_config_output, config_output
 
 if TYPE_CHECKING:
     from pilotarchive.derive.reread import Outcome
@@ -35,13 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=target_name_arg,
         help="this target's snapshots only (rules: from --config)",
     )
-    p.add_argument(
-        "--output",
-        "-o",
-        type=Path,
-        metavar="DIR",
-        help="output folder holding snapshots/ (default: the configuration's, else output)",
-    )
+    add_config_output(p)
     add_config(p)
 
 
@@ -54,12 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from pilotarchive.schedule.config import load_config
 
     config = load_config(args.config, need_password=False)
-    # The archive the configuration names, as `run` and `prune` read it, unless told.
-    if args.output is None:
-        args.output = config.output
-    elif not args.output.is_dir():
-        what = "not a folder" if args.output.exists() else "no such folder"
-        raise UsageError(f"--output {args.output}: {what}")
+    args.output = config_output(args.output, config.output)
     if not snapshot_dir(args.output).is_dir():
         raise SnapshotError(
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"

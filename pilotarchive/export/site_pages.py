@@ -265,6 +265,15 @@ def downloads_page(root: Path, dataset_dir: Path, wacz: list[Path], data: Datase
     def link(path: Path) -> str:
         return h(Path(os.path.relpath(path.resolve(), root.resolve())).as_posix())
 
+    def file_table(paths: list[Path]) -> str:
+        rows = [
+            f'<tr><td><a href="{link(p)}">{h(p.name)}</a></td>'
+            f"<td>{_size(p.stat().st_size)}</td><td><code>{sha256_file(p)}</code></td></tr>"
+            for p in paths
+        ]
+        head = "<table><tr><th>file</th><th>size</th><th>sha256</th></tr>"
+        return "\n".join([head, *rows, "</table>"])
+
     parts = ["<h1>Downloads</h1>"]
     files = sorted(p for p in dataset_dir.iterdir() if p.is_file()) if dataset_dir.is_dir() else []
     files = [p for p in files if not p.name.startswith(".")]
@@ -274,26 +283,12 @@ def downloads_page(root: Path, dataset_dir: Path, wacz: list[Path], data: Datase
         f"(<code>{h(str(dataset_dir))}</code>).</p>"
     )
     if files:
-        parts.append("<table><tr><th>file</th><th>size</th><th>sha256</th></tr>")
-        for p in files:
-            parts.append(
-                f'<tr><td><a href="{link(p)}">{h(p.name)}</a></td>'
-                f"<td>{_size(p.stat().st_size)}</td><td><code>{sha256_file(p)}</code>"
-                "</td></tr>"
-            )
-        parts.append("</table>")
+        parts.append(file_table(files))
     else:
         parts.append("<p>Not exported yet: run <code>pilotarchive export</code>.</p>")
     parts.append("<h2>WACZ</h2><p>For ReplayWeb.page or pywb.</p>")
     if wacz:
-        parts.append("<table><tr><th>file</th><th>size</th><th>sha256</th></tr>")
-        for p in wacz:
-            parts.append(
-                f'<tr><td><a href="{link(p)}">{h(p.name)}</a></td>'
-                f"<td>{_size(p.stat().st_size)}</td><td><code>{sha256_file(p)}</code>"
-                "</td></tr>"
-            )
-        parts.append("</table>")
+        parts.append(file_table(wacz))
     else:
         parts.append(
             "<p>None yet: run <code>pilotarchive wacz --file output/pilots.wacz</code>.</p>"

@@ -58,7 +58,7 @@ _COORDINATOR_LABELS = frozenset(k for k, v in PILOT_FIELD_LABELS.items() if v ==
 # "koordinoi", "Coordinated by"); each is one pass over the text, so they are few.
 _STATEMENT_LINE = 300  # characters: a label, a field, a sentence
 _STEMS = ("oordin", "amordn", "astuuta", "uvudman", "Lead", "lead", "ed by", "etäj", "nsvarig")
-_LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
+LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 
 
 @dataclass(slots=True)
@@ -207,7 +207,7 @@ def _anchors(
             anchor = owner
             if len(owner) and not _label_key(leading_text(owner, _MAX_LABEL + 1)):
                 continue  # the label is part of a longer text: read as a line below
-        elif statement.search(words) or "coordinator" in _labelled(words):
+        elif statement.search(words) or "coordinator" in labelled(words):
             anchor = owner
             while anchor.tag in _BOLD or anchor.tag in ("a", "span", "em", "i", "time"):
                 parent = anchor.getparent()
@@ -356,7 +356,7 @@ def read_blocks(
             lines += block_lines(part, False, prune=skip.__contains__)
         for line in lines:
             line = capped(line, "a line of a pilot's block", notes)
-            for key, value in _labelled(line).items():
+            for key, value in labelled(line).items():
                 fields.setdefault(key, value)
             if "coordinator" not in fields and (m := statement.search(line)):
                 fields["coordinator"] = _after(line, m.end())
@@ -371,10 +371,11 @@ def read_blocks(
     return out
 
 
-def _labelled(text: str) -> dict[str, str]:
+def labelled(text: str) -> dict[str, str]:
+    """``Teema: X. Koordinaattori: Y`` -> {"theme": "X", "coordinator": "Y"}."""
     if ":" not in text:
         return {}
-    matches = list(_LABEL_RE.finditer(text))
+    matches = list(LABEL_RE.finditer(text))
     fields: dict[str, str] = {}
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)

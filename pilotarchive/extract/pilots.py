@@ -21,7 +21,7 @@ from pilotarchive.extract.document import (
     norm,
     text_content,
 )
-from pilotarchive.extract.fields import read_blocks
+from pilotarchive.extract.fields import LABEL_RE, labelled, read_blocks
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -29,7 +29,6 @@ from pilotarchive.extract.phrases import (
     LANGUAGES,
     LIST_CONJUNCTIONS,
     PILOT_COLUMNS,
-    PILOT_FIELD_LABELS,
 )
 from pilotarchive.extract.project import PROJECT_RE, parse_project
 
@@ -58,7 +57,6 @@ def _coordinator_re(language: str | None) -> Phrases:
 
 # Every pattern here is linear on any text: bounded or possessive repetition, and a match
 # that begins with spaces begins only where the run of spaces begins (tests/test_linear.py).
-_LABEL_RE = WordPhrases(r"(?P<label>" + trie_pattern(PILOT_FIELD_LABELS) + r")\s{0,3}:\s{0,3}")
 _LIST_SPLIT = re.compile(
     r"(?<!\s)\s*+[,;]\s*+|(?<!\s)\s++(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s++",
     re.IGNORECASE,
@@ -103,17 +101,6 @@ def _contact(text: str | None, language: str | None, role: str) -> Contact | Non
     return parse_contact_text(text, language, role)
 
 
-def _labelled(text: str) -> dict[str, str]:
-    """``Teema: X. Koordinaattori: Y`` -> {"theme": "X", "coordinator": "Y"}."""
-    matches = list(_LABEL_RE.finditer(text))
-    fields: dict[str, str] = {}
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        key = PILOT_FIELD_LABELS[m.group("label").lower()]
-        fields.setdefault(key, text[m.end() : end])
-    return fields
-
-
 def _from_fields(fields: dict[str, str], language: str | None, form: str) -> Pilot | None:
     theme = _clean(fields.get("theme"))
     if not theme:
@@ -137,11 +124,11 @@ def parse_pilot_text(
     ("X – koordinaattorina Y", "X, jota koordinoi Y", "X, led by Y", "X (koordinaattori:
     Y)").
     """
-    fields = _labelled(text) if ":" in text else {}
+    fields = labelled(text) if ":" in text else {}
     if "theme" in fields and ("coordinator" in fields or "contact" in fields):
         return _from_fields(fields, language, "labelled")
     if "coordinator" in fields:
-        first = _LABEL_RE.search(text)
+        first = LABEL_RE.search(text)
         theme = bold or (text[: first.start()] if first else None)
         if _clean(theme):
             return _from_fields({**fields, "theme": theme or ""}, language, form)
@@ -242,7 +229,7 @@ def _from_paragraphs(
     for line in lines:
         if len(line) > MAX_ENTRY_CHARS:
             line = capped(line, "a paragraph", notes)
-        fields = _labelled(line) if ":" in line else {}
+        fields = labelled(line) if ":" in line else {}
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
                 pilots.append(p)
@@ -304,7 +291,7 @@ def _from_headed(
                 break
             glance.append(text_content(sibling)[:2000])
         text = " ".join(glance)
-        if not (has_dl or _LABEL_RE.search(text) or coordinator_re.search(text)):
+        if not (has_dl or LABEL_RE.search(text) or coordinator_re.search(text)):
             continue
         if in_chrome(heading):
             continue  # a menu's or a news list's heading: the site's, not the page's
@@ -319,7 +306,7 @@ def _from_headed(
                 parts = []
                 break
             part = capped(_entry_text(sibling), "an entry under a heading", notes)
-            has_fields = bool(_LABEL_RE.search(part) or coordinator_re.search(part))
+            has_fields = bool(LABEL_RE.search(part) or coordinator_re.search(part))
             if _PROJECT_RE.search(part) or (seen_fields and not has_fields):
                 break
             seen_fields = seen_fields or has_fields
@@ -335,7 +322,7 @@ def _from_headed(
             continue
         # A labelled coordinator, or a name after a phrase ("koordinoivat tahot ovat
         # seuraavat:" under a section heading is no pilot).
-        if "coordinator" in _labelled(text) or pilot.coordinator[0].isupper():
+        if "coordinator" in labelled(text) or pilot.coordinator[0].isupper():
             pilots.append(pilot)
     return pilots
 
@@ -347,7 +334,7 @@ def _from_definition_lists(
     pilots = []
     for dl in content.iter("dl"):
         text = capped(_entry_text(dl), "a definition list", notes)
-        fields = _labelled(text) if ":" in text else {}
+        fields = labelled(text) if ":" in text else {}
         if "theme" in fields and (pilot := _from_fields(fields, language, "labelled")):
             pilots.append(pilot)
     return pilots
