@@ -1,9 +1,10 @@
 """A site crawl of pilotarchive beside a bare Scrapy spider and wget, on one local server.
 
 Run: ``python bench/crawl.py [--pages N] [--rounds R] [--concurrency C] [--workers W]
-[--nav-links K]``. With ``--nav-links 0`` every page keeps only its own links (language and
-text versions, its five children, three cross links): about ten links a page, the other
-shape of site on which pilotarchive must not be slower than a bare Scrapy spider.
+[--nav-links K] [--baseline REV]``. With ``--nav-links 0`` every page keeps only its own
+links (language and text versions, its five children, three cross links): about ten links
+a page, the other shape of site on which pilotarchive must not be slower than a bare Scrapy
+spider.
 
 The synthetic ministry site (``pilotarchive replica serve --synthetic N``: N pages per
 language, 15-30 KiB each, text versions, a link graph of depth 5 and more) is written as
@@ -12,6 +13,11 @@ static file server, and the output says so). Three crawlers fetch the whole site
 alternating rounds, and the median round of each counts:
 
 a. ``pilotarchive crawl --scope site`` (extraction, validation, WARC, records);
+a0. the same crawl by pilotarchive as it was at ``--baseline`` (a git revision; by default
+   the commit before issue 18's structural reading, when the ratio to a bare spider was
+   0.88 on one machine): that tree is exported with ``git archive`` into a temporary folder
+   and run from there, so today's crawl is printed beside the one the issue measured, on
+   the same site in the same run (``--baseline none`` leaves it out);
 b. a bare Scrapy ``CrawlSpider`` with the same concurrency that yields url and title
    (``bench/bare_spider.py``), with Scrapy's defaults, and (b') with the generic speed
    settings pilotarchive sets for itself (``CONCURRENT_ITEMS``,
@@ -19,12 +25,15 @@ b. a bare Scrapy ``CrawlSpider`` with the same concurrency that yields url and t
 c. ``wget --recursive --warc-file`` (one connection; what a WARC costs at its cheapest).
 
 For each: pages, wall seconds, pages/s, CPU seconds (user + system, children included) and
-peak RSS, from ``/usr/bin/time``. Then the ratios a/b, a/b' and a/c of pages/s. Targets:
+peak RSS, from ``/usr/bin/time``. Then the ratios a/b, a/b', a/a0 and a/c of pages/s. Targets:
 a/b at least 1.0 against the faster of b and b' (archiving costs no throughput against
-Scrapy itself); with ``--workers 2``, a/c at least 0.5. The script exits 1 when a target is missed.
+Scrapy itself); a/a0 not below 0.95 (the new reading must not make a crawl slower; 5 %
+is the spread of rounds on a shared machine); with ``--workers 2``, a/c at least 0.5. The
+script exits 1 when a target is missed.
 """
 
 import argparse
+import io
 import json
 import os
 import re
@@ -33,6 +42,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -170,30 +180,60 @@ class Round:
         return self.pages / self.wall if self.wall else 0.0
 
 
-def timed(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, float, float]:
+def timed(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, float, float, float]:
     """Run under /usr/bin/time: wall, CPU (user+sys) and peak RSS of the command."""
     stats = cwd / "time.txt"
     started = time.monotonic()
     proc = subprocess.run(
         ["/usr/bin/time", "-o", str(stats), "-f", "%U %S %M", *argv],
-        cwd=cwd, capture_output=True, text=True,
+        cwd=cwd, capture_output=True, text=True, env=env,
     )  # fmt: skip
     wall = time.monotonic() - started
     user, system, rss = stats.read_text().split()[-3:]
     return proc, wall, float(user) + float(system), int(rss) / 1024
 
 
-def run_pilotarchive(url: str, work: Path, concurrency: int, workers: int) -> Round:
+# The crawl before issue 18 (reading by structure and labels): the one a/a0 compares with.
+BASELINE_REV = "735a176"
+
+
+def export_tree(rev: str, into: Path) -> Path | None:
+    """pilotarchive and its schemas as they were at ``rev``, written under ``into``; None
+    (and why, printed) when git cannot export that revision."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "pilotarchive", "schemas"],
+            capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"baseline {rev}: not measured ({exc})")
+        return None
+    tree = into / f"pilotarchive-{rev}"
+    tree.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def run_pilotarchive(
+    url: str, work: Path, concurrency: int, workers: int, tree: Path | None = None
+) -> Round:
+    """One crawl of the whole site; ``tree``: run the pilotarchive exported there (a
+    baseline revision) instead of this checkout's."""
     out = work / "pa"
+    env = {**os.environ, "PYTHONPATH": str(tree)} if tree is not None else None
     argv = [sys.executable, "-m", "pilotarchive", "crawl", url, "--scope", "site",
             "--max-pages", "1000000", "--output", str(out), "--fast-loopback",
             "-s", f"CONCURRENT_REQUESTS={concurrency}",
             "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}"]  # fmt: skip
     if workers > 1:
         argv += ["--workers", str(workers)]
-    proc, wall, cpu, rss = timed(argv, work)
+    proc, wall, cpu, rss = timed(argv, work, env)
     if proc.returncode not in (0, 3):
-        raise SystemExit(f"pilotarchive crawl failed: {proc.stderr.strip()[-500:]}")
+        which = f" (baseline {tree.name})" if tree is not None else ""
+        raise SystemExit(f"pilotarchive crawl{which} failed: {proc.stderr.strip()[-500:]}")
     snapshot = Path(proc.stdout.strip().splitlines()[-1])
     manifest = json.loads((snapshot / "manifest.json").read_text())
     return Round(manifest["counts"]["page"]["total"], wall, cpu, rss)
@@ -239,6 +279,9 @@ def main() -> int:
     parser.add_argument("--nav-links", type=int, default=None,
                         help="keep this many navigation links a page (0: about ten links a "
                         "page in all; default: all 40)")  # fmt: skip
+    parser.add_argument("--baseline", default=BASELINE_REV,
+                        help=f"the pilotarchive revision to crawl beside today's (a0; "
+                        f"default {BASELINE_REV}, before issue 18; 'none': not run)")  # fmt: skip
     args = parser.parse_args()
     if not shutil.which("wget"):
         raise SystemExit("wget is not installed (apt-get install wget)")
@@ -253,14 +296,18 @@ def main() -> int:
             f"machine: {os.cpu_count()} cores; concurrency {args.concurrency}; "
             f"pilotarchive workers {args.workers}; {args.rounds} alternating rounds, median"
         )
-        results: dict[str, list[Round]] = {"a": [], "b": [], "b'": [], "c": []}
+        tree = export_tree(args.baseline, tmp) if args.baseline != "none" else None
+        results: dict[str, list[Round]] = {"a": [], "a0": [], "b": [], "b'": [], "c": []}
+        if tree is None:
+            del results["a0"]
         for n in range(args.rounds):
             for key in results:
                 work = tmp / f"round-{n}-{key}"
                 work.mkdir()
-                if key == "a":
+                if key in ("a", "a0"):
+                    old = tree if key == "a0" else None
                     results[key].append(run_pilotarchive(url, work, args.concurrency,
-                                                          args.workers))  # fmt: skip
+                                                          args.workers, old))  # fmt: skip
                 elif key in ("b", "b'"):
                     results[key].append(run_scrapy(url, work, args.concurrency,
                                                    tuned=key == "b'"))  # fmt: skip
@@ -270,6 +317,7 @@ def main() -> int:
     workers = f" --workers {args.workers}" if args.workers > 1 else ""
     names = {
         "a": f"a. pilotarchive crawl --scope site{workers}",
+        "a0": f"a0. the same, pilotarchive at {args.baseline}",
         "b": "b. bare Scrapy CrawlSpider (url, title)",
         "b'": "b'. the same, pilotarchive's Scrapy settings",
         "c": "c. wget --recursive --warc-file",
@@ -287,10 +335,16 @@ def main() -> int:
     a, b, b_tuned = medians["a"].rate, medians["b"].rate, medians["b'"].rate
     print(f"a/b (pages/s): {a / b:.2f}   a/b' (pages/s): {a / b_tuned:.2f}   "
           f"target >= 1.0 against the faster: {'meets' if ab >= 1.0 else 'MISSES'}")  # fmt: skip
+    kept = True
+    if "a0" in medians:
+        aa0 = a / medians["a0"].rate
+        kept = aa0 >= 0.95
+        print(f"a/a0 (pages/s): {aa0:.2f}   today's crawl against {args.baseline}'s, "
+              f"target >= 0.95 (not slower): {'meets' if kept else 'MISSES'}")  # fmt: skip
     target_c = "meets" if ac >= 0.5 else "MISSES"
     note = "" if args.workers > 1 else " (the target is for --workers 2)"
     print(f"a/c (pages/s): {ac:.2f}   target >= 0.5 with --workers 2: {target_c}{note}")
-    ok = ab >= 1.0 and (args.workers < 2 or ac >= 0.5)
+    ok = ab >= 1.0 and kept and (args.workers < 2 or ac >= 0.5)
     return 0 if ok else 1
 
 
