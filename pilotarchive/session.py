@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
-from pilotarchive.archive.cdxj import write_cdxj
+from pilotarchive.archive.cdxj import IndexLines, write_cdxj
 from pilotarchive.archive.dedup import DigestIndex, Staged
 from pilotarchive.archive.lock import output_lock
 from pilotarchive.archive.previous import PreviousSnapshot
@@ -263,12 +263,14 @@ def finish(
     config: Config,
     parts: list[dict[str, Any]],
     baseline: Baseline,
+    lines: IndexLines | None = None,
 ) -> Path:
     """Index the WARCs, write the manifest, judge the health, commit, tell the index.
 
     ``parts`` says what each process archived (its WARC file, record counts, payload
     bytes, revisits, the snapshots its revisits point into, the originals it staged for
     the digest index): one part for a single crawl, one per worker for a split one.
+    ``lines``: the index lines a single crawl wrote with its WARC (see cdxj.IndexLines).
     """
     if writer.usable_pages == 0:
         writer.abort()
@@ -279,7 +281,7 @@ def finish(
         )
     archive = writer.path / "archive"
     warcs = [archive / p["warc"] for p in parts]
-    cdxj = write_cdxj(warcs, archive / "index.cdxj")
+    cdxj = write_cdxj(warcs, archive / "index.cdxj", lines)
     counts: dict[str, int] = {}
     for part in parts:
         for kind, n in part["records"].items():
@@ -407,7 +409,10 @@ class CrawlSession:
         }
 
     def _warc(self, directory: Path, snapshot_id: str, part: int | None = None) -> WarcArchive:
-        return WarcArchive(directory, snapshot_id, info=self._warc_info(), part=part)
+        # A single crawl writes its index lines as it goes; a split crawl's WARCs are
+        # indexed together at the end.
+        return WarcArchive(directory, snapshot_id, info=self._warc_info(), part=part,
+                           index=part is None)  # fmt: skip
 
     def _open(self) -> None:
         self.baseline = prepare(self.config)
@@ -566,7 +571,8 @@ class CrawlSession:
             stats.set_value(STAT_ERROR, f"the crawl was stopped ({reason}); no snapshot written")
             return
         try:
-            path = finish(snapshot, self.config, [self.part()], self.baseline)
+            path = finish(snapshot, self.config, [self.part()], self.baseline,
+                          warc.index_lines)  # fmt: skip
         except OSError as exc:
             snapshot.abort()
             stats.set_value(STAT_ERROR, f"no snapshot written: {os_error(exc)}")

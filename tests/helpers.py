@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from pilotarchive.archive.cdxj import write_cdxj
 from pilotarchive.archive.snapshot import validate_snapshot
 from pilotarchive.replica.server import ReplicaServer
 
@@ -84,10 +86,17 @@ def start_crawl(replica: ReplicaServer, output: Path, *args: str) -> subprocess.
 
 
 def check_archive(snapshot: Path) -> None:
-    """Every snapshot a test makes passes our validation and warcio's own check."""
+    """Every snapshot a test makes passes our validation and warcio's own check, and its
+    CDXJ index (written as the crawl went, see cdxj.IndexLines) is byte for byte the one
+    webrecorder's indexer writes from its WARCs."""
     assert validate_snapshot(snapshot) == []
     warcs = sorted((snapshot / "archive").glob("*.warc.gz"))
     assert warcs, f"{snapshot} has no WARC"
+    index = snapshot / "archive" / "index.cdxj"
+    if index.exists():
+        with tempfile.TemporaryDirectory() as work:
+            reference = write_cdxj(warcs, Path(work) / "index.cdxj")
+            assert index.read_bytes() == reference.read_bytes(), f"{index} is not the indexer's"
     checked = subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", *map(str, warcs)],
         capture_output=True,

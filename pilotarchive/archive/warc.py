@@ -27,6 +27,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from pilotarchive import __version__
+from pilotarchive.archive.cdxj import IndexLines
 from pilotarchive.exceptions import PilotarchiveError
 
 WARC_VERSION = "WARC/1.1"
@@ -174,12 +175,18 @@ class WarcArchive:
     make_id: Callable[[], str] = new_record_id
     part: int | None = None  # a worker's number, in a crawl split over processes
     resume: dict[str, Any] | None = None  # counts of the file so far, to append to it
+    # Write the CDXJ lines as the records are (cdxj.IndexLines); never for a resumed file,
+    # whose first records another process wrote.
+    index: bool = False
 
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         suffix = "" if self.part is None else f"-w{self.part}"
         self.filename = f"pilotarchive-{self.snapshot_id}{suffix}.warc.gz"
         self.path = self.directory / self.filename
+        lines = self.directory / f".tmp-{self.filename}.cdxj"
+        lines.unlink(missing_ok=True)  # from before an interruption: the indexer reads all
+        self.index_lines = IndexLines(lines) if self.index and self.resume is None else None
         # A resumed crawl appends (each record its own gzip member, so the file stays one
         # valid WARC); its new warcinfo record says when the crawl went on.
         self._fh = self.path.open("ab" if self.resume is not None else "wb")
@@ -200,9 +207,17 @@ class WarcArchive:
         }
         self._write(self._writer.create_warcinfo_record(self.filename, info))
 
-    def _write(self, record: Any) -> int:
+    def _write(self, record: Any, method: str = "GET") -> int:
         offset = self._fh.tell()
-        self._writer.write_record(record)
+        lines = self.index_lines
+        try:
+            self._writer.write_record(record)
+        except BaseException:
+            if lines is not None:
+                lines.exact = False  # a record half written: the indexer reads what is there
+            raise
+        if lines is not None:
+            lines.add(record, method, offset, self._fh.tell() - offset, self.filename)
         kind = record.rec_headers.get_header("WARC-Type")
         self.counts[kind] = self.counts.get(kind, 0) + 1
         return offset
@@ -254,7 +269,7 @@ class WarcArchive:
             http_headers=self._http_response(ex),
             warc_headers_dict=warc_headers,
         )
-        offset = self._write(record)
+        offset = self._write(record, ex.method)
         self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
         self.payload_bytes += len(ex.body)
         return WarcRef(
@@ -286,7 +301,7 @@ class WarcArchive:
             warc_headers_dict=warc_headers,
         )
         record.rec_headers.replace_header("WARC-Profile", profile)
-        offset = self._write(record)
+        offset = self._write(record, ex.method)
         self._write(self._request_record(ex, date, warc_headers["WARC-Record-ID"]))
         return date, warc_headers["WARC-Record-ID"], offset, digest
 
@@ -328,6 +343,8 @@ class WarcArchive:
         if not self._fh.closed:
             self._fh.flush()
             self._fh.close()
+        if self.index_lines is not None:
+            self.index_lines.close()
 
 
 def _phrase(status: int) -> str:
