@@ -15,28 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pilotarchive.archive.snapshot import RECORD_FILES, TMP_PREFIX
-from pilotarchive.exceptions import SnapshotDamaged
+from pilotarchive.identity.records import identity_records
 from pilotarchive.records.ids import fingerprint
 
 REGISTER_WAIT = 10.0  # seconds a crawl's commit waits for the entity register's lock
 Assign = Callable[[str, dict[str, list[dict[str, Any]]]], dict[str, str]]
-
-
-def grouped(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The records in ``folder/records`` by type, in file order (as the register reads)."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for kind, name in RECORD_FILES.items():
-        file = folder / "records" / name
-        rows: list[dict[str, Any]] = []
-        if file.exists():
-            with file.open(encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError as exc:
-                        raise SnapshotDamaged(f"{file}:{n}: not a JSON record") from exc
-        out[kind] = rows
-    return out
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -90,4 +73,4 @@ def assign_entities(
         def assign(ident: str, current: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
             return preview(output, target, ident, current, wait=REGISTER_WAIT)
 
-    return set_entities(folder, assign(snapshot_id, grouped(folder)))
+    return set_entities(folder, assign(snapshot_id, identity_records(folder)))

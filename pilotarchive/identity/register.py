@@ -34,7 +34,6 @@ from pilotarchive.archive.lock import FileLock
 from pilotarchive.archive.names import target_name_problem
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
-    RECORD_FILES,
     TMP_PREFIX,
     SnapshotInfo,
     read_manifest,
@@ -43,6 +42,7 @@ from pilotarchive.archive.snapshot import (
 )
 from pilotarchive.exceptions import SnapshotDamaged, SnapshotError, UsageError
 from pilotarchive.identity.assign import KINDS, Assignment, assign_snapshot
+from pilotarchive.identity.records import identity_records
 from pilotarchive.records.entities import compute_entity
 
 REGISTER_VERSION = 1
@@ -150,24 +150,8 @@ def _load(root: Path, target: str | None) -> Register:
 
 
 def _records(info: SnapshotInfo) -> dict[str, list[dict[str, Any]]]:
-    """A snapshot's records by type, as written."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for kind, name in RECORD_FILES.items():
-        path = info.path / "records" / name
-        rows: list[dict[str, Any]] = []
-        try:
-            with path.open(encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError as exc:
-                        raise SnapshotDamaged(f"{path}:{n}: not a JSON record") from exc
-        except FileNotFoundError:
-            pass
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SnapshotDamaged(f"{path}: cannot be read ({exc})") from exc
-        out[kind] = rows
-    return out
+    """A snapshot's records by type, cut to what identity reads."""
+    return identity_records(info.path)
 
 
 def _label(kind: str, record: dict[str, Any]) -> str:
