@@ -173,6 +173,10 @@ class _Minter:
     def __init__(self, taken: Iterable[str]) -> None:
         self.taken = set(taken)
         self.count = 0
+        # The suffix each base was last given: the ids taken only grow, so the next free
+        # one is never below it. Counting from 2 every time was quadratic: one person named
+        # in the boxes of 256 pages tried 33,000 ids, and 12,800 pages 80 million.
+        self.last: dict[str, int] = {}
 
     def placeholder(self, label: str) -> str:
         self.count += 1
@@ -180,10 +184,12 @@ class _Minter:
 
     def final(self, kind: str, record: dict[str, Any]) -> str:
         base = compute_entity(kind, record)
-        ident, n = base, 1
+        n = self.last.get(base, 1)
+        ident = base if n == 1 else f"{base}-{n}"
         while ident in self.taken:
             n += 1
             ident = f"{base}-{n}"
+        self.last[base] = n
         self.taken.add(ident)
         return ident
 
