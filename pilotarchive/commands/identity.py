@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     target = choose_target(args.output, args.target)
     register = ensure_register(args.output, target, rebuild=args.rebuild)
     latest = register.snapshots[-1] if register.snapshots else None
-    order = sorted(register.entities.items(), key=lambda kv: (kv[1].kind, kv[1].first_snapshot))
+    # The id breaks ties: the run that builds the register holds its entities in the order
+    # they were met, later runs in the order register.json keeps them.
+    order = sorted(register.entities.items(),
+                   key=lambda kv: (kv[1].kind, kv[1].first_snapshot, kv[0]))  # fmt: skip
     for ident, entity in order:
         if args.json:
             sys.stdout.write(json.dumps({"entity_id": ident, **entity.as_dict()},
