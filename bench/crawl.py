@@ -208,7 +208,7 @@ def export_tree(rev: str, into: Path) -> Path | None:
             capture_output=True, check=True, timeout=60,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError) as exc:
-        print(f"baseline {rev}: not measured ({exc})")
+        print(f"  baseline {rev}: not measured ({exc})")
         return None
     tree = into / f"pilotarchive-{rev}"
     tree.mkdir()

@@ -28,14 +28,12 @@ small factor of a normal page per KiB; the script exits 1 when one takes over a 
 
 import argparse
 import gc
-import io
 import json
 import os
 import pickle
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -52,6 +50,9 @@ from pilotarchive.replica.content import VERSIONS
 from pilotarchive.replica.render import OTHER_PAGES, PageRef
 from pilotarchive.replica.server import render
 from pilotarchive.replica.synthetic import SyntheticSite, page_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crawl import export_tree  # the same export of a revision in both benches
 
 TARGET = 2000.0
 RATIO_TARGET = 5.0
@@ -173,23 +174,16 @@ def best_rate(fn: Callable[[], None], count: int, rounds: int) -> tuple[float, f
 def baseline_ratio(rev: str, pages: list, repeat: int, rounds: int) -> float | None:
     """The ratio of extraction to a bare parse for the extraction at ``rev``, on ``pages``;
     None (and why, printed) when the revision cannot be exported."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", rev, "pilotarchive"],
-                capture_output=True, check=True, timeout=60,
-            )  # fmt: skip
-        except (OSError, subprocess.SubprocessError) as exc:
-            print(f"  baseline {rev}: not measured ({exc})")
+    with tempfile.TemporaryDirectory() as name:
+        tree = export_tree(rev, Path(name))
+        if tree is None:
             return None
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
-        data = Path(tmp) / "pages.pickle"
+        data = tree / "pages.pickle"
         data.write_bytes(pickle.dumps((pages, repeat, rounds)))
-        env = {**os.environ, "PYTHONPATH": tmp}
+        env = {**os.environ, "PYTHONPATH": str(tree)}
         child = subprocess.run(
             [sys.executable, "-c", _CHILD, str(data)],
-            capture_output=True, text=True, env=env, cwd=tmp, timeout=900,
+            capture_output=True, text=True, env=env, cwd=tree, timeout=900,
         )  # fmt: skip
         if child.returncode != 0:
             print(f"  baseline {rev}: not measured ({child.stderr.strip()[-300:]})")

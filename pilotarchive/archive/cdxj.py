@@ -113,7 +113,7 @@ def _sorted_index(source: Path, out: Path) -> Path:
     return out
 
 
-# The fields cdxj_indexer writes by default, in its order, and the records it indexes.
+# The records cdxj_indexer indexes by default, and how it reads their fields.
 _INDEXED = ("response", "revisit")
 _SKIPPED = ("warcinfo", "request")  # never indexed
 _FIELDS_ONLY = ("metadata", "resource")  # not indexed when they hold WARC fields
