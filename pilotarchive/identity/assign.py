@@ -20,7 +20,9 @@ How, in order:
 4. **Optimal assignment of the rest.** Each remaining old-new pair is scored (below) and
    ``scipy.optimize.linear_sum_assignment`` chooses the pairing of highest total score, so
    two pilots that both change in one step are not swapped as a greedy best-first pairing
-   can. A pair is matched only at or above :data:`THRESHOLD`; below it the old entity ends
+   can (when every row's best is strict and in a column of its own, that pairing is the
+   optimum, found without the solver: :func:`_dominant`). A pair is matched only at or
+   above :data:`THRESHOLD`; below it the old entity ends
    and the record starts a new one, said in a :class:`Note` with the score and the fields
    that agreed, rather than guessed.
 5. **Twins at one time.** A record left unmatched joins an entity already present in this
@@ -75,11 +77,9 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pilotarchive.extract.conventions import graphic_version_url
 from pilotarchive.records.entities import page_family
@@ -123,7 +123,44 @@ def _load_lsap() -> Callable[..., Any]:
     return linear_sum_assignment
 
 
-linear_sum_assignment = _load_lsap()
+@cache
+def _solver() -> Callable[..., Any]:
+    """The solver, loaded the first time scores compete (see :func:`_dominant`): numpy and
+    the solver cost 0.1 s of imports, which the daily run of the page family, whose
+    twins and changes pair off beyond doubt, no longer pays."""
+    return _load_lsap()
+
+
+def linear_sum_assignment(matrix: Any, maximize: bool = False) -> Any:
+    """scipy's ``linear_sum_assignment`` (:func:`_load_lsap`), loaded on first use."""
+    return _solver()(matrix, maximize=maximize)
+
+
+def _dominant(matrix: list[list[float]]) -> list[tuple[int, int]] | None:
+    """The pairing of highest total score when it is beyond doubt, or None: the solver's.
+
+    With no more rows than columns every row is paired, so no pairing scores more than the
+    sum of the rows' best scores. When each row's best is strictly above the rest of its
+    row and no two rows have it in one column, pairing every row with its best reaches that
+    sum, and any other pairing moves some row off its best and scores strictly less: it
+    is the one optimum, the one scipy returns. With more rows than columns the same holds
+    for columns. Pairs are sorted by row, as scipy gives them.
+    """
+    rows, cols = len(matrix), len(matrix[0])
+    lines = matrix if rows <= cols else [list(col) for col in zip(*matrix, strict=True)]
+    best: list[int] = []
+    for line in lines:
+        top = max(line)
+        at = line.index(top)
+        if top in line[at + 1 :]:
+            return None  # a tie: the solver decides, as it always did
+        best.append(at)
+    if len(set(best)) != len(best):
+        return None
+    if rows <= cols:
+        return list(enumerate(best))
+    return sorted((r, c) for c, r in enumerate(best))
+
 
 Record = Mapping[str, Any]
 PlaceKey = Callable[[str], str | None]
@@ -850,16 +887,22 @@ def _optimal(
         rows, cols = sorted({i for i, _ in pairs}), sorted({j for _, j in pairs})
         row_at = {i: r for r, i in enumerate(rows)}
         col_at = {j: c for c, j in enumerate(cols)}
-        matrix = np.zeros((len(rows), len(cols)))
+        matrix = [[0.0] * len(cols) for _ in rows]
         for i, j in pairs:
-            matrix[row_at[i], col_at[j]] = edges[(i, j)][0]
-        for r, c in zip(*linear_sum_assignment(matrix, maximize=True), strict=True):
-            value = float(matrix[r, c])
+            matrix[row_at[i]][col_at[j]] = edges[(i, j)][0]
+        chosen = _dominant(matrix)
+        if chosen is None:
+            import numpy as np  # only when scores compete: see _solver
+
+            found = linear_sum_assignment(np.array(matrix), maximize=True)
+            chosen = [(int(r), int(c)) for r, c in zip(*found, strict=True)]
+        for r, c in chosen:
+            value = matrix[r][c]
             if value <= 0:
                 continue
-            row, col = matrix[r].copy(), matrix[:, c].copy()
-            row[c] = col[r] = 0.0
-            margin = value - max(float(row.max()), float(col.max()))
+            rivals = [v for k, v in enumerate(matrix[r]) if k != c]
+            rivals += [line[c] for k, line in enumerate(matrix) if k != r]
+            margin = value - max(rivals, default=0.0)
             i, j = rows[r], cols[c]
             out.append((i, j, round(value, 4), edges[(i, j)][1], round(margin, 4)))
     return out
