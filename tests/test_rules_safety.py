@@ -206,3 +206,43 @@ def test_rules_for_pilots_keep_the_generic_readers_separate_project() -> None:
     read = extract_with_rules(body, url, rules=both).pilots
     assert [p.kind for p in read] == ["pilot"] * 4 + ["project"]
     assert read[-1].theme == read[0].coordinator  # the rule's project, not Salo's
+
+
+@pytest.mark.parametrize(
+    ("block", "what"),
+    [
+        ("count(//a)", "a number"),
+        ("string(//body)", "text"),
+        ("//a = 'x'", "true or false"),
+        ("//text()", "text"),
+        ("//div/@class", "text"),
+        ("sum(//p) > 1", "true or false"),
+    ],
+)
+def test_a_block_selector_that_gives_no_elements_is_refused_when_the_file_loads(
+    block: str, what: str
+) -> None:
+    """Found by an attacker's pass: such a block got through the load check and the first
+    page it met ended the crawl or reextract in a traceback (its fields were evaluated on
+    a number)."""
+    with pytest.raises(ConfigError) as exc:
+        rules_of(f'[[target.rules.pilot]]\nblock = "xpath:{block}"\ntheme = "h3"\n')
+    said = str(exc.value)
+    assert "pilotarchive.toml:5: target[0].rules.pilot[0].block: " in said, said
+    assert f"gives {what}, not elements" in said
+
+
+def test_blocks_that_are_no_elements_on_a_page_are_left_out() -> None:
+    """A union may let text or attributes in where the sample page (checked at load) had
+    none: those are no blocks, and the page is read, not a traceback."""
+    from pilotarchive.extract.rules import Rule, Rules, Selector, apply_rules
+
+    body = render(VERSIONS[DEFAULT_VERSION], "/index.phtml", {"s": "4398"}).body
+    url = "http://www.tem.fi/index.phtml?s=4398"
+    for block in ("xpath://a/@href", "xpath://h3/text() | //table", "xpath://a/@href | //h3"):
+        rule = Rule("pilot", Selector(block), {"theme": Selector("xpath:string(.)")})
+        page = apply_rules(Rules((rule,), "k"), extract_page(body, url), body.decode("iso-8859-1"))
+        themes = [p.theme for p in page.pilots if p.kind == "pilot"]
+        assert all(not t.startswith("http") for t in themes), themes
+        if "h3" in block and "text()" not in block:
+            assert themes, block  # the elements of the union are read

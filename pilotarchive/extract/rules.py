@@ -141,6 +141,21 @@ class Selector:
             return f"{shown!r} cannot be evaluated as a {kind} selector ({exc})"
         return None
 
+    def check_block(self) -> str | None:
+        """Why the selector cannot name blocks, or None: a block is an element whose
+        fields are read, and an XPath's type does not depend on the page, so one run on
+        the sample page tells (count(), string() and comparisons give no elements)."""
+        from lxml import etree
+
+        result = _compiled(self.text)(_sample())
+        if isinstance(result, list) and all(isinstance(r, etree._Element) for r in result):
+            return None
+        what = {bool: "true or false", float: "a number"}.get(type(result), "text")
+        return (
+            f"{self.text!r} gives {what}, not elements: a block selector names the elements "
+            "that hold records (xpath://table//tr, div.card), and its fields are read in them"
+        )
+
     def select(self, node: Any) -> Any:
         return node.xpath(self.query) if self.is_xpath else node.css(self.query)
 
@@ -253,6 +268,8 @@ def _rule(record_type: str, item: Any, path: list[Any]) -> Rule:
     if "block" not in item:
         raise RuleError(path, "missing key 'block' (the selector of the blocks holding records)")
     block = _selector(item["block"], [*path, "block"])
+    if problem := block.check_block():
+        raise RuleError([*path, "block"], problem)
     fields = {
         key: _selector(item[key], [*path, key]) for key in SELECTOR_KEYS[record_type] if key in item
     }
@@ -438,7 +455,9 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
     kinds: set[str] = set()  # the kinds of pilot records ("pilot", "project") rules found
     for number, rule in enumerate(applying, 1):
         try:
-            blocks = rule.block.select(page)
+            # Elements only: rules that loaded were checked for that, and a text node or
+            # an attribute a union lets in holds no fields.
+            blocks = [b for b in rule.block.select(page) if isinstance(b.root, etree._Element)]
             if not blocks:
                 continue
             kind = rule.record_type
