@@ -66,3 +66,33 @@ def test_wacz_of_a_target_holds_every_snapshot_with_page_text(
     assert town not in fi[old.name] and town in fi[new.name]
     person = content.KÄRKKÄINEN.family  # the page writes "Kärkkäinen, Sanna"
     assert person in fi[old.name] and person in fi[new.name]
+
+
+def test_wacz_never_replaces_a_file_it_did_not_write(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """Found by an attacker's pass: ``--file`` named an existing file of the user's and it
+    was replaced without a word. Only a package pilotarchive wrote is replaced (its
+    datapackage.json says so); a symbolic link is replaced itself, never written through."""
+    out = tmp_path / "out"
+    crawl(replica, out, "--target", "a")
+    mine = tmp_path / "mine.wacz"
+    foreign = tmp_path / "browsertrix.wacz"
+    mine.write_text("my notes, not a package\n")
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("datapackage.json", json.dumps({"title": "my crawl", "software": "x"}))
+    for path in (mine, foreign):
+        before = path.read_bytes()
+        run = run_cli("wacz", "--target", "a", "--file", str(path), "--output", str(out))
+        assert run.returncode == 2, run.stderr
+        assert f"{path} exists and is not a WACZ package pilotarchive wrote" in run.stderr
+        assert path.read_bytes() == before
+    ours = tmp_path / "ours.wacz"
+    for title in ([], ["--title", "Seutukaupunkipilotit"], []):  # ours, whatever its title
+        run = run_cli("wacz", "--target", "a", "--file", str(ours), "--output", str(out), *title)
+        assert run.returncode == 0, run.stderr
+    link = tmp_path / "link.wacz"
+    link.symlink_to(mine)
+    run = run_cli("wacz", "--target", "a", "--file", str(link), "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    assert not link.is_symlink() and mine.read_text() == "my notes, not a package\n"

@@ -33,6 +33,36 @@ PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages",
 _READ_ERRORS = (OSError, EOFError, zlib.error, ArchiveLoadFailed, ValueError, gzip.BadGzipFile)
 
 
+# Said in every package's datapackage.json ("description"): a file that says it, or a package
+# of an earlier release (titled "pilotarchive ..." by default), is one this command may
+# replace; any other file under the name asked for is the user's and is never replaced.
+MADE_BY = "Packaged by pilotarchive from its snapshots."
+
+
+def _check_replaceable(output: Path) -> None:
+    """Refuse to write over a file that is not a WACZ package pilotarchive wrote (``export``,
+    ``site`` and ``bag`` refuse a folder they did not write the same way). A symbolic link
+    is replaced itself, never written through."""
+    if output.is_symlink() or not output.exists():
+        return
+    import zipfile
+
+    meta: Any = None
+    try:
+        with zipfile.ZipFile(output) as package:
+            meta = json.loads(package.read("datapackage.json"))
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        pass
+    if isinstance(meta, dict) and (
+        meta.get("description") == MADE_BY or str(meta.get("title", "")).startswith("pilotarchive ")
+    ):
+        return
+    raise UsageError(
+        f"{output} exists and is not a WACZ package pilotarchive wrote, so it is not replaced; "
+        "move it away or give another --file"
+    )
+
+
 @dataclass(frozen=True)
 class WaczResult:
     path: Path
@@ -144,6 +174,7 @@ def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None)
         raise UsageError(f"{output} is a folder; give a file name ending in .wacz")
     if not output.parent.is_dir():
         raise UsageError(f"{output.parent} does not exist; create it or give another --file")
+    _check_replaceable(output)
     root = snapshots[0].parent
     warcs = [w for s in snapshots for w in sorted((s / "archive").glob("*.warc.gz"))]
     if not warcs:
@@ -188,6 +219,7 @@ def build_wacz(snapshots: list[Path], output: Path, *, title: str | None = None)
         args = [
             "create", "-o", str(tmp), "-p", str(pages_file), "--copy-pages",
             "--hash-type", "sha256", "--title", title or f"pilotarchive {snapshots[0].name}",
+            "--desc", MADE_BY,
             *map(str, warcs),
         ]  # fmt: skip
         log = io.StringIO()
