@@ -178,6 +178,10 @@ EMAILS = [
     ("space-at", "olli.alho at tem.fi", "olli.alho@tem.fi", "deobfuscated"),
     ("swedish-at", "olli.alho ät tem.fi", "olli.alho@tem.fi", "deobfuscated"),
     ("dot-words", "olli.alho(at)tem(dot)fi", "olli.alho@tem.fi", "deobfuscated"),
+    # Dots hidden in the local part too (an unseen layout's): the given name was dropped.
+    ("local-dot-words", "olli(dot)alho(at)tem(dot)fi", "olli.alho@tem.fi", "deobfuscated"),
+    ("local-bracket-dots", "olli[dot]alho[at]tem[dot]fi", "olli.alho@tem.fi", "deobfuscated"),
+    ("spaced-dots", "olli (dot) alho (at) tem (dot) fi", "olli.alho@tem.fi", "deobfuscated"),
     ("uppercase", "Olli.Alho@TEM.fi", "olli.alho@tem.fi", "explicit"),
 ]
 

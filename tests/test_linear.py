@@ -67,6 +67,7 @@ CASES: list[tuple[str, str, Callable[[str], object], str]] = [
     ("emails", "long-local", find_emails, "a" * N + "@"),
     ("emails", "obfuscated-dots", find_emails, "a (at) " + "a (dot) " * (N // 8)),
     ("emails", "at-words", find_emails, "a at " * (N // 5)),
+    ("emails", "local-dot-words", find_emails, "a(dot)" * (N // 6) + "(at)x.fi"),
     ("emails", "obfuscated-spaces", find_emails, "a" + " " * N + "(at)"),
     ("phones", "label-spaces", find_phones, "puh." + " " * N + "x"),
     ("phones", "label-runs", find_phones, "p 1" * (N // 3)),

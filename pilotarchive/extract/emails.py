@@ -29,8 +29,10 @@ _DOMAIN = rf"{_LABEL}(?:\.{_LABEL}){{1,9}}+"
 _EXPLICIT = re.compile(rf"({_LOCAL})@({_DOMAIN})")
 _DOT_WORD = r"\s?\(dot\)\s?|\s?\[dot\]\s?"
 _OBFUSCATED_DOMAIN = rf"{_LABEL}(?:(?:\.|{_DOT_WORD}){_LABEL}){{1,9}}+"
+# The local part may hide its dots as the domain does: "leena(dot)makinen(at)raahe(dot)fi".
+_OBFUSCATED_LOCAL = rf"{_LOCAL}(?:(?:{_DOT_WORD})[A-Za-z0-9][{_LOCAL_CHARS}]{{0,63}}+){{0,5}}+"
 _OBFUSCATED = re.compile(
-    rf"({_LOCAL})"
+    rf"({_OBFUSCATED_LOCAL})"
     rf"(?:\s{{0,3}}(?:\(at\)|\[at\]|\{{at\}}|\(ät\)|\[ät\]|\(a\))\s{{0,3}}|\s(?:at|ät)\s)"
     rf"({_OBFUSCATED_DOMAIN})",
     re.IGNORECASE,
@@ -100,7 +102,8 @@ def find_emails(text: str) -> list[EmailFound]:
         if not checked:
             continue
         # The span covers what was written, a dropped tail ("(dot)2014") included.
-        found.append(_found(m.group(1), checked[0], "deobfuscated", m.span()))
+        local = _DOT.sub(".", m.group(1))
+        found.append(_found(local, checked[0], "deobfuscated", m.span()))
     found.sort(key=lambda f: f.span)
     return found
 
