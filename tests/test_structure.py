@@ -169,6 +169,54 @@ def test_site_chrome_and_list_introductions_are_no_pilots() -> None:
     assert pilots(html) == [RAAHE, IISALMI]
 
 
+NEWS_LISTS = {
+    # Found by an unseen-layout trial: a news headline with the coordinator verb was a
+    # pilot ("24.11.2014 Nätverket för tillväxtavtalen" coordinated by "Tammerfors stad").
+    "aside-heading-sv": (
+        "sv",
+        '<aside><h2>Aktuellt</h2><ul><li><time datetime="2014-11-24">24.11.2014</time> '
+        '<a href="/n/1">Nätverket för tillväxtavtalen samordnas av Tammerfors stad</a></li>'
+        "</ul></aside>",
+    ),
+    "section-heading-fi": (
+        "fi",
+        "<section><h3>Ajankohtaista</h3><ul><li>20.11.2014 <a href='/u/1'>Kasvusopimusten "
+        "verkostoa koordinoi jatkossa Tampereen kaupunki</a></li></ul></section>",
+    ),
+    "heading-en": (
+        "en",
+        "<div><h2>Latest news</h2><p><a href='/n/2'>Growth agreements network coordinated by "
+        "the City of Tampere</a></p><p>Coordinator: City of Tampere</p></div>",
+    ),
+    "class-views": (
+        "sv",
+        '<div class="view-news"><div class="views-row"><time>24.11.2014</time> '
+        '<a href="#">Nätverket för tillväxtavtalen samordnas av Tammerfors stad</a></div>'
+        '<div class="views-row"><h3>Tillväxtavtal</h3><p>Samordnare: Tammerfors stad</p>'
+        "</div></div>",
+    ),
+    "class-fi": (
+        "fi",
+        '<ul class="uutislista"><li><b>Kasvusopimukset</b> – koordinaattori: Tampereen '
+        "kaupunki</li></ul>",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NEWS_LISTS))
+def test_a_news_list_is_chrome_not_pilots(shape: str) -> None:
+    """A list of the site's news, known by its heading or its class, is never read as
+    pilots; the pilots beside it and the persons box in the same side column still are."""
+    lang, news = NEWS_LISTS[shape]
+    box = (
+        "<aside><h2>Lisätietoja</h2><p>Hallitusneuvos Olli Alho, puh. 029 506 3591, "
+        "olli.alho@tem.fi</p></aside>"
+    )
+    html = page(PILOT_BLOCKS["table-caption-rows"] + news + box, lang)
+    assert pilots(html, lang) == [RAAHE, IISALMI]
+    assert [p[:2] for p in persons(html, lang)] == [("Olli", "Alho")]
+
+
 def test_a_title_over_two_statements_is_a_list_not_a_pilot() -> None:
     """Two coordinator rows under one title are not one pilot named by that title."""
     html = page(

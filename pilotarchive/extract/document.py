@@ -102,12 +102,40 @@ _CHROME_TOKENS = frozenset(
 )
 
 
+# A list of the site's news is chrome too: its headlines are sentences ("the network is
+# coordinated by the City of Tampere") that read like a pilot. Known by a class or id with
+# one of these stems, or by a heading of its own that names it.
+_NEWS_STEMS = (
+    "news", "uutis", "tiedote", "ajankohtai", "nyhet", "aktuellt", "pressmeddeland",
+    "press-release", "pressrelease", "press_release",
+)  # fmt: skip
+_NEWS_HEADINGS = frozenset(
+    {
+        "ajankohtaista", "uutiset", "uusimmat uutiset", "tuoreimmat uutiset", "tiedotteet",
+        "uusimmat tiedotteet", "ajankohtaista ministeriöstä", "aktuellt", "nyheter",
+        "senaste nytt", "senaste nyheterna", "pressmeddelanden", "news", "latest news",
+        "latest", "press releases", "news and press releases", "current issues",
+    }
+)  # fmt: skip
+_NEWS_HOLDERS = frozenset({"aside", "section", "div"})
+
+
+def _news_heading(el: lxml.html.HtmlElement) -> bool:
+    """Whether ``el`` opens with a heading that names a news list ("Aktuellt", "News")."""
+    first = el[0]
+    if first.tag not in ("h2", "h3", "h4", "h5") or len(first) > 2:
+        return False
+    return " ".join("".join(first.itertext()).split()).lower().rstrip(":") in _NEWS_HEADINGS
+
+
 def _chrome_here(el: lxml.html.HtmlElement) -> bool:
     tag = el.tag
     if tag == "nav":
         return True
     if tag in ("header", "footer"):
         return not any(a.tag in _SECTIONING for a in el.iterancestors())
+    if tag in _NEWS_HOLDERS and len(el) and _news_heading(el):
+        return True
     attrib = el.attrib
     if not attrib:  # most elements: no attributes to look at
         return False
@@ -117,7 +145,10 @@ def _chrome_here(el: lxml.html.HtmlElement) -> bool:
     if ident and ident.lower() in _CHROME_TOKENS:
         return True
     classes = attrib.get("class")
-    return bool(classes) and any(c in _CHROME_TOKENS for c in classes.lower().split())
+    if classes and any(c in _CHROME_TOKENS for c in classes.lower().split()):
+        return True
+    named = f"{ident or ''} {classes or ''}".lower()
+    return any(stem in named for stem in _NEWS_STEMS)
 
 
 class ChromeVerdicts:

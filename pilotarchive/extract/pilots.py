@@ -203,7 +203,10 @@ def _from_list_items(
     content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
 ) -> list[Pilot]:
     pilots = []
+    in_chrome = ChromeVerdicts()
     for li in content.iter("li"):
+        if in_chrome(li):
+            continue  # a menu's or a news list's item is no pilot
         if _has_blocks(li):
             text = " ".join(block_lines(li, prune=_deep_list))
         else:  # one line of inline text: the same words, read in C
