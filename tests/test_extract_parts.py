@@ -237,6 +237,11 @@ PHONES = [
     ("puh-no-space", "puh.0295063591", "+358295063591"),
     ("phone-word", "phone 040 806 5123", "+358408065123"),
     ("puhelin", "puhelin: 09 1606 3591", "+358916063591"),
+    # Labels an unseen layout used, which were not known: the number was lost.
+    ("telephone", "Telephone: 029 506 3591", "+358295063591"),
+    ("mobile", "Mobile +358 40 830 2711", "+358408302711"),
+    ("matkapuhelin", "matkapuhelin 040 830 2711", "+358408302711"),
+    ("mobil", "mobil 040 830 2711", "+358408302711"),
 ]
 
 

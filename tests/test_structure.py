@@ -124,6 +124,20 @@ PILOT_BLOCKS = {
         "puh. 044 439 3301, leena.makinen@raahe.fi</dd><dt>Hyvinvointipalvelut</dt>"
         "<dd>Koordinaattori: Iisalmen kaupunki</dd><dd>Kunnat: Iisalmi, Vieremä</dd></dl>"
     ),
+    # Found by an unseen-layout trial: a pilot per column, the labels down the first one
+    # (th scope=row), the contact's lines broken by <br>, phone and e-mail on rows of their
+    # own. Read as rows, each label was a pilot ("Koordinaattori", "Kunnat").
+    "transposed-table": (
+        '<table><caption>Pilotit lyhyesti</caption><thead><tr><th scope="row">Teema</th>'
+        '<th scope="col">Teollisuuden rakennemuutos</th><th scope="col">Hyvinvointipalvelut'
+        '</th></tr></thead><tbody><tr><th scope="row">Koordinaattori</th><td>Raahen '
+        'kaupunki</td><td>Iisalmen kaupunki</td></tr><tr><th scope="row">Kunnat</th><td>'
+        "Raahe ja Kalajoki</td><td>Iisalmi, Vieremä</td></tr><tr><th>Yhteyshenkilö</th><td>"
+        "Leena Mäkinen<br>elinkeinojohtaja</td><td></td></tr><tr><th>Puhelin</th><td>"
+        '<a href="tel:+358444393301">044 439 3301</a></td><td></td></tr><tr><th>'
+        'Sähköposti</th><td><a href="mailto:leena.makinen@raahe.fi">leena.makinen@raahe.fi'
+        "</a></td><td></td></tr></tbody></table>"
+    ),
 }
 
 
@@ -131,6 +145,12 @@ PILOT_BLOCKS = {
 def test_a_titled_block_that_states_a_coordinator_is_a_pilot(shape: str) -> None:
     html = page("<p>Ministeriö on käynnistänyt kaksi pilottia.</p>" + PILOT_BLOCKS[shape])
     assert pilots(html) == [RAAHE, IISALMI]
+
+
+def test_a_table_with_a_pilot_per_column_titles_no_pilot_of_its_own() -> None:
+    """Without a stated count every reader runs: the caption over labelled rows is not a
+    pilot of its own when the rows hold a value per column."""
+    assert pilots(page(PILOT_BLOCKS["transposed-table"])) == [RAAHE, IISALMI]
 
 
 def test_the_same_shapes_in_swedish_and_english() -> None:

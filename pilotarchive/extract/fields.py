@@ -207,6 +207,9 @@ def _anchors(
             anchor = owner
             if len(owner) and not _label_key(leading_text(owner, _MAX_LABEL + 1)):
                 continue  # the label is part of a longer text: read as a line below
+            row = owner.getparent() if owner.tag in ("th", "td") else None
+            if row is not None and sum(isinstance(c.tag, str) for c in row) > 2:
+                continue  # a label with a value per column: a pilot per column (pilots.py)
         elif statement.search(words) or "coordinator" in labelled(words):
             anchor = owner
             while anchor.tag in _BOLD or anchor.tag in ("a", "span", "em", "i", "time"):

@@ -127,7 +127,10 @@ ORGANIZATION_PREFIXES = ("city of", "town of", "ministry of", "municipality of",
 HOST_ORGANIZATION_WORDS = ("ministeriö", "ministeriet", "ministry")
 
 # Labels before a phone number; the number follows in any spacing.
-PHONE_LABELS = ("puhelin", "puh", "p", "tfn", "tel", "telefon", "phone", "gsm", "mob")
+PHONE_LABELS = (
+    "puhelin", "puh", "p", "tfn", "tel", "telefon", "phone", "telephone", "gsm", "mob",
+    "mobile", "mobil", "matkapuhelin",
+)  # fmt: skip
 
 # Placeholders in e-mail patterns ("etunimi.sukunimi@tem.fi").
 EMAIL_GIVEN_PLACEHOLDERS = frozenset({"etunimi", "fornamn", "förnamn", "firstname", "first"})

@@ -28,6 +28,7 @@ from pilotarchive.extract.phrases import (
     COORDINATOR_PHRASES,
     LANGUAGES,
     LIST_CONJUNCTIONS,
+    PERSON_COLUMNS,
     PILOT_COLUMNS,
 )
 from pilotarchive.extract.project import PROJECT_RE, parse_project
@@ -153,6 +154,46 @@ def parse_pilot_text(
     )
 
 
+def _cell_text(cell: lxml.html.HtmlElement) -> str:
+    """A cell's text; lines it breaks (a contact's name, title, phone on lines of their own)
+    joined as a list, not run together ("Leena Mäkinenelinkeinojohtaja")."""
+    if len(cell) and _has_blocks(cell):
+        return ", ".join(block_lines(cell))
+    return " ".join(text_content(cell).split())
+
+
+def _from_transposed(
+    rows: list[lxml.html.HtmlElement], language: str | None, notes: list[Note] | None
+) -> list[Pilot]:
+    """A table with a pilot per column: its first column holds the labels (Teema,
+    Koordinaattori, Kunnat), each other column one pilot's values."""
+    labels = []
+    for row in rows:
+        first = next(iter(row), None)
+        text = "" if first is None else " ".join(text_content(first).split()).lower().rstrip(":")
+        person = PERSON_COLUMNS.get(text)  # a contact's phone or e-mail on a row of its own
+        labels.append(PILOT_COLUMNS.get(text) or (f"contact {person}" if person else None))
+    if "theme" not in labels or not {"coordinator", "contact"} & set(labels[1:]):
+        return []
+    grid = [[capped(_cell_text(c), "a table cell", notes) for c in row] for row in rows]
+    pilots = []
+    for column in range(1, max(len(cells) for cells in grid)):
+        fields = {
+            label: cells[column]
+            for label, cells in zip(labels, grid, strict=True)
+            if label and column < len(cells) and cells[column]
+        }
+        named = "contact" in fields  # a phone or e-mail row adds to a named contact only
+        extra = ("contact title", "contact phone", "contact email")
+        parts = [fields.pop(k) for k in ("contact", *extra) if k in fields]
+        fields.pop("contact name", None)
+        if named:
+            fields["contact"] = ", ".join(parts)
+        if pilot := _from_fields(fields, language, "table"):
+            pilots.append(pilot)
+    return pilots
+
+
 def _from_tables(
     content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
 ) -> list[Pilot]:
@@ -163,10 +204,13 @@ def _from_tables(
             continue
         header = [" ".join(text_content(c).split()).lower().rstrip(":") for c in rows[0]]
         columns = [PILOT_COLUMNS.get(h) for h in header]
+        if not any(columns[1:]) and (across := _from_transposed(rows, language, notes)):
+            pilots += across  # labels down the first column, a pilot per column
+            continue
         if "theme" not in columns:
             continue
         for row in rows[1:]:
-            cells = [capped(" ".join(text_content(c).split()), "a table cell", notes) for c in row]
+            cells = [capped(_cell_text(c), "a table cell", notes) for c in row]
             fields = {col: cell for col, cell in zip(columns, cells, strict=False) if col}
             if pilot := _from_fields(fields, language, "table"):
                 pilots.append(pilot)
