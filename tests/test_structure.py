@@ -301,3 +301,34 @@ def test_tel_and_mailto_links_give_phone_and_address_in_a_box() -> None:
         '<a href="mailto:olli.alho@tem.fi">Lähetä sähköpostia</a></p></aside>'
     )
     assert persons(html) == [PERSONS[0]]
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        # The label on a line of its own, the contact on the next.
+        "<p>Koordinaattori: Raahen kaupunki</p><p>Kunnat: Raahe ja Kalajoki.</p>"
+        "<p><strong>Yhteyshenkilö</strong></p><p>elinkeinojohtaja Leena Mäkinen, puh. "
+        "044 439 3301, leena.makinen@raahe.fi</p>",
+        # The coordinator in a sentence, the contact as schema.org Person microdata.
+        "<p>Pilottia koordinoi Raahen kaupunki. Pilottiin osallistuvat kunnat: Raahe ja "
+        "Kalajoki.</p><p><strong>Yhteyshenkilö</strong></p><div itemscope "
+        'itemtype="https://schema.org/Person"><span itemprop="jobTitle">elinkeinojohtaja'
+        '</span> <span itemprop="name">Leena Mäkinen</span><br>puh. <span itemprop='
+        '"telephone">044 439 3301</span><br><span itemprop="email">leena.makinen(at)raahe.fi'
+        "</span></div>",
+    ],
+    ids=["label-line", "sentence-and-microdata"],
+)
+def test_a_contact_label_on_its_own_line_is_the_pilots_field(panel: str) -> None:
+    """Found by an unseen-layout trial (an accordion panel): the towns ran on into the
+    contact ("Oulainen. Yhteyshenkilö Leena Mäkinen"), and the pilot's contact was read a
+    second time as a person of the page's "further information" box."""
+    html = page(
+        '<h3><button aria-expanded="true" aria-controls="p1">Teollisuuden rakennemuutos'
+        f'</button></h3><div id="p1" role="region">{panel}</div>'
+        "<h2>Lisätietoja</h2><p>Hallitusneuvos Olli Alho, puh. 029 506 3591, "
+        "olli.alho@tem.fi</p>"
+    )
+    assert pilots(html) == [RAAHE]
+    assert [p[:2] for p in persons(html)] == [("Olli", "Alho")]

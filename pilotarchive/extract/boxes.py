@@ -31,6 +31,7 @@ from pilotarchive.extract.document import (
     text_content,
     walk_from,
 )
+from pilotarchive.extract.fields import statement_re
 from pilotarchive.extract.patterns import trie_pattern
 from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 
@@ -112,9 +113,43 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     heading = label_of(leading_text(el, 400))
     if heading is None or not _alone_on_its_line(el):
         return None
-    if heading[0].lower() in PILOT_FIELD_LABELS and (el.tag in _FIELD_TAGS or _pair_label(el)):
+    if heading[0].lower() in PILOT_FIELD_LABELS and (
+        el.tag in _FIELD_TAGS or _pair_label(el) or _after_a_coordinator(el)
+    ):
         return None
     return el, *heading
+
+
+_COORDINATOR_LABEL = re.compile(
+    "|".join(
+        re.escape(label) + r"\s{0,3}:"
+        for label, key in sorted(PILOT_FIELD_LABELS.items(), key=lambda kv: -len(kv[0]))
+        if key == "coordinator"
+    ),
+    re.IGNORECASE,
+)
+
+
+def _after_a_coordinator(el: lxml.html.HtmlElement) -> bool:
+    """A pilot's field: "Yhteyshenkilö" on a line of its own a little after the pilot's
+    "Koordinaattori:" line in the same block, the contact on the next line (an unseen
+    layout's accordion panel), not a box of the page's persons."""
+    node = el
+    for _ in range(3):  # the label's line, and the block around it
+        before = 0
+        for sibling in node.itersiblings(preceding=True):
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag in _HEADINGS or before == 4:
+                break
+            before += 1
+            text = text_content(sibling)[:300]
+            if _COORDINATOR_LABEL.search(text) or statement_re(None).search(text):
+                return True
+        node = node.getparent()
+        if node is None or node.tag in _HEADINGS:
+            return False
+    return False
 
 
 @cache

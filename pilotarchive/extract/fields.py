@@ -75,7 +75,7 @@ class Block:
 
 
 @cache
-def _statement_re(language: str | None) -> Phrases:
+def statement_re(language: str | None) -> Phrases:
     """A coordinator phrase, the page's language first."""
     langs = ([language] if language in LANGUAGES else []) + [
         lang for lang in LANGUAGES if lang != language
@@ -197,7 +197,7 @@ def _anchors(
     """Elements that state a coordinator, in document order, none in the site's chrome."""
     found: list[lxml.html.HtmlElement] = []
     seen: set[lxml.html.HtmlElement] = set()
-    statement = _statement_re(language)
+    statement = statement_re(language)
     for text in _containing(stems)(doc.content):
         owner = text.getparent() if text.is_text else text.getparent().getparent()
         if owner is None or owner in seen:
@@ -340,7 +340,7 @@ def read_blocks(
     out: list[Block] = []
     ids: dict[str, lxml.html.HtmlElement] = {}
     done: set[lxml.html.HtmlElement] = set()
-    statement = _statement_re(language)
+    statement = statement_re(language)
     for anchor in anchors:
         found = _block(doc, anchor, holders, ids)
         if found is None or found[0][0] in done:

@@ -30,6 +30,7 @@ from pilotarchive.extract.phrases import (
     LIST_CONJUNCTIONS,
     PERSON_COLUMNS,
     PILOT_COLUMNS,
+    PILOT_FIELD_LABELS,
 )
 from pilotarchive.extract.project import PROJECT_RE, parse_project
 
@@ -308,7 +309,16 @@ def _entry_text(el: lxml.html.HtmlElement) -> str:
             elif item.tag == "dd":
                 parts.append(text)
         return " ".join(parts)
-    return " ".join(block_lines(el))
+    return " ".join(map(_as_label, block_lines(el)))
+
+
+def _as_label(line: str) -> str:
+    """A line that is only a label ("<p><b>Yhteyshenkilö</b></p>", the value on the next
+    line) as "Yhteyshenkilö:", so that the fields split there: without the colon the towns
+    before it ran on into the contact's name."""
+    if len(line) <= 40 and line.rstrip(" :").lower() in PILOT_FIELD_LABELS:
+        return line.rstrip(" :") + ":"
+    return line
 
 
 def _from_headed(
