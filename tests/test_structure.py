@@ -332,3 +332,60 @@ def test_a_contact_label_on_its_own_line_is_the_pilots_field(panel: str) -> None
     )
     assert pilots(html) == [RAAHE]
     assert [p[:2] for p in persons(html)] == [("Olli", "Alho")]
+
+
+@pytest.mark.parametrize(
+    ("lang", "theme_heading", "headings"),
+    [
+        ("fi", "Pilotti", ("Nimi", "Nimike", "Puhelin", "Sähköposti")),
+        ("sv", "Pilotprojekt", ("Namn", "Titel", "Telefon", "E-post")),
+        ("en", "Pilot project", ("Name", "Title", "Phone", "E-mail")),
+    ],
+)
+def test_a_table_of_the_pilots_contacts_completes_the_pilots(
+    lang: str, theme_heading: str, headings: tuple[str, ...]
+) -> None:
+    """Found by an unseen-layout trial (WordPress): the pilots in blocks, their contacts in
+    a table of their own keyed by the pilot. The table wiped the pilots' coordinators (its
+    pilots came first and, with the page's stated count reached, the blocks were not read),
+    and its persons were read as the page's further-information persons."""
+    cells = "".join(f"<th>{h}</th>" for h in (theme_heading, *headings))
+    html = page(
+        "<p>Ministeriö on käynnistänyt kaksi pilottia.</p>"
+        "<h3>Teollisuuden rakennemuutos</h3><p><strong>Koordinoi:</strong> Raahen kaupunki"
+        "<br><strong>Kumppanikunnat:</strong> Raahe ja Kalajoki</p>"
+        "<h3>Hyvinvointipalvelut</h3><p><strong>Koordinoi:</strong> Iisalmen kaupunki<br>"
+        "<strong>Kumppanikunnat:</strong> Iisalmi, Vieremä</p>"
+        f"<h2>Yhteyshenkilöt</h2><table><thead><tr>{cells}</tr></thead><tbody><tr><td>"
+        "Teollisuuden rakennemuutos</td><td>Mäkinen Leena</td><td>elinkeinojohtaja</td><td>"
+        "044 439 3301</td><td>leena.makinen[at]raahe.fi</td></tr><tr><td>Hyvinvointipalvelut"
+        "</td><td>Kärkkäinen Sanna</td><td>projektipäällikkö</td><td>040 830 2799</td><td>"
+        "sanna.karkkainen@iisalmi.fi</td></tr></tbody></table>"
+        "<h2>Lisätietoja</h2><table><tr><th>Sukunimi</th><th>Etunimi</th><th>Nimike</th>"
+        "<th>Puhelin</th></tr><tr><td>Alho</td><td>Olli</td><td>Hallitusneuvos</td><td>"
+        "029 506 3591</td></tr></table>",
+        lang,
+    )
+    karkkainen = ("Sanna Kärkkäinen", "projektipäällikkö", "sanna.karkkainen@iisalmi.fi",
+                  "+358408302799")  # fmt: skip
+    assert pilots(html, lang) == [RAAHE, (*IISALMI[:3], *karkkainen)]
+    assert persons(html, lang) == [("Olli", "Alho", "Hallitusneuvos", None, "+358295063591")]
+
+
+@pytest.mark.parametrize(
+    ("family", "given"),
+    [("Sukunimi", "Etunimi"), ("Efternamn", "Förnamn"), ("Last name", "First name")],
+)
+def test_a_persons_table_with_the_name_in_two_columns(family: str, given: str) -> None:
+    """Family and given name in columns of their own, in either order: the columns say
+    which is which (a name alone may not)."""
+    for first, second, row in (
+        (family, given, "<td>Alho</td><td>Olli</td>"),
+        (given, family, "<td>Olli</td><td>Alho</td>"),
+    ):
+        html = page(
+            f"<h2>Lisätietoja</h2><table><tr><th>{first}</th><th>{second}</th><th>Nimike</th>"
+            f"<th>Sähköposti</th></tr><tr>{row}<td>Hallitusneuvos</td><td>olli.alho@tem.fi"
+            "</td></tr></table>"
+        )
+        assert persons(html) == [("Olli", "Alho", "Hallitusneuvos", "olli.alho@tem.fi", None)]

@@ -16,7 +16,7 @@ from pilotarchive.extract.document import ChromeVerdicts, Document, block_lines,
 from pilotarchive.extract.emails import find_emails, resolve_pattern
 from pilotarchive.extract.names import PersonName, parse_person
 from pilotarchive.extract.phones import find_phones, to_e164
-from pilotarchive.extract.phrases import PERSON_COLUMNS
+from pilotarchive.extract.phrases import PERSON_COLUMNS, PILOT_COLUMNS
 
 _CELLS = ("td", "th")
 
@@ -52,6 +52,21 @@ def _email(text: str, person: PersonName) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _person(cells: dict[str, str], language: str | None, split: bool) -> PersonName | None:
+    """The row's person; with the name in two columns, the columns say which is which."""
+    if split:
+        given, family = " ".join(cells["given"].split()), " ".join(cells["family"].split())
+        return PersonName(given, family, None, "given-family", False)
+    return parse_person(cells["name"], language)
+
+
+def _pilot_column(row: lxml.html.HtmlElement) -> bool:
+    """Whether a table's first row heads a column of pilots ("Pilotti", "Theme")."""
+    return any(
+        PILOT_COLUMNS.get(leading_text(c, 40).lower().rstrip(": ")) == "theme" for c in _cells(row)
+    )
+
+
 def read_table(
     table: lxml.html.HtmlElement, language: str | None, role: str
 ) -> list[Contact] | None:
@@ -61,16 +76,21 @@ def read_table(
     if first is None or len(first) < 2:
         return None
     columns = _columns(first)
-    if "name" not in columns or not {"title", "phone", "email"} & set(columns):
+    split = "name" not in columns and {"given", "family"} <= set(columns)
+    if ("name" not in columns and not split) or not {"title", "phone", "email"} & set(columns):
         return None
+    if _pilot_column(first):
+        return None  # the pilots' contacts, by pilot: read with the pilots (pilots.py)
     rows = [row for row in table.iter("tr") if _cells(row)]
     entries = []
     for row in rows[1:]:
         cells = {col: _text(c) for col, c in zip(columns, _cells(row), strict=False) if col}
+        if split and cells.get("given") and cells.get("family"):
+            cells["name"] = f"{cells['given']} {cells['family']}"
         if not cells.get("name"):
             continue
         entries.append(cells)
-    people = [parse_person(cells["name"], language) for cells in entries]
+    people = [_person(cells, language, split) for cells in entries]
     orders = [p.order for p in people if p and not p.ambiguous and p.order != "family-comma-given"]
     majority = max(sorted(set(orders)), key=orders.count) if orders else None
     contacts = []

@@ -149,6 +149,9 @@ PILOT_COLUMNS: dict[str, str] = {
     "tema": "theme",
     "pilot": "theme",
     "theme": "theme",
+    "pilottihanke": "theme",
+    "pilotprojekt": "theme",
+    "pilot project": "theme",
     "koordinaattori": "coordinator",
     "koordinoiva taho": "coordinator",
     "koordinoija": "coordinator",
@@ -205,6 +208,10 @@ PERSON_COLUMNS: dict[str, str] = {
     "tfn": "phone", "phone": "phone", "telephone": "phone", "tel": "phone",
     "sähköposti": "email", "e-post": "email", "epost": "email", "e-mail": "email",
     "email": "email",
+    # A name in two columns, family and given name apart.
+    "sukunimi": "family", "etunimi": "given", "efternamn": "family", "förnamn": "given",
+    "fornamn": "given", "last name": "family", "surname": "family", "family name": "family",
+    "first name": "given", "given name": "given", "forename": "given",
 }  # fmt: skip
 
 # Phrases after which the coordinator is named: passive and relative forms, and the

@@ -210,12 +210,31 @@ def _from_tables(
             continue
         if "theme" not in columns:
             continue
+        # The pilots' contacts in columns of a person's (Nimi, Nimike, Puhelin, ...).
+        person = [
+            None if col else PERSON_COLUMNS.get(h) for h, col in zip(header, columns, strict=True)
+        ]
         for row in rows[1:]:
             cells = [capped(_cell_text(c), "a table cell", notes) for c in row]
             fields = {col: cell for col, cell in zip(columns, cells, strict=False) if col}
+            if "contact" not in fields and (contact := _contact_columns(person, cells)):
+                fields["contact"] = contact
             if pilot := _from_fields(fields, language, "table"):
                 pilots.append(pilot)
     return pilots
+
+
+def _contact_columns(person: list[str | None], cells: list[str]) -> str | None:
+    """A pilot's contact from a person's columns of its row, as one contact line
+    ("Leena Mäkinen, elinkeinojohtaja, puh. 044 439 3301, leena.makinen@raahe.fi")."""
+    got = {key: cell for key, cell in zip(person, cells, strict=False) if key and cell}
+    name = got.get("name") or " ".join(filter(None, (got.get("given"), got.get("family"))))
+    if not name:
+        return None
+    phone = got.get("phone")
+    if phone and not any(ch.isalpha() for ch in phone):
+        phone = f"puh. {phone}"  # a number in a phone column needs no label there
+    return ", ".join(filter(None, (name, got.get("title"), phone, got.get("email"))))
 
 
 # What breaks or hides a line inside a list item: then the item is walked block by block,
@@ -423,7 +442,7 @@ def extract_pilots(
     are not read.
     """
     pilots: list[Pilot] = []
-    seen: set[str] = set()
+    seen: dict[str, Pilot] = {}
     readers = (
         lambda: _from_tables(doc.content, language, notes),
         lambda: _from_list_items(doc.content, language, notes),
@@ -433,17 +452,29 @@ def extract_pilots(
         lambda: _from_blocks(doc, language, notes),
     )
     for n, read in enumerate(readers):
-        if n == 3 and stated is not None and len(pilots) >= stated:
+        # Only pilots that name their coordinator count: a table of the pilots' contacts
+        # names them all and states nothing of them (the readers below do).
+        if n == 3 and stated is not None and sum(1 for p in pilots if p.coordinator) >= stated:
             break
         for pilot in read():
             key = " ".join((pilot.theme or "").casefold().split())
             if key not in seen:
-                seen.add(key)
+                seen[key] = pilot
                 pilots.append(pilot)
+            else:  # met again (a table of the pilots' contacts, then the pilots' blocks):
+                _complete(seen[key], pilot)  # what the first reading lacked, from this one
     project = parse_project(doc.lines, language, notes)
     if project:
         pilots.append(project)
     return [p for p in map(_sane, pilots) if p is not None]
+
+
+def _complete(pilot: Pilot, again: Pilot) -> None:
+    """Fill what ``pilot`` lacks from another reading of the same pilot; nothing it has is
+    replaced (the first reading found it in the form that states it)."""
+    pilot.coordinator = pilot.coordinator or again.coordinator
+    pilot.contact = pilot.contact or again.contact
+    pilot.municipalities = pilot.municipalities or again.municipalities
 
 
 def _named(text: str | None, shortest: int) -> str | None:
