@@ -389,3 +389,25 @@ def test_a_persons_table_with_the_name_in_two_columns(family: str, given: str) -
             "</td></tr></table>"
         )
         assert persons(html) == [("Olli", "Alho", "Hallitusneuvos", "olli.alho@tem.fi", None)]
+
+
+def test_a_card_grid_without_a_main_element() -> None:
+    """Found by an unseen Bootstrap layout: with no <main>, elements whose class names a
+    header or footer are dropped as the site's chrome, and "card-header" held each pilot's
+    title; the towns were badges with no commas between them."""
+    card = (
+        '<div class="card"><div class="card-header"><h3>{theme}</h3></div><div class="card-body">'
+        '<ul><li><span class="d-block">Vastuutaho</span>{coordinator}</li><li><span class='
+        '"d-block">Kunnat</span><span class="badge">{a}</span> <span class="badge">{b}</span>'
+        '</li></ul></div><div class="card-footer"><a href="#">Lue lisää</a></div></div>'
+    )
+    html = (
+        '<!DOCTYPE html><html lang="fi"><body><div class="site-header"><ul class="navbar-nav">'
+        '<li><a href="/">Etusivu</a></li></ul></div><div class="container"><h1>Pilotit</h1>'
+        + card.format(theme="Teollisuuden rakennemuutos", coordinator="Raahen kaupunki",
+                      a="Raahe", b="Kalajoki")
+        + card.format(theme="Hyvinvointipalvelut", coordinator="Iisalmen kaupunki",
+                      a="Iisalmi", b="Vieremä")
+        + '</div><div class="page-footer">Työ- ja elinkeinoministeriö</div></body></html>'
+    ).encode()  # fmt: skip
+    assert [p[:3] for p in pilots(html)] == [RAAHE[:3], IISALMI[:3]]

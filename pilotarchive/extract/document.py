@@ -379,9 +379,23 @@ def leading_text(el: lxml.html.HtmlElement, limit: int) -> str:
     return _norm("".join(pieces))[:limit]
 
 
+# A component's own header or footer ("card-header", "panel-footer", "modal-header") is
+# part of the component: a card's header holds its title (a Bootstrap card of a pilot).
+_COMPONENT_PREFIXES = (
+    "card", "panel", "modal", "accordion", "table", "entry", "post", "article", "teaser",
+    "media", "collapse", "tab", "box", "tile", "list-group", "widget-content",
+)  # fmt: skip
+
+
 def _is_boilerplate(el: lxml.html.HtmlElement) -> bool:
     ident = f"{el.get('id', '')} {el.get('class', '')}".lower()
-    return any(hint in ident for hint in _BOILERPLATE_HINTS)
+    if not any(hint in ident for hint in _BOILERPLATE_HINTS):
+        return False  # most elements: one look at the whole string
+    return any(
+        hint in token and not token.startswith(_COMPONENT_PREFIXES)
+        for token in ident.split()
+        for hint in _BOILERPLATE_HINTS
+    )
 
 
 def _links(root: lxml.html.HtmlElement) -> list[Link]:

@@ -305,9 +305,26 @@ def _pairs(
         value = el.getnext()
         if value is None or not isinstance(value.tag, str) or _label_key(_own_text(value)):
             continue  # a row of column headings: labels beside labels
+        if el.tag in _INLINE_LABELS and (chips := _chips(value)):
+            read.update((el, *chips))  # "Kunnat" and a badge per town, no commas between
+            values.setdefault(key, ", ".join(element_text(chip) for chip in chips))
+            continue
         read.update((el, value))
         values.setdefault(key, ", ".join(_lines(value)))
     return values, read
+
+
+def _chips(first: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """``first`` and its following siblings when they are inline elements of their own
+    (badges, tags: "<span>Raahe</span> <span>Kalajoki</span>"), each a value; [] else."""
+    chips = [first]
+    for sibling in first.itersiblings():
+        if not isinstance(sibling.tag, str) or (sibling.tail or "").strip(" ,"):
+            return []
+        chips.append(sibling)
+    if len(chips) < 2 or any(c.tag not in _INLINE_LABELS or len(c) for c in chips):
+        return []
+    return chips if not (first.tail or "").strip(" ,") else []
 
 
 def _lines(el: lxml.html.HtmlElement) -> list[str]:
