@@ -411,3 +411,26 @@ def test_a_card_grid_without_a_main_element() -> None:
         + '</div><div class="page-footer">Työ- ja elinkeinoministeriö</div></body></html>'
     ).encode()  # fmt: skip
     assert [p[:3] for p in pilots(html)] == [RAAHE[:3], IISALMI[:3]]
+
+
+def test_a_contact_teaser_titled_by_the_name_is_part_of_the_pilot() -> None:
+    """Found by an unseen Drupal layout: the contact is a person's teaser whose heading is
+    the name (h4 under the pilot's h3); a heading below the block's own rank belongs to the
+    block, so the contact is read, and the next pilot's h3 still ends it."""
+    field = '<div class="field"><div class="field__label">{label}</div><div>{value}</div></div>'
+    teaser = (
+        '<article class="node--type-person"><h4><a href="#">Leena Mäkinen</a></h4><div>'
+        'elinkeinojohtaja</div><div><a href="tel:+358444393301">044 439 3301</a></div><div>'
+        '<a href="mailto:leena.makinen@raahe.fi">leena.makinen@raahe.fi</a></div></article>'
+    )
+    html = page(
+        '<div class="paragraph"><div class="field"><h3>Teollisuuden rakennemuutos</h3></div>'
+        + field.format(label="Koordinaattori", value="Raahen kaupunki")
+        + field.format(label="Mukana olevat kunnat", value="<div>Raahe</div><div>Kalajoki</div>")
+        + field.format(label="Yhteyshenkilö", value=teaser)
+        + '</div><div class="paragraph"><div class="field"><h3>Hyvinvointipalvelut</h3></div>'
+        + field.format(label="Koordinaattori", value="Iisalmen kaupunki")
+        + field.format(label="Mukana olevat kunnat", value="<div>Iisalmi</div><div>Vieremä</div>")
+        + "</div>"
+    )  # fmt: skip
+    assert pilots(html) == [RAAHE, IISALMI]

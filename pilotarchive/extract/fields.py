@@ -180,6 +180,24 @@ def _inside(el: lxml.html.HtmlElement, block: lxml.html.HtmlElement) -> bool:
     return el is block or any(a is block for a in el.iterancestors())
 
 
+_RANK = {f"h{n}": n for n in range(1, 7)}
+
+
+def _rank_of_title(el: lxml.html.HtmlElement) -> int:
+    """The heading rank of the title right before ``el`` (a heading, or an element that
+    holds one); 7 for a title that is no heading (a toggle, a bold lead): then any heading
+    after it starts something else."""
+    previous = el.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is None:
+        return 7
+    if previous.tag in _RANK:
+        return _RANK[previous.tag]
+    inner = next(previous.iter(*_HEADINGS), None)
+    return _RANK[inner.tag] if inner is not None else 7
+
+
 def _title_before(el: lxml.html.HtmlElement) -> str | None:
     """The title right before ``el``: its nearest earlier sibling element, when that is a
     title and no text stands between them."""
@@ -249,6 +267,7 @@ def _block(
         before = _title_before(node)
         if before:
             parts = [node]
+            rank = _rank_of_title(node)
             for sibling in node.itersiblings():
                 if not isinstance(sibling.tag, str):
                     continue
@@ -256,7 +275,9 @@ def _block(
                     return None  # two statements under one title: a list, not a pilot
                 if _title_text(sibling) or sibling.tag in _HEADINGS:
                     break
-                if next(sibling.iter(*_HEADINGS), None) is not None:
+                # A heading of the block's rank or above starts the next block; one below
+                # it is the block's own (a contact person's teaser titled by the name).
+                if any(_RANK[h.tag] <= rank for h in sibling.iter(*_HEADINGS)):
                     break
                 parts.append(sibling)
             return parts, before, None
