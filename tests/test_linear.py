@@ -70,6 +70,7 @@ CASES: list[tuple[str, str, Callable[[str], object], str]] = [
     ("emails", "local-dot-words", find_emails, "a(dot)" * (N // 6) + "(at)x.fi"),
     ("emails", "obfuscated-spaces", find_emails, "a" + " " * N + "(at)"),
     ("phones", "label-spaces", find_phones, "puh." + " " * N + "x"),
+    ("phones", "bare-numbers-between-commas", line, ",0 1" * (N // 4)),
     ("phones", "label-runs", find_phones, "p 1" * (N // 3)),
     ("phones", "digit-pairs", find_phones, "puh. " + "1 " * H),
     ("dates", "digits", parse_date, "1" * N),

@@ -434,3 +434,47 @@ def test_a_contact_teaser_titled_by_the_name_is_part_of_the_pilot() -> None:
         + "</div>"
     )  # fmt: skip
     assert pilots(html) == [RAAHE, IISALMI]
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "title"),
+    [
+        ("fi", "Lisätietoja antavat", "Hallitusneuvos"),
+        ("sv", "Mer information ges av", "Regeringsråd"),
+        ("en", "For more information, please contact", "Ministerial Adviser"),
+    ],
+)
+def test_persons_after_a_sentence_heading_with_bare_numbers(
+    lang: str, heading: str, title: str
+) -> None:
+    """Found by an unseen layout: a box heading worded as the start of a sentence ("Mer
+    information ges av"), and each person one line of name, title, number and address,
+    the number with no label (it stands alone between commas, so it is the phone)."""
+    html = page(
+        f"<h2>{heading}</h2><ul><li>Olli Alho, {title}, 029 506 3591, "
+        '<a href="mailto:olli.alho@tem.fi">olli.alho@tem.fi</a></li><li>Lari Anttonen, '
+        f"{title}, +358 29 504 7032, lari.anttonen@tem.fi</li></ul>"
+        "<p>Toimisto, PL 32, 00023 Valtioneuvosto</p>",
+        lang,
+    )
+    assert persons(html, lang) == [
+        ("Olli", "Alho", title, "olli.alho@tem.fi", "+358295063591"),
+        ("Lari", "Anttonen", title, "lari.anttonen@tem.fi", "+358295047032"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "phone"),
+    [
+        ("Olli Alho, Hallitusneuvos, 029 506 3591, olli.alho@tem.fi", "+358295063591"),
+        ("Alho Olli; (09) 1606 3591", "+358916063591"),
+        ("Olli Alho, 1234567", None),  # no national 0 or international +: not a number
+        ("Olli Alho, 00100 Helsinki", None),  # a postcode
+        ("Olli Alho, 2014", None),
+        ("Olli Alho, puh. 029 506 3591, 040 123 4567", "+358295063591"),  # the label wins
+    ],
+)
+def test_a_bare_number_alone_between_separators_is_the_phone(line: str, phone: str | None) -> None:
+    from pilotarchive.extract.contacts import split_line
+
+    assert (split_line(line, "fi").phones or [None])[0] == phone

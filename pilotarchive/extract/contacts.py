@@ -76,6 +76,21 @@ _EMPTY_PARENS = re.compile(r"\(\s*+(?:,\s*+)*+\)")  # what "(olli.alho@tem.fi)" 
 _SEPARATORS = re.compile(r"(?<!\s)\s*+[,;|–]\s*+|(?<!\s)\s++-\s++")
 
 
+# A number alone between a person line's separators, without a label: "029 506 3591",
+# "+358 29 506 3591", "(09) 1606 3591": a national 0 or an international + first.
+_BARE_PHONE = re.compile(r"(?:^|(?<=[,;|]))\s*((?:\+|\(?0)[\d ()-]{4,18}\d)\s*(?=[,;|]|$)")
+
+
+def _bare_phone(line: str) -> tuple[str, tuple[int, int]] | None:
+    """The first unlabelled number standing alone between a line's separators, when it is a
+    possible Finnish number of 7 to 13 digits (a year or a postcode is neither)."""
+    for m in _BARE_PHONE.finditer(line):
+        number = m.group(1)
+        if 7 <= sum(ch.isdigit() for ch in number) <= 13 and (e164 := to_e164(number)):
+            return e164, m.span(1)
+    return None
+
+
 def split_line(line: str, language: str | None, default_order: str | None = None) -> LineParts:
     """Take e-mails and phones out of a line; what is left may be a person."""
     cuts: list[tuple[int, int]] = []
@@ -87,6 +102,9 @@ def split_line(line: str, language: str | None, default_order: str | None = None
     for e164, span in find_phones(line):
         phones.append(e164)
         cuts.append(span)
+    if not phones and (bare := _bare_phone(line)):
+        phones.append(bare[0])  # "Olli Alho, Neuvotteleva virkamies, 029 506 3591, ..."
+        cuts.append(bare[1])
     rest = line
     for start, end in sorted(cuts, reverse=True):
         rest = rest[:start] + " , " + rest[end:]

@@ -88,18 +88,24 @@ BOX_LABELS: dict[str, tuple[str, ...]] = {
     "fi": (
         "lisätietoja", "lisätiedot", "lisätietoja antavat", "lisätietoja antaa",
         "lisätietoja antava virkamies", "lisätietoja antavat virkamiehet", "yhteyshenkilöt",
-        "yhteyshenkilö", "yhteystiedot", "tiedustelut",
+        "yhteyshenkilö", "yhteystiedot", "tiedustelut", "lisätietoja saa",
+        "lisätietoja antavat myös", "lisää tietoa antavat",
     ),
     "sv": (
         "ytterligare information", "mer information", "mera information", "närmare upplysningar",
         "ytterligare upplysningar", "mer info", "kontaktpersoner", "kontaktperson",
-        "kontaktuppgifter", "kontakt", "förfrågningar",
+        "kontaktuppgifter", "kontakt", "förfrågningar", "mer information ges av",
+        "ytterligare information ges av", "närmare upplysningar ges av",
+        "mer information lämnas av", "ytterligare upplysningar ges av",
     ),
     "en": (
         "further information", "more information", "additional information",
         "for more information", "for further information", "further details", "inquiries",
         "enquiries", "contacts", "contact", "contact person", "contact persons",
-        "contact information", "contact details",
+        "contact information", "contact details", "for more information, please contact",
+        "for more information, contact", "for further information, please contact",
+        "for further information, contact", "more information is available from",
+        "further information is available from",
     ),
 }  # fmt: skip
 
