@@ -104,3 +104,23 @@ def test_json_names_the_replacement(archive, ids) -> None:
     assert all(c["by"] == ["Sanna Kärkkäinen"] and c["label"] == "Juha Heikkinen" for c in replaced)
     whats = [e["what"] for e in data["events"]]
     assert "present" not in whats and whats[-1] == "gone"
+
+
+def test_diff_and_history_name_a_record_file_changed_since_its_commit(
+    archive: Path, ids: list[str], tmp_path: Path
+) -> None:
+    """Found by a new user's pass: a record file edited after the commit was diffed and
+    its edits shown as the site's changes, while export, site and validate refused it."""
+    import shutil
+
+    copy = tmp_path / "out"
+    shutil.copytree(archive, copy)
+    pilots = copy / "snapshots" / ids[1] / "records" / "pilots.jsonl"
+    pilots.write_text(pilots.read_text().replace("Loviisa", "Lovisa!"))
+    run = run_cli("diff", ids[1], ids[3], "--output", str(copy))
+    assert run.returncode == 1, run.stdout
+    assert f"{pilots}: changed or damaged (sha256 differs)" in run.stderr
+    assert "Lovisa!" not in run.stdout
+    run = run_cli("history", "Porvoo", "--output", str(copy))
+    assert f"skipping damaged snapshot {ids[1]}" in run.stderr
+    assert "Lovisa!" not in run.stdout

@@ -82,7 +82,7 @@ def two_snapshots(
 
 
 def run(args: argparse.Namespace) -> int:
-    from pilotarchive.archive.snapshot import refuse_inside_snapshots, write_atomic
+    from pilotarchive.archive.snapshot import check_readable, refuse_inside_snapshots, write_atomic
     from pilotarchive.diff.compare import diff_paths
     from pilotarchive.diff.render import render_html, render_json, render_text
     from pilotarchive.records.validate import errors_for
@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         refuse_inside_snapshots(args.file, "--file", args.output)
     target = None if args.old and args.new else choose_target(args.output, args.target)
     old, new = two_snapshots(args.output, args.old, args.new, target)
+    for path in (old, new):  # a record file changed since its commit is named, not diffed
+        check_readable(path)  # (as export, site and validate refuse it)
     diff = diff_paths(old, new)
     problems = errors_for(diff, "diff")
     if problems:

@@ -22,6 +22,7 @@ from pilotarchive.archive.snapshot import (
     ANY_TARGET,
     TMP_PREFIX,
     SnapshotInfo,
+    check_readable,
     read_manifest,
     snapshot_dir,
 )
@@ -136,6 +137,7 @@ def _views(output: Path, warn: bool = False, target: Any = ANY_TARGET) -> Iterat
         try:
             if info.damaged:
                 raise SnapshotDamaged(info.damaged)
+            check_readable(info.path)  # the record files' sums, as export and site check
             view = load_snapshot(info.path, info.manifest)
         except PilotarchiveError as exc:
             if warn:
