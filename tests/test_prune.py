@@ -230,6 +230,16 @@ def test_prune_refuses_while_a_crawl_writes_and_names_wrong_targets(
     assert run.returncode == 0, run.stderr
     assert "policy (the default policy (no configuration file))" in run.stdout
     assert "dry run: 0 snapshot(s) would be deleted, 2 kept" in run.stdout
+    # A configuration whose target has no retention table: the defaults, said so (a new
+    # user's pass found "[target.retention] of 'a'" named for a table the file lacks).
+    (env_dir / "pilotarchive.toml").write_text('[[target]]\nname = "a"\n')
+    run = run_cli("prune", "--target", "a", "--output", str(out), cwd=env_dir)
+    assert "policy (the default policy ('a' in pilotarchive.toml has no retention table))" in (
+        run.stdout
+    )
+    (env_dir / "pilotarchive.toml").write_text(POLICY)
+    run = run_cli("prune", "--target", "a", "--output", str(out), cwd=env_dir)
+    assert "policy ([target.retention] of 'a' in pilotarchive.toml)" in run.stdout
     assert json.loads((out / "snapshots" / _ids(out)[0] / "manifest.json").read_text())["target"]
     assert os.listdir(out / "snapshots")
 

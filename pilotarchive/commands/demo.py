@@ -130,8 +130,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  the site:     {index.resolve().as_uri()}   (or `pilotarchive serve --output "
           f"{args.output}`)")  # fmt: skip
     print(f"  the diff:     pilotarchive diff --output {args.output}")
-    mails = f"{len(sent)} sent, " if send else ""
-    print(f"  the alerts:   {Path(args.output) / 'outbox'}  ({mails}{len(outbox)} waiting; "
+    where = Path(args.output) / ("sent" if send and sent and not outbox else "outbox")
+    mails = f"{len(sent)} sent (in {Path(args.output) / 'sent'}), " if send else ""
+    print(f"  the alerts:   {where}  ({mails}{len(outbox)} waiting; "
           "each .eml opens in a mail program)")  # fmt: skip
     print(f"  the dataset:  {dataset.path}  (CSV, JSON Lines, SQLite, datapackage.json)")
     print(f"  the WACZ:     {wacz.path}  (ReplayWeb.page, pywb)")

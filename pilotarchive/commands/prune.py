@@ -33,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
     if not output.is_dir():
         raise UsageError(f"--output {output}: no such folder")
     try:
-        policy = config.target(args.target).retention
+        target = config.target(args.target)
+        policy = target.retention
         source = f"[target.retention] of {args.target!r} in {config.file}"
+        if not target.retention_written:
+            source = f"the default policy ({args.target!r} in {config.file} has no retention table)"
         if config.file is None:
             source = "the default policy (no configuration file)"
     except ConfigError as exc:

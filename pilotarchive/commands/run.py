@@ -24,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="write the messages to output/outbox/ and send nothing",
+        help="write the messages to output/outbox/ and send nothing now (the snapshot and "
+        "the alert state are real: the next run or `outbox send` delivers them; `outbox` "
+        "lists them)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="show the crawls' output")
 

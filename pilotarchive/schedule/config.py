@@ -108,6 +108,7 @@ class Target:
     maintainers: tuple[str, ...] = ()  # besides [mail] maintainers
     subscribers: tuple[Subscriber, ...] = ()
     retention: Retention = Retention()
+    retention_written: bool = False  # a [target.retention] table, not the defaults
     ignore_fields: tuple[str, ...] = ()  # never alerted: "updated", "person.phone"
     rules: Rules = field(default_factory=Rules)  # [[target.rules.pilot]] (extract/rules.py)
 
@@ -550,6 +551,7 @@ def parse_config(
                     for s in item.get("subscribers", [])
                 ),
                 retention=Retention(**item.get("retention", {})),
+                retention_written="retention" in item,
                 ignore_fields=tuple(item.get("ignore_fields", ())),
                 rules=rules,
             )
