@@ -75,6 +75,7 @@ class Document:
     source: str = ""  # the decoded HTML, for cheap first looks before a walk of the tree
     controls_removed: int = 0  # control characters taken out of the page's text
     requisites: list[str] | None = None  # what a browser loads with the page, when asked
+    truncated: str | None = None  # why the parser stopped before the end of the page
 
 
 def norm(text: str) -> str:
@@ -433,6 +434,21 @@ def _links(root: lxml.html.HtmlElement) -> list[Link]:
     return links
 
 
+def _truncated(log: Any, size: int) -> str | None:
+    """Why libxml2 stopped reading the page before its end, or None. It stops without an
+    exception at a nesting deeper than 2,048 elements (huge_tree or not) and drops all that
+    follows, the rest of the page included: read as it is, such a page lost its pilots and
+    said nothing (a hostile server's page of 100,000 nested divs was judged healthy)."""
+    for entry in log:
+        if "Excessive depth" in entry.message:
+            return (
+                f"the page nests elements deeper than the HTML parser reads (libxml2: "
+                f"{entry.message.strip()}); what follows line {entry.line} of its "
+                f"{size:,} bytes was not read"
+            )
+    return None
+
+
 def parse_document(
     text: str, base_url: str, utf8: bytes | None = None, requisites: bool = False
 ) -> Document:
@@ -452,6 +468,7 @@ def parse_document(
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
     if root is None:
         raise ExtractionError("not parseable as HTML: the document is empty")
+    truncated = _truncated(_PARSER.error_log, len(data))
     removed = _strip_controls(root) if _may_hold_controls(text, utf8) else 0
     loads = tree_requisites(root, base_url) if requisites else None
     base = root.find(".//base[@href]")
@@ -491,6 +508,7 @@ def parse_document(
         source=text,
         controls_removed=removed,
         requisites=loads,
+        truncated=truncated,
     )
 
 

@@ -48,6 +48,9 @@ RECORDS_CAPPED = "records_capped"
 # for libxml2, say): the page keeps the generic reading, and the snapshot is judged
 # degraded, so the maintainer hears of it and nobody is alerted by a half-read page.
 RULES_FAILED = "rules_failed"
+# The parser stopped before the end of the page (libxml2's depth limit): what followed was
+# not read, so the page is judged as a capped one is.
+PARSE_TRUNCATED = "parse_truncated"
 
 
 def cap_records(items: list, limit: int, what: str, notes: list[Note]) -> list:

@@ -22,6 +22,7 @@ from pilotarchive.extract.notes import (
     MAX_CONTACTS_PER_PAGE,
     MAX_ENTRY_CHARS,
     MAX_PILOTS_PER_PAGE,
+    PARSE_TRUNCATED,
     Note,
     cap_records,
     capped,
@@ -353,6 +354,8 @@ def extract_page(
         return extraction
     if doc.controls_removed:
         extraction.notes.append(Note(CONTROLS_NOTE, controls_message(doc.controls_removed)))
+    if doc.truncated:
+        extraction.notes.append(Note(PARSE_TRUNCATED, doc.truncated))
     if with_links:
         extraction.links = Links(doc.base_url, [link.href for link in doc.links])
     if doc.requisites is not None:
