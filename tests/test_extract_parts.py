@@ -330,6 +330,21 @@ def test_encodings_never_give_mojibake(body: bytes, content_type: str | None) ->
     assert SEED in text
 
 
+def test_a_charset_no_codec_knows_is_said_when_the_encoding_is_guessed() -> None:
+    """Found by an attacker's pass: a page declaring charset=x-absurd-9999 was read as
+    macroman, guessed from its bytes, with no word of it (its title in mojibake)."""
+    from pilotarchive.extract.page import extract_page
+
+    body = b"<html><body><h1>" + SEED.encode("cp1252") + b"</h1></body></html>"
+    page = extract_page(body, "http://127.0.0.1/p", headers={"Content-Type": "text/html; "
+                        "charset=x-absurd-9999"})  # fmt: skip
+    (note,) = [n for n in page.notes if n.kind == "encoding_guessed"]
+    assert note.message.startswith("the page declares charset 'x-absurd-9999', which is no ")
+    assert f"it was read as {page.encoding}, guessed from its bytes" in note.message
+    known = extract_page(body, "http://127.0.0.1/p", headers={"Content-Type": "text/html"})
+    assert [n.kind for n in known.notes if n.kind.startswith("encoding")] == []
+
+
 HOSTILE_LINKS = [
     ("mixed-case-javascript", '<a href=" JaVaScRiPt:alert(2)" hreflang="sv">sv</a>', "sv version"),
     (

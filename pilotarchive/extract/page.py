@@ -342,6 +342,16 @@ def extract_page(
                 f"U+FFFD; the rest of the page was read as {decoded.encoding}{declared}",
             )
         )
+    elif decoded.source == "sniffed" and decoded.declared:
+        # A charset no codec knows ("x-absurd-9999"): the encoding was guessed from the
+        # bytes, which may be wrong (mojibake); said, so that it is never silent.
+        extraction.notes.append(
+            Note(
+                "encoding_guessed",
+                f"the page declares charset {decoded.declared!r}, which is no known encoding; "
+                f"it was read as {decoded.encoding}, guessed from its bytes",
+            )
+        )
     try:
         doc = parse_document(
             decoded.text,
