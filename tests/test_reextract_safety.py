@@ -71,6 +71,25 @@ def test_a_symlinked_snapshot_is_refused_and_nothing_is_left(tmp_path: Path) -> 
     assert sorted(p.name for p in (output / "snapshots").iterdir()) == [snapshot.name]
 
 
+def test_a_symlinked_warc_is_named_by_validate_and_refused_by_reextract(tmp_path: Path) -> None:
+    """Found by an attacker's pass: a WARC swapped for a link to a file outside the archive
+    passed validate, and reextract carried the link into the new derivation, so the
+    snapshot depended on a file the archive does not hold."""
+    output, snapshot = copy(WITH_WARC[-1], tmp_path)
+    (warc,) = (snapshot / "archive").glob("*.warc.gz")
+    outside = tmp_path / "elsewhere.warc.gz"
+    warc.rename(outside)
+    warc.symlink_to(outside)
+    run = run_cli("validate", "--output", str(output))
+    assert run.returncode == 1
+    assert f"archive/{warc.name}: a symbolic link (to {outside})" in run.stdout + run.stderr
+    before = tree(output / "snapshots")
+    run = run_cli("reextract", "--output", str(output))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"archive/{warc.name} is a symbolic link" in run.stdout
+    assert tree(output / "snapshots") == before and warc.is_symlink()
+
+
 def test_a_snapshot_of_another_target_is_a_usage_error(tmp_path: Path) -> None:
     output, snapshot = copy(WITH_WARC[-1], tmp_path)
     run = run_cli("reextract", snapshot.name, "--target", "another", "--output", str(output))

@@ -726,7 +726,11 @@ def validate_snapshot(path: Path) -> list[str]:
             problems.append(f"{rel}: sha256 differs from the manifest (file changed or damaged)")
     for file in sorted(path.rglob("*")):
         rel = file.relative_to(path).as_posix()
-        if file.is_file() and rel != "manifest.json" and rel not in listed:
+        if file.is_symlink():  # its bytes live elsewhere, and may change or go there
+            problems.append(
+                f"{rel}: a symbolic link (to {os.readlink(file)}); a snapshot holds its own files"
+            )
+        elif file.is_file() and rel != "manifest.json" and rel not in listed:
             problems.append(f"{rel}: present but not listed in the manifest")
     # What the manifest says the archive is must be files of this snapshot's archive/ that
     # the manifest lists (and so checks): "/etc/passwd" there was carried from release to

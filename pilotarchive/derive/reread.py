@@ -185,6 +185,11 @@ def rederive(
                 f"{info.id}: the snapshot's folder is a symbolic link; reextract rewrites a "
                 "snapshot only where the archive keeps it (copy it in, then run again)"
             )
+        if link := next((p for p in info.path.rglob("*") if p.is_symlink()), None):
+            raise SnapshotError(
+                f"{info.id}: {link.relative_to(info.path)} is a symbolic link; a snapshot "
+                "holds its own files, and reextract never carries a link into a derivation"
+            )
         _check_files(info)  # never re-sum what is not what was written
         first = next(responses, None)  # the WARCs are checked whole before anything else
         staging = Staging(info.path, info.manifest)
