@@ -80,6 +80,8 @@ class SnapshotPipeline:
         rejected = sum(1 for record in records if writer.add(record))
         if page.status < 400 and page.error is None:
             writer.usable_pages += 1
+        elif page.error and len(writer.unread) < 5:  # said if no page at all can be read
+            writer.unread.append(f"{page.final_url}: {page.error}")
         if rejected:
             logger.warning(
                 "%s: %d record(s) rejected, see records/rejected.jsonl", page.final_url, rejected

@@ -274,7 +274,8 @@ def finish(
     """
     if writer.usable_pages == 0:
         writer.abort()
-        failures = "; ".join(f"{f['url']}: {f['reason']}" for f in writer.failures[:5])
+        said = [f"{f['url']}: {f['reason']}" for f in writer.failures[:5]]
+        failures = "; ".join(said + writer.unread[: 5 - len(said)])
         raise CrawlFailed(
             "no page could be read, so no snapshot was written"
             + (f" ({failures})" if failures else "")

@@ -6,6 +6,7 @@ import pytest
 
 from pilotarchive.replica.server import Fault, ReplicaServer
 from tests.helpers import crawl, load_manifest, load_records, run_cli, warc_records
+from tests.hostile import HostileServer
 
 EXPECTED_UPDATED = {"fi": "2014-11-19", "sv": "2014-11-19", "en": "2014-10-03"}
 THEMES = {
@@ -349,3 +350,15 @@ def test_every_layout_gives_every_person_in_every_language(layout: str, tmp_path
         assert len(pilots) == 5 and all(p["coordinator"] for p in pilots)
     # One entity per pilot and the project however many pages repeat them.
     assert len({r["entity_id"] for r in records["pilots"]}) == 5
+
+
+def test_a_crawl_of_nothing_readable_says_why(hostile: HostileServer, tmp_path: Path) -> None:
+    """Found by an attacker's pass: a page served as image/png (an HTML body) left "no page
+    could be read" with no reason, unlike every other failure."""
+    hostile.route("/img", body=b"<html><body><h1>Pilotit</h1></body></html>",
+                  headers=[(b"Content-Type", b"image/png")])  # fmt: skip
+    run = run_cli("crawl", f"{hostile.url}/img", "--output", str(tmp_path), "--fast-loopback")
+    assert run.returncode == 1
+    assert f"no page could be read, so no snapshot was written ({hostile.url}/img: not HTML " in (
+        run.stderr
+    )

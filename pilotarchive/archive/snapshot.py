@@ -273,6 +273,7 @@ class RecordSink:
         self.rejected = 0
         self.fetched = 0
         self.usable_pages = 0  # pages read without error: none, and there is no snapshot
+        self.unread: list[str] = []  # the first pages answered but not read, with why
         self.left_out = 0  # links the page budget left out (the first are in ``skipped``)
         self.write_error: DiskFull | None = None  # the first failed write; nothing after it
         self.append = False  # reopened after an interruption: files are appended to
