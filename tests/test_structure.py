@@ -478,3 +478,32 @@ def test_a_bare_number_alone_between_separators_is_the_phone(line: str, phone: s
     from pilotarchive.extract.contacts import split_line
 
     assert (split_line(line, "fi").phones or [None])[0] == phone
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        '<div class="h-card"><span class="p-name">Leena Mäkinen</span><br><span class='
+        '"p-job-title">elinkeinojohtaja</span><br><a class="p-tel" href="tel:+358444393301">'
+        '044 439 3301</a><br><a class="u-email" href="mailto:leena.makinen@raahe.fi">Lähetä '
+        "sähköpostia</a></div>",
+        '<div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Leena '
+        'Mäkinen</span>, <span itemprop="jobTitle">elinkeinojohtaja</span><br><a itemprop='
+        '"telephone" href="tel:044 439 3301">044 439 3301</a><br><a itemprop="email" href='
+        '"mailto:leena.makinen@raahe.fi">leena.makinen@raahe.fi</a></div>',
+    ],
+    ids=["h-card", "schema-person"],
+)
+def test_a_person_card_in_a_pilot_block_is_its_contact(person: str) -> None:
+    """Found by an unseen Bootstrap layout: the contact is an h-card in the card's footer,
+    with no label; a person marked up as one inside a pilot's block is its contact."""
+    html = page(
+        '<div class="card"><div class="card-header"><h3>Teollisuuden rakennemuutos</h3></div>'
+        '<div class="card-body"><p>Koordinaattori: Raahen kaupunki</p><p>Kunnat: Raahe ja '
+        f'Kalajoki</p></div><div class="card-footer">{person}</div></div>'
+        '<div class="card"><div class="card-header"><h3>Hyvinvointipalvelut</h3></div>'
+        '<div class="card-body"><p>Koordinaattori: Iisalmen kaupunki</p><p>Kunnat: Iisalmi, '
+        "Vieremä</p></div></div>"
+    )
+    assert pilots(html) == [RAAHE, IISALMI]
+    assert persons(html) == []  # the pilot's, not the page's further-information persons

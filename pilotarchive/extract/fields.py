@@ -406,10 +406,29 @@ def read_blocks(
         if not coordinator or not (coordinator[0].isupper() or coordinator[0].isdigit()):
             continue  # "koordinoivat tahot ovat seuraavat:" introduces a list, names nobody
         contact = None
+        if not fields.get("contact") and (person := _person_card(parts)) is not None:
+            fields["contact"] = ", ".join(block_lines(person, False))
         if fields.get("contact"):
             contact = parse_contact_text(fields["contact"], language, "pilot_contact")
         out.append(Block(theme, coordinator, fields.get("municipalities"), contact, form))
     return out
+
+
+_CARD_CLASSES = frozenset({"h-card", "vcard"})
+
+
+def _person_card(parts: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
+    """A person marked up as one in a block with no contact label: a microformats h-card
+    or vCard, or schema.org ``Person`` microdata (a card's footer naming whom to ask)."""
+    for part in parts:
+        for el in part.iter():
+            if not isinstance(el.tag, str) or not el.attrib:
+                continue
+            if "schema.org/Person" in (el.get("itemtype") or ""):
+                return el
+            if _CARD_CLASSES & set((el.get("class") or "").split()):
+                return el
+    return None
 
 
 def labelled(text: str) -> dict[str, str]:
