@@ -507,3 +507,43 @@ def test_a_person_card_in_a_pilot_block_is_its_contact(person: str) -> None:
     )
     assert pilots(html) == [RAAHE, IISALMI]
     assert persons(html) == []  # the pilot's, not the page's further-information persons
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "labels", "values"),
+    [
+        ("fi", "Erillinen hanke", ("Teema", "Koordinaattori", "Yhteyshenkilö"),
+         ("Seutukaupunkien rakennemuutoksen hoito", "Salon kaupunki")),
+        ("sv", "Separat projekt", ("Tema", "Samordnare", "Kontaktperson"),
+         ("Hantering av strukturomvandlingen", "Salo stad")),
+        ("en", "Separate project", ("Theme", "Coordinator", "Contact person"),
+         ("Managing structural change", "City of Salo")),
+    ],
+)  # fmt: skip
+def test_the_separate_project_as_a_block_of_its_own(
+    lang: str, heading: str, labels: tuple[str, ...], values: tuple[str, str]
+) -> None:
+    """Found by an unseen GOV.UK-style layout: the project under its own heading, its fields
+    in a summary list (a dl whose rows are wrapped in divs, as HTML allows). It was lost
+    (no project), and once the dl was read, read as a fifth pilot."""
+    rows = "".join(
+        f'<div class="row"><dt>{label}</dt><dd>{value}</dd></div>'
+        for label, value in zip(
+            labels,
+            (*values, "<p>Tommi Virtanen</p><p>etunimi.sukunimi@yrityssalo.fi</p>"),
+            strict=True,
+        )
+    )
+    html = page(
+        PILOT_BLOCKS["table-caption-rows"]
+        + f"<h3>{heading}</h3><p>…</p><dl>{rows}</dl><p>Pilotit toteutetaan 2014-2015.</p>",
+        lang,
+    )
+    extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
+    kinds = [(p.kind, p.theme) for p in extraction.pilots]
+    assert kinds == [("pilot", RAAHE[0]), ("pilot", IISALMI[0]), ("project", values[0])]
+    project = extraction.pilots[-1]
+    assert project.coordinator == values[1]
+    assert project.contact is not None and project.contact.person.name == "Tommi Virtanen"
+    assert project.contact.email == "tommi.virtanen@yrityssalo.fi"
+    assert project.contact.role == "project_contact"

@@ -8,7 +8,7 @@ parsed.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import lxml.html
@@ -321,7 +321,7 @@ def _entry_text(el: lxml.html.HtmlElement) -> str:
     """An element of an entry as text; a definition list as "term: definition" pairs."""
     if el.tag == "dl":
         parts = []
-        for item in el:
+        for item in el.iter("dt", "dd"):  # also in <div> groups, which HTML allows in a dl
             text = " ".join(block_lines(item))
             if item.tag == "dt":
                 parts.append(text.rstrip(": ") + ":")
@@ -463,10 +463,50 @@ def extract_pilots(
                 pilots.append(pilot)
             else:  # met again (a table of the pilots' contacts, then the pilots' blocks):
                 _complete(seen[key], pilot)  # what the first reading lacked, from this one
-    project = parse_project(doc.lines, language, notes)
+    project = parse_project(doc.lines, language, notes) or _project_block(doc.content, language)
     if project:
+        # A reader of labelled blocks may have met the project's own block as a pilot.
+        key = " ".join((project.theme or "").casefold().split())
+        pilots = [p for p in pilots if " ".join((p.theme or "").casefold().split()) != key]
         pilots.append(project)
     return [p for p in map(_sane, pilots) if p is not None]
+
+
+def _project_block(content: lxml.html.HtmlElement, language: str | None) -> Pilot | None:
+    """The separate project as a block of its own: a heading that names it ("Erillinen
+    hanke", "Separate project"), then its fields as labels and values (a definition list,
+    a table, "Label: value" lines) up to the next heading."""
+    for heading in content.iter(*_ENTRY_HEADINGS):
+        if not _PROJECT_RE.search(" ".join(text_content(heading).split())[:200]):
+            continue
+        parts = []
+        for sibling in heading.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag in _RANKS and _RANKS[sibling.tag] <= _RANKS[heading.tag]:
+                break
+            parts.append(_entry_text(sibling) if sibling.tag != "table" else _rows_text(sibling))
+            if sum(map(len, parts)) > 2000:
+                break
+        fields = labelled(" ".join(parts))
+        if "theme" in fields and "coordinator" in fields:
+            pilot = _from_fields(fields, language, "labelled")
+            if pilot is not None:
+                pilot.kind = "project"
+                if pilot.contact is not None:
+                    pilot.contact = replace(pilot.contact, role="project_contact")
+                return pilot
+    return None
+
+
+def _rows_text(table: lxml.html.HtmlElement) -> str:
+    """A table of label and value rows as "label: value" text."""
+    rows = []
+    for row in table.iter("tr"):
+        cells = [" ".join(text_content(c).split()) for c in row if isinstance(c.tag, str)]
+        if len(cells) == 2:
+            rows.append(f"{cells[0].rstrip(': ')}: {cells[1]}")
+    return " ".join(rows)
 
 
 def _complete(pilot: Pilot, again: Pilot) -> None:
