@@ -547,3 +547,58 @@ def test_the_separate_project_as_a_block_of_its_own(
     assert project.contact is not None and project.contact.person.name == "Tommi Virtanen"
     assert project.contact.email == "tommi.virtanen@yrityssalo.fi"
     assert project.contact.role == "project_contact"
+
+
+SENTENCES = {
+    "fi": [
+        "Raahen kaupunki koordinoi pilottia, jonka teemana on teollisuuden rakennemuutos. "
+        "Pilotissa ovat mukana Raahe ja Kalajoki. Yhteyshenkilönä toimii elinkeinojohtaja "
+        "Leena Mäkinen (puh. 044 439 3301, leena.makinen@raahe.fi).",
+        "Pilotin koordinaattorina toimii Iisalmen kaupunki, ja teemana on hyvinvointipalvelut. "
+        "Pilottiin osallistuvat kunnat: Iisalmi ja Vieremä.",
+        "Pilotin ”Kaupunkien ja maaseudun vuorovaikutus” vastuutahona on Kokkolan kaupunki.",
+    ],
+    "sv": [
+        "Brahestads stad samordnar pilotprojektet ”Industrins strukturomvandling”. I projektet "
+        "deltar Brahestad och Kalajoki. Kontaktperson är näringslivsdirektör Leena Mäkinen, tfn "
+        "044 439 3301, leena.makinen(at)raahe.fi.",
+        "Pilotprojektet ”Välfärdstjänster” samordnas av Idensalmi stad. I projektet deltar "
+        "Idensalmi och Vieremä.",
+        "Samordnare för pilotprojektet ”Växelverkan mellan stad och landsbygd” är Karleby stad.",
+    ],
+    "en": [
+        "The City of Raahe leads the pilot on industrial restructuring. The participating "
+        "municipalities are Raahe and Kalajoki. Contact: Leena Mäkinen, Business Development "
+        "Director, tel. +358 44 439 3301, leena.makinen at raahe.fi.",
+        "The pilot on welfare services is coordinated by the City of Iisalmi. The "
+        "participating municipalities are Iisalmi and Vieremä.",
+        "The Town of Loviisa coordinates the pilot on cooperation of bilingual towns.",
+    ],
+}
+TOLD = {
+    "fi": [("Teollisuuden rakennemuutos", "Raahen kaupunki", ("Raahe", "Kalajoki")),
+           ("Hyvinvointipalvelut", "Iisalmen kaupunki", ("Iisalmi", "Vieremä")),
+           ("Kaupunkien ja maaseudun vuorovaikutus", "Kokkolan kaupunki", ())],
+    "sv": [("Industrins strukturomvandling", "Brahestads stad", ("Brahestad", "Kalajoki")),
+           ("Välfärdstjänster", "Idensalmi stad", ("Idensalmi", "Vieremä")),
+           ("Växelverkan mellan stad och landsbygd", "Karleby stad", ())],
+    "en": [("Industrial restructuring", "City of Raahe", ("Raahe", "Kalajoki")),
+           ("Welfare services", "City of Iisalmi", ("Iisalmi", "Vieremä")),
+           ("Cooperation of bilingual towns", "Town of Loviisa", ())],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCES))
+def test_pilots_told_in_sentences(lang: str) -> None:
+    """Found by an unseen layout: pilots as sentences of an ordered list, the coordinator
+    as subject ("Raahen kaupunki koordinoi pilottia, jonka teemana on ...") or as the
+    object of a passive, the theme in quotes or after a preposition, the towns and the
+    contact in sentences of their own. The subject was read as the theme and "pilottia"
+    as the coordinator: wrong data."""
+    items = "".join(f"<li>{sentence}</li>" for sentence in SENTENCES[lang])
+    got = pilots(page(f"<ol>{items}</ol>", lang), lang)
+    assert [p[:3] for p in got] == TOLD[lang]
+    assert got[0][3:] == ("Leena Mäkinen", got[0][4], "leena.makinen@raahe.fi", "+358444393301")
+    assert got[0][4] and got[0][4].lower() in (
+        "elinkeinojohtaja", "näringslivsdirektör", "business development director"
+    )  # fmt: skip

@@ -117,6 +117,73 @@ def _from_fields(fields: dict[str, str], language: str | None, form: str) -> Pil
     )
 
 
+# A pilot told in sentences, subject, verb and object in any order the languages use:
+# "Raahen kaupunki koordinoi pilottia, jonka teemana on X", "Pilotin ”X” vastuutahona on
+# Kokkolan kaupunki", "Brahestads stad samordnar pilotprojektet ”X”", "The pilot on X is
+# coordinated by the City of Iisalmi", "The City of Raahe leads the pilot on X". Each names
+# ``c`` (the coordinator) and ``t`` (the theme), up to the end of its sentence.
+_Q = '[”“"»«]'
+_END = r"(?=\.(?:\s|$)|$)"
+_SENTENCES = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        rf"^(?P<c>[^.,;]{{2,80}}?) koordinoi(?:vat)? pilottia,? jonka teema(?:na)? on "
+        rf"(?P<t>[^.]{{3,250}}?){_END}",
+        rf"^pilotin (?:koordinaattorina|vastuutahona) (?:toimii|on) (?P<c>[^.,;]{{2,80}}?),? "
+        rf"ja (?:sen )?teema(?:na)? on (?P<t>[^.]{{3,250}}?){_END}",
+        rf"^pilotin {_Q}(?P<t>[^”“\"»«]{{3,250}}){_Q} (?:vastuutahona|koordinaattorina|"
+        rf"koordinoijana) (?:on|toimii) (?P<c>[^.]{{2,80}}?){_END}",
+        rf"^(?P<c>[^.,;]{{2,80}}?) samordnar pilotprojektet (?:om )?{_Q}"
+        rf"(?P<t>[^”“\"»«]{{3,250}}){_Q}",
+        rf"^pilotprojektet {_Q}(?P<t>[^”“\"»«]{{3,250}}){_Q} samordnas av "
+        rf"(?P<c>[^.]{{2,80}}?){_END}",
+        rf"^samordnare (?:för|av) pilotprojektet {_Q}(?P<t>[^”“\"»«]{{3,250}}){_Q} är "
+        rf"(?P<c>[^.]{{2,80}}?){_END}",
+        rf"^(?:the )?(?P<c>[^.,;]{{2,80}}?) (?:leads|coordinates) the pilot (?:on|for) "
+        rf"(?P<t>[^.]{{3,250}}?){_END}",
+        rf"^the pilot (?:on|for) (?P<t>[^.]{{3,250}}?) is (?:coordinated|led) by (?:the )?"
+        rf"(?P<c>[^.]{{2,80}}?){_END}",
+    )
+]
+# The towns and the contact in sentences of their own after it.
+_TOWNS_SENTENCE = re.compile(
+    r"(?:pilotissa ovat mukana|pilottiin osallistuvat(?: kunnat)?|mukana ovat|"
+    r"i (?:pilot)?projektet deltar|deltagande kommuner är|"
+    r"the participating municipalities are|participating municipalities are|"
+    rf"the pilot involves)\s*:?\s*(?P<m>[^.]{{2,400}}?){_END}",
+    re.IGNORECASE,
+)
+_CONTACT_SENTENCE = re.compile(
+    r"(?:yhteyshenkilönä toimii|yhteyshenkilö on|kontaktperson är|the contact person is)\s+",
+    re.IGNORECASE,
+)
+
+
+def _from_sentence(text: str, language: str | None) -> Pilot | None:
+    """A pilot told in sentences (see ``_SENTENCES``), or None."""
+    for pattern in _SENTENCES:
+        if m := pattern.search(text):
+            break
+    else:
+        return None
+    coordinator = re.sub(r"^the\s+", "", m.group("c").strip(), flags=re.IGNORECASE)
+    towns = _TOWNS_SENTENCE.search(text, m.end())
+    contact_text = None
+    if cm := _CONTACT_SENTENCE.search(text, m.end()):
+        contact_text = text[cm.end() :]
+    elif cm := CONTACT_LABEL_RE.search(text, m.end()):
+        contact_text = text[cm.start() :]
+    theme = m.group("t").strip()
+    return Pilot(
+        kind="pilot",
+        theme=_clean(theme[:1].upper() + theme[1:]),
+        coordinator=coordinator,
+        contact=_contact(contact_text, language, "pilot_contact"),
+        municipalities=split_municipalities(towns.group("m") if towns else None),
+        form="sentence",
+    )
+
+
 def parse_pilot_text(
     text: str, language: str | None, bold: str | None = None, form: str = "list"
 ) -> Pilot | None:
@@ -126,6 +193,8 @@ def parse_pilot_text(
     ("X – koordinaattorina Y", "X, jota koordinoi Y", "X, led by Y", "X (koordinaattori:
     Y)").
     """
+    if bold is None and (told := _from_sentence(text, language)) is not None:
+        return told
     fields = labelled(text) if ":" in text else {}
     if "theme" in fields and ("coordinator" in fields or "contact" in fields):
         return _from_fields(fields, language, "labelled")
