@@ -602,3 +602,27 @@ def test_pilots_told_in_sentences(lang: str) -> None:
     assert got[0][4] and got[0][4].lower() in (
         "elinkeinojohtaja", "näringslivsdirektör", "business development director"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("fi", "Sivu päivitetty viimeksi 19.11.2014"),
+        ("fi", "Päivitetty viimeksi 19.11.2014"),
+        ("sv", "Sidan uppdaterades senast 19.11.2014"),
+        ("en", "This page was last updated on 19 November 2014"),
+        ("fi", "Sivua viimeksi päivitetty: 19.11.2014"),
+    ],
+)
+def test_the_update_date_in_a_page_footer_of_a_page_without_main(lang: str, line: str) -> None:
+    """Found by an unseen layout: without a <main>, a "page-footer" is dropped as the
+    site's chrome, and it held the page's update date; the words in another order
+    ("päivitetty viimeksi") were not known either."""
+    html = (
+        f'<!DOCTYPE html><html lang="{lang}"><body><div class="site-header"><a href="/">'
+        'Etusivu</a></div><div id="contentBox"><h1>Pilotit</h1><p>Teksti.</p><div class='
+        f'"page-footer">{line}</div></div><div class="site-footer">Työ- ja '
+        "elinkeinoministeriö, PL 32</div></body></html>"
+    ).encode()
+    extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
+    assert extraction.updated is not None and extraction.updated.date == "2014-11-19"

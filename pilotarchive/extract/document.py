@@ -76,6 +76,9 @@ class Document:
     controls_removed: int = 0  # control characters taken out of the page's text
     requisites: list[str] | None = None  # what a browser loads with the page, when asked
     truncated: str | None = None  # why the parser stopped before the end of the page
+    # The lines of what was dropped as the site's header, menus and footer (a page with no
+    # marked content area): where only the update date is looked for, last.
+    dropped: list[str] = field(default_factory=list)
 
 
 def norm(text: str) -> str:
@@ -479,10 +482,12 @@ def parse_document(
     content = found if found is not None else root.find("body")
     if content is None:
         content = root
+    dropped: list[str] = []
     if found is None:
         # No marked content area: drop the page's header, menus and footer from the text.
         for el in list(content.iter("div", "ul", "table")):
             if el.getparent() is not None and _is_boilerplate(el):
+                dropped += [line for line in _plain_lines(el, True) if len(line) <= 200]
                 drop_tree(el)
     meta: dict[str, str] = {}
     for el in root.iter("meta"):
@@ -509,6 +514,7 @@ def parse_document(
         controls_removed=removed,
         requisites=loads,
         truncated=truncated,
+        dropped=dropped,
     )
 
 

@@ -383,7 +383,11 @@ def extract_page(
     if status >= 400:
         return extraction
     _guesses(extraction)
-    extraction.updated = find_update_date(doc.lines) or find_update_date(outside_lines(doc))
+    extraction.updated = (
+        find_update_date(doc.lines)
+        or find_update_date(outside_lines(doc))
+        or find_update_date(doc.dropped)  # a "page-footer" a page without <main> put it in
+    )
     if extraction.updated is None:
         for name in _META_DATES:
             if name in doc.meta and (found := date_from_meta(name, doc.meta[name])):

@@ -54,9 +54,35 @@ STOPWORDS: dict[str, frozenset[str]] = {
 
 # Labels before an update date ("Sivua viimeksi päivitetty: 19.11.2014").
 UPDATE_LABELS: dict[str, tuple[str, ...]] = {
-    "fi": ("sivua viimeksi päivitetty", "viimeksi päivitetty", "päivitetty", "muokattu"),
-    "sv": ("sidan senast uppdaterad", "senast uppdaterad", "uppdaterad", "ändrad"),
-    "en": ("page last updated", "last updated", "updated", "last modified", "modified"),
+    "fi": (
+        "sivua viimeksi päivitetty",
+        "viimeksi päivitetty",
+        "sivu päivitetty viimeksi",
+        "päivitetty viimeksi",
+        "sivua päivitetty viimeksi",
+        "päivitetty",
+        "muokattu",
+        "muokattu viimeksi",
+    ),
+    "sv": (
+        "sidan senast uppdaterad",
+        "senast uppdaterad",
+        "sidan uppdaterades senast",
+        "uppdaterad senast",
+        "uppdaterad",
+        "ändrad",
+        "senast ändrad",
+    ),
+    "en": (
+        "page last updated",
+        "last updated",
+        "updated",
+        "last modified",
+        "modified",
+        "page updated",
+        "this page was last updated on",
+        "this page was last updated",
+    ),
 }
 
 # Month names in dates written out: genitive and nominative Finnish forms, Swedish, English.
