@@ -626,3 +626,31 @@ def test_the_update_date_in_a_page_footer_of_a_page_without_main(lang: str, line
     ).encode()
     extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
     assert extraction.updated is not None and extraction.updated.date == "2014-11-19"
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "title"),
+    [
+        ("fi", "Lisätietoja antavat neuvotteleva virkamies Olli Alho, puh. 029 506 3591, ja "
+         "ylitarkastaja Lari Anttonen, puh. 029 504 7032. Sähköpostiosoitteet ovat muotoa "
+         "etunimi.sukunimi@tem.fi.", ("neuvotteleva virkamies", "ylitarkastaja")),
+        ("sv", "Ytterligare information ges av konsultativ tjänsteman Olli Alho, tfn 029 506 "
+         "3591, och överinspektör Lari Anttonen, tfn 029 504 7032. E-postadresserna har formen "
+         "fornamn.efternamn@tem.fi.", ("konsultativ tjänsteman", "överinspektör")),
+        ("en", "For further information, please contact Ministerial Adviser Olli Alho, tel. "
+         "+358 29 506 3591, and Senior Officer Lari Anttonen, tel. +358 29 504 7032. E-mail "
+         "addresses are in the format firstname.lastname@tem.fi.",
+         ("Ministerial Adviser", "Senior Officer")),
+    ],
+)  # fmt: skip
+def test_persons_named_in_a_press_release_sentence(
+    lang: str, sentence: str, title: tuple[str, str]
+) -> None:
+    """Found by an unseen layout: the persons in one sentence after a heading that begins
+    it (no colon), joined by "ja"/"och"/"and", the address pattern in the next sentence,
+    which applies to both."""
+    got = persons(page(f"<p>Pilotit toteutetaan 2014-2015.</p><p>{sentence}</p>", lang), lang)
+    assert [(g[0], g[1], g[2].lower(), g[3], g[4]) for g in got] == [
+        ("Olli", "Alho", title[0].lower(), "olli.alho@tem.fi", "+358295063591"),
+        ("Lari", "Anttonen", title[1].lower(), "lari.anttonen@tem.fi", "+358295047032"),
+    ]

@@ -38,6 +38,12 @@ from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 _LABELS = {label for labels in BOX_LABELS.values() for label in labels}
 _LONGEST = max(map(len, _LABELS)) + 2  # a heading's text is never much longer than a label
 _FIRST_WORDS = {label.split()[0] for label in _LABELS}
+# Headings that begin a sentence naming the persons, longest first.
+_SENTENCE_LABELS = sorted(
+    (label for label in _LABELS if label.split()[-1] in ("antavat", "antaa", "av", "contact",
+                                                          "from", "saa")),
+    key=len, reverse=True,
+)  # fmt: skip
 _INLINE = frozenset("a abbr b big cite em font i label small span strong u".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PERSON_TYPES = ("schema.org/Person",)
@@ -70,6 +76,13 @@ def label_of(text: str) -> tuple[str, str] | None:
     key = head.strip().lower()
     if colon and key in _LABELS and key not in PILOT_FIELD_LABELS and rest.strip():
         return head.strip(), rest.strip()  # "Yhteyshenkilö: ..." is a pilot's field instead
+    # A heading that is the start of a sentence ("Lisätietoja antavat neuvotteleva virkamies
+    # Olli Alho, puh. ...", "For further information, please contact ..."): the persons
+    # follow without a colon, each with a number or an address.
+    low = text.lower()
+    for label in _SENTENCE_LABELS:
+        if low.startswith(label + " ") and any(ch.isdigit() or ch == "@" for ch in text):
+            return text[: len(label)], text[len(label) :].strip()
     return None
 
 
@@ -278,7 +291,9 @@ _IN_SOURCE = re.compile(
     + _SPACE
     + f"(?P<label>{trie_pattern(_LABELS, _letter)})"
     + _SPACE
-    + r"(?::|<(?!/a>))"
+    # a colon, a tag, or a word: a heading that begins a sentence ("Lisätietoja antavat
+    # neuvotteleva virkamies ..."), which _heading then checks
+    + r"(?::|<(?!/a>)|(?<=\s)[^\s<])"
 )
 
 

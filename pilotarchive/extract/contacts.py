@@ -170,12 +170,34 @@ class _Group:
     organization: str | None
 
 
+# "Lisätietoja antavat neuvotteleva virkamies Olli Alho, puh. 029 506 3591, ja
+# ylitarkastaja Lari Anttonen, puh. 029 504 7032": two persons joined in one sentence.
+_AND = re.compile(r",?\s+(?:ja|och|and|sekä)\s+", re.IGNORECASE)
+_NEXT_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
+
+
+def _persons_in_a_sentence(line: str) -> list[str]:
+    """A line naming several persons, each with a number or an address, joined by "ja",
+    "och" or "and", as one line per person; any other line as it is ("Raahe ja Kalajoki",
+    a title with "ja" in it, stay whole)."""
+    if len(line) > 600 or not _AND.search(line):
+        return [line]
+    # The sentence after the persons ("Sähköpostiosoitteet ovat muotoa etunimi.sukunimi@
+    # tem.fi.") is a line of its own: it speaks of them all, not of the last one.
+    first, *after = _NEXT_SENTENCE.split(line, maxsplit=1)
+    parts = _AND.split(first)
+    if len(parts) < 2 or not all(find_phones(p) or find_emails(p) for p in parts):
+        return [line]
+    return parts + after
+
+
 def parse_contact_block(
     lines: list[str], language: str | None, role: str
 ) -> tuple[list[Contact], list[str]]:
     """Group lines into persons; return them and any page-level e-mail patterns found."""
     groups: list[_Group] = []
     patterns: list[str] = []
+    lines = [part for line in lines for part in _persons_in_a_sentence(line)]
     parsed = [split_line(line, language) for line in lines]
     # A block's convention: the order its unambiguous names use decides the ambiguous ones.
     orders = [

@@ -267,7 +267,7 @@ COORDINATOR_PHRASES: dict[str, tuple[str, ...]] = {
     "en": (
         "which is coordinated by", "is coordinated by", "coordinated by", "which is led by",
         "is led by", "led by", "headed by", "the coordinator is", "its coordinator is",
-        "coordinator is", "the coordinating body is",
+        "coordinator is", "the coordinating body is", "the lead is", "the lead partner is",
     ),
 }  # fmt: skip
 # Verbs in the active voice: the coordinator is the subject before them ("Salon kaupunki
@@ -346,6 +346,8 @@ PROJECT_THEME_PATTERNS: dict[str, tuple[tuple[str, bool], ...]] = {
         (r"projekt\s(?:med\sinriktning\spå|inriktat\spå|som\sgäller|för|om|kring)\s" + _THEME
          + _END_SV, False),
         (r"(?:tema|temat)\s(?:är)\s" + _THEME + _END_SV, False),
+        # "ett separat projekt med temat X", "har startats med inriktning på X"
+        (r"(?:med\stemat|med\sinriktning\spå)\s" + _THEME + _END_SV, False),
     ),
     "en": (
         (r"project\s(?:focusing|focused|concentrating|which\sfocuses)\son\s" + _THEME + _END_EN,
@@ -353,6 +355,7 @@ PROJECT_THEME_PATTERNS: dict[str, tuple[tuple[str, bool], ...]] = {
         (r"\s(?:focuses|concentrates|will\sfocus)\son\s" + _THEME + _END_EN, False),
         (r"project\s(?:on|for|about|addressing|dealing\swith)\s" + _THEME + _END_EN, False),
         (r"theme\sis\s" + _THEME + _END_EN, False),
+        (r"(?:on\sthe\stheme\sof|with\sthe\stheme)\s" + _THEME + _END_EN, False),
     ),
 }  # fmt: skip
 # Finnish case endings of a theme's head word and their nominative, longest first:

@@ -133,7 +133,17 @@ def _before(text: str, end: int, language: str | None) -> str | None:
     value = _clean(_strip_leads(head, language))
     if value and value.lower().startswith("the "):
         value = value[4:]
-    return _plausible(value)
+    # An adverb between the subject and its verb is no part of the name ("The City of
+    # Salo also coordinates", "Salo stad samordnar dessutom" has it after the verb).
+    words = (value or "").split()
+    while len(words) > 1 and words[-1].lower() in _ADVERBS:
+        words.pop()
+    return _plausible(" ".join(words) or None)
+
+
+_ADVERBS = frozenset(
+    "also additionally further furthermore moreover myös lisäksi också även".split()
+)
 
 
 def nominative_organisation(name: str) -> str:
