@@ -122,6 +122,7 @@ _NEWS_HEADINGS = frozenset(
     }
 )  # fmt: skip
 _NEWS_HOLDERS = frozenset({"aside", "section", "div"})
+_NEWS_NAMED = re.compile("|".join(_NEWS_STEMS), re.IGNORECASE)
 
 
 def _news_heading(el: lxml.html.HtmlElement) -> bool:
@@ -151,8 +152,7 @@ def _chrome_here(el: lxml.html.HtmlElement) -> bool:
     classes = attrib.get("class")
     if classes and any(c in _CHROME_TOKENS for c in classes.lower().split()):
         return True
-    named = f"{ident or ''} {classes or ''}".lower()
-    return any(stem in named for stem in _NEWS_STEMS)
+    return _NEWS_NAMED.search(f"{ident or ''} {classes or ''}") is not None
 
 
 class ChromeVerdicts:

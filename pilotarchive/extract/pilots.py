@@ -338,8 +338,6 @@ def _from_list_items(
     pilots = []
     in_chrome = ChromeVerdicts()
     for li in content.iter("li"):
-        if in_chrome(li):
-            continue  # a menu's or a news list's item is no pilot
         if _has_blocks(li):
             text = " ".join(block_lines(li, prune=_deep_list))
         else:  # one line of inline text: the same words, read in C
@@ -351,8 +349,8 @@ def _from_list_items(
         if bold is None:
             bold = next(li.iter("b"), None)
         bold_text = " ".join(text_content(bold).split()) if bold is not None else None
-        if pilot := parse_pilot_text(text, language, bold_text):
-            pilots.append(pilot)
+        if (pilot := parse_pilot_text(text, language, bold_text)) and not in_chrome(li):
+            pilots.append(pilot)  # a menu's or a news list's item is no pilot (asked last)
     return pilots
 
 
