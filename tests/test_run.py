@@ -282,6 +282,27 @@ def test_a_killed_run_loses_nothing(replica: ReplicaServer, mailserver, tmp_path
     assert len(sent(tmp_path)) == 3 and outbox(tmp_path) == []
 
 
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_logs_the_exit_it_ends_with(
+    how: int, replica: ReplicaServer, mailserver, tmp_path: Path
+) -> None:
+    """Found by a new user's pass: a run stopped by Ctrl-C exited 130 while its line in
+    runs.jsonl said exit 1."""
+    write_config(tmp_path, replica.url + START, mailserver.port)
+    replica.inject(START, Fault(delay=3.0))
+    asked = len(replica.requests)
+    victim = start_run(tmp_path, subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(p == START for _, p, _ in replica.requests[asked:]):
+        assert time.monotonic() < deadline and victim.poll() is None, "the run never asked"
+        time.sleep(0.02)
+    victim.send_signal(how)
+    assert victim.wait(timeout=60) == 130
+    replica.clear_faults()
+    log = [json.loads(x) for x in (tmp_path / "output" / "runs.jsonl").read_text().splitlines()]
+    assert (log[-1]["outcome"], log[-1]["exit"]) == ("interrupted", 130)
+
+
 def test_a_run_that_breaks_is_still_in_the_run_log(tmp_path: Path) -> None:
     """An error of ours (not the target's) still leaves its line in runs.jsonl, then is
     raised whole: the run log is what an archivist audits."""

@@ -65,6 +65,7 @@ from pilotarchive.schedule.runlog import append_run
 
 Clock = Callable[[], datetime]
 EXIT_OK, EXIT_FAILURE, EXIT_DEGRADED = 0, 1, 3
+EXIT_INTERRUPTED = 130  # what the command then exits with (cli.py), as the run log says
 
 
 @dataclass
@@ -92,7 +93,9 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        if self.outcome in ("crawl_failed", "mail_failed", "locked", "error", "interrupted"):
+        if self.outcome == "interrupted":
+            return EXIT_INTERRUPTED
+        if self.outcome in ("crawl_failed", "mail_failed", "locked", "error"):
             return EXIT_FAILURE
         return EXIT_DEGRADED if self.outcome == "degraded" else EXIT_OK
 
