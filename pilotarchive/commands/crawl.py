@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the target the snapshot belongs to (as in pilotarchive.toml): its conditional "
         "requests and health use that target's earlier snapshots only (default: the first "
-        "start URL's host, e.g. www.tem.fi, or 127.0.0.1-8014 with its port)",
+        "start URL's host without its port, e.g. www.tem.fi or 127.0.0.1: give two sites "
+        "on one host a --target each)",
     )
     p.add_argument(
         "--operator",
