@@ -6,6 +6,7 @@ This is the only module that knows about exit codes: 0 success, 1 a failure (a
 """
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -52,7 +53,29 @@ def build_parser() -> argparse.ArgumentParser:
             description=" ".join((module.__doc__ or module.HELP).split()),
         )
         module.add_arguments(p)
+        _COMMAND_PARSERS[module.NAME] = p
     return parser
+
+
+_COMMAND_PARSERS: dict[str, argparse.ArgumentParser] = {}  # each command's, for its errors
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; an option the command does not know is said with the command's own
+    usage and the nearest option it has ("crawl --ouput": did you mean --output?), where
+    argparse says it with the top level's usage, which names no option at all."""
+    args, extra = parser.parse_known_args(argv)
+    if not extra:
+        return args
+    sub = _COMMAND_PARSERS.get(args.command or "")
+    if sub is None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    options = [o for action in sub._actions for o in action.option_strings]
+    word = extra[0].split("=", 1)[0]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close and word.startswith("-") else ""
+    sub.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+    raise AssertionError("argparse's error() exits")  # pragma: no cover
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     if not args.command:

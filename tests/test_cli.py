@@ -76,6 +76,28 @@ def test_usage_errors_exit_2(argv: list[str], capsys, tmp_path, monkeypatch) -> 
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["crawl", "--ouput", "x"], "pilotarchive crawl: error: unrecognized arguments: --ouput "
+         "(did you mean --output?)"),
+        (["run", "--dryrun"], "pilotarchive run: error: unrecognized arguments: --dryrun "
+         "(did you mean --dry-run?)"),
+        (["diff", "--formt=json"], "(did you mean --format?)"),
+        (["snapshots", "--zzz"], "pilotarchive snapshots: error: unrecognized arguments: --zzz"),
+        (["--bogus"], "pilotarchive: error: unrecognized arguments: --bogus"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_option_is_said_with_the_commands_usage(argv, said, capsys) -> None:
+    """Found by a new user's pass: a typo in a command's option was said with the top
+    level's usage, which names no option of the command."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err, err
+    if argv[0] != "--bogus":
+        assert f"usage: pilotarchive {argv[0]} " in err
+
+
 def test_missing_snapshot_is_a_clear_failure(tmp_path, capsys) -> None:
     assert main(["validate", "--output", str(tmp_path)]) == 1
     err = capsys.readouterr().err
