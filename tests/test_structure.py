@@ -654,3 +654,80 @@ def test_persons_named_in_a_press_release_sentence(
         ("Olli", "Alho", title[0].lower(), "olli.alho@tem.fi", "+358295063591"),
         ("Lari", "Anttonen", title[1].lower(), "lari.anttonen@tem.fi", "+358295047032"),
     ]
+
+
+# A second fresh-eyes pass wrote seven more layouts (tests/fixtures/unseen2); the classes
+# it found, each in its smallest form.
+SECOND_PASS = {
+    # The list's numbering is no part of the theme; bold labels in list items are labels.
+    "numbered-headings-bold-labels": (
+        "<h3>1. Teollisuuden rakennemuutos</h3><ul><li><strong>Koordinaattori:</strong> Raahen "
+        "kaupunki</li><li><strong>Kunnat:</strong> Raahe, Kalajoki</li><li><strong>"
+        "Yhteyshenkilö:</strong> elinkeinojohtaja Leena Mäkinen, puh. 044 439 3301, "
+        "leena.makinen@raahe.fi</li></ul><h3>2. Hyvinvointipalvelut</h3><ul><li><strong>"
+        "Koordinaattori:</strong> Iisalmen kaupunki</li><li><strong>Kunnat:</strong> Iisalmi, "
+        "Vieremä</li></ul>"
+    ),
+    # Tabs that name their panels by aria-controls; towns joined by dashes and dots.
+    "tabs-by-aria-controls": (
+        '<div role="tablist"><button role="tab" aria-controls="p1">Teollisuuden rakennemuutos'
+        '</button><button role="tab" aria-controls="p2">Hyvinvointipalvelut</button></div>'
+        '<div role="tabpanel" id="p1"><p>Koordinaattori: Raahen kaupunki</p><p>Kunnat: Raahe '
+        "– Kalajoki</p><p>Yhteyshenkilö: elinkeinojohtaja Leena Mäkinen, puh. 044 439 3301, "
+        'leena.makinen@raahe.fi</p></div><div role="tabpanel" id="p2" hidden><p>'
+        "Koordinaattori: Iisalmen kaupunki</p><p>Kunnat: Iisalmi · Vieremä</p></div>"
+    ),
+    # Cards opened by a captioned image; the contact in an <address>, the towns "Mukana".
+    "figure-cards-and-address": (
+        '<ul class="timeline"><li><span class="date">Käynnistyi kesäkuussa 2014</span><figure>'
+        '<img src="a.jpg" alt=""><figcaption>Teollisuuden rakennemuutos</figcaption></figure>'
+        "<p>Vastuutaho: Raahen kaupunki</p><p>Mukana: Raahe, Kalajoki</p><address>Leena "
+        'Mäkinen<br>elinkeinojohtaja<br><a href="tel:+358444393301">044 439 3301</a><br><a '
+        'href="mailto:leena.makinen@raahe.fi">Lähetä sähköpostia</a></address></li><li><figure>'
+        "<figcaption>Hyvinvointipalvelut</figcaption></figure><p>Vastuutaho: Iisalmen kaupunki"
+        "</p><p>Mukana: Iisalmi, Vieremä</p></li></ul>"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SECOND_PASS))
+def test_shapes_a_second_fresh_eyes_pass_found(shape: str) -> None:
+    assert pilots(page(SECOND_PASS[shape])) == [RAAHE, IISALMI]
+
+
+def test_a_contacts_table_with_a_contact_details_column_and_a_project_titled_as_such() -> None:
+    """The pilots' contacts in a table whose person column is "Yhteystiedot" (name and title
+    in one cell), and the project under "Erillinen hanke: <theme>" with its fields in a dl:
+    it is the project, not a fifth pilot."""
+    html = page(
+        "<h4>Teollisuuden rakennemuutos</h4><dl><dt>Vastuutaho</dt><dd>Raahen kaupunki</dd>"
+        "<dt>Kunnat</dt><dd>Raahe ja Kalajoki</dd></dl><h4>Hyvinvointipalvelut</h4><dl><dt>"
+        "Vastuutaho</dt><dd>Iisalmen kaupunki</dd><dt>Kunnat</dt><dd>Iisalmi, Vieremä</dd></dl>"
+        "<table><thead><tr><th>Pilotti</th><th>Yhteystiedot</th><th>Puhelin</th><th>"
+        "Sähköposti</th></tr></thead><tbody><tr><td>Teollisuuden rakennemuutos</td><td>Leena "
+        "Mäkinen<br>elinkeinojohtaja</td><td>044 439 3301</td><td>leena.makinen@raahe.fi</td>"
+        "</tr></tbody></table><h4>Erillinen hanke: Seutukaupunkien rakennemuutoksen hoito</h4>"
+        "<dl><dt>Vastuutaho</dt><dd>Salon kaupunki</dd><dt>Yhteyshenkilö</dt><dd>Tommi "
+        "Virtanen, etunimi.sukunimi@yrityssalo.fi</dd></dl>"
+    )
+    assert pilots(html) == [RAAHE, IISALMI]
+    extraction = extract_page(html, "http://127.0.0.1/pilotit", headers={})
+    (project,) = [p for p in extraction.pilots if p.kind == "project"]
+    assert (project.theme, project.coordinator) == (
+        "Seutukaupunkien rakennemuutoksen hoito", "Salon kaupunki"
+    )  # fmt: skip
+    assert persons(html) == []
+
+
+def test_english_lead_organisation_and_a_footer_date() -> None:
+    html = (
+        '<!DOCTYPE html><html lang="en"><body><div id="primary"><h1>Pilots</h1><h3>Industrial '
+        "restructuring</h3><ul><li><strong>Lead organisation:</strong> City of Raahe</li><li>"
+        "<strong>Partner municipalities:</strong> Raahe, Kalajoki</li></ul><footer class="
+        '"entry-meta">Updated 19.11.2014</footer></div></body></html>'
+    ).encode()
+    extraction = extract_page(html, "http://127.0.0.1/pilots", headers={})
+    assert [(p.theme, p.coordinator, p.municipalities) for p in extraction.pilots] == [
+        ("Industrial restructuring", "City of Raahe", ["Raahe", "Kalajoki"])
+    ]
+    assert extraction.updated is not None and extraction.updated.date == "2014-11-19"

@@ -168,11 +168,31 @@ def _own_title(
             if child.tag in ("summary", "caption", "legend", "figcaption"):
                 title = _title_text(child) if child.tag != "figcaption" else _own_text(child)
                 return (title, child) if title else None
+    ident = el.get("id")
+    if ident and el.get("role") == "tabpanel" and (tab := _controlling_tab(doc, ident)) is not None:
+        text = norm(_own_text(tab))  # a tab panel titled by the tab that opens it
+        if text and not _label_key(text) and len(text) <= _MAX_TITLE:
+            return text, None
     first = next((c for c in el if isinstance(c.tag, str)), None)
+    if first is not None and first.tag == "figure" and not (el.text or "").strip():
+        caption = next(first.iter("figcaption"), None)  # a card opened by a captioned image
+        if caption is not None and (title := _own_text(caption)):
+            return title, first
     if first is not None and first.tag in _HEADINGS and not (el.text or "").strip():
         heading = _title_text(first)
         if heading:
             return heading, first
+    return None
+
+
+_CONTROLS = etree.XPath("//*[@aria-controls]")
+
+
+def _controlling_tab(doc: Document, ident: str) -> lxml.html.HtmlElement | None:
+    """The element whose ``aria-controls`` names ``ident`` (a tab and its panel)."""
+    for el in _CONTROLS(doc.root):
+        if ident in (el.get("aria-controls") or "").split():
+            return el
     return None
 
 
@@ -406,7 +426,7 @@ def read_blocks(
         if not coordinator or not (coordinator[0].isupper() or coordinator[0].isdigit()):
             continue  # "koordinoivat tahot ovat seuraavat:" introduces a list, names nobody
         contact = None
-        if not fields.get("contact") and (person := _person_card(parts)) is not None:
+        if not fields.get("contact") and (person := person_card(parts)) is not None:
             fields["contact"] = ", ".join(block_lines(person, False))
         if fields.get("contact"):
             contact = parse_contact_text(fields["contact"], language, "pilot_contact")
@@ -417,18 +437,23 @@ def read_blocks(
 _CARD_CLASSES = frozenset({"h-card", "vcard"})
 
 
-def _person_card(parts: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
+def person_card(parts: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
     """A person marked up as one in a block with no contact label: a microformats h-card
-    or vCard, or schema.org ``Person`` microdata (a card's footer naming whom to ask)."""
+    or vCard, schema.org ``Person`` microdata, an ``<address>`` (a card's footer naming
+    whom to ask)."""
     for part in parts:
         for el in part.iter():
-            if not isinstance(el.tag, str) or not el.attrib:
-                continue
-            if "schema.org/Person" in (el.get("itemtype") or ""):
-                return el
-            if _CARD_CLASSES & set((el.get("class") or "").split()):
+            if is_person_card(el):
                 return el
     return None
+
+
+def is_person_card(el: lxml.html.HtmlElement) -> bool:
+    if not isinstance(el.tag, str):
+        return False
+    if el.tag == "address" or "schema.org/Person" in (el.get("itemtype") or ""):
+        return True
+    return bool(_CARD_CLASSES & set((el.get("class") or "").split()))
 
 
 def labelled(text: str) -> dict[str, str]:

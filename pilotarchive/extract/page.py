@@ -36,8 +36,8 @@ from pilotarchive.extract.phrases import (
     LANGUAGES,
     MUNICIPALITY_COUNT_PATTERNS,
     NUMBER_WORDS,
-    PILOT_COLUMNS,
     PILOT_COUNT_PATTERNS,
+    PILOT_FIELD_LABELS,
     TEXT_VERSION_LINK_TEXTS,
     UPDATE_LABELS,
     YEARS_PATTERNS,
@@ -47,7 +47,11 @@ from pilotarchive.extract.pilots import Pilot, extract_pilots
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
 # Without a box found by its markup, a line holding only a box heading starts the persons
 # (the old text versions); words that also head a pilot table's column do not.
-_BLOCK_LABELS = {label for labels in BOX_LABELS.values() for label in labels} - set(PILOT_COLUMNS)
+# A line that opens the page's persons in a text version; "Yhteyshenkilö", "Yhteystiedot"
+# also label a pilot's contact (a dt, a table's column), so alone on a line they open nothing.
+_BLOCK_LABELS = {label for labels in BOX_LABELS.values() for label in labels} - set(
+    PILOT_FIELD_LABELS
+)
 _UPDATE_LINE = Phrases(alternation(x for v in UPDATE_LABELS.values() for x in v))
 _COMPILED = {
     name: {lang: Phrases(p) for lang, p in table.items()}
@@ -253,6 +257,12 @@ def _contact_lines(lines: list[str]) -> list[str]:
     return []
 
 
+def footer_lines(doc: Document) -> list[str]:
+    """The lines of the content's ``<footer>`` elements, which the lines walk leaves out as
+    the site's chrome on a page without a sectioning element around them."""
+    return [line for f in doc.content.iter("footer") for line in block_lines(f, False)]
+
+
 def outside_lines(doc: Document) -> list[str]:
     """The page's lines outside its content area and outside the site's chrome: where a
     layout may print the update date ("Päivitetty" in a side column or under the title)."""
@@ -387,6 +397,7 @@ def extract_page(
         find_update_date(doc.lines)
         or find_update_date(outside_lines(doc))
         or find_update_date(doc.dropped)  # a "page-footer" a page without <main> put it in
+        or find_update_date(footer_lines(doc))  # an article's <footer class="entry-meta">
     )
     if extraction.updated is None:
         for name in _META_DATES:

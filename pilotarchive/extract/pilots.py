@@ -9,7 +9,7 @@ parsed.
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 
 import lxml.html
 
@@ -21,7 +21,7 @@ from pilotarchive.extract.document import (
     norm,
     text_content,
 )
-from pilotarchive.extract.fields import LABEL_RE, labelled, read_blocks
+from pilotarchive.extract.fields import LABEL_RE, is_person_card, labelled, read_blocks
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -60,9 +60,11 @@ def _coordinator_re(language: str | None) -> Phrases:
 # Every pattern here is linear on any text: bounded or possessive repetition, and a match
 # that begins with spaces begins only where the run of spaces begins (tests/test_linear.py).
 _LIST_SPLIT = re.compile(
-    r"(?<!\s)\s*+[,;]\s*+|(?<!\s)\s++(?:" + "|".join(LIST_CONJUNCTIONS) + r")\s++",
+    r"(?<!\s)\s*+[,;·•|/]\s*+|(?<!\s)\s++[–—]\s++|(?<!\s)\s++(?:"
+    + "|".join(LIST_CONJUNCTIONS)
+    + r")\s++",
     re.IGNORECASE,
-)
+)  # commas, semicolons, middle dots, bullets, bars, slashes, dashes between spaces, "ja"
 _COORDINATOR_END = re.compile(r"(?<!\s)\s*+(?:[.;()]|,(?=\s)|(?<=\s)[–—-](?=\s)|$)")
 _THEME_TAIL = re.compile(
     r"[,(]?\s?(?:jota|joita|jonka|joka|som|which is|which|whose)\s?$", re.IGNORECASE
@@ -332,24 +334,55 @@ def _deep_list(el: lxml.html.HtmlElement) -> bool:
     )
 
 
+def _near(
+    item: lxml.html.HtmlElement, depth: int = 4, most: int = 64
+) -> list[lxml.html.HtmlElement]:
+    """The elements of a list item down to ``depth`` levels, at most ``most`` of them: where
+    its caption or its contact's card stands. Bounded, so that the items of lists nested
+    thousands deep are not each searched to the bottom (quadratic)."""
+    found: list[lxml.html.HtmlElement] = []
+    level = [item]
+    for _ in range(depth):
+        level = [c for el in level for c in el if isinstance(c.tag, str)][:most]
+        found += level
+        if len(found) >= most or not level:
+            break
+    return found[:most]
+
+
+def _card_or_deep_list(card: lxml.html.HtmlElement | None, el: lxml.html.HtmlElement) -> bool:
+    return el is card or _deep_list(el)
+
+
 def _from_list_items(
     content: lxml.html.HtmlElement, language: str | None, notes: list[Note] | None = None
 ) -> list[Pilot]:
     pilots = []
     in_chrome = ChromeVerdicts()
     for li in content.iter("li"):
+        card = caption = None
         if _has_blocks(li):
-            text = " ".join(block_lines(li, prune=_deep_list))
+            # A person card (an <address>, an h-card) is the item's contact, read apart: its
+            # lines would run on into the field before it; a figure's caption titles it.
+            near = _near(li)
+            card = next((el for el in near if is_person_card(el)), None)
+            caption = next((el for el in near if el.tag == "figcaption"), None)
+            text = " ".join(block_lines(li, prune=partial(_card_or_deep_list, card)))
         else:  # one line of inline text: the same words, read in C
             text = norm(text_content(li))
         text = capped(text, "a list item", notes)
         if _PROJECT_RE.search(text):
             continue
-        bold = next(li.iter("strong"), None)
+        bold = caption if caption is not None else next(li.iter("strong"), None)
         if bold is None:
             bold = next(li.iter("b"), None)
         bold_text = " ".join(text_content(bold).split()) if bold is not None else None
+        if bold_text and (bold_text.endswith(":") or _as_label(bold_text) != bold_text):
+            bold_text = None  # "<strong>Koordinaattori:</strong> X" is a label, not a theme
         if (pilot := parse_pilot_text(text, language, bold_text)) and not in_chrome(li):
+            if pilot.contact is None and card is not None:
+                pilot.contact = _contact(", ".join(block_lines(card, False)), language,
+                                         "pilot_contact")  # fmt: skip
             pilots.append(pilot)  # a menu's or a news list's item is no pilot (asked last)
     return pilots
 
@@ -532,9 +565,14 @@ def extract_pilots(
                 _complete(seen[key], pilot)  # what the first reading lacked, from this one
     project = parse_project(doc.lines, language, notes) or _project_block(doc.content, language)
     if project:
-        # A reader of labelled blocks may have met the project's own block as a pilot.
+        # A reader of labelled blocks may have met the project's own block as a pilot
+        # (titled by its theme, or "Erillinen hanke: ...").
         key = " ".join((project.theme or "").casefold().split())
-        pilots = [p for p in pilots if " ".join((p.theme or "").casefold().split()) != key]
+        pilots = [
+            p for p in pilots
+            if " ".join((p.theme or "").casefold().split()) != key
+            and not _PROJECT_RE.search((p.theme or "")[:200])
+        ]  # fmt: skip
         pilots.append(project)
     return [p for p in map(_sane, pilots) if p is not None]
 
@@ -556,6 +594,9 @@ def _project_block(content: lxml.html.HtmlElement, language: str | None) -> Pilo
             if sum(map(len, parts)) > 2000:
                 break
         fields = labelled(" ".join(parts))
+        title = " ".join(text_content(heading).split())
+        if "theme" not in fields and ":" in title:  # "Erillinen hanke: Seutukaupunkien ..."
+            fields["theme"] = title.split(":", 1)[1]
         if "theme" in fields and "coordinator" in fields:
             pilot = _from_fields(fields, language, "labelled")
             if pilot is not None:
@@ -592,9 +633,15 @@ def _named(text: str | None, shortest: int) -> str | None:
     return text
 
 
+# "1. Teollisuuden rakennemuutos", "2) ...", "IV. ...": the list's numbering, not the theme.
+_ENUMERATION = re.compile(r"^\s*+(?:\d{1,2}|[IVX]{1,4})[.)]\s++(?=\w)")
+
+
 def _sane(pilot: Pilot) -> Pilot | None:
     """What a page cannot mean is not recorded: a coordinator "1" is no coordinator, an entry
     whose theme names nothing is no pilot (fuzzing found both)."""
+    if pilot.theme:
+        pilot.theme = _ENUMERATION.sub("", pilot.theme)
     if _named(pilot.theme, 3) is None:
         return None
     pilot.coordinator = _named(pilot.coordinator, 2)
