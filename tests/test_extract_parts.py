@@ -182,6 +182,8 @@ EMAILS = [
     ("local-dot-words", "olli(dot)alho(at)tem(dot)fi", "olli.alho@tem.fi", "deobfuscated"),
     ("local-bracket-dots", "olli[dot]alho[at]tem[dot]fi", "olli.alho@tem.fi", "deobfuscated"),
     ("spaced-dots", "olli (dot) alho (at) tem (dot) fi", "olli.alho@tem.fi", "deobfuscated"),
+    ("dot-words-bare", "olli dot alho at tem dot fi", "olli.alho@tem.fi", "deobfuscated"),
+    ("finnish-words", "olli.alho ät tem piste fi", "olli.alho@tem.fi", "deobfuscated"),
     ("uppercase", "Olli.Alho@TEM.fi", "olli.alho@tem.fi", "explicit"),
 ]
 

@@ -68,6 +68,8 @@ CASES: list[tuple[str, str, Callable[[str], object], str]] = [
     ("emails", "obfuscated-dots", find_emails, "a (at) " + "a (dot) " * (N // 8)),
     ("emails", "at-words", find_emails, "a at " * (N // 5)),
     ("emails", "local-dot-words", find_emails, "a(dot)" * (N // 6) + "(at)x.fi"),
+    ("emails", "bare-dot-words", find_emails, "a dot " * (N // 6) + "at x dot fi"),
+    ("dates", "weekdays", _lines(find_update_date), "päivitetty " + "( maanantai, " * (N // 13)),
     ("emails", "obfuscated-spaces", find_emails, "a" + " " * N + "(at)"),
     ("phones", "label-spaces", find_phones, "puh." + " " * N + "x"),
     ("phones", "bare-numbers-between-commas", line, ",0 1" * (N // 4)),

@@ -721,13 +721,53 @@ def test_a_contacts_table_with_a_contact_details_column_and_a_project_titled_as_
 
 def test_english_lead_organisation_and_a_footer_date() -> None:
     html = (
-        '<!DOCTYPE html><html lang="en"><body><div id="primary"><h1>Pilots</h1><h3>Industrial '
-        "restructuring</h3><ul><li><strong>Lead organisation:</strong> City of Raahe</li><li>"
-        "<strong>Partner municipalities:</strong> Raahe, Kalajoki</li></ul><footer class="
-        '"entry-meta">Updated 19.11.2014</footer></div></body></html>'
-    ).encode()
+        b'<!DOCTYPE html><html lang="en"><body><div id="primary"><h1>Pilots</h1><h3>Industrial '
+        b"restructuring</h3><ul><li><strong>Lead organisation:</strong> City of Raahe</li><li>"
+        b"<strong>Partner municipalities:</strong> Raahe, Kalajoki</li></ul><footer class="
+        b'"entry-meta">Updated 19.11.2014</footer></div></body></html>'
+    )
     extraction = extract_page(html, "http://127.0.0.1/pilots", headers={})
     assert [(p.theme, p.coordinator, p.municipalities) for p in extraction.pilots] == [
         ("Industrial restructuring", "City of Raahe", ["Raahe", "Kalajoki"])
     ]
     assert extraction.updated is not None and extraction.updated.date == "2014-11-19"
+
+
+def test_persons_after_an_inline_label_in_sentences_and_titles_before_names() -> None:
+    """The second pass: "<b>Lisätietoja:</b>" opening a paragraph of two sentences, one per
+    person; and a table cell per person with the title on the line before the name (the
+    titles shifted one person down)."""
+    inline = page(
+        "<p><b>Lisätietoja:</b> Neuvotteleva virkamies Olli Alho, puh. 029 506 3591, "
+        "olli.alho(at)tem.fi. Ylitarkastaja Lari Anttonen, puh. 029 504 7032, "
+        "lari.anttonen(at)tem.fi.</p>"
+    )
+    cells = page(
+        "<table><tr><th>Lisätietoja</th></tr><tr><td>Neuvotteleva virkamies<br><b>Olli Alho"
+        "</b><br>puh. 029 506 3591<br>olli dot alho at tem dot fi</td></tr><tr><td>"
+        "Ylitarkastaja<br><b>Lari Anttonen</b><br>puh. 029 504 7032<br>lari.anttonen ät tem "
+        "piste fi</td></tr></table>"
+    )
+    for html in (inline, cells):
+        assert [(p[0], p[1], p[2].lower(), p[3], p[4]) for p in persons(html)] == [
+            ("Olli", "Alho", "neuvotteleva virkamies", "olli.alho@tem.fi", "+358295063591"),
+            ("Lari", "Anttonen", "ylitarkastaja", "lari.anttonen@tem.fi", "+358295047032"),
+        ]
+    # A pilot's own contact label inline is the pilot's field, not a box of persons.
+    assert persons(page("<p>Teema: X<br><b>Yhteyshenkilö:</b> Leena Mäkinen, puh. "
+                        "044 439 3301</p>")) == []  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "date"),
+    [
+        ("Päivitetty viimeksi ( keskiviikko, 19. marraskuuta 2014 14:05 )", "2014-11-19"),
+        ("Last Updated Friday, 3 October 2014", "2014-10-03"),
+        ("Senast uppdaterad onsdag 19 november 2014", "2014-11-19"),
+    ],
+)
+def test_an_update_date_after_a_weekday(line: str, date: str) -> None:
+    from pilotarchive.extract.dates import find_update_date
+
+    found = find_update_date([line])
+    assert found is not None and found.date == date and found.text.startswith(line[:12])

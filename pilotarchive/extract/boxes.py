@@ -124,8 +124,20 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     if not text or el.tag in ("a", "h1", "title") or not _may_head(text[: _LONGEST + 1]):
         return None  # a link, or the page's own title: no box
     heading = label_of(leading_text(el, 400))
-    if heading is None or not _alone_on_its_line(el):
+    if heading is None:
         return None
+    if not _alone_on_its_line(el):
+        # "<b>Lisätietoja:</b> neuvotteleva virkamies Olli Alho, puh. ...": a label of the
+        # page's persons (never a pilot's field, as "Yhteyshenkilö:" is) with a colon heads
+        # a box from the start of its line, the persons after it.
+        if not (
+            el.tag in _INLINE
+            and heading[0].lower() not in PILOT_FIELD_LABELS
+            and text.rstrip().endswith(":")
+            and any(ch.isdigit() or ch == "@" for ch in (el.tail or "")[:400])
+        ):
+            return None
+        return el, heading[0], norm(el.tail or "")
     if heading[0].lower() in PILOT_FIELD_LABELS and (
         el.tag in _FIELD_TAGS or _pair_label(el) or _after_a_coordinator(el)
     ):

@@ -180,15 +180,19 @@ def _persons_in_a_sentence(line: str) -> list[str]:
     """A line naming several persons, each with a number or an address, joined by "ja",
     "och" or "and", as one line per person; any other line as it is ("Raahe ja Kalajoki",
     a title with "ja" in it, stay whole)."""
-    if len(line) > 600 or not _AND.search(line):
+    if len(line) > 600 or len(find_phones(line)) + len(find_emails(line)) < 2:
         return [line]
-    # The sentence after the persons ("Sähköpostiosoitteet ovat muotoa etunimi.sukunimi@
-    # tem.fi.") is a line of its own: it speaks of them all, not of the last one.
-    first, *after = _NEXT_SENTENCE.split(line, maxsplit=1)
-    parts = _AND.split(first)
-    if len(parts) < 2 or not all(find_phones(p) or find_emails(p) for p in parts):
-        return [line]
-    return parts + after
+    # Each sentence on its own ("... olli.alho(at)tem.fi. Ylitarkastaja Lari Anttonen, ...";
+    # "Sähköpostiosoitteet ovat muotoa etunimi.sukunimi@tem.fi." speaks of them all), and
+    # in a sentence, persons joined by "ja", "och", "and" each with a number or an address.
+    out = []
+    for sentence in _NEXT_SENTENCE.split(line):
+        parts = _AND.split(sentence)
+        if len(parts) >= 2 and all(find_phones(p) or find_emails(p) for p in parts):
+            out += parts
+        else:
+            out.append(sentence)
+    return out
 
 
 def parse_contact_block(
@@ -206,13 +210,30 @@ def parse_contact_block(
         if p.person and not p.person.ambiguous and p.person.order != "family-comma-given"
     ]
     majority = max(sorted(set(orders)), key=orders.count) if orders else None
+    waiting: str | None = None  # a title on the line before a name without one
     for i, parts in enumerate(parsed):
         if parts.person and parts.person.ambiguous and majority:
             parsed[i] = parts = split_line(lines[i], language, majority)
         if parts.person:
+            person = parts.person
+            if waiting and person.title is None:
+                person = replace(person, title=waiting)
+            waiting = None
             groups.append(
-                _Group(parts.person, list(parts.emails), list(parts.phones), parts.organization)
+                _Group(person, list(parts.emails), list(parts.phones), parts.organization)
             )
+            continue
+        title, rest = (None, "")
+        if not parts.emails and not parts.phones:
+            title, rest = split_title(lines[i].strip(" ,.:"), language)
+        nxt = parsed[i + 1].person if i + 1 < len(parsed) else None
+        if title and not rest and nxt is not None and nxt.title is None and (
+            not groups or groups[-1].person.title is not None or groups[-1].emails
+            or groups[-1].phones
+        ):  # fmt: skip
+            # "Neuvotteleva virkamies" then "Olli Alho": the title of the name that follows,
+            # when the person before is complete (titled, or with a number or an address).
+            waiting = title
             continue
         only_patterns = all(a is None for a, _, _ in parts.emails) and not parts.phones
         # A note such as "Sähköpostiosoitteet muotoa etunimi.sukunimi@tem.fi" (words around

@@ -37,6 +37,12 @@ _LABEL = Phrases(
 
 
 MAX_LINE = 200  # an update note is a short line of its own
+_WEEKDAY = re.compile(
+    r"^\s*\(?\s*(?:maanantai|tiistai|keskiviikko|torstai|perjantai|lauantai|sunnuntai|ma|ti|ke|to|"
+    r"pe|la|su|måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\b\.?,?\s*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +86,12 @@ def find_update_date(lines: list[str]) -> UpdateDate | None:
         end = text.find("\n", label.end())
         line = text[start : end if end >= 0 else len(text)]
         rest = text[label.end() : start + len(line)]
-        found = parse_date(rest)
+        weekday = _WEEKDAY.match(rest)  # "keskiviikko, 19. marraskuuta 2014"
+        skipped = weekday.end() if weekday else 0
+        found = parse_date(rest[skipped:])
         if found and found[2].start() <= 3:
             value, clock, m = found
-            phrase = text[label.start() : label.end() + m.end()].strip()
+            phrase = text[label.start() : label.end() + skipped + m.end()].strip()
             return UpdateDate(value.isoformat(), clock, phrase, "text")
     return None
 

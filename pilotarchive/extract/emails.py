@@ -27,7 +27,7 @@ _LOCAL = rf"[A-Za-z0-9](?<![\w.@%+-].)[{_LOCAL_CHARS}]{{0,63}}+"
 _LABEL = r"[A-Za-z0-9-]{1,63}+"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL}){{1,9}}+"
 _EXPLICIT = re.compile(rf"({_LOCAL})@({_DOMAIN})")
-_DOT_WORD = r"\s?\(dot\)\s?|\s?\[dot\]\s?"
+_DOT_WORD = r"\s?\(dot\)\s?|\s?\[dot\]\s?|\s(?:dot|piste|punkt)\s"
 _OBFUSCATED_DOMAIN = rf"{_LABEL}(?:(?:\.|{_DOT_WORD}){_LABEL}){{1,9}}+"
 # The local part may hide its dots as the domain does: "leena(dot)makinen(at)raahe(dot)fi".
 _OBFUSCATED_LOCAL = rf"{_LOCAL}(?:(?:{_DOT_WORD})[A-Za-z0-9][{_LOCAL_CHARS}]{{0,63}}+){{0,5}}+"
