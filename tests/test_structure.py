@@ -771,3 +771,21 @@ def test_an_update_date_after_a_weekday(line: str, date: str) -> None:
 
     found = find_update_date([line])
     assert found is not None and found.date == date and found.text.startswith(line[:12])
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        ("Leena Mäkinen (elinkeinojohtaja), 044 439 3301, leena.makinen@raahe.fi",
+         "elinkeinojohtaja"),
+        ("Leena Mäkinen (Business Development Director), tel. +358 44 439 3301, "
+         "leena.makinen@raahe.fi", "Business Development Director"),
+    ],
+)  # fmt: skip
+def test_a_contacts_title_in_brackets_after_the_name(line: str, title: str) -> None:
+    from pilotarchive.extract.contacts import parse_contact_text
+
+    contact = parse_contact_text(f"Yhteyshenkilö: {line}", "fi", "pilot_contact")
+    assert contact is not None
+    assert (contact.person.name, contact.person.title) == ("Leena Mäkinen", title)
+    assert (contact.email, contact.phone) == ("leena.makinen@raahe.fi", "+358444393301")

@@ -81,6 +81,9 @@ _SEPARATORS = re.compile(r"(?<!\s)\s*+[,;|–]\s*+|(?<!\s)\s++-\s++")
 _BARE_PHONE = re.compile(r"(?:^|(?<=[,;|]))\s*((?:\+|\(?0)[\d ()-]{4,18}\d)\s*(?=[,;|]|$)")
 
 
+_TITLE_IN_PARENS = re.compile(r"^([^(),]{3,60}?)\s*\(([^()\d@]{3,60})\)\s*,?")
+
+
 def _bare_phone(line: str) -> tuple[str, tuple[int, int]] | None:
     """The first unlabelled number standing alone between a line's separators, when it is a
     possible Finnish number of 7 to 13 digits (a year or a postcode is neither)."""
@@ -109,6 +112,8 @@ def split_line(line: str, language: str | None, default_order: str | None = None
     for start, end in sorted(cuts, reverse=True):
         rest = rest[:start] + " , " + rest[end:]
     rest = _EMPTY_PARENS.sub(" , ", " ".join(rest.split()))
+    # "Leena Mäkinen (elinkeinojohtaja)": a title in brackets after the name
+    rest = _TITLE_IN_PARENS.sub(r"\1, \2,", rest, count=1)
     # "Anttonen, Lari" keeps its comma; anything after a second separator is not the name.
     chunks = [c for c in _SEPARATORS.split(rest) if c]
     # The name is in the first chunk, or the first two when a comma splits it.
