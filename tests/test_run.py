@@ -240,20 +240,26 @@ def test_two_runs_of_one_target_at_once(replica: ReplicaServer, mailserver, tmp_
     assert [r["exit"] for r in log if r["outcome"] == "locked"] == [1]
 
 
+def run_mid_crawl(replica: ReplicaServer, folder: Path, output: int) -> subprocess.Popen:
+    """``pilotarchive run`` started and caught mid-crawl: once its crawl has asked for the
+    start page, which the replica answers 3 s later."""
+    replica.inject(START, Fault(delay=3.0))
+    asked = len(replica.requests)
+    victim = start_run(folder, output)
+    deadline = time.monotonic() + 60
+    while not any(p == START for _, p, _ in replica.requests[asked:]):
+        assert time.monotonic() < deadline and victim.poll() is None, "the run never asked"
+        time.sleep(0.02)
+    return victim
+
+
 def test_a_killed_run_loses_nothing(replica: ReplicaServer, mailserver, tmp_path: Path):
     write_config(tmp_path, replica.url + START, mailserver.port)
     replica.set_version("2014-11-19")
     assert pa("run", cwd=tmp_path).returncode == 0
     replica.set_version("2015-06")
     # Killed in the middle of the crawl (SIGKILL: no chance to clean up).
-    replica.inject(START, Fault(delay=3.0))
-    asked = len(replica.requests)
-    victim = start_run(tmp_path, subprocess.DEVNULL)
-    # Killed once its crawl has asked for the start page (answered 3 s later): mid-crawl.
-    deadline = time.monotonic() + 60
-    while not any(p == START for _, p, _ in replica.requests[asked:]):
-        assert time.monotonic() < deadline and victim.poll() is None, "the run never asked"
-        time.sleep(0.02)
+    victim = run_mid_crawl(replica, tmp_path, subprocess.DEVNULL)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     replica.clear_faults()
@@ -289,13 +295,7 @@ def test_an_interrupted_run_logs_the_exit_it_ends_with(
     """Found by a new user's pass: a run stopped by Ctrl-C exited 130 while its line in
     runs.jsonl said exit 1."""
     write_config(tmp_path, replica.url + START, mailserver.port)
-    replica.inject(START, Fault(delay=3.0))
-    asked = len(replica.requests)
-    victim = start_run(tmp_path, subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not any(p == START for _, p, _ in replica.requests[asked:]):
-        assert time.monotonic() < deadline and victim.poll() is None, "the run never asked"
-        time.sleep(0.02)
+    victim = run_mid_crawl(replica, tmp_path, subprocess.PIPE)
     victim.send_signal(how)
     assert victim.wait(timeout=60) == 130
     replica.clear_faults()
