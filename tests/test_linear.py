@@ -128,6 +128,10 @@ CASES: list[tuple[str, str, Callable[[str], object], str]] = [
     ("document", "nested-list-items", _page, "<ul><li>x" * (N // 9)),
     ("document", "deep-and-wide", _page, "<ul><li>" * 1000 + "<li>x koordinoi y</li>" * (N // 22)),
     ("document", "many-paragraphs", _doc, "<p>Lisätietoja:</p>" * (N // 19)),
+    # Found by the fuzz test: a dl's terms read through every dl nested below it.
+    ("document", "nested-definition-lists", _page,
+     "<dl><dt>Koordinaattori</dt><dd>x" * (N // 40)),
+    ("document", "lines-only", _page, "<b>Teema</b><br>Koordinaattori: X<br>" * (N // 38)),
     # Each box was read from the top of its column: quadratic (found by tests/test_fuzz.py).
     ("boxes", "many-headings-one-column", _page,
      "<main>" + "<p>Mer information: (</p><p>Salon kaupunki</p>" * (N // 44) + "</main>"),

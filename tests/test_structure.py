@@ -789,3 +789,20 @@ def test_a_contacts_title_in_brackets_after_the_name(line: str, title: str) -> N
     assert contact is not None
     assert (contact.person.name, contact.person.title) == ("Leena Mäkinen", title)
     assert (contact.email, contact.phone) == ("leena.makinen@raahe.fi", "+358444393301")
+
+
+def test_a_page_whose_only_structure_is_line_breaks() -> None:
+    """The second pass's PDF export: styled spans and <br>, each pilot a bold line (numbered)
+    and its fields on the lines after it, a contact broken over two lines."""
+    span = '<span style="font-size:10pt">{}</span><br>'
+    lines = [
+        "TEM on käynnistänyt kaksi pilottia, joiden teemat ja koordinoivat tahot ovat "
+        "seuraavat:", "", "1.&nbsp;&nbsp;Teollisuuden rakennemuutos",
+        "Koordinaattori: Raahen kaupunki", "Kunnat: Raahe, Kalajoki",
+        "Yhteyshenkilö: elinkeinojohtaja Leena Mäkinen, puh. 044 439 3301,",
+        "leena.makinen(at)raahe.fi", "", "2.&nbsp;&nbsp;Hyvinvointipalvelut",
+        "Koordinaattori: Iisalmen kaupunki", "Kunnat: Iisalmi, Vieremä", "",
+    ]  # fmt: skip
+    html = page('<div class="pdf">' + "".join(span.format(x) if x else "<br>" for x in lines)
+                + "</div>")  # fmt: skip
+    assert pilots(html) == [RAAHE, IISALMI]

@@ -8,6 +8,7 @@ parsed.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 
@@ -18,6 +19,7 @@ from pilotarchive.extract.document import (
     ChromeVerdicts,
     Document,
     block_lines,
+    is_site_chrome,
     norm,
     text_content,
 )
@@ -387,23 +389,70 @@ def _from_list_items(
     return pilots
 
 
+def _continues(value: str, line: str) -> bool:
+    """Whether ``line`` goes on with a field ``value`` a line break cut: the value ends with
+    a comma, and the line is short and holds an address or a number."""
+    return (
+        value.rstrip().endswith(",")
+        and len(line) <= 120
+        and any(ch == "@" or ch == "(" or ch.isdigit() for ch in line)
+    )
+
+
+def _from_lines(doc: Document, language: str | None, notes: list[Note] | None) -> list[Pilot]:
+    """The last resort, for a page whose only structure is its line breaks (exported from a
+    PDF, styled spans and <br>): each title line followed by a coordinator's label starts a
+    pilot. Asked only when no reader found a pilot, on the lines outside the site's chrome
+    (a news list's headline over "Koordinaattori: ..." is none)."""
+    if not any("coordinator" in labelled(line) for line in doc.lines if ":" in line):
+        return []
+    lines = block_lines(doc.content, prune=partial(is_site_chrome, up=False))
+    return _from_paragraphs(lines, language, notes, titles=True)
+
+
+def _title_line(line: str) -> bool:
+    """A line that can title the fields after it: short, no label, no sentence."""
+    return (
+        3 <= len(line) <= 250
+        and ":" not in line
+        and not line.endswith(".")
+        and _ENUMERATION.sub("", line)[:1].isupper()
+        and _as_label(line) == line
+        and not _PROJECT_RE.search(line)
+    )
+
+
 def _from_paragraphs(
-    lines: list[str], language: str | None, notes: list[Note] | None = None
+    lines: list[str], language: str | None, notes: list[Note] | None = None, titles: bool = False
 ) -> list[Pilot]:
-    """Labelled fields spread over lines: a theme label starts a pilot, other labels add."""
+    """Labelled fields spread over lines: a theme label starts a pilot, other labels add;
+    with ``titles``, so does a title line before a coordinator's label (see _from_lines)."""
     pilots: list[Pilot] = []
     current: dict[str, str] | None = None
+    previous = ""
     for line in lines:
         if len(line) > MAX_ENTRY_CHARS:
             line = capped(line, "a paragraph", notes)
         fields = labelled(line) if ":" in line else {}
+        named = fields.get("coordinator", "").strip(" :")
+        if titles and named[:1].isupper() and "theme" not in fields and _title_line(previous):
+            # A title on the line before the fields ("<b>Theme</b><br>Koordinaattori: X<br>",
+            # a page exported from a PDF, its only structure line breaks): the theme.
+            fields = {"theme": previous, **fields}
+        previous = line
         if "theme" in fields:
             if current is not None and (p := _from_fields(current, language, "labelled")):
                 pilots.append(p)
             current = fields
         elif fields and current is not None:
+            if titles and "coordinator" in fields and "coordinator" in current:
+                current = None  # two statements under one title line: a list, not a pilot
+                continue
             for key, value in fields.items():
                 current.setdefault(key, value)
+        elif current is not None and "contact" in current and _continues(current["contact"], line):
+            # a contact broken over two lines: "..., puh. 044 439 3301," / "leena...(at)..."
+            current["contact"] = f"{current['contact']} {line}"
         elif current is not None:
             if p := _from_fields(current, language, "labelled"):
                 pilots.append(p)
@@ -417,11 +466,21 @@ _ENTRY_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _RANKS = {f"h{n}": n for n in range(1, 7)}
 
 
+def _terms(dl: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """A definition list's dt and dd: its children, and those of the <div> groups HTML allows
+    in it (one level: a dl nested in a dd is that dd's, not read again for every dl above)."""
+    for child in dl:
+        if child.tag in ("dt", "dd"):
+            yield child
+        elif child.tag == "div":
+            yield from (item for item in child if item.tag in ("dt", "dd"))
+
+
 def _entry_text(el: lxml.html.HtmlElement) -> str:
     """An element of an entry as text; a definition list as "term: definition" pairs."""
     if el.tag == "dl":
         parts = []
-        for item in el.iter("dt", "dd"):  # also in <div> groups, which HTML allows in a dl
+        for item in _terms(el):
             text = " ".join(block_lines(item))
             if item.tag == "dt":
                 parts.append(text.rstrip(": ") + ":")
@@ -550,6 +609,7 @@ def extract_pilots(
         lambda: _from_definition_lists(doc.content, language, notes),
         lambda: _from_headed(doc.content, language, notes),
         lambda: _from_blocks(doc, language, notes),
+        lambda: [] if pilots else _from_lines(doc, language, notes),
     )
     for n, read in enumerate(readers):
         # Only pilots that name their coordinator count: a table of the pilots' contacts
