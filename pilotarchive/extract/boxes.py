@@ -31,7 +31,7 @@ from pilotarchive.extract.document import (
     text_content,
     walk_from,
 )
-from pilotarchive.extract.fields import statement_re
+from pilotarchive.extract.fields import labelled, statement_re
 from pilotarchive.extract.patterns import trie_pattern
 from pilotarchive.extract.phrases import BOX_LABELS, PILOT_FIELD_LABELS
 
@@ -145,16 +145,6 @@ def _heading(el: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement, str, str
     return el, *heading
 
 
-_COORDINATOR_LABEL = re.compile(
-    "|".join(
-        re.escape(label) + r"\s{0,3}:"
-        for label, key in sorted(PILOT_FIELD_LABELS.items(), key=lambda kv: -len(kv[0]))
-        if key == "coordinator"
-    ),
-    re.IGNORECASE,
-)
-
-
 def _after_a_coordinator(el: lxml.html.HtmlElement) -> bool:
     """A pilot's field: "Yhteyshenkilö" on a line of its own a little after the pilot's
     "Koordinaattori:" line in the same block, the contact on the next line (an unseen
@@ -169,7 +159,7 @@ def _after_a_coordinator(el: lxml.html.HtmlElement) -> bool:
                 break
             before += 1
             text = text_content(sibling)[:300]
-            if _COORDINATOR_LABEL.search(text) or statement_re(None).search(text):
+            if "coordinator" in labelled(text) or statement_re(None).search(text):
                 return True
         node = node.getparent()
         if node is None or node.tag in _HEADINGS:

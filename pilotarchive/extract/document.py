@@ -130,7 +130,7 @@ def _news_heading(el: lxml.html.HtmlElement) -> bool:
     first = el[0]
     if first.tag not in ("h2", "h3", "h4", "h5") or len(first) > 2:
         return False
-    return " ".join("".join(first.itertext()).split()).lower().rstrip(":") in _NEWS_HEADINGS
+    return element_text(first).lower().rstrip(":") in _NEWS_HEADINGS
 
 
 def _chrome_here(el: lxml.html.HtmlElement) -> bool:
@@ -484,11 +484,17 @@ def parse_document(
         content = root
     dropped: list[str] = []
     if found is None:
-        # No marked content area: drop the page's header, menus and footer from the text.
-        for el in list(content.iter("div", "ul", "table")):
-            if el.getparent() is not None and _is_boilerplate(el):
-                dropped += [line for line in _plain_lines(el, True) if len(line) <= 200]
-                drop_tree(el)
+        # No marked content area: drop the page's header, menus and footer from the text
+        # (the outermost of each: what is inside goes with it, read once).
+        outermost = []
+        walker = etree.iterwalk(content, events=("start",), tag=("div", "ul", "table"))
+        for _, el in walker:
+            if el is not content and _is_boilerplate(el):
+                outermost.append(el)
+                walker.skip_subtree()
+        for el in outermost:
+            dropped += [line for line in _plain_lines(el, True) if len(line) <= 200]
+            drop_tree(el)
     meta: dict[str, str] = {}
     for el in root.iter("meta"):
         key = (el.get("name") or el.get("property") or el.get("http-equiv") or "").lower()

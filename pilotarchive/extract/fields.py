@@ -169,7 +169,11 @@ def _own_title(
                 title = _title_text(child) if child.tag != "figcaption" else _own_text(child)
                 return (title, child) if title else None
     ident = el.get("id")
-    if ident and el.get("role") == "tabpanel" and (tab := _controlling_tab(doc, ident)) is not None:
+    if (
+        ident
+        and el.get("role") == "tabpanel"
+        and (tab := _controlling(doc, ident, ids)) is not None
+    ):
         text = norm(_own_text(tab))  # a tab panel titled by the tab that opens it
         if text and not _label_key(text) and len(text) <= _MAX_TITLE:
             return text, None
@@ -186,44 +190,55 @@ def _own_title(
 
 
 _CONTROLS = etree.XPath("//*[@aria-controls]")
+_CONTROLLED = "\x00controls:"  # in the page's id cache: who controls which id
 
 
-def _controlling_tab(doc: Document, ident: str) -> lxml.html.HtmlElement | None:
-    """The element whose ``aria-controls`` names ``ident`` (a tab and its panel)."""
-    for el in _CONTROLS(doc.root):
-        if ident in (el.get("aria-controls") or "").split():
-            return el
-    return None
+def _controlling(
+    doc: Document, ident: str, ids: dict[str, lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement | None:
+    """The element whose ``aria-controls`` names ``ident`` (a tab and its panel); the page's
+    controls are read once, into ``ids`` beside its ids (a page of a thousand panels asks a
+    thousand times)."""
+    if _CONTROLLED not in ids:
+        ids[_CONTROLLED] = doc.root
+        for el in _CONTROLS(doc.root):
+            for token in (el.get("aria-controls") or "").split():
+                ids.setdefault(_CONTROLLED + token, el)
+    return ids.get(_CONTROLLED + ident)
 
 
 def _inside(el: lxml.html.HtmlElement, block: lxml.html.HtmlElement) -> bool:
     return el is block or any(a is block for a in el.iterancestors())
 
 
-_RANK = {f"h{n}": n for n in range(1, 7)}
+HEADING_RANKS = {f"h{n}": n for n in range(1, 7)}
+
+
+def _previous_element(el: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The nearest earlier sibling that is an element (not a comment)."""
+    previous = el.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    return previous
 
 
 def _rank_of_title(el: lxml.html.HtmlElement) -> int:
     """The heading rank of the title right before ``el`` (a heading, or an element that
     holds one); 7 for a title that is no heading (a toggle, a bold lead): then any heading
     after it starts something else."""
-    previous = el.getprevious()
-    while previous is not None and not isinstance(previous.tag, str):
-        previous = previous.getprevious()
+    previous = _previous_element(el)
     if previous is None:
         return 7
-    if previous.tag in _RANK:
-        return _RANK[previous.tag]
+    if previous.tag in HEADING_RANKS:
+        return HEADING_RANKS[previous.tag]
     inner = next(previous.iter(*_HEADINGS), None)
-    return _RANK[inner.tag] if inner is not None else 7
+    return HEADING_RANKS[inner.tag] if inner is not None else 7
 
 
 def _title_before(el: lxml.html.HtmlElement) -> str | None:
     """The title right before ``el``: its nearest earlier sibling element, when that is a
     title and no text stands between them."""
-    previous = el.getprevious()
-    while previous is not None and not isinstance(previous.tag, str):
-        previous = previous.getprevious()
+    previous = _previous_element(el)
     if previous is None or (previous.tail or "").strip():
         return None
     return _title_text(previous)
@@ -297,7 +312,7 @@ def _block(
                     break
                 # A heading of the block's rank or above starts the next block; one below
                 # it is the block's own (a contact person's teaser titled by the name).
-                if any(_RANK[h.tag] <= rank for h in sibling.iter(*_HEADINGS)):
+                if any(HEADING_RANKS[h.tag] <= rank for h in sibling.iter(*_HEADINGS)):
                     break
                 parts.append(sibling)
             return parts, before, None

@@ -46,9 +46,8 @@ from pilotarchive.extract.pilots import Pilot, extract_pilots
 
 _META_DATES = ("dcterms.modified", "article:modified_time", "dc.date.modified", "last-modified")
 # Without a box found by its markup, a line holding only a box heading starts the persons
-# (the old text versions); words that also head a pilot table's column do not.
-# A line that opens the page's persons in a text version; "Yhteyshenkilö", "Yhteystiedot"
-# also label a pilot's contact (a dt, a table's column), so alone on a line they open nothing.
+# (the old text versions); words that also label a pilot's field ("Yhteyshenkilö",
+# "Yhteystiedot": a dt, a table's column) do not.
 _BLOCK_LABELS = {label for labels in BOX_LABELS.values() for label in labels} - set(
     PILOT_FIELD_LABELS
 )

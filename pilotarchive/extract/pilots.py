@@ -23,7 +23,13 @@ from pilotarchive.extract.document import (
     norm,
     text_content,
 )
-from pilotarchive.extract.fields import LABEL_RE, is_person_card, labelled, read_blocks
+from pilotarchive.extract.fields import (
+    HEADING_RANKS,
+    LABEL_RE,
+    is_person_card,
+    labelled,
+    read_blocks,
+)
 from pilotarchive.extract.notes import MAX_ENTRY_CHARS, Note, capped
 from pilotarchive.extract.patterns import Phrases, WordPhrases, trie_pattern
 from pilotarchive.extract.phrases import (
@@ -241,28 +247,24 @@ def _from_transposed(
 ) -> list[Pilot]:
     """A table with a pilot per column: its first column holds the labels (Teema,
     Koordinaattori, Kunnat), each other column one pilot's values."""
-    labels = []
+    labels: list[str | None] = []
+    person: list[str | None] = []
     for row in rows:
         first = next(iter(row), None)
         text = "" if first is None else " ".join(text_content(first).split()).lower().rstrip(":")
-        person = PERSON_COLUMNS.get(text)  # a contact's phone or e-mail on a row of its own
-        labels.append(PILOT_COLUMNS.get(text) or (f"contact {person}" if person else None))
+        labels.append(PILOT_COLUMNS.get(text))
+        # What the row gives the pilot's contact: its name, or a phone, e-mail, title row.
+        person.append("name" if labels[-1] == "contact" else PERSON_COLUMNS.get(text))
     if "theme" not in labels or not {"coordinator", "contact"} & set(labels[1:]):
         return []
     grid = [[capped(_cell_text(c), "a table cell", notes) for c in row] for row in rows]
     pilots = []
     for column in range(1, max(len(cells) for cells in grid)):
-        fields = {
-            label: cells[column]
-            for label, cells in zip(labels, grid, strict=True)
-            if label and column < len(cells) and cells[column]
-        }
-        named = "contact" in fields  # a phone or e-mail row adds to a named contact only
-        extra = ("contact title", "contact phone", "contact email")
-        parts = [fields.pop(k) for k in ("contact", *extra) if k in fields]
-        fields.pop("contact name", None)
-        if named:
-            fields["contact"] = ", ".join(parts)
+        column_cells = [cells[column] if column < len(cells) else "" for cells in grid]
+        fields = {label: cell for label, cell in zip(labels, column_cells, strict=True)
+                  if label and cell}  # fmt: skip
+        if "contact" in fields:  # its phone and e-mail rows add to a named contact only
+            fields["contact"] = _contact_columns(person, column_cells) or fields["contact"]
         if pilot := _from_fields(fields, language, "table"):
             pilots.append(pilot)
     return pilots
@@ -379,7 +381,7 @@ def _from_list_items(
         if bold is None:
             bold = next(li.iter("b"), None)
         bold_text = " ".join(text_content(bold).split()) if bold is not None else None
-        if bold_text and (bold_text.endswith(":") or _as_label(bold_text) != bold_text):
+        if bold_text and (bold_text.endswith(":") or _is_label(bold_text)):
             bold_text = None  # "<strong>Koordinaattori:</strong> X" is a label, not a theme
         if (pilot := parse_pilot_text(text, language, bold_text)) and not in_chrome(li):
             if pilot.contact is None and card is not None:
@@ -417,7 +419,7 @@ def _title_line(line: str) -> bool:
         and ":" not in line
         and not line.endswith(".")
         and _ENUMERATION.sub("", line)[:1].isupper()
-        and _as_label(line) == line
+        and not _is_label(line)
         and not _PROJECT_RE.search(line)
     )
 
@@ -463,7 +465,7 @@ def _from_paragraphs(
 
 
 _ENTRY_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
-_RANKS = {f"h{n}": n for n in range(1, 7)}
+_RANKS = HEADING_RANKS
 
 
 def _terms(dl: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
@@ -490,13 +492,16 @@ def _entry_text(el: lxml.html.HtmlElement) -> str:
     return " ".join(map(_as_label, block_lines(el)))
 
 
+def _is_label(text: str) -> bool:
+    """Whether ``text`` is only a pilot's field label ("Yhteyshenkilö", "Kunnat:")."""
+    return len(text) <= 40 and text.rstrip(" :").lower() in PILOT_FIELD_LABELS
+
+
 def _as_label(line: str) -> str:
     """A line that is only a label ("<p><b>Yhteyshenkilö</b></p>", the value on the next
     line) as "Yhteyshenkilö:", so that the fields split there: without the colon the towns
     before it ran on into the contact's name."""
-    if len(line) <= 40 and line.rstrip(" :").lower() in PILOT_FIELD_LABELS:
-        return line.rstrip(" :") + ":"
-    return line
+    return line.rstrip(" :") + ":" if _is_label(line) else line
 
 
 def _from_headed(
@@ -617,7 +622,7 @@ def extract_pilots(
         if n == 3 and stated is not None and sum(1 for p in pilots if p.coordinator) >= stated:
             break
         for pilot in read():
-            key = " ".join((pilot.theme or "").casefold().split())
+            key = _theme_key(pilot)
             if key not in seen:
                 seen[key] = pilot
                 pilots.append(pilot)
@@ -627,11 +632,10 @@ def extract_pilots(
     if project:
         # A reader of labelled blocks may have met the project's own block as a pilot
         # (titled by its theme, or "Erillinen hanke: ...").
-        key = " ".join((project.theme or "").casefold().split())
+        key = _theme_key(project)
         pilots = [
             p for p in pilots
-            if " ".join((p.theme or "").casefold().split()) != key
-            and not _PROJECT_RE.search((p.theme or "")[:200])
+            if _theme_key(p) != key and not _PROJECT_RE.search((p.theme or "")[:200])
         ]  # fmt: skip
         pilots.append(project)
     return [p for p in map(_sane, pilots) if p is not None]
@@ -675,6 +679,11 @@ def _rows_text(table: lxml.html.HtmlElement) -> str:
         if len(cells) == 2:
             rows.append(f"{cells[0].rstrip(': ')}: {cells[1]}")
     return " ".join(rows)
+
+
+def _theme_key(pilot: Pilot) -> str:
+    """Two readings of one pilot name it alike, whatever the case and spaces."""
+    return " ".join((pilot.theme or "").casefold().split())
 
 
 def _complete(pilot: Pilot, again: Pilot) -> None:
