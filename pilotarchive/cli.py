@@ -18,7 +18,7 @@ from pilotarchive.commands import COMMANDS
 from pilotarchive.controls import TerminalSafe
 from pilotarchive.exceptions import PilotarchiveError, SnapshotInvalid, UsageError
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEGRADED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _module(name: str) -> ModuleType:
@@ -116,7 +116,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("pilotarchive: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`pilotarchive diff | head`): stop quietly, as Unix tools do.
         import os

@@ -65,7 +65,7 @@ from pilotarchive.schedule.runlog import append_run
 
 Clock = Callable[[], datetime]
 EXIT_OK, EXIT_FAILURE, EXIT_DEGRADED = 0, 1, 3
-EXIT_INTERRUPTED = 130  # what the command then exits with (cli.py), as the run log says
+EXIT_INTERRUPTED = 130  # what cli.py exits with then (its EXIT_INTERRUPTED), as the log says
 
 
 @dataclass
