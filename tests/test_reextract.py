@@ -102,7 +102,8 @@ def test_a_second_reextract_keeps_both_earlier_derivations(tmp_path: Path) -> No
     first = tree(snapshot)
     assert run_cli("reextract", "--output", str(output)).returncode == 0
     second = tree(snapshot)
-    run = run_cli("reextract", snapshot.name, "--output", str(output))
+    # Read the same the second time: only --force writes a derivation then (see below).
+    run = run_cli("reextract", snapshot.name, "--output", str(output), "--force")
     assert run.returncode == 0 and "derivation 3" in run.stdout, run.stdout + run.stderr
     manifest = load_manifest(snapshot)
     assert manifest["derivation"]["earlier"] == ["derivations/1", "derivations/2"]
@@ -111,6 +112,45 @@ def test_a_second_reextract_keeps_both_earlier_derivations(tmp_path: Path) -> No
     assert after["derivations/2/manifest.json"] == second["manifest.json"]
     assert after["derivations/2/records/pilots.jsonl"] == second["records/pilots.jsonl"]
     check_archive(snapshot)
+
+
+def test_a_snapshot_that_reads_the_same_is_left_as_it_was(tmp_path: Path) -> None:
+    """The idempotence guard: re-reading an unchanged archive (a nightly reextract, the
+    same release and rules) writes nothing: no derivations/<n> per snapshot per night.
+    What changes the reading (rules here) still writes one."""
+    output, snapshot = copy(WITH_WARC[-1], tmp_path)
+    assert run_cli("reextract", "--output", str(output)).returncode == 0
+    once = tree(snapshot)
+    register = tree(output / "identity")
+    for _ in range(2):
+        run = run_cli("reextract", "--output", str(output))
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert f"{snapshot.name}  unchanged: reads as derivation 2 does" in run.stdout
+        assert "0 snapshot(s) derived again, 1 unchanged" in run.stdout
+        assert tree(snapshot) == once  # byte for byte, the manifest too
+        assert tree(output / "identity") == register
+    assert not [p for p in (output / "snapshots").iterdir() if p.name.startswith(".tmp-")]
+    assert run_cli("validate", "--output", str(output)).returncode == 0
+
+
+def test_what_counts_as_reading_the_same() -> None:
+    """Any difference in the records (an entity id is in them), the health, the rejected
+    count or the rules is a new derivation; a manifest that lists no records (written before
+    manifests listed files) is never taken as the same."""
+    from pilotarchive.derive.reread import _reads_the_same
+
+    files = {"records/pilots.jsonl": {"sha256": "a" * 64, "bytes": 10},
+             "archive/x.warc.gz": {"sha256": "b" * 64, "bytes": 5}}  # fmt: skip
+    old = {"files": files, "health": {"verdict": "healthy"}, "rejected": 0,
+           "derivation": {"number": 2, "rules": None, "release": "0.1.0"}}  # fmt: skip
+    new = {**old, "derivation": {"number": 3, "rules": None, "release": "0.2.0"}}
+    assert _reads_the_same(old, new)  # another release reading the same: nothing to keep
+    other = {"records/pilots.jsonl": {"sha256": "c" * 64, "bytes": 10}}
+    assert not _reads_the_same(old, {**new, "files": {**files, **other}})
+    assert not _reads_the_same(old, {**new, "health": {"verdict": "degraded"}})
+    assert not _reads_the_same(old, {**new, "rejected": 1})
+    assert not _reads_the_same(old, {**new, "derivation": {"rules": {"pilot": 1}}})
+    assert not _reads_the_same({**old, "files": {}}, {**new, "files": {}})
 
 
 def test_a_snapshot_without_a_warc_is_named_and_left_as_it_was(tmp_path: Path) -> None:
@@ -176,12 +216,18 @@ def test_a_same_release_derivation_gives_the_crawls_records(archive: Path, tmp_p
         s.name: (tree(s / "records"), load_manifest(s)["health"]["verdict"]) for s in snapshots
     }
     assert "degraded" in {v for _, v in before.values()}
+    # So the guard finds each one unchanged and writes nothing ...
     run = run_cli("reextract", "--output", str(output))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"0 snapshot(s) derived again, {len(snapshots)} unchanged" in run.stdout
+    # ... and a derivation forced through gives the very same records.
+    run = run_cli("reextract", "--output", str(output), "--force")
     assert run.returncode == 0, run.stdout + run.stderr
     for s in snapshots:
         records, verdict = before[s.name]
         assert tree(s / "records") == records, s.name
         assert load_manifest(s)["health"]["verdict"] == verdict
+        assert load_manifest(s)["derivation"]["number"] == 2
         check_archive(s)
         assignment = register_of(output, load_manifest(s).get("target"), s.name)
         assert {r["id"]: r["entity_id"] for r in records_of(s)} == assignment
@@ -313,7 +359,8 @@ def test_backfilled_snapshots_are_derived_again_keeping_their_captures(
     assert main(backfill_args(front, out)) == 0
     snapshots = sorted(p for p in (out / "snapshots").iterdir())
     before = {s.name: load_records(s)["pages"] for s in snapshots}
-    run = run_cli("reextract", "--output", str(out))
+    # The same release reads them the same: --force, or nothing would be derived again.
+    run = run_cli("reextract", "--output", str(out), "--force")
     assert run.returncode == 0, run.stdout + run.stderr
     for s in snapshots:
         check_archive(s)

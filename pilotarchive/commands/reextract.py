@@ -34,6 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=target_name_arg,
         help="this target's snapshots only (rules: from --config)",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write a new derivation even for a snapshot that reads as its current one "
+        "does (by default such a snapshot is left as it was: nothing new to keep)",
+    )
     add_config_output(p)
     add_config(p)
 
@@ -88,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{o.snapshot_id}  {said}: {printable(o.reason or '')}")
             return
         b, a = o.before, o.after
+        if o.unchanged:
+            print(f"{o.snapshot_id}  unchanged: reads as derivation {o.derivation} does "
+                  f"(pilots {b['pilot']}, contacts {b['contact']}, {b['verdict']}); "
+                  "nothing written")  # fmt: skip
+            return
         rules_note = f", {o.rules_pages} page(s) read with rules" if o.rules_pages else ""
         print(
             f"{o.snapshot_id}  derivation {o.derivation}: pilots {b['pilot']} -> {a['pilot']}, "
@@ -106,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             target=args.target,
             any_target=args.target is None,
             report=report,
+            force=args.force,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -125,12 +137,16 @@ def _summarise(
     for target, start in sorted(moved.items()):
         print(f"alerts of {target}: changes found on re-reading are not mailed; the next "
               f"alert starts from {start}")  # fmt: skip
-    done = sum(1 for o in outcomes if not o.skipped)
+    unchanged = sum(1 for o in outcomes if o.unchanged)
+    done = sum(1 for o in outcomes if not o.skipped) - unchanged
     failed = sum(1 for o in outcomes if o.failed)
     if not outcomes:
         print("no snapshot to derive again")
         return 0
-    kept = len(outcomes) - done - failed
-    print(f"{done} snapshot(s) derived again, {failed} skipped for damage or an error, "
-          f"{kept} without a WARC")  # fmt: skip
+    kept = len(outcomes) - done - unchanged - failed
+    same = f"{unchanged} unchanged, " if unchanged else ""
+    print(f"{done} snapshot(s) derived again, {same}{failed} skipped for damage or an "
+          f"error, {kept} without a WARC")  # fmt: skip
+    if unchanged and not done:
+        print("(--force writes a new derivation even where it reads the same)")
     return 1 if failed else 0

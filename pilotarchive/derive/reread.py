@@ -72,6 +72,8 @@ class Outcome:
     after: dict[str, Any] = field(default_factory=dict)
     derivation: int | None = None
     rules_pages: int = 0
+    # Read again, it reads as its current derivation does: nothing was written.
+    unchanged: bool = False
 
     @property
     def skipped(self) -> bool:
@@ -165,14 +167,40 @@ def _manifest(
     return new
 
 
+def _reads_the_same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a new derivation would say nothing the current one does not: the same record
+    files byte for byte (entity ids included), the same health, the same rules.
+
+    Without this, every ``reextract`` of an unchanged archive added a ``derivations/<n>/``
+    per snapshot (a nightly re-read grows the archive by its records each night, and the
+    history of derivations, meant to show what a better reading changed, fills with
+    copies). A newer release that reads the same records is no reason to write: the
+    manifest still names truthfully what derived them. ``--force`` writes anyway.
+    """
+
+    def records(manifest: dict[str, Any]) -> dict[str, Any]:
+        files = manifest.get("files") or {}
+        return {k: v for k, v in files.items() if k.startswith("records/")}
+
+    return (
+        bool(records(old))
+        and records(old) == records(new)
+        and old.get("health") == new.get("health")
+        and old.get("rejected") == new.get("rejected")
+        and (old.get("derivation") or {}).get("rules") == new["derivation"]["rules"]
+    )
+
+
 def rederive(
     output: Path,
     info: SnapshotInfo,
     derivation: Derivation,
     assign: Callable[[str, dict[str, list[dict[str, Any]]]], dict[str, str]],
     now: datetime,
+    force: bool = False,
 ) -> tuple[SnapshotInfo, Outcome]:
-    """One snapshot derived again and swapped in, or left as it was with the reason."""
+    """One snapshot derived again and swapped in, or left as it was with the reason (or,
+    unless ``force``, because it reads the same: see :func:`_reads_the_same`)."""
     # The whole manifest: a listing may hold only a slimmed copy (target, health).
     info = replace(info, manifest=read_manifest(info.path))
     outcome = Outcome(info.id, info.target, before=_summary(info.manifest))
@@ -210,6 +238,12 @@ def rederive(
         manifest["health"] = derivation.health(
             output, info.target, staging.path, manifest, before=info.id
         )
+        if not force and _reads_the_same(info.manifest, manifest):
+            staging.abort()
+            outcome.unchanged = True
+            outcome.after = outcome.before
+            outcome.derivation = staging.old_number
+            return info, outcome
         problems = [f"manifest.json{e['pointer']}: {e['message']}"
                     for e in errors_for(manifest, "manifest")]  # fmt: skip
         data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -256,7 +290,9 @@ def _advance_alerts(output: Path, target: str, outcomes: list[Outcome]) -> str |
 
     state = read_state(output, target)
     healthy = [
-        o.snapshot_id for o in outcomes if not o.skipped and o.after["verdict"] != "degraded"
+        o.snapshot_id
+        for o in outcomes
+        if not o.skipped and not o.unchanged and o.after["verdict"] != "degraded"
     ]
     if state.last_alerted is None or not healthy or max(healthy) <= state.last_alerted:
         return None
@@ -274,10 +310,12 @@ def reextract(
     any_target: bool = True,
     clock: Callable[[], datetime] = utc_now,
     report: Callable[[Outcome], None] | None = None,
+    force: bool = False,
 ) -> tuple[list[Outcome], dict[str, str]]:
     """Derive again the ``selected`` snapshot ids (None: every snapshot, of ``target``
     unless ``any_target``); returns each one's outcome and, per target whose alerts moved,
-    the snapshot its next alert starts from."""
+    the snapshot its next alert starts from. ``force``: write a new derivation even where
+    it would read as the current one does."""
     output = Path(output)
     clean_stale(output)  # what killed crawls and re-derivations left, their writers gone
     infos = list_snapshots(output, damaged=True)
@@ -312,7 +350,7 @@ def reextract(
                         # at a time, so a crawl finishing meanwhile waits for one, not all.
                         with output_lock(output, wait=LOCK_WAIT):
                             info, outcome = rederive(
-                                output, info, derivation, walk.preview, clock()
+                                output, info, derivation, walk.preview, clock(), force
                             )
                         done.append(outcome)
                         if report is not None:
