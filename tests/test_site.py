@@ -293,3 +293,36 @@ def test_downloads_list_the_dataset_the_wacz_and_the_warcs(archive: Path, tmp_pa
         for rel, entry in info.manifest["files"].items():
             if rel.endswith(".warc.gz"):
                 assert entry["sha256"] in html and Path(rel).name in html
+
+
+def test_the_site_and_dataset_of_one_target_never_replace_anothers(
+    replica, tmp_path: Path
+) -> None:
+    """``OUTPUT/site`` and ``OUTPUT/dataset`` are every target's default folders: a second
+    target's build is refused there (it silently replaced the first's), with the folder to
+    give instead; a site does not list another target's dataset as its own."""
+    out = tmp_path / "out"
+    for name in ("alpha", "beta"):
+        assert crawl(replica, out, "--target", name).returncode == 0
+    assert run_cli("site", "--output", str(out), "--target", "alpha").returncode == 0
+    assert run_cli("export", "--output", str(out), "--target", "alpha").returncode == 0
+    marker = json.loads((out / "site" / ".pilotarchive.json").read_text(encoding="utf-8"))
+    assert marker["target"] == "alpha"
+    before = {p: p.read_bytes() for p in (out / "site").rglob("*") if p.is_file()}
+    for command in ("site", "export"):
+        run = run_cli(command, "--output", str(out), "--target", "beta")
+        assert run.returncode == 2, run.stdout + run.stderr
+        folder = out / ("site" if command == "site" else "dataset")
+        assert f"{folder} holds the {'site' if command == 'site' else 'dataset'} of target " \
+               f"'alpha'" in run.stderr and f"--to {folder}-beta" in run.stderr  # fmt: skip
+    assert {p: p.read_bytes() for p in (out / "site").rglob("*") if p.is_file()} == before
+    # Its own folder: built, and the downloads page does not offer alpha's dataset.
+    run = run_cli("site", "--output", str(out), "--target", "beta", "--to", str(out / "site-beta"))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{out / 'dataset'} holds another target's dataset: not listed" in run.stderr
+    downloads = (out / "site-beta" / "downloads.html").read_text(encoding="utf-8")
+    assert "Not exported yet" in downloads and "alpha" not in downloads
+    alpha = (out / "site" / "downloads.html").read_text(encoding="utf-8")
+    assert "datapackage.json" not in alpha  # built before the export; rebuilt, it lists it
+    assert run_cli("site", "--output", str(out), "--target", "alpha").returncode == 0
+    assert "datapackage.json" in (out / "site" / "downloads.html").read_text(encoding="utf-8")

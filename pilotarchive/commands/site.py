@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if result.dataset is not None:
         for line in result.dataset.skipped:
             print(f"pilotarchive: {line}", file=sys.stderr)
+    for line in result.notes:
+        print(f"pilotarchive: {line}", file=sys.stderr)
     print(
         f"{result.path}: {len(result.written)} page(s) written, {result.unchanged} unchanged"
         + (f", {len(result.removed)} removed" if result.removed else "")

@@ -28,7 +28,7 @@ from pilotarchive.export.formats import (
     write_jsonl,
     write_sqlite,
 )
-from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
+from pilotarchive.export.marker import MARKER, UNTOLD, absolute, check_ours, marker_bytes
 from pilotarchive.export.package import (
     README,
     SOURCE,
@@ -90,7 +90,9 @@ def _fill(
     writer(table, rows.iter(table.name), fh)
 
 
-def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> list[str]:
+def dataset_files(
+    dataset: Dataset, formats: tuple[str, ...], tmp: Path, target: Any = UNTOLD
+) -> list[str]:
     """Write the files of the dataset into ``tmp``, each table read from the row store one
     row at a time; the names written."""
     names: list[str] = []
@@ -119,7 +121,8 @@ def dataset_files(dataset: Dataset, formats: tuple[str, ...], tmp: Path) -> list
     sqlite = [SQLITE_NAME] if "sqlite" in formats else []
     _write_bytes(tmp / README, readme_bytes(dataset, [*names, *sqlite]))
     names.append(README)
-    _write_bytes(tmp / MARKER, marker_bytes("dataset", [*names, *sqlite]))
+    named = {} if target is UNTOLD else {"target": target}
+    _write_bytes(tmp / MARKER, marker_bytes("dataset", [*names, *sqlite], **named))
     return [*names, MARKER, *sqlite]
 
 
@@ -130,10 +133,12 @@ KNOWN = frozenset(
 )
 
 
-def _check_destination(to: Path) -> None:
+def _check_destination(to: Path, target: Any = UNTOLD) -> None:
     """Refuse to replace a folder that is not a dataset pilotarchive wrote: ``--to ~`` or
-    a research repository that happens to hold a ``CITATION.cff`` must not be emptied."""
-    check_ours(to, "dataset", KNOWN, what="dataset", proof=(CITATION, b"# made by pilotarchive"))
+    a research repository that happens to hold a ``CITATION.cff`` must not be emptied; nor
+    another target's dataset (``OUTPUT/dataset`` is every target's default)."""
+    check_ours(to, "dataset", KNOWN, what="dataset", proof=(CITATION, b"# made by pilotarchive"),
+               target=target)  # fmt: skip
 
 
 def _fsync(path: Path) -> None:
@@ -178,7 +183,8 @@ def export_dataset(
     to = absolute(Path(to) if to is not None else output / "dataset")
     refuse_inside_snapshots(to, "--to", output)
     chosen = formats_of(formats)
-    _check_destination(to)
+    told = UNTOLD if target is ANY_TARGET else target
+    _check_destination(to, told)
     if dataset is None:
         dataset = build(output, target)
     parent = to.parent
@@ -189,7 +195,7 @@ def export_dataset(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir()
-        dataset_files(dataset, chosen, tmp)
+        dataset_files(dataset, chosen, tmp, told)
         if (tmp / SQLITE_NAME).exists():
             _fsync(tmp / SQLITE_NAME)
         with FileLock(parent / f".{to.name}.lock", wait=60, what=f"the dataset folder {to}"):

@@ -40,12 +40,27 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+# A folder's target not told (a command that reads every target, or a marker written
+# before markers named one): no target check.
+UNTOLD = object()
+
+
 def check_ours(
-    to: Path, kind: str, known: Iterable[str], *, what: str, proof: tuple[str, bytes]
+    to: Path,
+    kind: str,
+    known: Iterable[str],
+    *,
+    what: str,
+    proof: tuple[str, bytes],
+    target: Any = UNTOLD,
 ) -> None:
     """Refuse ``to`` unless it is missing, empty, or a ``kind`` folder pilotarchive wrote
     that holds nothing else. ``known``: the entries the command may write there; ``proof``:
-    the file and the bytes near its start that mark a folder written before the marker."""
+    the file and the bytes near its start that mark a folder written before the marker.
+
+    ``target``: the target whose output goes there. A folder whose marker names another
+    target is refused: the default folder is the same for every target of an archive
+    (``OUTPUT/site``), and the site of one target silently replaced another's."""
     known = set(known)
     if to.exists() and not to.is_dir():
         raise UsageError(f"{to} is a file; --to names the {what} folder")
@@ -79,6 +94,14 @@ def check_ours(
                 f"{to} holds files pilotarchive did not write ({', '.join(foreign[:3])}); "
                 "move them or give another --to"
             )
+        held = marker_target(marker)
+        if target is not UNTOLD and held is not UNTOLD and held != target:
+            mine = f"{to.name}-{target}" if isinstance(target, str) else f"{to.name}-untargeted"
+            raise UsageError(
+                f"{to} holds the {what} of target {_named(held)}; the {what} of "
+                f"{_named(target)} would replace it: give it a folder of its own, e.g. "
+                f"--to {to.parent / mine}"
+            )
         return
     if _legacy(entries, to, known, *proof):
         return
@@ -86,6 +109,24 @@ def check_ours(
         f"{to} is not empty and is not a {what} pilotarchive wrote (no {MARKER}); "
         "give another --to or an empty folder"
     )
+
+
+def marker_target(marker: dict[str, Any] | None) -> Any:
+    """The target a marker says its folder holds the output of (None: snapshots made
+    without a target), or UNTOLD."""
+    if marker is None or "target" not in marker:
+        return UNTOLD
+    held = marker["target"]
+    return held if held is None or isinstance(held, str) else UNTOLD
+
+
+def folder_target(folder: Path) -> Any:
+    """:func:`marker_target` of the marker in ``folder``."""
+    return marker_target(_read_marker(folder))
+
+
+def _named(target: Any) -> str:
+    return repr(target[:80]) if isinstance(target, str) else "untargeted"
 
 
 def _legacy(entries: set[str], to: Path, known: set[str], proof: str, token: bytes) -> bool:

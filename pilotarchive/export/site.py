@@ -49,7 +49,14 @@ from pilotarchive.diff.render import render_html
 from pilotarchive.exceptions import PilotarchiveError, UsageError
 from pilotarchive.export.feed import with_feed_links, write_feeds
 from pilotarchive.export.identity import identity
-from pilotarchive.export.marker import MARKER, absolute, check_ours, marker_bytes
+from pilotarchive.export.marker import (
+    MARKER,
+    UNTOLD,
+    absolute,
+    check_ours,
+    folder_target,
+    marker_bytes,
+)
 from pilotarchive.export.site_entities import entities_index, entity_labels, entity_page
 from pilotarchive.export.site_layout import (
     CSS,
@@ -77,6 +84,7 @@ class SiteResult:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     dataset: Dataset | None = None
+    notes: list[str] = field(default_factory=list)  # said on stderr by the command
 
 
 def _safe(rel: str, text: str) -> str:
@@ -151,11 +159,12 @@ SITE_ENTRIES = frozenset(
 )
 
 
-def _check_destination(to: Path) -> None:
-    """The site prunes its pages in ``to``: only a folder the site itself wrote is used, and
-    never through a symbolic link inside it (pruning would delete, and writing would
-    write, in the folder the link points to)."""
-    check_ours(to, "site", SITE_ENTRIES, what="site", proof=("index.html", GENERATOR.encode()))
+def _check_destination(to: Path, target: Any = UNTOLD) -> None:
+    """The site prunes its pages in ``to``: only a folder the site itself wrote is used (of
+    the same target), and never through a symbolic link inside it (pruning would delete,
+    and writing would write, in the folder the link points to)."""
+    check_ours(to, "site", SITE_ENTRIES, what="site", proof=("index.html", GENERATOR.encode()),
+               target=target)  # fmt: skip
     if to.is_symlink():
         return  # the site folder itself may be a link the user made: it is the site
     for folder, dirs, files in os.walk(to):
@@ -235,7 +244,8 @@ def build_site(
     output = Path(output)
     root = absolute(Path(to) if to is not None else output / "site")
     refuse_inside_snapshots(root, "--to", output)
-    _check_destination(root)
+    told = UNTOLD if target is ANY_TARGET else target
+    _check_destination(root, told)
     data = dataset if dataset is not None else build(output, target)
     dataset_dir = Path(dataset_dir) if dataset_dir is not None else output / "dataset"
     packages = sorted(Path(p) for p in wacz) if wacz is not None else sorted(output.glob("*.wacz"))
@@ -249,7 +259,9 @@ def build_site(
     # Marked first (a build that dies half-way leaves a folder that is still ours), with
     # the pages the last build wrote, so that they can still be pruned later.
     tops = SITE_ENTRIES - {MARKER}
-    out.put(MARKER, marker_bytes("site", tops, pages=sorted(written_before or ())).decode())
+    named = {} if told is UNTOLD else {"target": told}
+    out.put(MARKER, marker_bytes("site", tops, pages=sorted(written_before or ()), **named)
+            .decode())  # fmt: skip
     out.put("style.css", CSS)
     from pilotarchive.export.package import source_url
 
@@ -281,9 +293,13 @@ def build_site(
     # <link rel="alternate"> is in every page's head, see _Writer), downloads, the index.
     target_name = data.sources[0].info.target if data.sources else None
     write_feeds(out.put, output, (((o, n), d) for o, n, d in store.diffs()), target_name)
-    out.put("downloads.html", downloads_page(root, dataset_dir, packages, data))
+    listed: Path | None = dataset_dir
+    if told is not UNTOLD and folder_target(dataset_dir) not in (UNTOLD, told):
+        result.notes.append(f"{dataset_dir} holds another target's dataset: not listed")
+        listed = None  # the downloads page says how to export this target's
+    out.put("downloads.html", downloads_page(root, listed, packages, data))
     out.put("index.html", index_page(data, source_url(data)))
     out.prune(written_before)
     pages = sorted(p for p in out.made if "/" in p)
-    out.put(MARKER, marker_bytes("site", tops, pages=pages).decode())
+    out.put(MARKER, marker_bytes("site", tops, pages=pages, **named).decode())
     return result

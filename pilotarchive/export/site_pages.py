@@ -261,7 +261,9 @@ def _size(n: int) -> str:
     return f"{n:,} bytes"
 
 
-def downloads_page(root: Path, dataset_dir: Path, wacz: list[Path], data: Dataset) -> str:
+def downloads_page(root: Path, dataset_dir: Path | None, wacz: list[Path], data: Dataset) -> str:
+    """``dataset_dir`` None: the folder holds another target's dataset (not listed)."""
+
     def link(path: Path) -> str:
         return h(Path(os.path.relpath(path.resolve(), root.resolve())).as_posix())
 
@@ -275,12 +277,16 @@ def downloads_page(root: Path, dataset_dir: Path, wacz: list[Path], data: Datase
         return "\n".join([head, *rows, "</table>"])
 
     parts = ["<h1>Downloads</h1>"]
-    files = sorted(p for p in dataset_dir.iterdir() if p.is_file()) if dataset_dir.is_dir() else []
+    files = (
+        sorted(p for p in dataset_dir.iterdir() if p.is_file())
+        if dataset_dir is not None and dataset_dir.is_dir()
+        else []
+    )
     files = [p for p in files if not p.name.startswith(".")]
+    where = f" (<code>{h(str(dataset_dir))}</code>)" if dataset_dir is not None else ""
     parts.append(
         f"<h2>Dataset</h2><p>Every version of every pilot, contact person and page; "
-        f"CSV, JSON Lines, SQLite, a data package and CITATION.cff "
-        f"(<code>{h(str(dataset_dir))}</code>).</p>"
+        f"CSV, JSON Lines, SQLite, a data package and CITATION.cff{where}.</p>"
     )
     if files:
         parts.append(file_table(files))
