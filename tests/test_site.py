@@ -295,9 +295,7 @@ def test_downloads_list_the_dataset_the_wacz_and_the_warcs(archive: Path, tmp_pa
                 assert entry["sha256"] in html and Path(rel).name in html
 
 
-def test_the_site_and_dataset_of_one_target_never_replace_anothers(
-    replica, tmp_path: Path
-) -> None:
+def test_the_site_and_dataset_of_one_target_never_replace_anothers(replica, tmp_path: Path) -> None:
     """``OUTPUT/site`` and ``OUTPUT/dataset`` are every target's default folders: a second
     target's build is refused there (it silently replaced the first's), with the folder to
     give instead; a site does not list another target's dataset as its own."""
