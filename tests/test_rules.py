@@ -192,6 +192,56 @@ def test_a_crawl_with_rules_reads_the_layout_and_says_so(
     assert manifest["derivation"]["rules"]["target"] == "kokeilut"
 
 
+OVERMATCH = RULES.replace('block = "article.x-card"', 'block = "*"', 1)
+
+
+def test_a_rule_reading_pilots_inside_its_own_blocks_is_said() -> None:
+    """``block = "*"`` gives a pilot for the page, its body, every wrapper around a card:
+    the same fields read again in each. Said in a note naming the rule and the two tags."""
+    from pilotarchive.extract.notes import RULES_OVERMATCH
+
+    page = extract_with_rules(PAGE, "http://127.0.0.1/kokeilut", rules=rules_of(
+        config_text(OVERMATCH)), headers=HTML)  # fmt: skip
+    (note,) = [n for n in page.notes if n.kind == RULES_OVERMATCH]
+    assert note.message.startswith(
+        "rule 1 of target kokeilut (pilot block '*') read a pilot in a <"
+    )
+    assert "make it name only each pilot's own element" in note.message
+    # Blocks that merely hold other blocks without a record of their own are no overmatch:
+    # the right rules (cards, and the rows of a table) read without it (see above), and so
+    # does a block selector whose outer matches give no theme.
+    nested = (
+        b"<html><body><div><div><b>Kokeilu</b></div><div><b>Toinen</b></div></div></body></html>"
+    )
+    rules = rules_of(config_text('[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath:./b"\n'))
+    page = extract_with_rules(nested, "http://127.0.0.1/x", rules=rules, headers=HTML)
+    assert [p.theme for p in page.pilots] == ["Kokeilu", "Toinen"]
+    assert RULES_OVERMATCH not in [n.kind for n in page.notes]
+
+
+def test_rules_that_match_everything_degrade_the_snapshot_they_re_derive(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    """Judged healthy against a baseline re-derived with the same junk, such rules made
+    hundreds of records unnoticed (pilots 18 -> 362); now the page is judged misread."""
+    hostile.routes["/kokeilut"] = Route(body=PAGE)
+    output = tmp_path / "output"
+    good = rules_of(config_text())
+    run = run_cli("crawl", f"{hostile.url}/kokeilut", "--output", str(output), "--target",
+                  "kokeilut", "--fast-loopback", "-s", f"PILOTARCHIVE_RULES={good.to_json()}")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    snapshot = Path(run.stdout.strip().splitlines()[-1])
+    config = tmp_path / "pilotarchive.toml"
+    config.write_text(f'output = "{output}"\n' + config_text(OVERMATCH, f"{hostile.url}/kokeilut"),
+                      encoding="utf-8")  # fmt: skip
+    run = run_cli("reextract", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "healthy -> DEGRADED" in run.stdout
+    health = load_manifest(snapshot)["health"]
+    assert health["verdict"] == "degraded"
+    assert any("read a pilot in a <" in f["message"] for f in health["findings"])
+
+
 def test_rules_that_are_not_json_stop_the_crawl_in_one_line(
     hostile: HostileServer, tmp_path: Path
 ) -> None:

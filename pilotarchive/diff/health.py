@@ -20,7 +20,12 @@ from typing import Any
 from pilotarchive.archive.snapshot import ANY_TARGET
 from pilotarchive.diff.load import SnapshotView
 from pilotarchive.exceptions import PilotarchiveError
-from pilotarchive.extract.notes import PARSE_TRUNCATED, RECORDS_CAPPED, RULES_FAILED
+from pilotarchive.extract.notes import (
+    PARSE_TRUNCATED,
+    RECORDS_CAPPED,
+    RULES_FAILED,
+    RULES_OVERMATCH,
+)
 from pilotarchive.records.ids import page_id
 
 PAGES_KEPT = 0.7  # fewer than this share of the pages answering 200: pages are missing
@@ -152,9 +157,11 @@ def _judge(
             continue
         ok_now += 1
         for note in now.get("notes") or ():
-            # Far more than a page of this family, a rule that could not be evaluated, or a
-            # page the parser could not read to its end.
-            if note.get("kind") in (RECORDS_CAPPED, RULES_FAILED, PARSE_TRUNCATED):
+            # Far more than a page of this family, a rule that could not be evaluated or
+            # that read blocks inside its own blocks, or a page the parser could not read to
+            # its end.
+            if note.get("kind") in (RECORDS_CAPPED, RULES_FAILED, RULES_OVERMATCH,
+                                    PARSE_TRUNCATED):  # fmt: skip
                 findings.append(
                     _finding(
                         "extraction_failed",

@@ -48,6 +48,12 @@ RECORDS_CAPPED = "records_capped"
 # for libxml2, say): the page keeps the generic reading, and the snapshot is judged
 # degraded, so the maintainer hears of it and nobody is alerted by a half-read page.
 RULES_FAILED = "rules_failed"
+# A rule's block selector matched blocks inside blocks it matched, each giving a record
+# (``block = "*"``: the page, its body, every wrapper around a pilot): the fields of one
+# pilot were read again in every block around it. Judged as a capped page: the records
+# are not the page's, and they would be judged healthy against a baseline re-derived
+# with the same rules.
+RULES_OVERMATCH = "rules_overmatch"
 # The parser stopped before the end of the page (libxml2's depth limit): what followed was
 # not read, so the page is judged as a capped one is.
 PARSE_TRUNCATED = "parse_truncated"

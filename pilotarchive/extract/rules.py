@@ -44,6 +44,7 @@ from pilotarchive.extract.notes import (
     MAX_PILOTS_PER_PAGE,
     RECORDS_CAPPED,
     RULES_FAILED,
+    RULES_OVERMATCH,
     Note,
 )
 from pilotarchive.extract.page import (
@@ -408,13 +409,35 @@ def _towns(rule: Rule, node: Any) -> list[str]:
     return towns
 
 
-def _pilots(rule: Rule, blocks: Iterable[Any], language: str | None) -> list[Pilot]:
+def _nested(blocks: list[Any]) -> tuple[Any, Any] | None:
+    """Two of ``blocks`` (parsel selectors) of which the first holds the second, or None.
+
+    A pilot's block holds one pilot: a block selector that matches the blocks around the
+    pilots as well (``*``, ``div`` on a page of nested divs) reads each pilot again in
+    every block around it. lxml keeps one proxy per element while it is referenced (the
+    selectors hold them), so the ancestors can be looked up by identity."""
+    roots = {block.root for block in blocks}
+    if len(roots) < 2:
+        return None
+    for block in blocks:
+        for above in block.root.iterancestors():
+            if above in roots:
+                return above, block.root
+    return None
+
+
+def _pilots(
+    rule: Rule, blocks: Iterable[Any], language: str | None, gave: list[Any] | None = None
+) -> list[Pilot]:
+    """The pilots of ``blocks``; the blocks that gave one are appended to ``gave``."""
     out = []
     role = "project_contact" if rule.kind == "project" else "pilot_contact"
     for block in blocks:
         theme = _first(rule, "theme", block)
         if not theme:
             continue
+        if gave is not None:
+            gave.append(block)
         out.append(
             Pilot(
                 kind=rule.kind,
@@ -466,14 +489,25 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
             # One block beyond the bound is read, which proves the bound was hit.
             room = max(LIMITS[kind] + 1 - read.get(kind, 0), 0)
             found = blocks[:room]
+            gave: list[Any] = []  # the blocks that gave a record
             if kind == "pilot":
-                new_pilots = _pilots(rule, found, extraction.language)
+                new_pilots = _pilots(rule, found, extraction.language, gave)
             else:
-                new_contacts = [
-                    c
-                    for block in found
-                    if (c := _contact(rule, block, "", extraction.language, "further_information"))
-                ]
+                new_contacts = []
+                for block in found:
+                    c = _contact(rule, block, "", extraction.language, "further_information")
+                    if c:
+                        new_contacts.append(c)
+                        gave.append(block)
+            if pair := _nested(gave):
+                outer, inner = pair
+                extraction.notes.append(Note(RULES_OVERMATCH, (
+                    f"rule {number} of target {rules.target or '(none)'} ({kind} block "
+                    f"{rule.block.text[:60]!r}) read a {kind} in a <{outer.tag}> and another "
+                    f"in a <{inner.tag}> inside it: the selector matches the elements around "
+                    f"the {_WHAT[kind]} too, so one is read again in every block around it; "
+                    f"make it name only each {kind}'s own element"
+                )))  # fmt: skip
         except (etree.XPathError, ValueError) as exc:  # parsel wraps lxml's in ValueError
             said = f"rule {number} of target {rules.target or '(none)'} ({rule.record_type} " + (
                 f"block {rule.block.text[:60]!r}) could not be evaluated on this page ({exc}); "
