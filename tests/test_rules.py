@@ -227,8 +227,9 @@ def test_rules_that_match_everything_degrade_the_snapshot_they_re_derive(
     hostile.routes["/kokeilut"] = Route(body=PAGE)
     output = tmp_path / "output"
     good = rules_of(config_text())
-    run = run_cli("crawl", f"{hostile.url}/kokeilut", "--output", str(output), "--target",
-                  "kokeilut", "--fast-loopback", "-s", f"PILOTARCHIVE_RULES={good.to_json()}")  # fmt: skip
+    common = ("--output", str(output), "--target", "kokeilut", "--fast-loopback")
+    run = run_cli("crawl", f"{hostile.url}/kokeilut", *common,
+                  "-s", f"PILOTARCHIVE_RULES={good.to_json()}")  # fmt: skip
     assert run.returncode == 0, run.stderr
     snapshot = Path(run.stdout.strip().splitlines()[-1])
     config = tmp_path / "pilotarchive.toml"
