@@ -460,6 +460,31 @@ def test_a_damaged_snapshot_is_named_and_skipped(archive: Path, tmp_path: Path) 
     assert check.returncode == 0, check.stdout  # damaged rows still fit the description
 
 
+def test_a_snapshot_whose_warc_no_longer_verifies_is_named_and_skipped(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The dataset cites each value's WARC record as its evidence; a WARC whose bytes
+    differ from the manifest's sha256 is no evidence, so its snapshot is left out and
+    named, as one with damaged records is (``wacz`` and ``bag`` refuse it too). Its
+    records alone would pass: only the WARC was touched."""
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    ids = snapshot_ids(output)
+    warc = next((output / "snapshots" / ids[0] / "archive").glob("*.warc.gz"))
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    for command in ("export", "site"):
+        run = run_cli(command, "--output", str(output), "--to", str(tmp_path / command))
+        assert run.returncode == 0, run.stderr
+        damaged = [line for line in run.stderr.splitlines() if "damaged snapshot" in line]
+        assert len(damaged) == 1 and ids[0] in damaged[0], run.stderr
+        assert "sha256 differs from the manifest" in damaged[0]
+    snapshots = read_csv(tmp_path / "export" / "snapshots.csv")
+    assert [r["health"] for r in snapshots][0] == "damaged"
+    assert "damaged" not in [r["health"] for r in snapshots][1:]
+
+
 def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:
     output = tmp_path / "output"
     degraded = snapshot_ids(archive)[2]

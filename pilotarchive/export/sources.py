@@ -13,6 +13,7 @@ from pilotarchive.archive.snapshot import (
     SnapshotInfo,
     check_readable,
     iter_records,
+    sha256_file,
     snapshot_dir,
     snapshot_time,
 )
@@ -120,7 +121,29 @@ def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]
     return infos
 
 
-def _load(info: SnapshotInfo) -> Source:
+def _check_warcs(path: Path, manifest: dict[str, Any]) -> None:
+    """Every WARC and index file the manifest lists has the bytes it lists: the dataset
+    and the site cite a snapshot's WARC records as the evidence of each value (file, record
+    id, digest), and evidence that no longer verifies is no evidence. ``wacz`` and ``bag``
+    refuse such a snapshot; the dataset and the site leave it out and name it, as they do
+    a snapshot whose records are damaged."""
+    for rel, entry in sorted((manifest.get("files") or {}).items()):
+        if not rel.startswith("archive/"):
+            continue
+        file = path / rel
+        if not file.is_file():
+            raise SnapshotDamaged(f"{file}: listed in the manifest but missing")
+        if file.stat().st_size != entry.get("bytes", file.stat().st_size) or sha256_file(
+            file
+        ) != entry.get("sha256"):
+            raise SnapshotDamaged(
+                f"{file}: changed or damaged (sha256 differs from the manifest); "
+                "`pilotarchive validate` names every such file"
+            )
+
+
+def _load(info: SnapshotInfo, warcs: bool = True) -> Source:
+    """``warcs``: check the archive files' sums too (the first read of a snapshot)."""
     time = snapshot_time(info.id)
     if info.damaged:
         return Source(info, time, "damaged", info.damaged)
@@ -139,7 +162,9 @@ def _load(info: SnapshotInfo) -> Source:
         note = f"degraded: {why}" if why else "degraded"
     source = Source(info, time, health, note)
     try:
-        check_readable(info.path)
+        manifest = check_readable(info.path)
+        if warcs:
+            _check_warcs(info.path, manifest)
         records: dict[str, list[dict[str, Any]]] = {"page": [], "pilot": [], "contact": []}
         for name, n, record, error in iter_records(info.path):
             if record is None:
@@ -155,7 +180,7 @@ def _load(info: SnapshotInfo) -> Source:
 def load(source: Source) -> Source:
     """The source with its records read (again) from its snapshot."""
     if not source.loaded:
-        again = _load(source.info)
+        again = _load(source.info, warcs=False)  # checked when it was first read
         if again.health == "damaged":  # changed on disk since it was first read
             raise SnapshotDamaged(str(again.note))
         source.pages, source.records, source.loaded = again.pages, again.records, True
