@@ -481,8 +481,8 @@ def test_a_snapshot_whose_warc_no_longer_verifies_is_named_and_skipped(
         assert len(damaged) == 1 and ids[0] in damaged[0], run.stderr
         assert "sha256 differs from the manifest" in damaged[0]
     snapshots = read_csv(tmp_path / "export" / "snapshots.csv")
-    assert [r["health"] for r in snapshots][0] == "damaged"
-    assert "damaged" not in [r["health"] for r in snapshots][1:]
+    health = [r["health"] for r in snapshots]
+    assert health[0] == "damaged" and "damaged" not in health[1:]
 
 
 def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:
