@@ -38,7 +38,7 @@ TIMES = [  # oldest first; the comment says what keeps it, by hand, under DEFAUL
     "20261205T060000.000000Z",  # one of the last 2, daily
     "20261205T070000.000000Z",  # one of the last 2, daily (the newest of its day)
 ]
-DEFAULT = Retention(keep_last=2, daily_days=31, weekly_weeks=52, monthly_months=0)
+DEFAULT = Retention(keep_last=2, daily_days=31, weekly_weeks=52, monthly_months=None)
 
 
 def _infos(ids: list[str]) -> list[SnapshotInfo]:
@@ -57,7 +57,7 @@ def _infos(ids: list[str]) -> list[SnapshotInfo]:
         ),
         # The last one only, and one a month: the newest of each month.
         (
-            Retention(keep_last=1, daily_days=0, weekly_weeks=0, monthly_months=0),
+            Retention(keep_last=1, daily_days=0, weekly_weeks=0, monthly_months=None),
             set(TIMES) - {"20240601T060000.000000Z", "20250115T060000.000000Z",
                           "20260302T060000.000000Z", "20260930T060000.000000Z",
                           "20261002T060000.000000Z", "20261120T060000.000000Z",
@@ -241,6 +241,31 @@ def test_prune_refuses_while_a_crawl_writes_and_names_wrong_targets(
     run = run_cli("prune", "--target", "a", "--output", str(out), cwd=env_dir)
     assert "policy ([target.retention] of 'a' in pilotarchive.toml)" in run.stdout
     assert json.loads((out / "snapshots" / _ids(out)[0] / "manifest.json").read_text())["target"]
+    # Windows in words: "forever" for any of them, 0 for none.
+    forever = POLICY.replace("daily_days = 0", 'daily_days = "forever"').replace(
+        "monthly_months = 1", 'monthly_months = "forever"'
+    )
+    (env_dir / "pilotarchive.toml").write_text(forever)
+    run = run_cli("prune", "--target", "a", "--output", str(out), cwd=env_dir)
+    assert run.returncode == 0, run.stderr
+    assert "one a day for ever, one a week for 0 weeks, one a month for ever" in run.stdout
+    # monthly_months = 0 once meant "for ever" where daily_days = 0 means none: refused,
+    # before anything is planned or deleted, and only by prune (a crawl still loads it).
+    before = _ids(out)
+    (env_dir / "pilotarchive.toml").write_text(
+        POLICY.replace("monthly_months = 1", "monthly_months = 0")
+    )
+    for args in ((), ("--yes",)):
+        run = run_cli("prune", "--target", "a", "--output", str(out), *args, cwd=env_dir)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert 'monthly_months = 0 meant "one a month for ever"' in run.stderr
+        assert 'write monthly_months = "forever"' in run.stderr and _ids(out) == before
+    check = run_cli("snapshots", "--output", str(out), cwd=env_dir)
+    assert check.returncode == 0, check.stderr
+    bad = POLICY.replace("monthly_months = 1", 'monthly_months = "always"')
+    (env_dir / "pilotarchive.toml").write_text(bad)
+    run = run_cli("prune", "--target", "a", "--output", str(out), cwd=env_dir)
+    assert run.returncode == 2 and "monthly_months" in run.stderr, run.stderr
     assert os.listdir(out / "snapshots")
 
 

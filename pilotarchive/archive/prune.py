@@ -85,12 +85,12 @@ def by_policy(snapshots: list[SnapshotInfo], policy: Retention, now: datetime,
     reasons: dict[str, list[str]] = {}
     for info in newest_first[: policy.keep_last]:
         reasons.setdefault(info.id, []).append(f"one of the last {policy.keep_last}")
+    days, weeks, months = policy.daily_days, policy.weekly_weeks, policy.monthly_months
     windows: list[tuple[str, timedelta | None, Callable[[datetime], str]]] = [
-        ("daily", timedelta(days=policy.daily_days), lambda t: t.strftime("%Y-%m-%d")),
-        ("weekly", timedelta(weeks=policy.weekly_weeks),
+        ("daily", None if days is None else timedelta(days=days), lambda t: t.strftime("%Y-%m-%d")),
+        ("weekly", None if weeks is None else timedelta(weeks=weeks),
          lambda t: f"{t.isocalendar()[0]:04d}-W{t.isocalendar()[1]:02d}"),
-        ("monthly", None if policy.monthly_months == 0
-         else timedelta(days=round(policy.monthly_months * 30.44)),
+        ("monthly", None if months is None else timedelta(days=round(months * 30.44)),
          lambda t: t.strftime("%Y-%m")),
     ]  # fmt: skip
     for name, window, bucket in windows:

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.prune import execute, plan
     from pilotarchive.exceptions import ConfigError, UsageError
-    from pilotarchive.schedule.config import Retention, load_config
+    from pilotarchive.schedule.config import Retention, ambiguous_months, load_config
 
     config = load_config(args.config, need_password=False)
     output = config_output(args.output, config.output)
@@ -49,17 +49,21 @@ def run(args: argparse.Namespace) -> int:
                 f"to {config.file}"
             ) from exc
         policy, source = Retention(), "the default policy (no configuration file)"
+    if why := ambiguous_months(policy):
+        raise UsageError(f"{config.file}: [target.retention] of {args.target!r}: {why}")
     now = datetime.now(UTC)
     result = (
         execute(output, args.target, policy, now)
         if args.yes
         else plan(output, args.target, policy, now)
     )
-    monthly = (f"for {policy.monthly_months} months" if policy.monthly_months
-               else "for ever")  # fmt: skip
-    print(f"policy ({source}): the last {policy.keep_last}, one a day for "
-          f"{policy.daily_days} days, one a week for {policy.weekly_weeks} weeks, one a "
-          f"month {monthly}")  # fmt: skip
+    def window(n: int | None, unit: str) -> str:
+        return "for ever" if n is None else f"for {n} {unit}"
+
+    print(f"policy ({source}): the last {policy.keep_last}, one a day "
+          f"{window(policy.daily_days, 'days')}, one a week "
+          f"{window(policy.weekly_weeks, 'weeks')}, one a month "
+          f"{window(policy.monthly_months, 'months')}")  # fmt: skip
     for decision in result.decisions:
         if decision.keep:
             print(f"keep    {decision.id}  {'; '.join(decision.reasons)}")

@@ -84,17 +84,42 @@ class Subscriber:
     fields: tuple[str, ...] = ()  # fields to hear of; empty: all
 
 
+FOREVER = "forever"
+
+
 @dataclass(frozen=True)
 class Retention:
     """What ``pilotarchive prune`` keeps of a target (``[target.retention]``): the newest
     ``keep_last``; the newest of each day younger than ``daily_days`` days, of each week
     younger than ``weekly_weeks`` weeks, of each month younger than ``monthly_months``
-    months (0: every month, for ever). Counted from the time of the prune."""
+    months. Counted from the time of the prune. None (written ``"forever"``): every day,
+    week or month for ever; 0: none.
+
+    ``monthly_months = 0`` once meant "for ever" while ``daily_days = 0`` meant none; a file
+    that still says it is refused by ``prune`` (:func:`ambiguous_months`) rather than read
+    either way: read as none it would delete what its writer meant to keep."""
 
     keep_last: int = 7
-    daily_days: int = 31
-    weekly_weeks: int = 52
-    monthly_months: int = 0
+    daily_days: int | None = 31
+    weekly_weeks: int | None = 52
+    monthly_months: int | None = None
+
+
+def ambiguous_months(policy: Retention) -> str | None:
+    """Why ``policy`` cannot be pruned by, or None."""
+    if policy.monthly_months == 0:
+        return (
+            'monthly_months = 0 meant "one a month for ever" in earlier releases (unlike '
+            'daily_days = 0, which keeps none); write monthly_months = "forever" to keep one '
+            "a month for ever, or a number of months"
+        )
+    return None
+
+
+def _retention(table: dict[str, Any]) -> Retention:
+    """``"forever"`` read as None (the schema allows it for the three windows only)."""
+    values: dict[str, Any] = {k: (None if v == FOREVER else v) for k, v in table.items()}
+    return Retention(**values)
 
 
 @dataclass(frozen=True)
@@ -550,7 +575,7 @@ def parse_config(
                     )
                     for s in item.get("subscribers", [])
                 ),
-                retention=Retention(**item.get("retention", {})),
+                retention=_retention(item.get("retention", {})),
                 retention_written="retention" in item,
                 ignore_fields=tuple(item.get("ignore_fields", ())),
                 rules=rules,
