@@ -74,6 +74,9 @@ class Outcome:
     rules_pages: int = 0
     # Read again, it reads as its current derivation does: nothing was written.
     unchanged: bool = False
+    # The reading changed: other records (or a snapshot whose manifest listed none), or
+    # another verdict. Only such a snapshot moves the alerts (see _advance_alerts).
+    changed: bool = False
 
     @property
     def skipped(self) -> bool:
@@ -167,6 +170,23 @@ def _manifest(
     return new
 
 
+def _records_listed(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The record files a manifest lists, the empty ones left out: a crawl writes a file
+    for each kind, a re-derivation only those it has records for."""
+    files = manifest.get("files") or {}
+    return {k: v for k, v in files.items() if k.startswith("records/") and v.get("bytes") != 0}
+
+
+def _same_records(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The same record files byte for byte; never for a manifest that lists none."""
+    return bool(_records_listed(old)) and _records_listed(old) == _records_listed(new)
+
+
+def _reading_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    verdict = (old.get("health") or {}).get("verdict"), (new.get("health") or {}).get("verdict")
+    return not _same_records(old, new) or verdict[0] != verdict[1]
+
+
 def _reads_the_same(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Whether a new derivation would say nothing the current one does not: the same record
     files byte for byte (entity ids included), the same health, the same rules.
@@ -178,13 +198,8 @@ def _reads_the_same(old: dict[str, Any], new: dict[str, Any]) -> bool:
     manifest still names truthfully what derived them. ``--force`` writes anyway.
     """
 
-    def records(manifest: dict[str, Any]) -> dict[str, Any]:
-        files = manifest.get("files") or {}
-        return {k: v for k, v in files.items() if k.startswith("records/")}
-
     return (
-        bool(records(old))
-        and records(old) == records(new)
+        _same_records(old, new)
         and old.get("health") == new.get("health")
         and old.get("rejected") == new.get("rejected")
         and (old.get("derivation") or {}).get("rules") == new["derivation"]["rules"]
@@ -269,6 +284,7 @@ def rederive(
     finally:
         responses.close()
     outcome.after = _summary(manifest)
+    outcome.changed = _reading_changed(info.manifest, manifest)
     outcome.derivation = manifest["derivation"]["number"]
     outcome.rules_pages = len(derived.rules_pages)
     return SnapshotInfo(info.path, manifest), outcome
@@ -285,14 +301,20 @@ def _reason(exc: BaseException) -> str:
 
 def _advance_alerts(output: Path, target: str, outcomes: list[Outcome]) -> str | None:
     """Changes found on re-reading are not mailed: the next alert of the target starts
-    from the newest snapshot re-derived healthy (when that is later than where it was)."""
+    from the newest snapshot whose re-reading changed something and left it healthy (when
+    that is later than where it was).
+
+    Only a changed reading moves it. A snapshot read again as it was read before (the same
+    records: ``--force``, rules that read the same, a crawl never alerted yet) holds no
+    change found on re-reading, and moving past it lost the real changes it held for the
+    next alert (a manual crawl's, never mailed)."""
     from pilotarchive.alerts.state import read_state, write_state
 
     state = read_state(output, target)
     healthy = [
         o.snapshot_id
         for o in outcomes
-        if not o.skipped and not o.unchanged and o.after["verdict"] != "degraded"
+        if not o.skipped and o.changed and o.after["verdict"] != "degraded"
     ]
     if state.last_alerted is None or not healthy or max(healthy) <= state.last_alerted:
         return None
