@@ -21,7 +21,7 @@ from pilotarchive.exceptions import DiskFull, UsageError
 from pilotarchive.export.columns import TABLES
 from pilotarchive.export.temporal import Identities, Source, iso_time, versions
 from pilotarchive.records.ids import fingerprint
-from tests.helpers import crawl, run_cli
+from tests.helpers import crawl, load_records, run_cli
 
 BIN = Path(sys.executable).parent
 
@@ -483,6 +483,38 @@ def test_a_snapshot_whose_warc_no_longer_verifies_is_named_and_skipped(
     snapshots = read_csv(tmp_path / "export" / "snapshots.csv")
     health = [r["health"] for r in snapshots]
     assert health[0] == "damaged" and "damaged" not in health[1:]
+
+
+def test_a_snapshot_whose_revisits_stand_for_a_damaged_warc_is_left_out_too(
+    archive: Path, tmp_path: Path
+) -> None:
+    """A revisit's values are evidenced by the original's WARC record in an earlier
+    snapshot: when that WARC no longer verifies (or is gone), the snapshots whose revisits
+    stand for it cite no evidence either, and are named and left out with it."""
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    ids = snapshot_ids(output)
+    refers = {
+        i: {(p.get("warc_refers_to") or {}).get("snapshot_id") for p in
+            load_records(output / "snapshots" / i)["pages"]} - {None, i}
+        for i in ids
+    }  # fmt: skip
+    lost = min(o for r in refers.values() for o in r)  # the archive fixture has revisits
+    depends = {i for i, r in refers.items() if lost in r}
+    next((output / "snapshots" / lost / "archive").glob("*.warc.gz")).unlink()
+    run = run_cli("export", "--output", str(output), "--to", str(tmp_path / "d"))
+    assert run.returncode == 0, run.stderr
+    damaged = [line for line in run.stderr.splitlines() if "damaged snapshot" in line]
+    assert len(damaged) == 1 + len(depends), run.stderr
+    (gone,) = [line for line in damaged if "its revisit of" not in line]
+    assert lost in gone and "listed in the manifest but missing" in gone
+    for i in depends:
+        (line,) = [line for line in damaged if f"/{i}: its revisit of" in line]
+        assert f"stands for a record of snapshot {lost}, which is no evidence now" in line
+    health = {r["snapshot_id"]: r["health"] for r in read_csv(tmp_path / "d" / "snapshots.csv")}
+    assert {i for i, h in health.items() if h == "damaged"} == {lost, *depends}
+    for row in read_csv(tmp_path / "d" / "pages.csv"):
+        assert lost not in row["warc_filename"], row  # no value cites the lost WARC
 
 
 def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:

@@ -234,9 +234,11 @@ class Originals:
                 return Dependency(revisit, None, f"refers to {revisit.refers_to}, which is "
                                   "a revisit record, not an original response")  # fmt: skip
             if original is None:
+                # Its snapshot may be gone, or its WARC damaged, cut or deleted (named
+                # apart): either way no readable WARC of the folder holds it.
                 return Dependency(revisit, None, f"original {revisit.refers_to} "
                                   f"({revisit.refers_to_uri}, {revisit.refers_to_date}) is in "
-                                  "no snapshot of the output folder")  # fmt: skip
+                                  "no readable WARC of the output folder")  # fmt: skip
         else:
             original = self.by_uri_date.get(
                 (revisit.refers_to_uri or "", revisit.refers_to_date or "")

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if args.yes
         else plan(output, args.target, policy, now)
     )
+
     def window(n: int | None, unit: str) -> str:
         return "for ever" if n is None else f"for {n} {unit}"
 

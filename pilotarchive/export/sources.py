@@ -13,6 +13,7 @@ from pilotarchive.archive.snapshot import (
     SnapshotInfo,
     check_readable,
     iter_records,
+    read_manifest,
     sha256_file,
     snapshot_dir,
     snapshot_time,
@@ -142,8 +143,43 @@ def _check_warcs(path: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def _load(info: SnapshotInfo, warcs: bool = True) -> Source:
-    """``warcs``: check the archive files' sums too (the first read of a snapshot)."""
+class Evidence:
+    """Whether each snapshot's archive files still verify (:func:`_check_warcs`), asked
+    once per snapshot: a revisit's value is evidenced by another snapshot's WARC record,
+    that snapshot perhaps another target's (deduplication crosses targets)."""
+
+    def __init__(self, output: Path) -> None:
+        self.folder = snapshot_dir(output)
+        self.known: dict[str, str | None] = {}
+
+    def problem(self, snapshot_id: str, manifest: dict[str, Any] | None = None) -> str | None:
+        """Why ``snapshot_id``'s WARCs are no evidence, or None."""
+        if snapshot_id not in self.known:
+            path = self.folder / snapshot_id
+            try:
+                _check_warcs(path, manifest if manifest is not None else read_manifest(path))
+                self.known[snapshot_id] = None
+            except SnapshotDamaged as exc:
+                self.known[snapshot_id] = str(exc)
+        return self.known[snapshot_id]
+
+
+def _revisits_checked(info: SnapshotInfo, pages: list[dict[str, Any]], evidence: Evidence) -> None:
+    """A revisit stands for another snapshot's record: if that snapshot's WARCs no longer
+    verify (or it is gone), the values read from it have no evidence either."""
+    for page in pages:
+        original = page.get("warc_refers_to")
+        other = original.get("snapshot_id") if isinstance(original, dict) else None
+        if isinstance(other, str) and other != info.id and (why := evidence.problem(other)):
+            raise SnapshotDamaged(
+                f"{info.path}: its revisit of {page.get('final_url')} stands for a record of "
+                f"snapshot {other}, which is no evidence now: {why}"
+            )
+
+
+def _load(info: SnapshotInfo, evidence: Evidence | None = None) -> Source:
+    """``evidence``: check the archive files' sums too, this snapshot's and those its
+    revisits stand for (the first read of a snapshot)."""
     time = snapshot_time(info.id)
     if info.damaged:
         return Source(info, time, "damaged", info.damaged)
@@ -163,13 +199,15 @@ def _load(info: SnapshotInfo, warcs: bool = True) -> Source:
     source = Source(info, time, health, note)
     try:
         manifest = check_readable(info.path)
-        if warcs:
-            _check_warcs(info.path, manifest)
+        if evidence is not None and (damage := evidence.problem(info.id, manifest)):
+            raise SnapshotDamaged(damage)
         records: dict[str, list[dict[str, Any]]] = {"page": [], "pilot": [], "contact": []}
         for name, n, record, error in iter_records(info.path):
             if record is None:
                 raise SnapshotDamaged(f"{info.path / 'records' / name}:{n}: {error}")
             records.setdefault(str(record.get("record_type")), []).append(record)
+        if evidence is not None:
+            _revisits_checked(info, records["page"], evidence)
     except SnapshotDamaged as exc:
         return Source(info, time, "damaged", str(exc))
     source.pages = {p["id"]: p for p in records["page"]}
@@ -180,7 +218,7 @@ def _load(info: SnapshotInfo, warcs: bool = True) -> Source:
 def load(source: Source) -> Source:
     """The source with its records read (again) from its snapshot."""
     if not source.loaded:
-        again = _load(source.info, warcs=False)  # checked when it was first read
+        again = _load(source.info)  # its evidence was checked when it was first read
         if again.health == "damaged":  # changed on disk since it was first read
             raise SnapshotDamaged(str(again.note))
         source.pages, source.records, source.loaded = again.pages, again.records, True
@@ -204,8 +242,9 @@ def load_sources(
 
     infos.sort(key=when)  # oldest first: the first page that answered gives its identity
     sources = []
+    evidence = Evidence(output)
     for info in infos:
-        source = _load(info)
+        source = _load(info, evidence)
         if on_read is not None:
             on_read(source)
         source.release()
