@@ -195,28 +195,63 @@ def test_a_crawl_with_rules_reads_the_layout_and_says_so(
 OVERMATCH = RULES.replace('block = "article.x-card"', 'block = "*"', 1)
 
 
-def test_a_rule_reading_pilots_inside_its_own_blocks_is_said() -> None:
-    """``block = "*"`` gives a pilot for the page, its body, every wrapper around a card:
-    the same fields read again in each. Said in a note naming the rule and the two tags."""
+def _overmatch(rules: str, page: bytes = PAGE) -> tuple[list, list[str]]:
     from pilotarchive.extract.notes import RULES_OVERMATCH
 
-    page = extract_with_rules(PAGE, "http://127.0.0.1/kokeilut", rules=rules_of(
-        config_text(OVERMATCH)), headers=HTML)  # fmt: skip
-    (note,) = [n for n in page.notes if n.kind == RULES_OVERMATCH]
-    assert note.message.startswith(
-        "rule 1 of target kokeilut (pilot block '*') read a pilot in a <"
+    got = extract_with_rules(page, "http://127.0.0.1/kokeilut", rules=rules_of(config_text(rules)),
+                             headers=HTML)  # fmt: skip
+    return got.pilots, [n.message for n in got.notes if n.kind == RULES_OVERMATCH]
+
+
+def test_a_rule_reading_pilots_inside_its_own_blocks_is_said() -> None:
+    """``block = "*"`` gives the page's first pilot for the page, its body, every wrapper
+    around a card: the same pilot read again in each. Said in a note naming the rule (by
+    its number among the pilot rules, a contact rule before it not counted) and the tags."""
+    _, (said,) = _overmatch(OVERMATCH)
+    assert said.startswith("pilot rule 1 of target kokeilut (block '*') read a pilot in a <")
+    assert "that its own block, a <" in said and "make it name only each pilot's own element" in (
+        said
     )
-    assert "make it name only each pilot's own element" in note.message
-    # Blocks that merely hold other blocks without a record of their own are no overmatch:
-    # the right rules (cards, and the rows of a table) read without it (see above), and so
-    # does a block selector whose outer matches give no theme.
+    contact_first = OVERMATCH[OVERMATCH.index("[[target.rules.contact]]"):] + OVERMATCH[
+        : OVERMATCH.index("[[target.rules.contact]]")]  # fmt: skip
+    _, (said,) = _overmatch(contact_first)
+    assert said.startswith("pilot rule 1 of target kokeilut (block '*')")
+
+
+def test_a_pilot_read_again_by_another_rule_is_said() -> None:
+    """Two rules, one for the themes' own elements and one for the cards: each pilot is
+    read twice, and the first reading (a theme without its fields) is the one kept."""
+    themes = '[[target.rules.pilot]]\nblock = "xpath://div[@class=\'x-t\']"\ntheme = "xpath:."\n'
+    _, (said,) = _overmatch(themes + RULES)
+    assert said.startswith(
+        "pilot rule 2 of target kokeilut (block 'article.x-card') read a pilot in a <article> "
+        "that pilot rule 1's block, a <div> inside it"
+    )
+    # A block around the cards whose theme selector finds the first card's theme.
+    deck = '[[target.rules.pilot]]\nblock = "main"\ntheme = ".x-t"\n'
+    _, (said,) = _overmatch(deck + RULES)
+    assert "read a pilot in a <main> that pilot rule 2's block, a <article> inside it" in said
+
+
+def test_cards_nested_in_cards_are_no_overmatch() -> None:
+    """A card inside another card gives a pilot of its own: no pilot is read twice."""
+    text = PAGE.decode("utf-8")
+    third = text.index('<article class="x-card"', text.index('<article class="x-card"') + 1)
+    third = text.index('<article class="x-card"', third + 1)
+    inner = text[third : text.index("</article>", third) + len("</article>")]
+    text = text.replace(inner, "")
+    second_end = text.index("</article>", text.index("</article>") + 1)
+    nested = text[:second_end] + inner + text[second_end:]  # the third card in the second
+    assert nested.count("<article") == 3 and "</article></article>" in nested
+    pilots, said = _overmatch(RULES, nested.encode("utf-8"))
+    assert said == [] and sorted(p.theme for p in pilots) == sorted(t for t, *_ in PILOTS)
+    # Blocks that hold other blocks without a record of their own are none either.
     nested = (
         b"<html><body><div><div><b>Kokeilu</b></div><div><b>Toinen</b></div></div></body></html>"
     )
-    rules = rules_of(config_text('[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath:./b"\n'))
-    page = extract_with_rules(nested, "http://127.0.0.1/x", rules=rules, headers=HTML)
-    assert [p.theme for p in page.pilots] == ["Kokeilu", "Toinen"]
-    assert RULES_OVERMATCH not in [n.kind for n in page.notes]
+    pilots, said = _overmatch('[[target.rules.pilot]]\nblock = "div"\ntheme = "xpath:./b"\n',
+                              nested)  # fmt: skip
+    assert [p.theme for p in pilots] == ["Kokeilu", "Toinen"] and said == []
 
 
 def test_rules_that_match_everything_degrade_the_snapshot_they_re_derive(

@@ -179,7 +179,7 @@ def test_a_rule_that_fails_on_a_page_keeps_the_generic_reading_and_degrades() ->
     )  # fmt: skip
     assert [p.theme for p in page.pilots] == [p.theme for p in generic.pilots]
     (note,) = [n for n in page.notes if n.kind == RULES_FAILED]
-    assert note.message.startswith("rule 1 of target k (pilot block 'div') could not be evaluated")
+    assert note.message.startswith("pilot rule 1 of target k (block 'div') could not be evaluated")
     assert "the generic reading is kept for it" in note.message
 
 

@@ -54,7 +54,7 @@ from pilotarchive.extract.page import (
     extract_page,
 )
 from pilotarchive.extract.phones import to_e164
-from pilotarchive.extract.pilots import Pilot
+from pilotarchive.extract.pilots import Pilot, _theme_key
 
 RECORD_TYPES = ("pilot", "contact")
 SELECTOR_KEYS: dict[str, tuple[str, ...]] = {
@@ -409,27 +409,41 @@ def _towns(rule: Rule, node: Any) -> list[str]:
     return towns
 
 
-def _nested(blocks: list[Any]) -> tuple[Any, Any] | None:
-    """Two of ``blocks`` (parsel selectors) of which the first holds the second, or None.
+def _read_again(gave: dict[Any, tuple[Any, int, str]]) -> tuple[tuple, tuple] | None:
+    """A record read again: a block that gave a record inside another block that gave the
+    same one (the same theme, the same person), or None. ``gave`` maps each block's element
+    to (record key, rule number, block selector), over every rule of one record type.
 
-    A pilot's block holds one pilot: a block selector that matches the blocks around the
-    pilots as well (``*``, ``div`` on a page of nested divs) reads each pilot again in
-    every block around it. lxml keeps one proxy per element while it is referenced (the
-    selectors hold them), so the ancestors can be looked up by identity."""
-    roots = {block.root for block in blocks}
-    if len(roots) < 2:
+    ``block = "*"`` reads a page's first pilot again in the page, its body and every wrapper
+    around it; so does a rule for the themes' own elements beside a rule for the cards. A
+    card nested in another card is no such case: each gives its own pilot. lxml keeps one
+    proxy per element while it is referenced (the selectors hold them), so ancestors are
+    looked up by identity."""
+    if len(gave) < 2:
         return None
-    for block in blocks:
-        for above in block.root.iterancestors():
-            if above in roots:
-                return above, block.root
+    for element, (key, number, text) in gave.items():
+        for above in element.iterancestors():
+            outer = gave.get(above)
+            if outer is not None and outer[0] == key:
+                return (above, *outer[1:]), (element, number, text)
     return None
+
+
+def _numbers(rules: Rules) -> dict[int, int]:
+    """Each rule's number among the rules of its record type, as the file lists them (the
+    first ``[[target.rules.pilot]]`` is pilot rule 1, whatever pages it applies to)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for rule in rules.rules:
+        seen[rule.record_type] = seen.get(rule.record_type, 0) + 1
+        out[id(rule)] = seen[rule.record_type]
+    return out
 
 
 def _pilots(
     rule: Rule, blocks: Iterable[Any], language: str | None, gave: list[Any] | None = None
 ) -> list[Pilot]:
-    """The pilots of ``blocks``; the blocks that gave one are appended to ``gave``."""
+    """The pilots of ``blocks``; each block that gave one is appended to ``gave``."""
     out = []
     role = "project_contact" if rule.kind == "project" else "pilot_contact"
     for block in blocks:
@@ -476,7 +490,10 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
     used: dict[str, int] = {}
     read: dict[str, int] = {}
     kinds: set[str] = set()  # the kinds of pilot records ("pilot", "project") rules found
-    for number, rule in enumerate(applying, 1):
+    numbers = _numbers(rules)
+    gave: dict[str, dict[Any, tuple[Any, int, str]]] = {"pilot": {}, "contact": {}}
+    for rule in applying:
+        number = numbers[id(rule)]
         try:
             # Elements only: rules that loaded were checked for that, and a text node or
             # an attribute a union lets in holds no fields.
@@ -489,28 +506,24 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
             # One block beyond the bound is read, which proves the bound was hit.
             room = max(LIMITS[kind] + 1 - read.get(kind, 0), 0)
             found = blocks[:room]
-            gave: list[Any] = []  # the blocks that gave a record
+            blocks_gave: list[Any] = []  # the blocks that gave a record, in order
             if kind == "pilot":
-                new_pilots = _pilots(rule, found, extraction.language, gave)
+                new_pilots = _pilots(rule, found, extraction.language, blocks_gave)
+                keys: list[Any] = [_theme_key(p) for p in new_pilots]
             else:
                 new_contacts = []
                 for block in found:
                     c = _contact(rule, block, "", extraction.language, "further_information")
                     if c:
                         new_contacts.append(c)
-                        gave.append(block)
-            if pair := _nested(gave):
-                outer, inner = pair
-                extraction.notes.append(Note(RULES_OVERMATCH, (
-                    f"rule {number} of target {rules.target or '(none)'} ({kind} block "
-                    f"{rule.block.text[:60]!r}) read a {kind} in a <{outer.tag}> and another "
-                    f"in a <{inner.tag}> inside it: the selector matches the elements around "
-                    f"the {_WHAT[kind]} too, so one is read again in every block around it; "
-                    f"make it name only each {kind}'s own element"
-                )))  # fmt: skip
+                        blocks_gave.append(block)
+                keys = [(c.person.given_name.casefold(), c.person.family_name.casefold())
+                        for c in new_contacts]  # fmt: skip
+            for block, key in zip(blocks_gave, keys, strict=True):
+                gave[kind].setdefault(block.root, (key, number, rule.block.text))
         except (etree.XPathError, ValueError) as exc:  # parsel wraps lxml's in ValueError
-            said = f"rule {number} of target {rules.target or '(none)'} ({rule.record_type} " + (
-                f"block {rule.block.text[:60]!r}) could not be evaluated on this page ({exc}); "
+            said = f"{rule.record_type} rule {number} of target {rules.target or '(none)'} " + (
+                f"(block {rule.block.text[:60]!r}) could not be evaluated on this page ({exc}); "
                 "the generic reading is kept for it"
             )
             extraction.notes.append(Note(RULES_FAILED, said))
@@ -522,6 +535,17 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
             kinds.add(rule.kind)
         else:
             contacts += new_contacts
+    for kind, blocks_of in gave.items():
+        if pair := _read_again(blocks_of):
+            (outer, o_number, o_text), (inner, i_number, _) = pair
+            inner_rule = "its own" if i_number == o_number else f"{kind} rule {i_number}'s"
+            extraction.notes.append(Note(RULES_OVERMATCH, (
+                f"{kind} rule {o_number} of target {rules.target or '(none)'} (block "
+                f"{o_text[:60]!r}) read a {kind} in a <{outer.tag}> that {inner_rule} block, "
+                f"a <{inner.tag}> inside it, gave too: its block selector matches the "
+                f"elements around the {_WHAT[kind]}, so one is read again in every block "
+                f"around it; make it name only each {kind}'s own element"
+            )))  # fmt: skip
     if "pilot" in used:  # a selector matching every element is bounded as a page is
         # Rules for pilots take the place of the generic reader's pilots; its separate
         # project stays unless a rule of kind "project" reads one (and the other way round).
