@@ -354,6 +354,7 @@ class CrawlSession:
         self.depends_on: set[str] = set()  # earlier snapshots our revisits point into
         self.error: PilotarchiveError | None = None  # what stopped the crawl, if anything
         self.derivation = Derivation()  # records from responses (the target's rules: open)
+        self.dupefilter: Any = None  # the RecordingDupeFilter, once Scrapy made it
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 

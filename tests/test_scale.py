@@ -200,6 +200,46 @@ def test_a_crawl_stopped_with_ctrl_c_resumes_into_the_same_snapshot(site, tmp_pa
     check_every_page_once(site, again)
 
 
+def _records_so_far(output: Path) -> int:
+    pages = next(snapshot_dir(output).glob(".tmp-*/records/pages.jsonl"), None) if (
+        snapshot_dir(output).exists()) else None  # fmt: skip
+    return len(pages.read_text().splitlines()) if pages is not None else 0
+
+
+def _interrupted(argv: list[str], output: Path, more: int, how: int) -> None:
+    """Run the crawl until it has written ``more`` page records beyond those it had, then
+    stop it with signal ``how`` (it keeps its JOBDIR and says so)."""
+    start = _records_so_far(output)
+    crawl = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _records_so_far(output) < start + more:
+        assert time.monotonic() < deadline and crawl.poll() is None, crawl.communicate()
+        time.sleep(0.05)
+    crawl.send_signal(how)
+    _, err = crawl.communicate(timeout=60)
+    assert crawl.returncode == 1 and "kept: run the same command again" in err, err
+
+
+def test_a_resumed_crawl_spends_its_page_budget_once(site, tmp_path) -> None:
+    """The budget (--max-pages) counts each page asked for once, across resumes. The
+    spider's set of URLs asked for is not kept in JOBDIR: a resumed crawl built a request
+    again for every link of every page it read, counted it in the budget, and Scrapy's
+    kept duplicate filter dropped it. With a budget of exactly the site, the last pages
+    found were left out of a snapshot judged healthy (a new user's crawl of 1,206 pages
+    lost 1 to 5 of them). Stopped twice, as in that report (Ctrl-C, then SIGTERM)."""
+    output, jobdir = tmp_path / "out", tmp_path / "job"
+    argv = crawl_argv(
+        site, output, "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"
+    )
+    argv[argv.index("--max-pages") + 1] = str(len(expected_urls(site)))  # nothing to spare
+    _interrupted(argv, output, 40, signal.SIGINT)
+    _interrupted(argv, output, 40, signal.SIGTERM)
+    last = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert last.returncode == 0, last.stderr
+    manifest = check_every_page_once(site, Path(last.stdout.strip().splitlines()[-1]))
+    assert manifest["skipped"] == [] and manifest["left_out"] == 0
+
+
 def test_a_jobdir_whose_snapshot_is_gone_or_unusable_is_refused(site, tmp_path) -> None:
     """One line and exit 2, never a traceback or a partial snapshot that looks whole."""
     output, jobdir = tmp_path / "out", tmp_path / "job"

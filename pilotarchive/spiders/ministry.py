@@ -104,6 +104,7 @@ class MinistrySpider(scrapy.Spider):
         spider.seen = set()
         spider.left_out = 0
         spider.restored = False
+        spider.resumed = False
         spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
         spider.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
@@ -119,6 +120,7 @@ class MinistrySpider(scrapy.Spider):
     seen: set[str]
     left_out: int
     restored: bool
+    resumed: bool  # from JOBDIR, with pages asked for before the interruption
     url_limit: int
     max_redirects: int
     maxsize: int
@@ -156,6 +158,8 @@ class MinistrySpider(scrapy.Spider):
             )
         if self.shared is not None and not self.shared.first_time(url):
             return None  # another worker asked for it
+        if self.resumed and (dupes := self.session.dupefilter) is not None and dupes.asked(url):
+            return None  # asked before the interruption, and counted in the budget then
         if (
             self.scheduled >= self.config.max_pages
             if self.shared is None
@@ -193,6 +197,7 @@ class MinistrySpider(scrapy.Spider):
         self.restored = True
         if (state := getattr(self, "state", None)) is not None:
             self.scheduled = max(self.scheduled, int(state.get("pilotarchive_scheduled", 0)))
+            self.resumed = bool(state.get("pilotarchive_scheduled"))
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.config.start_urls:
