@@ -517,6 +517,26 @@ def test_a_snapshot_whose_revisits_stand_for_a_damaged_warc_is_left_out_too(
         assert lost not in row["warc_filename"], row  # no value cites the lost WARC
 
 
+def test_export_to_a_symbolic_link_writes_into_the_folder_it_names(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The link stays a link; the dataset is in the folder it names, twice in a row, and no
+    ``.old-`` or ``.tmp-`` is left beside either."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    for _ in range(2):
+        run = run_cli("export", "--output", str(archive), "--to", str(link))
+        assert run.returncode == 0, run.stderr
+        assert link.is_symlink() and (real / "datapackage.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".old-", ".tmp-"))]
+    inside = tmp_path / "inside"
+    inside.symlink_to(archive / "snapshots")
+    run = run_cli("export", "--output", str(archive), "--to", str(inside))
+    assert run.returncode == 2 and "snapshots" in run.stderr, run.stderr
+
+
 def test_only_degraded_snapshots_is_an_error(archive: Path, tmp_path: Path) -> None:
     output = tmp_path / "output"
     degraded = snapshot_ids(archive)[2]

@@ -181,6 +181,11 @@ def export_dataset(
     ``output/dataset``); ``dataset`` reuses tables already built (the site does)."""
     output = Path(output)
     to = absolute(Path(to) if to is not None else output / "dataset")
+    if to.is_symlink():
+        # The folder the link names is the dataset's: the swap below renames ``to`` away
+        # and a new folder in, which replaced the link itself (and left the old one,
+        # a link, behind as .old-...), while the folder it named stayed empty.
+        to = Path(os.path.realpath(to))
     refuse_inside_snapshots(to, "--to", output)
     chosen = formats_of(formats)
     told = UNTOLD if target is ANY_TARGET else target
