@@ -322,5 +322,13 @@ def test_the_site_and_dataset_of_one_target_never_replace_anothers(replica, tmp_
     assert "Not exported yet" in downloads and "alpha" not in downloads
     alpha = (out / "site" / "downloads.html").read_text(encoding="utf-8")
     assert "datapackage.json" not in alpha  # built before the export; rebuilt, it lists it
+    # A WACZ in the output folder is listed by the site of the target it packages only.
+    wacz = run_cli("wacz", "--file", str(out / "a.wacz"), "--output", str(out), "--target", "alpha")
+    assert wacz.returncode == 0, wacz.stderr
     assert run_cli("site", "--output", str(out), "--target", "alpha").returncode == 0
-    assert "datapackage.json" in (out / "site" / "downloads.html").read_text(encoding="utf-8")
+    alpha = (out / "site" / "downloads.html").read_text(encoding="utf-8")
+    assert "datapackage.json" in alpha and "a.wacz" in alpha
+    run = run_cli("site", "--output", str(out), "--target", "beta", "--to", str(out / "site-beta"))
+    assert run.returncode == 0, run.stderr
+    assert f"{out / 'a.wacz'} packages another target's snapshots: not listed" in run.stderr
+    assert "a.wacz" not in (out / "site-beta" / "downloads.html").read_text(encoding="utf-8")

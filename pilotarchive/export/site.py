@@ -31,6 +31,8 @@ timelines); this one decides what is written where.
 import filecmp
 import json
 import os
+import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +161,23 @@ SITE_ENTRIES = frozenset(
 )
 
 
+_OWN_WARC = re.compile(r"archive/pilotarchive-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-w\d+)?\.warc\.gz")
+
+
+def _packaged_snapshots(package: Path) -> set[str] | None:
+    """The snapshots a WACZ of ``pilotarchive wacz`` packages (its own WARCs, not the
+    ``-revisited`` ones that carry other snapshots' originals), or None when it cannot be
+    read as one (listed as it is: the downloads page shows its sha256 either way)."""
+    try:
+        with zipfile.ZipFile(package) as zf:
+            resources = json.loads(zf.read("datapackage.json")).get("resources") or []
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    own = {m.group(1) for r in resources if isinstance(r, dict)
+           if (m := _OWN_WARC.fullmatch(str(r.get("path", ""))))}  # fmt: skip
+    return own or None
+
+
 def _check_destination(to: Path, target: Any = UNTOLD) -> None:
     """The site prunes its pages in ``to``: only a folder the site itself wrote is used (of
     the same target), and never through a symbolic link inside it (pruning would delete,
@@ -249,6 +268,7 @@ def build_site(
     data = dataset if dataset is not None else build(output, target)
     dataset_dir = Path(dataset_dir) if dataset_dir is not None else output / "dataset"
     packages = sorted(Path(p) for p in wacz) if wacz is not None else sorted(output.glob("*.wacz"))
+    chosen_ids = None if told is UNTOLD or wacz is not None else {s.id for s in data.sources}
     result = SiteResult(root, dataset=data)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -293,6 +313,11 @@ def build_site(
     # <link rel="alternate"> is in every page's head, see _Writer), downloads, the index.
     target_name = data.sources[0].info.target if data.sources else None
     write_feeds(out.put, output, (((o, n), d) for o, n, d in store.diffs()), target_name)
+    if chosen_ids is not None:
+        for package in list(packages):
+            if (own := _packaged_snapshots(package)) is not None and not own & chosen_ids:
+                packages.remove(package)
+                result.notes.append(f"{package} packages another target's snapshots: not listed")
     listed: Path | None = dataset_dir
     if told is not UNTOLD and folder_target(dataset_dir) not in (UNTOLD, told):
         result.notes.append(f"{dataset_dir} holds another target's dataset: not listed")
