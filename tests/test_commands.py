@@ -338,3 +338,19 @@ def test_an_injected_header_never_reaches_the_warc(hostile: HostileServer, tmp_p
                   "-s", "PILOTARCHIVE_OPERATOR=a\nWARC-Type: response")  # fmt: skip
     assert "control character" in one_line(run, 2)
     assert hostile.requests == []
+
+
+def test_demo_into_a_folder_holding_another_targets_site_is_refused_before_crawling(
+    tmp_path: Path,
+) -> None:
+    """The tour writes its site and dataset into OUTPUT/site and OUTPUT/dataset; another
+    target's there made it crawl four snapshots into the archive and then stop."""
+    from pilotarchive.export.marker import MARKER, marker_bytes
+
+    site = tmp_path / "archive" / "site"
+    site.mkdir(parents=True)
+    (site / MARKER).write_bytes(marker_bytes("site", [], target="pilots"))
+    run = run_cli("demo", "--output", str(tmp_path / "archive"), cwd=tmp_path)
+    line = one_line(run, 2)
+    assert f"{site} holds the site of target 'pilots', and the tour writes its own there" in line
+    assert not (tmp_path / "archive" / "snapshots").exists()

@@ -74,6 +74,23 @@ def _replica(layout: str | None) -> "object":
         return ReplicaServer(DEFAULT_VERSION, port=0, layout=layout)
 
 
+def _check_folders(output: Path) -> None:
+    """The tour writes its dataset and site into ``output/dataset`` and ``output/site``:
+    refused before anything is crawled when they hold another target's (the tour crawled
+    four snapshots into the archive and then stopped at the dataset, with advice to give
+    a --to it does not have)."""
+    from pilotarchive.export.marker import UNTOLD, folder_target
+
+    for name in ("dataset", "site"):
+        held = folder_target(output / name)
+        if held is not UNTOLD and held != TARGET:
+            raise UsageError(
+                f"{output / name} holds the {name} of target {held!r}, and the tour writes its "
+                f"own there: give the tour a folder of its own with --output (the default, "
+                f"{DEMO_OUTPUT}, is one)"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.snapshot import list_snapshots
     from pilotarchive.archive.wacz import build_wacz
@@ -85,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     given = load_config(args.config, need_password=True) if args.config else None
+    _check_folders(Path(args.output))
     if earlier := list_snapshots(args.output, target=TARGET):
         print(f"{args.output} already holds {len(earlier)} snapshot(s) of an earlier tour: this "
               "one adds to them, and its first step is compared with their last (give "
