@@ -54,3 +54,20 @@ def test_prune_says_what_to_write_for_a_target_the_file_does_not_name(
         run.stderr
     )
     assert len(list((out / "snapshots").iterdir())) == 1
+
+
+def test_reextract_without_a_configuration_knows_the_archives_targets(tmp_path: Path) -> None:
+    """Without pilotarchive.toml a mistyped --target read nothing and said "no snapshot to
+    derive again" (exit 0); snapshots made without a target are "untargeted", as the other
+    commands call them."""
+    import shutil
+
+    fixture = Path(__file__).parent / "fixtures" / "archives" / "records-1.3.0-manifest-1.2.0"
+    out = tmp_path / "out"
+    shutil.copytree(fixture, out)
+    typo = run_cli("reextract", "--target", "typo", "--output", str(out), cwd=tmp_path)
+    assert typo.returncode == 2, typo.stdout + typo.stderr
+    assert f"--target typo: no such target among the snapshots of {out}" in typo.stderr
+    assert "untargeted" in typo.stderr
+    run = run_cli("reextract", "--target", "untargeted", "--output", str(out), cwd=tmp_path)
+    assert run.returncode == 0 and "1 snapshot(s) derived again" in run.stdout, run.stdout

@@ -11,7 +11,7 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pilotarchive.commands._common import target_name_arg
+from pilotarchive.commands._common import UNTARGETED, target_name_arg
 from pilotarchive.commands._config import add_config, add_config_output, config_output
 
 if TYPE_CHECKING:
@@ -59,18 +59,27 @@ def run(args: argparse.Namespace) -> int:
             f"no snapshots under {snapshot_dir(args.output)}; run `pilotarchive crawl`"
         )
     rules = {t.name: t.rules for t in config.targets}
-    if args.target is not None and args.target not in rules and config.file is not None:
+    untargeted = False  # --target untargeted: the snapshots made without a target
+    if args.target is not None and args.target not in rules:
         # A backfilled or once-configured target lives in the archive only: it is read
-        # again with the generic reader. A name known to neither is a typing mistake.
-        held = {i.target for i in list_snapshots(args.output) if i.target}
-        if args.target not in held:
-            known = ", ".join(sorted(set(rules) | held)) or "none"
+        # again with the generic reader. A name known to neither is a typing mistake, with
+        # a configuration file or without one (it read nothing and said "no snapshot").
+        in_archive = {i.target for i in list_snapshots(args.output)}
+        held = {t for t in in_archive if t}
+        untargeted = args.target == UNTARGETED and None in in_archive
+        if args.target not in held and not untargeted:
+            named = set(rules) | held | ({UNTARGETED} if None in in_archive else set())
+            known = ", ".join(sorted(named)) or "none"
+            where = f"in {config.file} nor " if config.file is not None else ""
             raise UsageError(
-                f"--target {args.target}: no such target in {config.file} nor among the "
-                f"snapshots of {args.output} (known: {known})"
+                f"--target {args.target}: no such target {where}among the snapshots of "
+                f"{args.output} (known: {known})"
             )
-        print(f"target {args.target} has no [[target]] in {config.file}: read again without "
-              "rules (add one with [[target.rules.pilot]] to give it rules)")  # fmt: skip
+        if config.file is not None and not untargeted:
+            print(f"target {args.target} has no [[target]] in {config.file}: read again "
+                  "without rules (add one with [[target.rules.pilot]] to give it "
+                  "rules)")  # fmt: skip
+    target = None if untargeted else args.target
     selected = None
     if args.snapshots:
         selected = []
@@ -79,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
             path = resolve_snapshot(args.output, ref)
             if path.parent.resolve() != snapshot_dir(args.output).resolve():
                 raise UsageError(f"{ref}: not a snapshot of {snapshot_dir(args.output)}")
-            held = targets.get(path.name, args.target)
-            if args.target is not None and held != args.target:
-                raise UsageError(f"{ref}: a snapshot of target {held or 'none'}, not of "
+            of = targets.get(path.name, target)
+            if args.target is not None and of != target:
+                raise UsageError(f"{ref}: a snapshot of target {of or 'none'}, not of "
                                  f"--target {args.target}")  # fmt: skip
             selected.append(path.name)
 
@@ -114,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             selected,
             rules_for,
-            target=args.target,
+            target=target,
             any_target=args.target is None,
             report=report,
             force=args.force,
