@@ -189,3 +189,22 @@ def test_the_site_prunes_only_pages_it_wrote(archive: Path, tmp_path: Path) -> N
     assert run.returncode == 0, run.stderr
     assert not stale.exists()  # ours, no longer made: pruned
     assert (site / "entities" / "my-notes.html").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_deleted_snapshots_pages_leave_no_empty_folders(archive: Path, tmp_path: Path) -> None:
+    """A rebuild after a snapshot is gone removes its pages and the folders they leave
+    empty (``snapshots/<id>/archive/``); a folder still holding a file of the user's stays."""
+    output = tmp_path / "output"
+    shutil.copytree(archive, output)
+    site = tmp_path / "site"
+    assert run_cli("site", "--output", str(output), "--to", str(site)).returncode == 0
+    ids = sorted(p.name for p in (output / "snapshots").iterdir() if not p.name.startswith("."))
+    gone, kept = ids[0], ids[-1]
+    assert (site / "snapshots" / gone / "archive").is_dir()
+    (site / "snapshots" / kept / "notes.txt").write_text("mine", encoding="utf-8")
+    shutil.rmtree(output / "snapshots" / gone)
+    run = run_cli("site", "--output", str(output), "--to", str(site))
+    assert run.returncode == 0, run.stderr
+    assert not (site / "snapshots" / gone).exists()
+    assert (site / "snapshots" / kept / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (site / "snapshots").is_dir() and (site / "snapshots" / kept / "index.html").is_file()

@@ -150,6 +150,17 @@ class _Writer:
                 if rel not in self.made and ours:
                     path.unlink()
                     self.result.removed.append(rel)
+                    self._drop_empty(path.parent)
+
+    def _drop_empty(self, folder: Path) -> None:
+        """The folders a removed page leaves empty (a deleted snapshot's ``archive/``), up
+        to the site's own top folders: never one that still holds anything."""
+        while folder != self.root and folder.parent != self.root:
+            try:
+                folder.rmdir()  # only an empty folder goes
+            except OSError:
+                return
+            folder = folder.parent
 
 
 # -- the build -------------------------------------------------------------------------------
