@@ -155,10 +155,19 @@ def check_jobdir(jobdir: Path, config: Config) -> str | None:
                 f"--jobdir {jobdir} goes on with an interrupted crawl that was not this one "
                 f"({said}): run that crawl as it was to finish it, or give another --jobdir"
             )
-        if not (tmp / STATE_FILE).is_file():
+        if not tmp.is_dir():
             raise UsageError(
                 f"--jobdir {jobdir}: the unfinished snapshot it goes on with ({tmp}) is gone; "
                 "remove the folder to start a new crawl"
+            )
+        if not (tmp / STATE_FILE).is_file():
+            # Its state is written when a crawl stops in order; a resumed crawl stopped by
+            # force (a second Ctrl-C) or killed never wrote it back.
+            raise UsageError(
+                f"--jobdir {jobdir}: the unfinished snapshot it goes on with ({tmp}) can no "
+                f"longer be finished (its {STATE_FILE} was not written back: the crawl that "
+                f"resumed it was stopped by force or killed); remove {jobdir} and {tmp} to "
+                "start a new crawl"
             )
         return None
     stale = [jobdir / n for n in _SCRAPY_JOB_FILES if (jobdir / n).exists()]

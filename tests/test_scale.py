@@ -252,6 +252,14 @@ def test_a_jobdir_whose_snapshot_is_gone_or_unusable_is_refused(site, tmp_path) 
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert gone.returncode == 2
     assert "the unfinished snapshot it goes on with" in gone.stderr and "is gone" in gone.stderr
+    # Its folder there but not its state (a resumed crawl stopped by force never wrote it
+    # back): not "gone", and both folders are named.
+    (snapshot_dir(output) / ".tmp-gone-1").mkdir(parents=True)
+    stateless = subprocess.run(crawl_argv(site, output, "--jobdir", str(jobdir)),
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert stateless.returncode == 2 and "is gone" not in stateless.stderr, stateless.stderr
+    assert "can no longer be finished (its part.json was not written back" in stateless.stderr
+    assert f"remove {jobdir} and {snapshot_dir(output) / '.tmp-gone-1'}" in stateless.stderr
     (tmp_path / "file").write_text("")
     for bad, said in (
         (tmp_path / "file", "not a folder"),
