@@ -321,6 +321,43 @@ def test_a_re_reading_that_changes_nothing_keeps_the_changes_not_yet_mailed(
     assert json.loads((alerts / "state.json").read_text(encoding="utf-8"))["last_alerted"] == first
 
 
+def test_a_crawl_degraded_by_bad_rules_and_read_again_keeps_its_changes_for_the_alert(
+    replica, tmp_path: Path
+) -> None:
+    """The site changed; the crawl that saw it was degraded by bad rules, so nobody was
+    told. Read again without them it is healthy, and the last alert's snapshot was read
+    again too: the next alert diffs two readings of the same reader, so it starts where
+    it did and mails the site's changes once, as the maintainers' mail promises. (It moved
+    past them, and they were never mailed.) Only when the last alert's snapshot is not
+    read again does the start move, so that a better reading is not mailed as news."""
+    from tests.helpers import crawl
+
+    output = tmp_path / "output"
+    assert crawl(replica, output, "--target", "t").returncode == 0
+    replica.set_version("2016-02")
+    bad = json.dumps({"pilot": [{"block": "body", "theme": "h1"}]})
+    assert crawl(replica, output, "--target", "t", "-s", f"PILOTARCHIVE_RULES={bad}",
+                 expect=3).returncode == 3  # fmt: skip
+    first, second = sorted(p.name for p in (output / "snapshots").iterdir())
+    alerts = output / "alerts" / "t"
+    alerts.mkdir(parents=True)
+    (alerts / "state.json").write_text(json.dumps({"last_alerted": first, "digests": {}}),
+                                       encoding="utf-8")  # fmt: skip
+    partial = tmp_path / "partial"
+    shutil.copytree(output, partial)
+    run = run_cli("reextract", "--output", str(output), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{second}  derivation 2:" in run.stdout and "degraded -> HEALTHY" in run.stdout
+    assert f"{first}  unchanged" in run.stdout and "not mailed" not in run.stdout
+    assert json.loads((alerts / "state.json").read_text(encoding="utf-8"))["last_alerted"] == first
+    # The second snapshot alone: the first keeps its reading, so the start moves.
+    run = run_cli("reextract", second, "--output", str(partial), cwd=tmp_path)
+    assert run.returncode == 0 and "degraded -> HEALTHY" in run.stdout, run.stdout
+    assert f"the next alert starts from {second}" in run.stdout
+    state = json.loads((partial / "alerts" / "t" / "state.json").read_text(encoding="utf-8"))
+    assert state["last_alerted"] == second
+
+
 def test_reextract_waits_for_no_run_of_its_target(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.routes["/kokeilut"] = Route(body=PAGE)
     output = tmp_path / "output"

@@ -300,23 +300,34 @@ def _reason(exc: BaseException) -> str:
 
 
 def _advance_alerts(output: Path, target: str, outcomes: list[Outcome]) -> str | None:
-    """Changes found on re-reading are not mailed: the next alert of the target starts
-    from the newest snapshot whose re-reading changed something and left it healthy (when
-    that is later than where it was).
+    """Where the target's next alert starts, moved when re-reading alone would make news.
 
-    Only a changed reading moves it. A snapshot read again as it was read before (the same
-    records: ``--force``, rules that read the same, a crawl never alerted yet) holds no
-    change found on re-reading, and moving past it lost the real changes it held for the
-    next alert (a manual crawl's, never mailed)."""
+    The next alert diffs the snapshot the last one ended at (``last_alerted``) with the
+    newest. When that snapshot was read again here too, both sides of that diff are read
+    by the same reader: what it shows are the site's changes since the last alert, those
+    a degraded crawl hid included (the maintainers' mail promises them "once the crawl is
+    healthy again"), and nothing a better reading found in both. Then nothing moves: moving
+    it lost those changes (a crawl degraded by bad rules, repaired by good ones; a crawl
+    made by hand and never mailed).
+
+    When it was not read again (not selected, skipped, gone), the diff would set its old
+    reading against new ones, and what a better reading found would be mailed as news:
+    then the next alert starts from the newest snapshot whose reading changed and that is
+    healthy now (never from one read again as it was)."""
     from pilotarchive.alerts.state import read_state, write_state
 
     state = read_state(output, target)
+    if state.last_alerted is None:
+        return None
+    start = next((o for o in outcomes if o.snapshot_id == state.last_alerted), None)
+    if start is not None and not start.skipped:
+        return None  # both sides of the next alert's diff are read by this reader
     healthy = [
         o.snapshot_id
         for o in outcomes
         if not o.skipped and o.changed and o.after["verdict"] != "degraded"
     ]
-    if state.last_alerted is None or not healthy or max(healthy) <= state.last_alerted:
+    if not healthy or max(healthy) <= state.last_alerted:
         return None
     state.last_alerted = max(healthy)
     write_state(output, target, state)
