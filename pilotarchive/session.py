@@ -34,6 +34,7 @@ from pilotarchive.archive.snapshot import (
     RECORD_FILES,
     RESUMABLE,
     STATE_FILE,
+    ArchiveChecks,
     RecordSink,
     SnapshotWriter,
     _record_id,
@@ -364,6 +365,8 @@ class CrawlSession:
         self.error: PilotarchiveError | None = None  # what stopped the crawl, if anything
         self.derivation = Derivation()  # records from responses (the target's rules: open)
         self.dupefilter: Any = None  # the RecordingDupeFilter, once Scrapy made it
+        self.archive_checks: ArchiveChecks | None = None  # earlier WARCs, checked when used
+        self.not_evidence: set[str] = set()  # earlier snapshots no revisit may point into
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
@@ -484,7 +487,31 @@ class CrawlSession:
 
     # -- archiving -------------------------------------------------------------------------
     def validators(self, url: str) -> dict[str, str]:
-        return self.previous.validators(url) if self.previous else {}
+        if not self.previous:
+            return {}
+        headers = self.previous.validators(url)
+        if headers and (held := self.previous.bytes_in(url)) and self._no_evidence(held):
+            return {}  # a 304 would make a revisit into a WARC that no longer verifies
+        return headers
+
+    def _no_evidence(self, snapshot_id: str) -> bool:
+        """Whether an earlier snapshot's WARC no longer verifies (:func:`archive_damage`):
+        no revisit of this crawl may point into it. A crawl deduplicated into such a WARC,
+        and every later snapshot of the target was left out of the dataset for citing it
+        (and the next crawl, as the export advised, did the same again). Its payloads are
+        archived in full instead; said once in the notes."""
+        if self.writer is None or snapshot_id == self.writer.snapshot_id:
+            return False  # not open yet (nothing is archived then), or its own bytes
+        if self.archive_checks is None:
+            self.archive_checks = ArchiveChecks(self.config.output_dir)
+        damage = self.archive_checks.problem(snapshot_id)
+        if damage is not None and snapshot_id not in self.not_evidence:
+            self.not_evidence.add(snapshot_id)
+            self.writer.note(
+                f"snapshot {snapshot_id} is no evidence now ({damage}): what this crawl "
+                "would have recorded as revisits into it was archived in full"
+            )
+        return damage is not None
 
     def archive(self, request: Request, response: Response) -> WarcRef | None:
         """Write one exchange: in full, or as a revisit when the payload is known."""
@@ -528,12 +555,15 @@ class CrawlSession:
         if self.index is None or self.baseline is None:
             return None
         try:
-            return self.index.lookup(digest, url)
+            found = self.index.lookup(digest, url)
         except Exception as exc:  # sqlite3.DatabaseError: the file went bad under us
             assert self.writer is not None
             self.writer.note(f"the digest index failed ({exc}); payloads archived in full")
             self.baseline.index = None
             return None
+        if found is not None and self._no_evidence(found["snapshot_id"]):
+            return None
+        return found
 
     # -- closing ---------------------------------------------------------------------------
 

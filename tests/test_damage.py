@@ -241,14 +241,52 @@ def test_a_304_whose_archived_copy_is_damaged_is_fetched_again(
     assert sum(len([p for p in records["pilots"] if p["page_id"] == pg["id"]]) > 0
                for pg in records["pages"]) == 6  # fmt: skip
     notes = load_manifest(second.snapshot)["notes"]
-    refetched = [n for n in notes if "fetched again in full" in n]
+    # Its WARC no longer has its manifest's sha256: asked for without validators, so the
+    # server answers in full (a 304 would need the damaged copy), said once.
+    refetched = [n for n in notes if "is no evidence now" in n]
     assert refetched, notes
-    assert "cannot be read" in refetched[0]
+    assert refetched[0].startswith(f"snapshot {first.name} is no evidence now")
+    assert load_manifest(second.snapshot)["archive"]["revisits"]["not_modified"] == 0
     assert validate_snapshot(second.snapshot) == []
     # And validate says the first one is damaged, instead of "valid".
     run = run_cli("validate", first.name, "--output", str(tmp_path))
     assert run.returncode == 1 and "sha256 differs from the manifest" in run.stderr
     assert "not found in archive/" in run.stderr
+
+
+def test_no_revisit_points_into_a_warc_that_no_longer_verifies(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """One flipped byte in a WARC whose records still read: the next crawls wrote their
+    revisits (deduplicated and not modified) into it, and each was left out of the dataset
+    for citing it, so every crawl the export advised made one more unusable snapshot. Now
+    the payloads are archived in full (or asked for without validators), and said once."""
+    first = crawl(replica, tmp_path).snapshot
+    second = crawl(replica, tmp_path).snapshot
+    refers = {(p.get("warc_refers_to") or {}).get("snapshot_id")
+              for p in load_records(second)["pages"]}  # fmt: skip
+    assert first.name in refers  # the case: the second crawl's revisits point into the first
+    (warc,) = (first / "archive").glob("*.warc.gz")
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    third = crawl(replica, tmp_path).snapshot
+    records = load_records(third)
+    assert len(records["pages"]) == 6
+    refers = {(p.get("warc_refers_to") or {}).get("snapshot_id") for p in records["pages"]}
+    assert first.name not in refers
+    notes = [n for n in load_manifest(third)["notes"] if "is no evidence now" in n]
+    assert len(notes) == 1 and notes[0].startswith(f"snapshot {first.name} is no evidence now")
+    assert validate_snapshot(third) == []
+    run = run_cli("export", "--output", str(tmp_path), "--to", str(tmp_path / "d"))
+    assert run.returncode == 0, run.stderr
+    assert f"from 1 of 3 snapshots (newest {third.name})" in run.stdout
+    # With every snapshot left out, the export names why (it said only "run crawl").
+    (warc,) = (third / "archive").glob("*.warc.gz")
+    warc.write_bytes(warc.read_bytes()[:-10])
+    run = run_cli("export", "--output", str(tmp_path), "--to", str(tmp_path / "e"))
+    assert run.returncode == 1 and f"damaged: {first.name}: " in run.stderr, run.stderr
+    assert "`pilotarchive validate --all` names the damage" in run.stderr
 
 
 def test_a_diff_that_cannot_read_a_body_says_so(hostile: HostileServer, tmp_path: Path) -> None:

@@ -118,6 +118,11 @@ class PreviousSnapshot:
             headers["If-Modified-Since"] = found[2]
         return headers
 
+    def bytes_in(self, url: str) -> str | None:
+        """The snapshot whose WARC holds the page's bytes (a 304 makes a revisit into it)."""
+        found = self._pages.get(url)
+        return found[3] if found else None
+
     def original(self, url: str) -> dict[str, Any] | None:
         """The response record holding the page's bytes (never a revisit)."""
         page = self.page(url)

@@ -685,6 +685,48 @@ def iter_records(path: Path) -> Iterator[tuple[str, int, dict[str, Any] | None, 
                 yield name, n, record, None
 
 
+def archive_damage(path: Path, manifest: dict[str, Any] | None = None) -> str | None:
+    """Why the snapshot's WARC and index files are no evidence now, or None: each file its
+    manifest lists under ``archive/`` must be there with the bytes and sha256 it lists.
+
+    Records cite a WARC record as the evidence of each value, and a revisit (deduplicated
+    or not modified) cites a record of another snapshot: a WARC that no longer verifies is
+    no evidence for any of them. ``wacz`` and ``bag`` refuse such a snapshot, ``export`` and
+    ``site`` leave it out, and a crawl never writes a revisit into it."""
+    try:
+        listed = (manifest if manifest is not None else read_manifest(path)).get("files") or {}
+    except SnapshotDamaged as exc:
+        return str(exc)
+    for rel, entry in sorted(listed.items()):
+        if not rel.startswith("archive/"):
+            continue
+        file = path / rel
+        if not file.is_file():
+            return f"{file}: listed in the manifest but missing"
+        if file.stat().st_size != entry.get("bytes", file.stat().st_size) or sha256_file(
+            file
+        ) != entry.get("sha256"):
+            return (
+                f"{file}: changed or damaged (sha256 differs from the manifest); "
+                "`pilotarchive validate` names every such file"
+            )
+    return None
+
+
+class ArchiveChecks:
+    """:func:`archive_damage` for the snapshots of one output folder, each asked once (a
+    file's sha256 is read whole; a revisit's original may be any earlier snapshot's)."""
+
+    def __init__(self, output: Path) -> None:
+        self.folder = snapshot_dir(output)
+        self.known: dict[str, str | None] = {}
+
+    def problem(self, snapshot_id: str, manifest: dict[str, Any] | None = None) -> str | None:
+        if snapshot_id not in self.known:
+            self.known[snapshot_id] = archive_damage(self.folder / snapshot_id, manifest)
+        return self.known[snapshot_id]
+
+
 def check_readable(path: Path) -> dict[str, Any]:
     """The manifest of a snapshot fit to be a baseline, or :class:`SnapshotDamaged`.
 

@@ -10,11 +10,10 @@ from typing import Any
 
 from pilotarchive.archive.snapshot import (
     ANY_TARGET,
+    ArchiveChecks,
     SnapshotInfo,
     check_readable,
     iter_records,
-    read_manifest,
-    sha256_file,
     snapshot_dir,
     snapshot_time,
 )
@@ -122,46 +121,12 @@ def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]
     return infos
 
 
-def _check_warcs(path: Path, manifest: dict[str, Any]) -> None:
-    """Every WARC and index file the manifest lists has the bytes it lists: the dataset
-    and the site cite a snapshot's WARC records as the evidence of each value (file, record
-    id, digest), and evidence that no longer verifies is no evidence. ``wacz`` and ``bag``
-    refuse such a snapshot; the dataset and the site leave it out and name it, as they do
-    a snapshot whose records are damaged."""
-    for rel, entry in sorted((manifest.get("files") or {}).items()):
-        if not rel.startswith("archive/"):
-            continue
-        file = path / rel
-        if not file.is_file():
-            raise SnapshotDamaged(f"{file}: listed in the manifest but missing")
-        if file.stat().st_size != entry.get("bytes", file.stat().st_size) or sha256_file(
-            file
-        ) != entry.get("sha256"):
-            raise SnapshotDamaged(
-                f"{file}: changed or damaged (sha256 differs from the manifest); "
-                "`pilotarchive validate` names every such file"
-            )
-
-
-class Evidence:
-    """Whether each snapshot's archive files still verify (:func:`_check_warcs`), asked
-    once per snapshot: a revisit's value is evidenced by another snapshot's WARC record,
-    that snapshot perhaps another target's (deduplication crosses targets)."""
-
-    def __init__(self, output: Path) -> None:
-        self.folder = snapshot_dir(output)
-        self.known: dict[str, str | None] = {}
-
-    def problem(self, snapshot_id: str, manifest: dict[str, Any] | None = None) -> str | None:
-        """Why ``snapshot_id``'s WARCs are no evidence, or None."""
-        if snapshot_id not in self.known:
-            path = self.folder / snapshot_id
-            try:
-                _check_warcs(path, manifest if manifest is not None else read_manifest(path))
-                self.known[snapshot_id] = None
-            except SnapshotDamaged as exc:
-                self.known[snapshot_id] = str(exc)
-        return self.known[snapshot_id]
+class Evidence(ArchiveChecks):
+    """Whether each snapshot's archive files still verify, asked once per snapshot: the
+    dataset and the site cite a snapshot's WARC records as the evidence of each value, and
+    a revisit's value is evidenced by another snapshot's record (perhaps another target's:
+    deduplication once crossed targets). A snapshot whose evidence no longer verifies is
+    left out and named, as one whose records are damaged."""
 
 
 def _revisits_checked(info: SnapshotInfo, pages: list[dict[str, Any]], evidence: Evidence) -> None:
@@ -251,8 +216,18 @@ def load_sources(
         sources.append(source)
     sources.sort(key=lambda s: ((s.time.replace(tzinfo=None) if s.time else far), s.id))
     if not any(s.used for s in sources):
+        # Named here, since nothing else is said: a crawl is no help while each new snapshot
+        # is left out for the same reason (a damaged WARC its revisits pointed into).
+        damaged = [s for s in sources if s.health == "damaged"]
+        said = "".join(f"; damaged: {s.id}: {s.note}" for s in damaged[:3])
+        more = f" (and {len(damaged) - 3} more)" if len(damaged) > 3 else ""
         raise SnapshotError(
             f"no healthy snapshot to export under {snapshot_dir(output)} "
-            f"({len(sources)} degraded or damaged); run `pilotarchive crawl`"
+            f"({len(sources)} degraded or damaged{said}{more}); "
+            + (
+                "`pilotarchive validate --all` names the damage, then crawl again"
+                if damaged
+                else "run `pilotarchive crawl`"
+            )
         )
     return sources
