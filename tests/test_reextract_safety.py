@@ -92,10 +92,16 @@ def test_a_symlinked_warc_is_named_by_validate_and_refused_by_reextract(tmp_path
 
 def test_a_snapshot_of_another_target_is_a_usage_error(tmp_path: Path) -> None:
     output, snapshot = copy(WITH_WARC[-1], tmp_path)
-    run = run_cli("reextract", snapshot.name, "--target", "another", "--output", str(output))
+    # "pilots" is a target the (default) configuration names; the snapshot has none.
+    run = run_cli("reextract", snapshot.name, "--target", "pilots", "--output", str(output),
+                  cwd=tmp_path)  # fmt: skip
     assert run.returncode == 2
     assert f"{snapshot.name}: a snapshot of target " in run.stderr
-    assert "not of --target another" in run.stderr
+    assert "not of --target pilots" in run.stderr
+    # A name neither the configuration nor the archive knows is said first.
+    run = run_cli("reextract", snapshot.name, "--target", "another", "--output", str(output),
+                  cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2 and "--target another: no such target" in run.stderr
 
 
 def test_a_full_disk_is_said_as_such() -> None:
