@@ -322,3 +322,36 @@ def test_another_targets_revisits_keep_their_originals(
     assert f"keep    {second}  one of the last 1" in run.stdout
     assert _ids(out) == [first, second, third.name]
     assert run_cli("validate", "--all", "--output", str(out)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("1000000000", '1000000000 is out of range: at most 36500 (or "forever")'),
+        ("99999999999999999999", "is out of range: at most 36500"),
+        ("-1", '-1 is out of range: at least 0 (or "forever")'),
+        ('"Forever"', "'Forever' is not a number of days or \"forever\""),
+        ("1.5", "expected a whole number or text in quotes, got 1.5"),
+    ],
+)
+def test_a_retention_window_out_of_range_is_one_line_naming_the_key(value: str, said: str) -> None:
+    """A huge window made prune fail with a traceback (OverflowError in timedelta); a word
+    that is almost "forever" got the schema's own words."""
+    from pilotarchive.exceptions import ConfigError
+    from pilotarchive.schedule.config import parse_config
+
+    text = f'[[target]]\nname = "a"\n[target.retention]\ndaily_days = {value}\n'
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text, Path("pilotarchive.toml"))
+    assert "target[0].retention.daily_days: " in str(exc.value) and said in str(exc.value)
+
+
+def test_whole_numbers_written_as_floats_are_read_as_numbers() -> None:
+    from pilotarchive.schedule.config import parse_config
+
+    text = '[[target]]\nname = "a"\n[target.retention]\nkeep_last = 2.0\ndaily_days = 1e1\n'
+    policy = parse_config(text, Path("pilotarchive.toml")).target("a").retention
+    assert (policy.keep_last, policy.daily_days) == (2, 10)
+    assert isinstance(policy.keep_last, int) and isinstance(policy.daily_days, int)
+    kept = by_policy(_infos(TIMES), policy, NOW)  # keep_last = 2.0 failed to slice
+    assert len([r for r in kept.values() if any("one of the last 2" in x for x in r)]) == 2

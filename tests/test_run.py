@@ -164,7 +164,7 @@ def test_no_file_means_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         (
             "port = 8025",
             "port = 8025\ntimeout = 1e400",
-            "pilotarchive.toml:6: smtp.timeout: inf is greater than the maximum of 3600",
+            "pilotarchive.toml:6: smtp.timeout: inf is out of range: at most 3600",
         ),
     ],
     ids=[

@@ -116,9 +116,20 @@ def ambiguous_months(policy: Retention) -> str | None:
     return None
 
 
+_WINDOWS = ("daily_days", "weekly_weeks", "monthly_months")
+
+
 def _retention(table: dict[str, Any]) -> Retention:
-    """``"forever"`` read as None (the schema allows it for the three windows only)."""
-    values: dict[str, Any] = {k: (None if v == FOREVER else v) for k, v in table.items()}
+    """``"forever"`` read as None (the schema allows it for the three windows only); a
+    whole number written as a float (TOML ``10.0``, which JSON Schema takes for an
+    integer) as that number: it printed "for 10.0 days", and ``keep_last = 2.0`` failed."""
+
+    def value(v: Any) -> Any:
+        if v == FOREVER:
+            return None
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    values: dict[str, Any] = {k: value(v) for k, v in table.items()}
     return Retention(**values)
 
 
@@ -336,6 +347,11 @@ def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]
     if kind == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)
         return path, f"must be one of {options}, not {value!r}"
+    if kind in ("minimum", "maximum"):
+        bound = error.validator_value
+        side = "at least" if kind == "minimum" else "at most"
+        more = ' (or "forever")' if path and path[-1] in _WINDOWS else ""
+        return path, f"{value!r} is out of range: {side} {bound}{more}"
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return path, f"missing key {missing!r}"
@@ -350,6 +366,9 @@ def _schema_message(error: Any, schema: dict[str, Any]) -> tuple[list[Any], str]
             "replay_url": "a URL template with {url} (and {timestamp})",
             "site_url": "an http(s) URL of the published site (never file://)",
             "list_id": "a domain-like name",
+            "daily_days": 'a number of days or "forever"',
+            "weekly_weeks": 'a number of weeks or "forever"',
+            "monthly_months": 'a number of months or "forever"',
         }.get(str(leaf), "")
         if isinstance(leaf, int) and len(path) > 1:  # an item of maintainers or start_urls
             what = {
