@@ -6,6 +6,7 @@ more blocks than the page's bound keeps; and XPath that calls anything but XPath
 core functions is refused when the configuration loads, with key and line.
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -246,3 +247,39 @@ def test_blocks_that_are_no_elements_on_a_page_are_left_out() -> None:
         assert all(not t.startswith("http") for t in themes), themes
         if "h3" in block and "text()" not in block:
             assert themes, block  # the elements of the union are read
+
+
+def _replica_with(rules: dict) -> tuple[list, list[str]]:
+    """The replica's pilots page (2014-11-19) read with ``rules``: its pilots and the
+    overmatch notes."""
+    from pilotarchive.extract.notes import RULES_OVERMATCH
+    from pilotarchive.extract.rules import rules_from_json
+
+    body = render(VERSIONS["2014-11-19"], "/index.phtml", {"s": "4398"}).body
+    page = extract_with_rules(body, "http://www.tem.fi/index.phtml?s=4398",
+                              rules=rules_from_json(json.dumps(rules), "k"))  # fmt: skip
+    return page.pilots, [n.message for n in page.notes if n.kind == RULES_OVERMATCH]
+
+
+def test_a_block_whose_theme_is_a_block_inside_it_is_an_overmatch() -> None:
+    """``ul, li`` with the first child for the theme: the list's "theme" is its first item,
+    a block of its own: a junk pilot, judged healthy before (the keys differed)."""
+    _, (said,) = _replica_with(
+        {"pilot": [{"block": "ul.pilotit, ul.pilotit li", "theme": "xpath:./*[1]"}]}
+    )
+    assert said.startswith(
+        "pilot rule 1 of target k (block 'ul.pilotit, ul.pilotit li') read a pilot in a <ul> "
+        "that its own block, a <li> inside it, gave too"
+    )
+    # The same rule for the items alone reads the four pilots and says nothing.
+    pilots, said = _replica_with({"pilot": [{"block": "ul.pilotit li", "theme": "strong"}]})
+    assert said == [] and len([p for p in pilots if p.kind == "pilot"]) == 4
+
+
+def test_two_rules_reading_the_same_elements_are_an_overmatch() -> None:
+    """A rule copied with another spelling of its selector: each pilot read twice (records
+    rejected as duplicates, "pilots 9" where the page says 4), judged healthy before."""
+    twice = [{"block": "ul.pilotit li", "theme": "strong"},
+             {"block": "ul.pilotit > li", "theme": "strong"}]  # fmt: skip
+    _, (said,) = _replica_with({"pilot": twice})
+    assert said.startswith("pilot rules 1 and 2 of target k both read a pilot in the same <li>")

@@ -409,22 +409,35 @@ def _towns(rule: Rule, node: Any) -> list[str]:
     return towns
 
 
+def _text_key(element: Any) -> str:
+    return " ".join(" ".join(element.itertext()).casefold().split())
+
+
 def _read_again(gave: dict[Any, tuple[Any, int, str]]) -> tuple[tuple, tuple] | None:
-    """A record read again: a block that gave a record inside another block that gave the
-    same one (the same theme, the same person), or None. ``gave`` maps each block's element
-    to (record key, rule number, block selector), over every rule of one record type.
+    """A record read again: a block that gave a record inside another block whose record
+    is the same one (the same theme, the same person) or is that block's whole text (the
+    outer block's theme selector found the inner block itself), or None. ``gave`` maps each
+    block's element to (record key, rule number, block selector), over every rule of one
+    record type.
 
     ``block = "*"`` reads a page's first pilot again in the page, its body and every wrapper
-    around it; so does a rule for the themes' own elements beside a rule for the cards. A
-    card nested in another card is no such case: each gives its own pilot. lxml keeps one
-    proxy per element while it is referenced (the selectors hold them), so ancestors are
-    looked up by identity."""
+    around it; so does a rule for the themes' own elements beside a rule for the cards, or
+    ``ul, li`` with ``./*[1]`` for the theme (the list's first item is its "theme"). A card
+    nested in another card is no such case: each gives its own pilot. lxml keeps one proxy
+    per element while it is referenced (the selectors hold them), so ancestors are looked
+    up by identity."""
     if len(gave) < 2:
         return None
+    texts: dict[Any, str] = {}
     for element, (key, number, text) in gave.items():
         for above in element.iterancestors():
             outer = gave.get(above)
-            if outer is not None and outer[0] == key:
+            if outer is None:
+                continue
+            if outer[0] == key or (
+                isinstance(outer[0], str)
+                and outer[0] == texts.setdefault(element, _text_key(element))
+            ):
                 return (above, *outer[1:]), (element, number, text)
     return None
 
@@ -492,6 +505,7 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
     kinds: set[str] = set()  # the kinds of pilot records ("pilot", "project") rules found
     numbers = _numbers(rules)
     gave: dict[str, dict[Any, tuple[Any, int, str]]] = {"pilot": {}, "contact": {}}
+    twice: dict[str, tuple[Any, int, int]] = {}  # an element two rules each read a record in
     for rule in applying:
         number = numbers[id(rule)]
         try:
@@ -520,7 +534,9 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
                 keys = [(c.person.given_name.casefold(), c.person.family_name.casefold())
                         for c in new_contacts]  # fmt: skip
             for block, key in zip(blocks_gave, keys, strict=True):
-                gave[kind].setdefault(block.root, (key, number, rule.block.text))
+                earlier = gave[kind].setdefault(block.root, (key, number, rule.block.text))
+                if earlier[1] != number and kind not in twice:
+                    twice[kind] = (block.root, earlier[1], number)
         except (etree.XPathError, ValueError) as exc:  # parsel wraps lxml's in ValueError
             said = f"{rule.record_type} rule {number} of target {rules.target or '(none)'} " + (
                 f"(block {rule.block.text[:60]!r}) could not be evaluated on this page ({exc}); "
@@ -535,7 +551,15 @@ def apply_rules(rules: Rules, extraction: PageExtraction, html: str) -> PageExtr
             kinds.add(rule.kind)
         else:
             contacts += new_contacts
+    for kind, (element, first, second) in twice.items():
+        extraction.notes.append(Note(RULES_OVERMATCH, (
+            f"{kind} rules {first} and {second} of target {rules.target or '(none)'} both read "
+            f"a {kind} in the same <{element.tag}>: each {kind} is read twice; keep one of "
+            "them, or make each name only its own elements"
+        )))  # fmt: skip
     for kind, blocks_of in gave.items():
+        if kind in twice:
+            continue  # said once per record type
         if pair := _read_again(blocks_of):
             (outer, o_number, o_text), (inner, i_number, _) = pair
             inner_rule = "its own" if i_number == o_number else f"{kind} rule {i_number}'s"
