@@ -593,3 +593,26 @@ def test_unknown_format_is_a_usage_error() -> None:
     assert formats_of("all") == ("csv", "jsonl", "sqlite", "datapackage")
     with pytest.raises(UsageError, match="unknown format"):
         formats_of(["xlsx"])
+
+
+def test_a_record_removed_with_one_entity_and_added_with_another_gives_two_rows() -> None:
+    """A pilot ended (it was gone in a healthy crawl) and came back as a new entity; with
+    the snapshot between them left out (damaged), the diff of its neighbours removes the
+    record from the old entity and adds it, the same record id, to the new one. The two
+    rows shared a key, and the export and the site stopped with "a bug"."""
+    from types import SimpleNamespace
+
+    from pilotarchive.export.temporal import change_rows
+
+    old = SimpleNamespace(id="20261201T000000Z", iso="2026-12-01T00:00:00Z")
+    new = SimpleNamespace(id="20261203T000000Z", iso="2026-12-03T00:00:00Z")
+    fields = [{"field": "coordinator", "old": None, "new": "Raahen kaupunki"}]
+    change = {"record_type": "pilot", "id": "pilot-4e38", "language": "fi", "label": "x",
+              "fields": fields}  # fmt: skip
+    diff = {"changes": [{**change, "kind": "removed", "entity_id": "pilot-a8fc"},
+                        {**change, "kind": "added", "entity_id": "pilot-a8fc-2"}]}  # fmt: skip
+    ids = SimpleNamespace(by_snapshot={})
+    rows = change_rows(old, new, ids, diff)  # type: ignore[arg-type]
+    assert [(r["change"], r["entity_id"]) for r in rows] == [
+        ("removed", "pilot-a8fc"), ("added", "pilot-a8fc-2")
+    ]  # fmt: skip

@@ -361,7 +361,8 @@ def change_rows(
                 "note": _note(c),
             }
             key = tuple(str(row[k]) for k in CHANGES.primary_key)
-            if key in rows:  # the key begins with the pair: no other pair can repeat it
+            if key in rows:  # the key begins with the pair: no other pair can repeat it,
+                # and a record has one change of one entity in it
                 raise PilotarchiveError(f"two changes with the key {key} (a bug)")
             rows[key] = row
     return list(rows.values())
