@@ -411,7 +411,7 @@ class CrawlSession:
         except PilotarchiveError as exc:
             self.stop(exc)
         except OSError as exc:
-            self.stop(os_error(exc))
+            self.stop(os_error(exc, None if exc.filename else self.config.output_dir))
 
     def _warc_info(self) -> dict[str, str]:
         settings, config = self.crawler.settings, self.config
@@ -616,7 +616,8 @@ class CrawlSession:
                           warc.index_lines)  # fmt: skip
         except OSError as exc:
             snapshot.abort()
-            stats.set_value(STAT_ERROR, f"no snapshot written: {os_error(exc)}")
+            where = None if exc.filename else snapshot.path  # a write names no file
+            stats.set_value(STAT_ERROR, f"no snapshot written: {os_error(exc, where)}")
             return
         except PilotarchiveError as exc:
             snapshot.abort()

@@ -339,7 +339,7 @@ def test_a_full_disk_leaves_nothing_half_written(replica: ReplicaServer, tmp_pat
     facts = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     assert "FIRST-FAILED" not in done.stdout, done.stdout + done.stderr
     assert facts["crawl-exit"] == "1", facts
-    assert "disk full writing" in facts["crawl-err"], facts
+    assert "disk full writing" in facts["crawl-err"] and "writing ?" not in facts["crawl-err"]
     assert facts["first-valid"] == "0"  # the earlier snapshot is untouched
     assert ".tmp-" not in facts["snapshots"] and len(facts["snapshots"].split()) == 1, facts
     assert facts["diff-exit"] == "1" and "disk full writing" in facts["diff-err"], facts
@@ -448,3 +448,17 @@ def test_the_same_page_losing_most_records_is_degraded(tmp_path: Path) -> None:
     assert finding["message"] == (
         "the page gave 11 records before and 3 now, while its text is mostly the same"
     )
+
+
+def test_a_full_disk_names_where_even_when_the_system_names_no_file(tmp_path: Path) -> None:
+    """A failed write() names no file (``OSError.filename`` is None): the crawl said
+    "disk full writing ?". Its folder is named instead."""
+    import errno
+
+    from pilotarchive.archive.snapshot import os_error
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert str(os_error(full, tmp_path / ".tmp-x")) == f"disk full writing {tmp_path / '.tmp-x'}"
+    assert str(os_error(full)) == "disk full writing the output folder"
+    named = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "f"))
+    assert str(os_error(named)) == f"disk full writing {tmp_path / 'f'}"

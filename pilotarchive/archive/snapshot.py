@@ -70,7 +70,8 @@ def snapshot_time(snapshot_id: str) -> datetime | None:
 
 def os_error(exc: OSError, path: Path | str | None = None) -> DiskFull:
     """One line for an OS error while writing: "disk full" when it is, with the path."""
-    where = path or exc.filename or "?"
+    # A failed write() names no file (exc.filename is None): the caller names the folder.
+    where = path or exc.filename or "the output folder"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full writing {where}")
     return DiskFull(f"cannot write {where}: {exc.strerror or exc}")
@@ -544,7 +545,7 @@ class SnapshotWriter(RecordSink):
                 return final
         except OSError as exc:
             self.abort()
-            raise os_error(exc) from exc
+            raise os_error(exc, None if exc.filename else self.path) from exc
         except BaseException:
             self.abort()
             raise
