@@ -318,3 +318,21 @@ def test_health_from_counts_alone_and_from_unsorted_pages(
     assert len(lines) > 2 and lines == sorted(lines, key=lambda ln: json.loads(ln)["id"])
     pages.write_text("".join(reversed(lines)), encoding="utf-8")
     assert judge(load_snapshot(a, detail=False), load_snapshot(shuffled, detail=False)) == full
+
+
+def test_two_targets_snapshots_compared_by_id_are_said_to_be(replica, tmp_path: Path) -> None:
+    """Asked for by id, snapshots of two targets were compared without a word: their
+    "changes" are the difference of two sites, not news of one."""
+    from tests.helpers import crawl
+
+    out = tmp_path / "out"
+    for name in ("alpha", "beta"):
+        assert crawl(replica, out, "--target", name).returncode == 0
+    a, b = sorted(p.name for p in (out / "snapshots").iterdir())
+    run = run_cli("diff", a, b, "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    assert f"note: {a} is a snapshot of target alpha, {b} of target beta" in run.stderr
+    assert crawl(replica, out, "--target", "alpha").returncode == 0
+    c = sorted(p.name for p in (out / "snapshots").iterdir())[-1]
+    same = run_cli("diff", a, c, "--output", str(out))
+    assert same.returncode == 0 and "note:" not in same.stderr, same.stderr

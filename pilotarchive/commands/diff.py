@@ -93,8 +93,18 @@ def run(args: argparse.Namespace) -> int:
         refuse_inside_snapshots(args.file, "--file", args.output)
     target = None if args.old and args.new else choose_target(args.output, args.target)
     old, new = two_snapshots(args.output, args.old, args.new, target)
+    targets = []
     for path in (old, new):  # a record file changed since its commit is named, not diffed
-        check_readable(path)  # (as export, site and validate refuse it)
+        targets.append(check_readable(path).get("target"))  # (export, site, validate refuse it)
+    if targets[0] != targets[1]:
+        # Asked for by id, two targets' snapshots are compared all the same: said, since
+        # their "changes" are the difference of two sites (or page families), not news.
+        named = [t if t is not None else "untargeted" for t in targets]
+        print(
+            f"pilotarchive: note: {old.name} is a snapshot of target {named[0]}, "
+            f"{new.name} of target {named[1]}: compared all the same",
+            file=sys.stderr,
+        )
     diff = diff_paths(old, new)
     problems = errors_for(diff, "diff")
     if problems:
