@@ -124,3 +124,17 @@ def test_diff_and_history_name_a_record_file_changed_since_its_commit(
     run = run_cli("history", "Porvoo", "--output", str(copy))
     assert f"skipping damaged snapshot {ids[1]}" in run.stderr
     assert "Lovisa!" not in run.stdout
+
+
+def test_a_degraded_snapshot_before_the_entity_was_first_seen_is_not_listed(
+    archive, ids
+) -> None:
+    """Pekka Laine is first named in 2015-06, after the degraded redesign: that snapshot
+    says nothing of him, so his history begins with "first seen" (it listed the degraded
+    one first, as if it were part of his story)."""
+    out = history(archive, "Pekka Laine")
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert "first seen" in lines[1], out
+    assert ids[2] not in out and "degraded" not in out
+    # A pilot seen before the redesign still lists it, in its place.
+    assert "a degraded snapshot" in history(archive, FI_THEME)

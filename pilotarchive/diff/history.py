@@ -243,7 +243,8 @@ def timeline(output: Path, entity: str, target: Any = ANY_TARGET) -> list[Event]
     for view in _views(output, warn=True, target=chosen):
         skipped = _degraded(view)
         if skipped is not None:
-            events.append(skipped)
+            if last_seen is not None:  # before the entity was first seen it says nothing of it
+                events.append(skipped)
             continue
         if identity is None:
             identity = windowed(identity_for(output, chosen))
