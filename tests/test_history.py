@@ -126,9 +126,7 @@ def test_diff_and_history_name_a_record_file_changed_since_its_commit(
     assert "Lovisa!" not in run.stdout
 
 
-def test_a_degraded_snapshot_before_the_entity_was_first_seen_is_not_listed(
-    archive, ids
-) -> None:
+def test_a_degraded_snapshot_before_the_entity_was_first_seen_is_not_listed(archive, ids) -> None:
     """Pekka Laine is first named in 2015-06, after the degraded redesign: that snapshot
     says nothing of him, so his history begins with "first seen" (it listed the degraded
     one first, as if it were part of his story)."""
