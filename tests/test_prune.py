@@ -355,3 +355,38 @@ def test_whole_numbers_written_as_floats_are_read_as_numbers() -> None:
     assert isinstance(policy.keep_last, int) and isinstance(policy.daily_days, int)
     kept = by_policy(_infos(TIMES), policy, NOW)  # keep_last = 2.0 failed to slice
     assert len([r for r in kept.values() if any("one of the last 2" in x for x in r)]) == 2
+
+
+def test_validate_all_names_a_committed_snapshot_deleted_by_hand_and_not_a_pruned_one(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """A snapshot folder deleted by hand left no trace: ``validate --all`` said "valid" and
+    the register was rebuilt without it. The ledger of commits and prunes tells it apart
+    from a snapshot ``prune`` deleted."""
+    from pilotarchive.archive.ledger import LEDGER
+
+    out = tmp_path / "out"
+    for version in ("2014-06", "2014-11-19", "2015-06", "2015-06"):
+        replica.set_version(version)
+        assert crawl(replica, out, "--target", "a").returncode == 0
+    ids = _ids(out)
+    assert [json.loads(line)["snapshot_id"] for line in
+            (out / LEDGER).read_text(encoding="utf-8").splitlines()] == ids  # fmt: skip
+    # By prune (the last one, and one a month: the two oldest of this month go): fine.
+    config = tmp_path / "pilotarchive.toml"
+    config.write_text(POLICY, encoding="utf-8")
+    run = run_cli("prune", "--target", "a", "--yes", "--output", str(out), "--config", str(config))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run_cli("validate", "--all", "--output", str(out)).returncode == 0
+    # By hand: named, exit 1, whatever is still there.
+    kept = _ids(out)
+    gone = kept[0]
+    shutil.rmtree(out / "snapshots" / gone)
+    run = run_cli("validate", "--all", "--output", str(out))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{gone}  MISSING" in run.stdout
+    assert f"{gone}: committed at " in run.stderr and "nor deleted by `pilotarchive prune`" in (
+        run.stderr
+    )
+    other = run_cli("validate", "--all", "--target", "b", "--output", str(out))
+    assert gone not in other.stdout + other.stderr  # another target's audit says nothing

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pilotarchive.archive.depends import archive_dependencies, needed_closure
+from pilotarchive.archive.ledger import record
 from pilotarchive.archive.lock import output_lock, target_lock
 from pilotarchive.archive.snapshot import (
     TMP_PREFIX,
@@ -189,6 +190,9 @@ def execute(output: Path, target: str, policy: Retention, now: datetime) -> Plan
         trash = output / TRASH
         trash.mkdir(exist_ok=True)
         root = snapshot_dir(output)
+        # Recorded before they go: a prune killed half-way leaves snapshots the ledger
+        # calls pruned and that are still there (harmless), never missing ones it does not.
+        record(output, "pruned", sorted(doomed), target)
         for ident in sorted(doomed, reverse=True):  # newest first: see the docstring
             os.rename(root / ident, trash / ident)
             fsync_dir(root)

@@ -540,6 +540,9 @@ class SnapshotWriter(RecordSink):
                 final = snapshot_dir(self.output) / self.snapshot_id
                 os.rename(self.path, final)
                 fsync_dir(final.parent)
+                from pilotarchive.archive.ledger import record
+
+                record(self.output, "committed", [self.snapshot_id], manifest.get("target"))
                 if on_committed is not None:
                     on_committed(final)
                 return final

@@ -35,6 +35,7 @@ def _output_of(path: Path, output: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from pilotarchive.archive.check import audit
+    from pilotarchive.archive.ledger import missing
     from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir
     from pilotarchive.exceptions import SnapshotError
 
@@ -67,6 +68,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"  note: {note}")
         problems += [f"{verdict.id}: {p}" for p in verdict.problems]
     damaged = sum(1 for v in verdicts if v.problems)
+    # A committed snapshot gone from the folder without a prune: nothing above can see it.
+    present = {s.id for s in list_snapshots(args.output, damaged=True)}
+    for ident, at in missing(args.output, present, args.target):
+        print(f"{ident}  MISSING")
+        problems.append(
+            f"{ident}: committed at {at} and not in {snapshot_dir(args.output)}, nor deleted "
+            "by `pilotarchive prune` (deleted by hand, or lost)"
+        )
+        damaged += 1
     if problems:
         raise SnapshotInvalid(
             f"{snapshot_dir(args.output)}: {damaged} of {len(verdicts)} snapshot(s) damaged",
