@@ -278,6 +278,13 @@ def test_no_revisit_points_into_a_warc_that_no_longer_verifies(
     notes = [n for n in load_manifest(third)["notes"] if "is no evidence now" in n]
     assert len(notes) == 1 and notes[0].startswith(f"snapshot {first.name} is no evidence now")
     assert validate_snapshot(third) == []
+    # The audit agrees with the export: the second cites the first's WARC, the third not.
+    audit = run_cli("validate", "--all", "--output", str(tmp_path))
+    assert audit.returncode == 1
+    assert f"{second.name}  1 problem(s)" in audit.stdout and f"{third.name}  valid" in audit.stdout
+    assert f"stand for records of snapshot {first.name}, which is no evidence now" in (
+        audit.stdout + audit.stderr
+    )
     run = run_cli("export", "--output", str(tmp_path), "--to", str(tmp_path / "d"))
     assert run.returncode == 0, run.stderr
     assert f"from 1 of 3 snapshots (newest {third.name})" in run.stdout

@@ -281,7 +281,12 @@ def audit(output: Path, only: list[Path] | None = None, target: str | None = Non
     ones has its own digests re-computed too, since the revisit replays only with it.
     """
     from pilotarchive.archive.depends import archive_dependencies, verify_original
-    from pilotarchive.archive.snapshot import list_snapshots, snapshot_dir, validate_snapshot
+    from pilotarchive.archive.snapshot import (
+        ArchiveChecks,
+        list_snapshots,
+        snapshot_dir,
+        validate_snapshot,
+    )
 
     every = list_snapshots(output, damaged=True)
     targets = {info.id: info.target for info in every if not info.damaged}
@@ -295,6 +300,7 @@ def audit(output: Path, only: list[Path] | None = None, target: str | None = Non
     audited = {info.id for info in chosen}
     deps = archive_dependencies(output, indexed=True, through=audited)
     checked_outside: dict[str, str | None] = {}
+    checks = ArchiveChecks(output)
     verdicts = []
     for info in chosen:
         verdict = Verdict(info.id, info.target)
@@ -321,6 +327,14 @@ def audit(output: Path, only: list[Path] | None = None, target: str | None = Non
                     f"({dep.revisit.record_id}): its original is damaged: {why}"
                 )
         for other, count in sorted(entry.needs.items()):
+            # The records its revisits stand for may still read, but the WARC holding them
+            # is not the one its manifest vouches for: `export` and `site` leave this
+            # snapshot out as citing no evidence, and the audit says the same.
+            if other != info.id and (why := checks.problem(other)):
+                verdict.problems.append(
+                    f"{count} revisit(s) stand for records of snapshot {other}, which is no "
+                    f"evidence now ({why}); `export` and `site` leave this snapshot out"
+                )
             if targets.get(other) != info.target:
                 verdict.notes.append(
                     f"{count} revisit(s) point into snapshot {other} of "
