@@ -366,7 +366,6 @@ class CrawlSession:
         self.derivation = Derivation()  # records from responses (the target's rules: open)
         self.dupefilter: Any = None  # the RecordingDupeFilter, once Scrapy made it
         self.archive_checks: ArchiveChecks | None = None  # earlier WARCs, checked when used
-        self.not_evidence: set[str] = set()  # earlier snapshots no revisit may point into
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
@@ -504,9 +503,9 @@ class CrawlSession:
             return False  # not open yet (nothing is archived then), or its own bytes
         if self.archive_checks is None:
             self.archive_checks = ArchiveChecks(self.config.output_dir)
+        first = snapshot_id not in self.archive_checks.known
         damage = self.archive_checks.problem(snapshot_id)
-        if damage is not None and snapshot_id not in self.not_evidence:
-            self.not_evidence.add(snapshot_id)
+        if damage is not None and first:
             self.writer.note(
                 f"snapshot {snapshot_id} is no evidence now ({damage}): what this crawl "
                 "would have recorded as revisits into it was archived in full"

@@ -689,6 +689,16 @@ def iter_records(path: Path) -> Iterator[tuple[str, int, dict[str, Any] | None, 
                 yield name, n, record, None
 
 
+def listed_state(file: Path, entry: dict[str, Any]) -> str | None:
+    """How a file stands against its manifest entry: "missing", "differs" (size, then
+    sha256), or None when it has the bytes listed. Each caller words it."""
+    if not file.is_file():
+        return "missing"
+    if file.stat().st_size != entry.get("bytes", file.stat().st_size):
+        return "differs"
+    return "differs" if sha256_file(file) != entry.get("sha256") else None
+
+
 def archive_damage(path: Path, manifest: dict[str, Any] | None = None) -> str | None:
     """Why the snapshot's WARC and index files are no evidence now, or None: each file its
     manifest lists under ``archive/`` must be there with the bytes and sha256 it lists.
@@ -705,11 +715,10 @@ def archive_damage(path: Path, manifest: dict[str, Any] | None = None) -> str | 
         if not rel.startswith("archive/"):
             continue
         file = path / rel
-        if not file.is_file():
+        state = listed_state(file, entry)
+        if state == "missing":
             return f"{file}: listed in the manifest but missing"
-        if file.stat().st_size != entry.get("bytes", file.stat().st_size) or sha256_file(
-            file
-        ) != entry.get("sha256"):
+        if state == "differs":
             return (
                 f"{file}: changed or damaged (sha256 differs from the manifest); "
                 "`pilotarchive validate` names every such file"
@@ -746,9 +755,10 @@ def check_readable(path: Path) -> dict[str, Any]:
         rel = f"records/{name}"
         file = path / rel
         if rel in listed:
-            if not file.is_file():
+            state = listed_state(file, listed[rel])
+            if state == "missing":
                 raise SnapshotDamaged(f"{file}: listed in the manifest but missing")
-            if sha256_file(file) != listed[rel].get("sha256"):
+            if state == "differs":
                 raise SnapshotDamaged(f"{file}: changed or damaged (sha256 differs)")
     return manifest
 
@@ -767,9 +777,10 @@ def validate_snapshot(path: Path) -> list[str]:
     listed = manifest.get("files", {})
     for rel, entry in sorted(listed.items()):
         file = path / rel
-        if not file.is_file():
+        state = listed_state(file, entry)
+        if state == "missing":
             problems.append(f"{rel}: listed in the manifest but missing")
-        elif sha256_file(file) != entry.get("sha256"):
+        elif state == "differs":
             problems.append(f"{rel}: sha256 differs from the manifest (file changed or damaged)")
     for file in sorted(path.rglob("*")):
         rel = file.relative_to(path).as_posix()

@@ -73,6 +73,11 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+# The name a snapshot's own WARC gets (below), read back (a WACZ's resources name them):
+# ``pilotarchive-<snapshot id>[-w<worker>].warc.gz``.
+OWN_WARC_NAME = re.compile(r"pilotarchive-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-w\d+)?\.warc\.gz")
+
+
 @dataclass
 class HttpExchange:
     """One request and its answer, as they crossed the wire."""

@@ -7,7 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilotarchive.commands._common import add_file, add_output, add_target, choose_target
+from pilotarchive.commands._common import (
+    UNTARGETED,
+    add_file,
+    add_output,
+    add_target,
+    choose_target,
+)
 from pilotarchive.exceptions import PilotarchiveError, SnapshotError, UsageError
 
 NAME = "diff"
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if targets[0] != targets[1]:
         # Asked for by id, two targets' snapshots are compared all the same: said, since
         # their "changes" are the difference of two sites (or page families), not news.
-        named = [t if t is not None else "untargeted" for t in targets]
+        named = [t if t is not None else UNTARGETED for t in targets]
         print(
             f"pilotarchive: note: {old.name} is a snapshot of target {named[0]}, "
             f"{new.name} of target {named[1]}: compared all the same",

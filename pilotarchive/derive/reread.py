@@ -37,6 +37,7 @@ from pilotarchive.archive.snapshot import (
     clean_stale,
     iso,
     list_snapshots,
+    listed_state,
     read_manifest,
     sha256_file,
     sort_records,
@@ -106,12 +107,10 @@ def _check_files(info: SnapshotInfo) -> None:
     for extra in sorted(present - set(listed)):
         raise SnapshotError(f"{info.id}: {extra} is not in its manifest (added after it)")
     for name, facts in sorted(listed.items()):
-        path = info.path / name
-        if not path.is_file():
+        state = listed_state(info.path / name, facts)
+        if state == "missing":
             raise SnapshotError(f"{info.id}: {name} is missing")
-        if path.stat().st_size != facts.get("bytes", path.stat().st_size) or sha256_file(
-            path
-        ) != facts.get("sha256"):
+        if state == "differs":
             raise SnapshotError(f"{info.id}: {name} differs from its manifest (changed or damaged)")
 
 

@@ -31,7 +31,6 @@ timelines); this one decides what is written where.
 import filecmp
 import json
 import os
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from pilotarchive.archive.snapshot import (
     refuse_inside_snapshots,
     write_atomic,
 )
+from pilotarchive.archive.warc import OWN_WARC_NAME
 from pilotarchive.controls import xml_safe
 from pilotarchive.diff.render import render_html
 from pilotarchive.exceptions import PilotarchiveError, UsageError
@@ -172,9 +172,6 @@ SITE_ENTRIES = frozenset(
 )
 
 
-_OWN_WARC = re.compile(r"archive/pilotarchive-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-w\d+)?\.warc\.gz")
-
-
 def _packaged_snapshots(package: Path) -> set[str] | None:
     """The snapshots a WACZ of ``pilotarchive wacz`` packages (its own WARCs, not the
     ``-revisited`` ones that carry other snapshots' originals), or None when it cannot be
@@ -184,8 +181,9 @@ def _packaged_snapshots(package: Path) -> set[str] | None:
             resources = json.loads(zf.read("datapackage.json")).get("resources") or []
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
-    own = {m.group(1) for r in resources if isinstance(r, dict)
-           if (m := _OWN_WARC.fullmatch(str(r.get("path", ""))))}  # fmt: skip
+    paths = (str(r.get("path", "")) for r in resources if isinstance(r, dict))
+    own = {m.group(1) for p in paths
+           if p.startswith("archive/") and (m := OWN_WARC_NAME.fullmatch(p[8:]))}  # fmt: skip
     return own or None
 
 

@@ -121,17 +121,13 @@ def _choose_target(infos: list[SnapshotInfo], target: Any) -> list[SnapshotInfo]
     return infos
 
 
-class Evidence(ArchiveChecks):
-    """Whether each snapshot's archive files still verify, asked once per snapshot: the
-    dataset and the site cite a snapshot's WARC records as the evidence of each value, and
-    a revisit's value is evidenced by another snapshot's record (perhaps another target's:
-    deduplication once crossed targets). A snapshot whose evidence no longer verifies is
-    left out and named, as one whose records are damaged."""
-
-
-def _revisits_checked(info: SnapshotInfo, pages: list[dict[str, Any]], evidence: Evidence) -> None:
-    """A revisit stands for another snapshot's record: if that snapshot's WARCs no longer
-    verify (or it is gone), the values read from it have no evidence either."""
+def _revisits_checked(
+    info: SnapshotInfo, pages: list[dict[str, Any]], evidence: ArchiveChecks
+) -> None:
+    """A revisit stands for another snapshot's record (perhaps another target's:
+    deduplication once crossed targets): if that snapshot's WARCs no longer verify (or it
+    is gone), the values read from it have no evidence either, and the snapshot is left
+    out and named as one whose records are damaged."""
     for page in pages:
         original = page.get("warc_refers_to")
         other = original.get("snapshot_id") if isinstance(original, dict) else None
@@ -142,7 +138,7 @@ def _revisits_checked(info: SnapshotInfo, pages: list[dict[str, Any]], evidence:
             )
 
 
-def _load(info: SnapshotInfo, evidence: Evidence | None = None) -> Source:
+def _load(info: SnapshotInfo, evidence: ArchiveChecks | None = None) -> Source:
     """``evidence``: check the archive files' sums too, this snapshot's and those its
     revisits stand for (the first read of a snapshot)."""
     time = snapshot_time(info.id)
@@ -207,7 +203,7 @@ def load_sources(
 
     infos.sort(key=when)  # oldest first: the first page that answered gives its identity
     sources = []
-    evidence = Evidence(output)
+    evidence = ArchiveChecks(output)
     for info in infos:
         source = _load(info, evidence)
         if on_read is not None:
